@@ -1,0 +1,259 @@
+package mm
+
+import "fmt"
+
+// OpKind is the kind of address-space change.
+type OpKind uint8
+
+// The address-space changes a writer makes.
+const (
+	// OpMmap maps [Start, Start+Len) with Prot, failing with ErrExist if
+	// any of it is mapped (mmap with MAP_FIXED_NOREPLACE).
+	OpMmap OpKind = iota + 1
+	// OpMunmap unmaps [Start, Start+Len), splitting VMAs at the edges.
+	OpMunmap
+	// OpMprotect sets Prot on the mapped parts of [Start, Start+Len),
+	// splitting VMAs at the edges and merging neighbours that end up with
+	// the same protection, as mprotect(2) does through vma_modify().
+	OpMprotect
+)
+
+func (k OpKind) String() string {
+	switch k {
+	case OpMmap:
+		return "mmap"
+	case OpMunmap:
+		return "munmap"
+	case OpMprotect:
+		return "mprotect"
+	}
+	return fmt.Sprintf("OpKind(%d)", k)
+}
+
+// Op is one address-space change.
+type Op struct {
+	Kind       OpKind
+	Start, Len uint64
+	Prot       Prot
+}
+
+func (o Op) String() string {
+	return fmt.Sprintf("%v [%#x, %#x) %v", o.Kind, o.Start, o.Start+o.Len, o.Prot)
+}
+
+// Change is an address-space change prepared under mmap_write_lock, in the
+// two steps that let a per-VMA design lock what it touches in between:
+//
+//	c, err := m.Prepare(t, op)  // find what changes; nothing is changed yet
+//	for _, v := range c.Touched { vma_start_write(v) }
+//	for _, v := range c.New { vma_start_write(v) }
+//	m.Commit(t, c)              // change VMAs, publish the new tree
+//	for _, v := range c.Removed { vma_mark_detached(v); m.Cache().Free(v) }
+//
+// This is the shape of the kernel's vma_prepare()/vma_complete() and of
+// vms_gather_munmap_vmas()/vms_complete_munmap_vmas().
+type Change struct {
+	Op Op
+	// Touched are the VMAs in the tree that the change modifies or removes.
+	Touched []*VMA
+	// New are fresh, detached VMAs the change inserts (a new mapping, or
+	// the second half of a split). Nothing can reach them before Commit.
+	New []*VMA
+	// Removed are the Touched VMAs that leave the tree (unmapped, or merged
+	// into a neighbour). After Commit the caller detaches and frees them.
+	Removed []*VMA
+
+	old  []Entry   // the tree entries of the window being rewritten
+	segs []segment // the window's new layout
+}
+
+type segment struct {
+	start, end uint64
+	prot       Prot
+	anon       bool
+	vma        *VMA // the VMA that will cover it: an old one kept, or a new one
+}
+
+// Prepare plans op. The caller holds mmap_lock for writing. It returns
+// ErrConcurrentWriter, and counts a violation, if another writer is between
+// Prepare and Commit: that is only possible without mmap_lock.
+func (m *MM) Prepare(t *Task, op Op) (*Change, error) {
+	end := op.Start + op.Len
+	if op.Len == 0 || op.Start%PageSize != 0 || op.Len%PageSize != 0 || end > m.Size() || end < op.Start {
+		return nil, fmt.Errorf("%v: %w", op, ErrRange)
+	}
+	if !m.writing.CompareAndSwap(0, 1) {
+		t.violation("writer %d: %v while another writer changes the address space", t.ID, op)
+		return nil, ErrConcurrentWriter
+	}
+	c := &Change{Op: op}
+	tree := m.tree.Load()
+	ov := tree.Overlapping(op.Start, end)
+	switch op.Kind {
+	case OpMmap:
+		if len(ov) > 0 {
+			m.writing.Store(0)
+			return nil, fmt.Errorf("%v: %w", op, ErrExist)
+		}
+		c.segs = []segment{{start: op.Start, end: end, prot: op.Prot}}
+	case OpMunmap:
+		c.old = ov
+		for _, e := range ov {
+			if e.Start < op.Start {
+				c.segs = append(c.segs, segment{start: e.Start, end: op.Start, prot: e.VMA.Prot(), anon: e.VMA.HasAnonVMA()})
+			}
+			if e.End > end {
+				c.segs = append(c.segs, segment{start: end, end: e.End, prot: e.VMA.Prot(), anon: e.VMA.HasAnonVMA()})
+			}
+		}
+	case OpMprotect:
+		if len(ov) == 0 {
+			break
+		}
+		// The window is the overlapped VMAs and the neighbours touching
+		// them, which may merge (vma_merge_existing_range()).
+		if p, ok := tree.before(ov[0].Start); ok && p.End == ov[0].Start {
+			c.old = append(c.old, p)
+			c.segs = append(c.segs, segment{start: p.Start, end: p.End, prot: p.VMA.Prot(), anon: p.VMA.HasAnonVMA()})
+		}
+		for _, e := range ov {
+			c.old = append(c.old, e)
+			p, anon := e.VMA.Prot(), e.VMA.HasAnonVMA()
+			lo, hi := max(e.Start, op.Start), min(e.End, end)
+			if e.Start < lo {
+				c.segs = append(c.segs, segment{start: e.Start, end: lo, prot: p, anon: anon})
+			}
+			c.segs = append(c.segs, segment{start: lo, end: hi, prot: op.Prot, anon: anon})
+			if hi < e.End {
+				c.segs = append(c.segs, segment{start: hi, end: e.End, prot: p, anon: anon})
+			}
+		}
+		last := ov[len(ov)-1]
+		if n, ok := tree.entryAt(last.End); ok {
+			c.old = append(c.old, n)
+			c.segs = append(c.segs, segment{start: n.Start, end: n.End, prot: n.VMA.Prot(), anon: n.VMA.HasAnonVMA()})
+		}
+		c.segs = mergeSegments(c.segs)
+	default:
+		m.writing.Store(0)
+		return nil, fmt.Errorf("unknown op kind %d", op.Kind)
+	}
+	c.assign(m)
+	return c, nil
+}
+
+// mergeSegments joins adjacent segments with the same protection.
+func mergeSegments(segs []segment) []segment {
+	out := segs[:0]
+	for _, s := range segs {
+		if n := len(out); n > 0 && out[n-1].end == s.start && out[n-1].prot == s.prot {
+			out[n-1].end = s.end
+			out[n-1].anon = out[n-1].anon || s.anon
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// assign gives each new segment a VMA. As in __split_vma() and vma_merge(),
+// an old VMA keeps the segment that starts where it starts; other segments
+// get a fresh VMA from the cache; old VMAs left without a segment are
+// removed. Old VMAs whose range and protection do not change are not
+// touched.
+func (c *Change) assign(m *MM) {
+	byStart := make(map[uint64]Entry, len(c.old))
+	for _, e := range c.old {
+		byStart[e.Start] = e
+	}
+	kept := make(map[*VMA]bool, len(c.old))
+	for i := range c.segs {
+		s := &c.segs[i]
+		if e, ok := byStart[s.start]; ok {
+			s.vma = e.VMA
+			kept[e.VMA] = true
+			if e.End != s.end || e.VMA.Prot() != s.prot {
+				c.Touched = append(c.Touched, e.VMA)
+			}
+			continue
+		}
+		s.vma = m.cache.alloc()
+		c.New = append(c.New, s.vma)
+	}
+	for _, e := range c.old {
+		if !kept[e.VMA] {
+			c.Touched = append(c.Touched, e.VMA)
+			c.Removed = append(c.Removed, e.VMA)
+		}
+	}
+}
+
+// Commit makes the change planned by Prepare: it updates the VMAs, attaches
+// the new ones (vma_mark_attached()), publishes the new tree and, for munmap,
+// unmaps the pages. The caller still holds mmap_lock for writing and has
+// write-locked c.Touched and c.New as its design requires.
+//
+// For the checker, Commit marks every VMA it changes for the whole time it
+// works on it; a reader that finds the mark, or finds a VMA's generation
+// moved while it held the VMA, counts a violation.
+func (m *MM) Commit(t *Task, c *Change) {
+	defer m.writing.Store(0)
+	for _, v := range c.Touched {
+		v.changing.Add(1)
+		v.gen.Add(1)
+	}
+	for _, v := range c.New {
+		v.changing.Add(1)
+		v.gen.Add(1)
+	}
+	for _, s := range c.segs {
+		v := s.vma
+		v.mm.Store(m)
+		v.start.Store(s.start)
+		v.end.Store(s.end)
+		v.prot.Store(uint32(s.prot))
+		v.anonVMA.Store(s.anon)
+	}
+	for _, v := range c.New {
+		// vma_mark_attached(): vm_refcnt 0 -> 1, and the v6.4 flag.
+		v.Detached.Store(false)
+		v.Refcnt.Store(1)
+	}
+	if len(c.old) > 0 || len(c.segs) > 0 {
+		nt := m.tree.Load().clone()
+		for _, e := range c.old {
+			nt.bt.Delete(e)
+		}
+		for _, s := range c.segs {
+			nt.bt.ReplaceOrInsert(Entry{Start: s.start, End: s.end, VMA: s.vma})
+		}
+		m.tree.Store(nt)
+	}
+	if c.Op.Kind == OpMunmap {
+		m.Zap(c.Op.Start, c.Op.Start+c.Op.Len)
+	}
+	for _, v := range c.Touched {
+		v.changing.Add(-1)
+	}
+	for _, v := range c.New {
+		v.changing.Add(-1)
+	}
+}
+
+// Setup maps op's range during set-up, before any other thread runs: no
+// locks, no checker. It is how workloads build the same initial address
+// space for every strategy.
+func (m *MM) Setup(op Op) error {
+	t := NewTask(m, -1, 0)
+	c, err := m.Prepare(t, op)
+	if err != nil {
+		return err
+	}
+	m.Commit(t, c)
+	for _, v := range c.Removed {
+		v.Detached.Store(true)
+		v.Refcnt.Store(0)
+		m.cache.Free(v)
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package mm
+
+// FaultFlags are the fault flags the handler looks at.
+type FaultFlags uint32
+
+// FaultFlagVMALock says the caller holds only the VMA lock, not mmap_lock
+// (FAULT_FLAG_VMA_LOCK).
+const FaultFlagVMALock FaultFlags = 1
+
+// FaultResult is what the handler returns (vm_fault_t, reduced).
+type FaultResult uint8
+
+// Fault results.
+const (
+	// FaultDone: the page is mapped.
+	FaultDone FaultResult = iota
+	// FaultRetry: VM_FAULT_RETRY. The handler needs mmap_lock; the caller
+	// drops the VMA lock and handles the fault again under mmap_lock.
+	FaultRetry
+)
+
+// HandleFault models handle_mm_fault() on an anonymous VMA: it maps the page
+// at addr, doing t.FaultWork bytes of work (clear_page()) under the caller's
+// lock. The caller holds v read-locked (flags has FaultFlagVMALock) or holds
+// mmap_lock for reading.
+//
+// The first fault in a VMA must prepare its anon_vma, which needs mmap_lock:
+// under the VMA lock that is FaultRetry, as vmf_anon_prepare() returns
+// VM_FAULT_RETRY. (v6.4 made the same decision earlier, in
+// lock_vma_under_rcu(), by refusing VMAs without an anon_vma.)
+//
+// HandleFault is also the checker's reader: it asserts that v belongs to t's
+// MM, covers addr and is not being changed, before and after the work.
+func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
+	if !v.anonVMA.Load() {
+		if flags&FaultFlagVMALock != 0 {
+			return FaultRetry
+		}
+		// __anon_vma_prepare(), serialised in the kernel by
+		// mm->page_table_lock; racing readers store the same value.
+		v.anonVMA.Store(true)
+	}
+	gen := t.AssertStable(v, addr)
+	// do_anonymous_page(): set the PTE under the page-table lock, here a
+	// compare-and-swap on it.
+	if i := addr >> PageShift; i < uint64(len(t.MM.pte)) {
+		if pte := &t.MM.pte[i]; pte.Load() == 0 && pte.CompareAndSwap(0, 1) {
+			t.Stats.Faults++
+		}
+	}
+	clear(t.scratch[:t.FaultWork])
+	t.AssertUnchanged(v, gen)
+	return FaultDone
+}
+
+// AssertStable is the checker's entry assertion for a thread that now holds
+// v for addr: v must belong to t's MM, cover addr and not be marked by a
+// writer. It counts a violation otherwise, and returns v's generation for
+// AssertUnchanged.
+func (t *Task) AssertStable(v *VMA, addr uint64) uint64 {
+	gen := v.gen.Load()
+	switch {
+	case v.changing.Load() != 0:
+		t.violation("thread %d: holds VMA [%#x, %#x) for %#x while a writer changes it", t.ID, v.Start(), v.End(), addr)
+	case v.mm.Load() != t.MM:
+		t.violation("thread %d: holds a VMA of another MM for %#x", t.ID, addr)
+	case !v.Contains(addr):
+		t.violation("thread %d: holds VMA [%#x, %#x), which does not cover %#x", t.ID, v.Start(), v.End(), addr)
+	}
+	return gen
+}
+
+// AssertUnchanged is the checker's exit assertion: no writer changed v since
+// AssertStable returned gen.
+func (t *Task) AssertUnchanged(v *VMA, gen uint64) {
+	if v.gen.Load() != gen || v.changing.Load() != 0 {
+		t.violation("thread %d: VMA [%#x, %#x) changed while held", t.ID, v.Start(), v.End())
+	}
+}

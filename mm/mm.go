@@ -1,0 +1,161 @@
+package mm
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
+)
+
+// Config describes a new MM.
+type Config struct {
+	// Pages is the size of the address space in pages; addresses run from
+	// 0 to Pages*PageSize. Zero means DefaultPages.
+	Pages int
+	// Cache is where VMAs come from and go back to. Nil means a private
+	// cache without reuse (the call_rcu free of v6.4).
+	Cache *Cache
+}
+
+// DefaultPages is the address-space size of a Config with Pages 0: 4 GiB.
+const DefaultPages = 1 << 20
+
+// MM models struct mm_struct: the mmap rw-semaphore, mm_lock_seq, the VMA
+// tree and the page table. The zero value is not usable; call New.
+//
+// MmapLock is a sync.RWMutex because it behaves as the kernel's rwsem where
+// it matters: once a writer waits, new readers block, so a reader that takes
+// it again while holding it deadlocks behind a queued writer. TryRLock is
+// down_read_trylock.
+type MM struct {
+	MmapLock sync.RWMutex // mm->mmap_lock
+
+	_ cpu.CacheLinePad
+
+	// LockSeq is mm->mm_lock_seq. vmaseq uses it as a plain counter,
+	// incremented by vma_end_write_all; vmarefcnt as a seqcount, odd while
+	// mmap_lock is held for writing.
+	LockSeq atomic.Int64
+	tree    atomic.Pointer[Tree]
+
+	_ cpu.CacheLinePad
+
+	cache *Cache
+	pte   []atomic.Uint32 // the page table: 1 where a page is mapped
+	// writerWait is mm->vma_writer_wait, the rcuwait a vma_start_write()
+	// sleeps on until readers drain; readers wake it.
+	writerWait chan struct{}
+	// writing is the checker's mark that a writer is inside Prepare..Commit.
+	writing atomic.Int32
+}
+
+// New returns an empty MM.
+func New(cfg Config) *MM {
+	if cfg.Pages == 0 {
+		cfg.Pages = DefaultPages
+	}
+	if cfg.Cache == nil {
+		cfg.Cache = NewCache(false)
+	}
+	m := &MM{
+		cache:      cfg.Cache,
+		pte:        make([]atomic.Uint32, cfg.Pages),
+		writerWait: make(chan struct{}, 1),
+	}
+	m.tree.Store(newTree())
+	return m
+}
+
+// Size returns the address-space size in bytes.
+func (m *MM) Size() uint64 { return uint64(len(m.pte)) << PageShift }
+
+// Cache returns the MM's VMA cache.
+func (m *MM) Cache() *Cache { return m.cache }
+
+// Tree returns the current VMA tree. Readers may search it without any lock,
+// as they walk the maple tree under rcu_read_lock(); a VMA found in it may
+// have been detached, changed or reused since.
+func (m *MM) Tree() *Tree { return m.tree.Load() }
+
+// FindVMA models vma_lookup(): the VMA covering addr in the current tree, or
+// nil. Under mmap_lock the answer is stable; without it the caller must lock
+// the VMA and re-check it.
+func (m *MM) FindVMA(addr uint64) *VMA { return m.tree.Load().Lookup(addr) }
+
+// PagePresent reports whether the page at addr is mapped.
+func (m *MM) PagePresent(addr uint64) bool {
+	i := addr >> PageShift
+	return i < uint64(len(m.pte)) && m.pte[i].Load() != 0
+}
+
+// Zap models zap_page_range_single() as madvise(MADV_DONTNEED) uses it: it
+// unmaps the pages of [start, end) so the next touch faults again. The caller
+// holds the VMA covering the range (VMA or mmap read lock).
+func (m *MM) Zap(start, end uint64) {
+	for i := start >> PageShift; i < end>>PageShift && i < uint64(len(m.pte)); i++ {
+		if m.pte[i].Load() != 0 {
+			m.pte[i].Store(0)
+		}
+	}
+}
+
+// WaitWriter models rcuwait_wait_event(&mm->vma_writer_wait, cond): it sleeps
+// until cond holds. Only the mmap_lock writer waits, so one waiter at a time.
+func (m *MM) WaitWriter(cond func() bool) {
+	for !cond() {
+		<-m.writerWait
+	}
+}
+
+// WakeWriter models rcuwait_wake_up(&mm->vma_writer_wait). A wake-up with no
+// waiter is kept, so the waiter re-checks its condition at worst once more.
+func (m *MM) WakeWriter() {
+	select {
+	case m.writerWait <- struct{}{}:
+	default:
+	}
+}
+
+// Errors returned by the address-space primitives.
+var (
+	// ErrNoVMA is a fault or lookup at an address no VMA covers (SIGSEGV,
+	// or vma_lookup() returning NULL).
+	ErrNoVMA = errors.New("no VMA at address")
+	// ErrExist is an mmap over an existing mapping (MAP_FIXED_NOREPLACE).
+	ErrExist = errors.New("range already mapped")
+	// ErrRange is an operation on a range outside the address space or
+	// not page-aligned.
+	ErrRange = errors.New("bad range")
+	// ErrConcurrentWriter is returned by Prepare when another writer is
+	// already changing the MM: only a strategy without mmap_lock (nolock)
+	// can get it. The change is not made.
+	ErrConcurrentWriter = errors.New("concurrent writer: address space changed without mmap_lock")
+)
+
+// Validate checks the tree's invariants: sorted, non-overlapping, non-empty,
+// page-aligned VMAs that belong to m, whose fields match their tree entries.
+// Call it only while no writer runs.
+func (m *MM) Validate() error {
+	var prevEnd uint64
+	var err error
+	m.tree.Load().Ascend(0, func(e Entry) bool {
+		v := e.VMA
+		switch {
+		case e.Start >= e.End:
+			err = fmt.Errorf("empty VMA [%#x, %#x)", e.Start, e.End)
+		case e.Start%PageSize != 0 || e.End%PageSize != 0:
+			err = fmt.Errorf("unaligned VMA [%#x, %#x)", e.Start, e.End)
+		case e.Start < prevEnd:
+			err = fmt.Errorf("VMA [%#x, %#x) overlaps the one ending at %#x", e.Start, e.End, prevEnd)
+		case v.Start() != e.Start || v.End() != e.End:
+			err = fmt.Errorf("VMA [%#x, %#x) is in the tree as [%#x, %#x)", v.Start(), v.End(), e.Start, e.End)
+		case v.MM() != m:
+			err = fmt.Errorf("VMA [%#x, %#x) belongs to another MM", e.Start, e.End)
+		}
+		prevEnd = e.End
+		return err == nil
+	})
+	return err
+}

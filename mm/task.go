@@ -1,0 +1,143 @@
+package mm
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
+)
+
+// Stats are one thread's event counts, named as the kernel names them in
+// /proc/vmstat (CONFIG_PER_VMA_LOCK_STATS). Only the owning thread writes
+// them, with plain stores; read them after the thread has stopped.
+type Stats struct {
+	VMALockSuccess uint64 // fault completed under the VMA lock
+	VMALockAbort   uint64 // VMA lock not taken, fell back to mmap_lock
+	VMALockRetry   uint64 // VMA lock taken, but the fault asked for mmap_lock
+	VMALockMiss    uint64 // VMA found under RCU was detached, walk retried
+
+	Faults     uint64 // pages installed in the page table
+	Violations uint64 // checker: a reader saw a changing VMA, or writers overlapped
+}
+
+// Add adds o to s.
+func (s *Stats) Add(o Stats) {
+	s.VMALockSuccess += o.VMALockSuccess
+	s.VMALockAbort += o.VMALockAbort
+	s.VMALockRetry += o.VMALockRetry
+	s.VMALockMiss += o.VMALockMiss
+	s.Faults += o.Faults
+	s.Violations += o.Violations
+}
+
+// LockState names what a thread holds or waits for, in lockdep's terms, so a
+// watchdog can say what each stuck thread was doing.
+type LockState uint32
+
+// Lock states. A thread holds a set of them and waits for at most one.
+const (
+	MmapRead LockState = 1 << iota
+	MmapWrite
+	VMARead
+	VMAWrite
+)
+
+// String returns e.g. "mmap_lock(read)+vma_lock(read)", or "nothing".
+func (s LockState) String() string {
+	if s == 0 {
+		return "nothing"
+	}
+	var out string
+	for _, n := range []struct {
+		bit  LockState
+		name string
+	}{
+		{MmapRead, "mmap_lock(read)"},
+		{MmapWrite, "mmap_lock(write)"},
+		{VMARead, "vma_lock(read)"},
+		{VMAWrite, "vma_lock(write)"},
+	} {
+		if s&n.bit != 0 {
+			if out != "" {
+				out += "+"
+			}
+			out += n.name
+		}
+	}
+	return out
+}
+
+// Task models the part of task_struct a fault handler uses: the thread's MM,
+// its counters and scratch memory. Each worker thread owns one Task; nothing
+// in it is written by another thread, and the pads keep it on cache lines of
+// its own, so counting costs no shared writes on the hot path.
+type Task struct {
+	_ cpu.CacheLinePad
+
+	ID    int
+	MM    *MM
+	Stats Stats
+
+	// FaultWork is how many bytes of memory a fault clears under its lock,
+	// modelling clear_page() of a new anonymous page (4096 by default).
+	FaultWork int
+	scratch   []byte
+
+	// ops counts the thread's operations for a watchdog; see Progress.
+	ops atomic.Uint64
+	// held and waiting are lockdep-style state for a watchdog report.
+	held    atomic.Uint32
+	waiting atomic.Uint32
+
+	firstViolation atomic.Pointer[string]
+
+	_ cpu.CacheLinePad
+}
+
+// NewTask returns the Task of thread id in m, with faultWork bytes of fault
+// work (0 for none).
+func NewTask(m *MM, id, faultWork int) *Task {
+	return &Task{ID: id, MM: m, FaultWork: faultWork, scratch: make([]byte, faultWork)}
+}
+
+// Done counts one finished operation. Only the owner calls it; the store is
+// a plain one on x86, not a locked add.
+func (t *Task) Done() { t.ops.Store(t.ops.Load() + 1) }
+
+// Progress returns the operations finished so far; any thread may call it.
+func (t *Task) Progress() uint64 { return t.ops.Load() }
+
+// Acquiring records that the thread is about to wait for lock l.
+func (t *Task) Acquiring(l LockState) { t.waiting.Store(uint32(l)) }
+
+// Acquired records that the thread now holds l and waits for nothing.
+func (t *Task) Acquired(l LockState) {
+	t.waiting.Store(0)
+	t.held.Store(t.held.Load() | uint32(l))
+}
+
+// Released records that the thread no longer holds l.
+func (t *Task) Released(l LockState) { t.held.Store(t.held.Load() &^ uint32(l)) }
+
+// LockInfo returns what the thread holds and what it waits for; any thread
+// may call it.
+func (t *Task) LockInfo() (held, waiting LockState) {
+	return LockState(t.held.Load()), LockState(t.waiting.Load())
+}
+
+// FirstViolation returns the checker's message for the thread's first
+// violation, or "".
+func (t *Task) FirstViolation() string {
+	if p := t.firstViolation.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (t *Task) violation(format string, args ...any) {
+	t.Stats.Violations++
+	if t.firstViolation.Load() == nil {
+		s := fmt.Sprintf(format, args...)
+		t.firstViolation.Store(&s)
+	}
+}
