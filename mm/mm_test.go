@@ -1,0 +1,250 @@
+package mm
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const P = PageSize
+
+// layout prints the tree as "[start,end)prot ..." in pages.
+func layout(m *MM) string {
+	var b strings.Builder
+	m.Tree().Ascend(0, func(e Entry) bool {
+		fmt.Fprintf(&b, "[%d,%d)%v ", e.Start/P, e.End/P, e.VMA.Prot())
+		return true
+	})
+	return strings.TrimSpace(b.String())
+}
+
+func TestChanges(t *testing.T) {
+	rw, r := ProtRead|ProtWrite, ProtRead
+	tests := []struct {
+		name    string
+		setup   []Op
+		op      Op
+		want    string
+		touched int
+		new     int
+		removed int
+		err     error
+	}{
+		{
+			name: "mmap into empty",
+			op:   Op{OpMmap, 10 * P, 4 * P, rw},
+			want: "[10,14)rw-", new: 1,
+		},
+		{
+			name:  "mmap over mapping",
+			setup: []Op{{OpMmap, 10 * P, 4 * P, rw}},
+			op:    Op{OpMmap, 12 * P, 4 * P, rw},
+			err:   ErrExist,
+		},
+		{
+			name: "mmap unaligned",
+			op:   Op{OpMmap, 10*P + 1, 4 * P, rw},
+			err:  ErrRange,
+		},
+		{
+			name:  "munmap whole",
+			setup: []Op{{OpMmap, 10 * P, 4 * P, rw}, {OpMmap, 20 * P, 4 * P, rw}},
+			op:    Op{OpMunmap, 10 * P, 4 * P, 0},
+			want:  "[20,24)rw-", touched: 1, removed: 1,
+		},
+		{
+			name:  "munmap middle splits",
+			setup: []Op{{OpMmap, 10 * P, 10 * P, rw}},
+			op:    Op{OpMunmap, 12 * P, 2 * P, 0},
+			want:  "[10,12)rw- [14,20)rw-", touched: 1, new: 1,
+		},
+		{
+			name:  "munmap spanning two",
+			setup: []Op{{OpMmap, 10 * P, 4 * P, rw}, {OpMmap, 20 * P, 4 * P, rw}},
+			op:    Op{OpMunmap, 12 * P, 10 * P, 0},
+			want:  "[10,12)rw- [22,24)rw-", touched: 2, new: 1, removed: 1,
+		},
+		{
+			name:  "munmap hole",
+			setup: []Op{{OpMmap, 10 * P, 4 * P, rw}},
+			op:    Op{OpMunmap, 30 * P, 4 * P, 0},
+			want:  "[10,14)rw-",
+		},
+		{
+			name:  "mprotect middle splits in three",
+			setup: []Op{{OpMmap, 10 * P, 10 * P, rw}},
+			op:    Op{OpMprotect, 12 * P, 2 * P, r},
+			want:  "[10,12)rw- [12,14)r-- [14,20)rw-", touched: 1, new: 2,
+		},
+		{
+			name:  "mprotect back merges",
+			setup: []Op{{OpMmap, 10 * P, 10 * P, rw}, {OpMprotect, 12 * P, 2 * P, r}},
+			op:    Op{OpMprotect, 12 * P, 2 * P, rw},
+			want:  "[10,20)rw-", touched: 3, removed: 2,
+		},
+		{
+			name:  "mprotect same prot is no change",
+			setup: []Op{{OpMmap, 10 * P, 10 * P, rw}},
+			op:    Op{OpMprotect, 12 * P, 2 * P, rw},
+			want:  "[10,20)rw-",
+		},
+		{
+			name:  "mprotect head merges into prev",
+			setup: []Op{{OpMmap, 10 * P, 4 * P, r}, {OpMmap, 14 * P, 4 * P, rw}},
+			op:    Op{OpMprotect, 14 * P, 2 * P, r},
+			want:  "[10,16)r-- [16,18)rw-", touched: 2, new: 1, removed: 1,
+		},
+		{
+			name: "mprotect beyond the address space",
+			op:   Op{OpMprotect, 1 << 40, P, r},
+			err:  ErrRange,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(Config{Pages: 1 << 12})
+			for _, op := range tt.setup {
+				if err := m.Setup(op); err != nil {
+					t.Fatalf("setup %v: %v", op, err)
+				}
+			}
+			task := NewTask(m, 0, 0)
+			c, err := m.Prepare(task, tt.op)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("Prepare(%v) error = %v, want %v", tt.op, err, tt.err)
+			}
+			if err != nil {
+				// A refused change leaves the writer mark clear.
+				if _, err := m.Prepare(task, Op{OpMmap, 0, P, ProtRead}); err != nil {
+					t.Fatalf("Prepare after a refused change: %v", err)
+				}
+				return
+			}
+			if len(c.Touched) != tt.touched || len(c.New) != tt.new || len(c.Removed) != tt.removed {
+				t.Errorf("touched, new, removed = %d, %d, %d; want %d, %d, %d",
+					len(c.Touched), len(c.New), len(c.Removed), tt.touched, tt.new, tt.removed)
+			}
+			m.Commit(task, c)
+			if got := layout(m); got != tt.want {
+				t.Errorf("layout = %q, want %q", got, tt.want)
+			}
+			if err := m.Validate(); err != nil {
+				t.Error(err)
+			}
+			for _, v := range c.New {
+				if v.Refcnt.Load() != 1 || v.Detached.Load() {
+					t.Errorf("new VMA [%#x, %#x) not attached", v.Start(), v.End())
+				}
+			}
+		})
+	}
+}
+
+func TestMunmapZapsPages(t *testing.T) {
+	m := New(Config{Pages: 64})
+	if err := m.Setup(Op{OpMmap, 0, 8 * P, ProtRead}); err != nil {
+		t.Fatal(err)
+	}
+	task := NewTask(m, 0, 64)
+	for a := uint64(0); a < 8*P; a += P {
+		HandleFault(task, m.FindVMA(a), a, 0)
+	}
+	if task.Stats.Faults != 8 {
+		t.Fatalf("faults = %d, want 8", task.Stats.Faults)
+	}
+	if err := m.Setup(Op{OpMunmap, 2 * P, 2 * P, 0}); err != nil {
+		t.Fatal(err)
+	}
+	for a, want := range []bool{true, true, false, false, true, true, true, true} {
+		if got := m.PagePresent(uint64(a) * P); got != want {
+			t.Errorf("page %d present = %v, want %v", a, got, want)
+		}
+	}
+}
+
+func TestCacheReuse(t *testing.T) {
+	for _, reuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reuse=%v", reuse), func(t *testing.T) {
+			c := NewCache(reuse)
+			m := New(Config{Pages: 64, Cache: c})
+			if err := m.Setup(Op{OpMmap, 0, 4 * P, ProtRead}); err != nil {
+				t.Fatal(err)
+			}
+			old := m.FindVMA(0)
+			if err := m.Setup(Op{OpMunmap, 0, 4 * P, 0}); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Setup(Op{OpMmap, 8 * P, 4 * P, ProtRead}); err != nil {
+				t.Fatal(err)
+			}
+			if got := m.FindVMA(8*P) == old; got != reuse {
+				t.Errorf("freed VMA reused = %v, want %v", got, reuse)
+			}
+			if _, reuses := c.Stats(); (reuses > 0) != reuse {
+				t.Errorf("cache reuses = %d", reuses)
+			}
+		})
+	}
+}
+
+func TestFirstFaultNeedsMmapLock(t *testing.T) {
+	m := New(Config{Pages: 64})
+	if err := m.Setup(Op{OpMmap, 0, 4 * P, ProtRead}); err != nil {
+		t.Fatal(err)
+	}
+	task := NewTask(m, 0, 0)
+	v := m.FindVMA(0)
+	if r := HandleFault(task, v, 0, FaultFlagVMALock); r != FaultRetry {
+		t.Fatalf("first fault under the VMA lock = %v, want FaultRetry", r)
+	}
+	if r := HandleFault(task, v, 0, 0); r != FaultDone {
+		t.Fatalf("fault under mmap_lock = %v, want FaultDone", r)
+	}
+	if r := HandleFault(task, v, P, FaultFlagVMALock); r != FaultDone {
+		t.Fatalf("second fault under the VMA lock = %v, want FaultDone", r)
+	}
+}
+
+func TestCheckerCatchesChange(t *testing.T) {
+	m := New(Config{Pages: 64})
+	if err := m.Setup(Op{OpMmap, 0, 8 * P, ProtRead | ProtWrite}); err != nil {
+		t.Fatal(err)
+	}
+	reader, writer := NewTask(m, 0, 0), NewTask(m, 1, 0)
+	v := m.FindVMA(0)
+	gen := reader.AssertStable(v, 0)
+	c, err := m.Prepare(writer, Op{OpMprotect, 0, 4 * P, ProtRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Commit(writer, c)
+	reader.AssertUnchanged(v, gen)
+	if reader.Stats.Violations != 1 {
+		t.Fatalf("violations = %d, want 1 for a VMA changed while held", reader.Stats.Violations)
+	}
+	if msg := reader.FirstViolation(); !strings.Contains(msg, "changed while held") {
+		t.Errorf("first violation = %q", msg)
+	}
+	reader.AssertStable(v, 6*P) // v now ends at page 4
+	if reader.Stats.Violations != 2 {
+		t.Fatalf("violations = %d, want 2 after holding a VMA that does not cover the address", reader.Stats.Violations)
+	}
+}
+
+func TestLookupDoesNotAllocate(t *testing.T) {
+	m := New(Config{Pages: 1 << 12})
+	for i := uint64(0); i < 100; i++ {
+		if err := m.Setup(Op{OpMmap, i * 20 * P, 10 * P, ProtRead}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if m.FindVMA(545*P) == nil {
+			t.Fatal("no VMA at page 545")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("FindVMA allocates %v times per call, want 0", allocs)
+	}
+}

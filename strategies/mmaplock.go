@@ -1,0 +1,52 @@
+package strategies
+
+import "vmabench/mm"
+
+// MmapLock is the design before v6.4: one rw-semaphore per MM, mmap_lock,
+// taken for reading by every fault and lookup and for writing by every
+// address-space change.
+//
+// It has the flaw the 2026 thread is about: the rwsem blocks new readers once
+// a writer waits, so a Lookup holder whose nested Fault takes mmap_lock for
+// reading again deadlocks as soon as a writer queues between the two.
+type MmapLock struct {
+	mm *mm.MM
+}
+
+var _ Strategy = (*MmapLock)(nil)
+
+// NewMmapLock returns the mmaplock design over a new MM.
+func NewMmapLock(cfg mm.Config) Strategy { return &MmapLock{mm: mm.New(cfg)} }
+
+// MM returns the address space.
+func (s *MmapLock) MM() *mm.MM { return s.mm }
+
+// Fault models do_user_addr_fault() before v6.4: lock_mm_and_find_vma(),
+// handle_mm_fault(), mmap_read_unlock().
+func (s *MmapLock) Fault(t *mm.Task, addr uint64) error { return faultLocked(t, s.mm, addr) }
+
+// Lookup models mmap_read_lock() + vma_lookup(); mmap_lock stays held until
+// Release.
+func (s *MmapLock) Lookup(t *mm.Task, addr uint64) (Ref, error) {
+	return lookupLocked(t, s.mm, addr)
+}
+
+// Release models mmap_read_unlock().
+func (s *MmapLock) Release(t *mm.Task, r Ref) { mmapReadUnlock(t, s.mm) }
+
+// Write models an address-space change under mmap_write_lock(): no per-VMA
+// locks exist, so excluding readers is mmap_lock's job alone.
+func (s *MmapLock) Write(t *mm.Task, op mm.Op) error {
+	mmapWriteLock(t, s.mm)
+	defer mmapWriteUnlock(t, s.mm)
+	c, err := s.mm.Prepare(t, op)
+	if err != nil {
+		return err
+	}
+	s.mm.Commit(t, c)
+	for _, v := range c.Removed {
+		v.Detached.Store(true)
+		s.mm.Cache().Free(v)
+	}
+	return nil
+}

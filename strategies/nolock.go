@@ -1,0 +1,57 @@
+package strategies
+
+import "vmabench/mm"
+
+// NoLock takes no lock at all: readers walk the tree and use what they find,
+// writers change the address space under nobody's exclusion. It is the floor
+// of what the model costs, and it is unsafe under writers by design: the
+// checker counts its violations and the reporter marks its cells. Two of its
+// writers that meet are caught by mm.Prepare, which refuses the second
+// rather than corrupt the tree.
+type NoLock struct {
+	mm *mm.MM
+}
+
+var _ Strategy = (*NoLock)(nil)
+
+// NewNoLock returns the nolock baseline over a new MM.
+func NewNoLock(cfg mm.Config) Strategy { return &NoLock{mm: mm.New(cfg)} }
+
+// MM returns the address space.
+func (s *NoLock) MM() *mm.MM { return s.mm }
+
+// Fault finds the VMA and handles the fault, with no lock.
+func (s *NoLock) Fault(t *mm.Task, addr uint64) error {
+	v := s.mm.FindVMA(addr)
+	if v == nil {
+		return mm.ErrNoVMA
+	}
+	mm.HandleFault(t, v, addr, 0)
+	return nil
+}
+
+// Lookup finds the VMA, with no lock.
+func (s *NoLock) Lookup(t *mm.Task, addr uint64) (Ref, error) {
+	v := s.mm.FindVMA(addr)
+	if v == nil {
+		return Ref{}, mm.ErrNoVMA
+	}
+	return Ref{VMA: v}, nil
+}
+
+// Release does nothing.
+func (s *NoLock) Release(t *mm.Task, r Ref) {}
+
+// Write changes the address space, with no lock.
+func (s *NoLock) Write(t *mm.Task, op mm.Op) error {
+	c, err := s.mm.Prepare(t, op)
+	if err != nil {
+		return err
+	}
+	s.mm.Commit(t, c)
+	for _, v := range c.Removed {
+		v.Detached.Store(true)
+		s.mm.Cache().Free(v)
+	}
+	return nil
+}

@@ -1,0 +1,291 @@
+package strategies
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"vmabench/mm"
+)
+
+// RefcntExcludeReaders is VM_REFCNT_EXCLUDE_READERS_FLAG (VMA_LOCK_OFFSET
+// before 2026): added to vm_refcnt while a writer waits for readers to
+// drain. refLimit, VMA_REF_LIMIT, is below it, so a reader's limited
+// increment fails while the flag is set.
+const (
+	RefcntExcludeReaders int32 = 0x40000000
+	refLimit                   = RefcntExcludeReaders - 1
+)
+
+// ErrRefLimit is a read lock refused because vm_refcnt reached
+// VMA_REF_LIMIT (the only way vma_start_read_locked() can fail).
+var ErrRefLimit = errors.New("vm_refcnt at VMA_REF_LIMIT")
+
+// VMARefcnt is the v6.15+ per-VMA lock (seeds 2024-11-14 and 2026-01-22): no
+// per-VMA rwsem, but a reference count, vm_refcnt, whose values mean
+//
+//	0                     detached: not in any tree, no readers
+//	1                     attached, no readers
+//	1+n                   attached, n readers
+//	flag (+1) (+n)        a writer excludes readers (flag = RefcntExcludeReaders),
+//	                      waiting for the n readers left to drain
+//
+// and the MM's mm_lock_seq as a seqcount, odd while mmap_lock is held for
+// writing. A writer write-locks a VMA by adding the flag, sleeping on the
+// MM's vma_writer_wait until the readers are gone, setting vm_lock_seq to
+// mm_lock_seq and removing the flag: from then until mmap_write_unlock(),
+// readers are kept out by the sequence check alone.
+//
+// Freed VMAs return to the VMA cache at once (SLAB_TYPESAFE_BY_RCU), so a
+// reader that found a VMA under RCU can take a reference to one that now
+// belongs to another mapping or MM; the vm_mm and range re-checks after the
+// increment are what keep it correct.
+type VMARefcnt struct {
+	mm *mm.MM
+}
+
+var _ Strategy = (*VMARefcnt)(nil)
+
+// NewVMARefcnt returns the vmarefcnt design over a new MM. A nil cfg.Cache
+// gets a cache with type-safe reuse.
+func NewVMARefcnt(cfg mm.Config) Strategy { return newVMARefcnt(cfg) }
+
+func newVMARefcnt(cfg mm.Config) *VMARefcnt {
+	if cfg.Cache == nil {
+		cfg.Cache = mm.NewCache(true)
+	}
+	return &VMARefcnt{mm: mm.New(cfg)}
+}
+
+// MM returns the address space.
+func (s *VMARefcnt) MM() *mm.MM { return s.mm }
+
+// refcountIncNotZeroLimited models __refcount_inc_not_zero_limited_acquire():
+// add one unless vm_refcnt is 0 or would pass limit. It returns the old value.
+func refcountIncNotZeroLimited(r *atomic.Int32, limit int32) (old int32, ok bool) {
+	old = r.Load()
+	for {
+		if old == 0 || old >= limit {
+			return old, false
+		}
+		if r.CompareAndSwap(old, old+1) {
+			return old, true
+		}
+		old = r.Load()
+	}
+}
+
+// refcountAddNotZero models refcount_add_not_zero().
+func refcountAddNotZero(r *atomic.Int32, n int32) bool {
+	old := r.Load()
+	for {
+		if old == 0 {
+			return false
+		}
+		if r.CompareAndSwap(old, old+n) {
+			return true
+		}
+		old = r.Load()
+	}
+}
+
+// isVMAWriterOnly models is_vma_writer_only(): a writer waits and no reader
+// is left (flag, or flag+1 while attached).
+func isVMAWriterOnly(refcnt int32) bool {
+	return refcnt&RefcntExcludeReaders != 0 && refcnt <= RefcntExcludeReaders+1
+}
+
+type readResult uint8
+
+const (
+	readOK       readResult = iota
+	readFail                // locked by a writer, reused elsewhere, or at the limit
+	readDetached            // vm_refcnt was 0: -EAGAIN
+)
+
+// vmaStartRead models vma_start_read(mm, vma) of v6.15+.
+func (s *VMARefcnt) vmaStartRead(v *mm.VMA) readResult {
+	// Lockless early check; a race might cause a false locked result.
+	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
+		return readFail
+	}
+	// Fails on 0 (detached) and while the exclude-readers flag is set.
+	if old, ok := refcountIncNotZeroLimited(&v.Refcnt, refLimit); !ok {
+		if old == 0 {
+			return readDetached
+		}
+		return readFail
+	}
+	// The VMA got attached to another mm from under us (type-safe reuse).
+	if v.MM() != s.mm {
+		vmaRefcountPut(v)
+		return readFail
+	}
+	// Acquire re-read of mm_lock_seq: a writer may have locked it
+	// between the early check and the increment.
+	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
+		vmaRefcountPut(v)
+		return readFail
+	}
+	return readOK
+}
+
+// vmaRefcountPut models vma_refcount_put(), which is vma_end_read(): drop the
+// reference, and wake the writer if only it is left.
+func vmaRefcountPut(v *mm.VMA) {
+	// A copy of vm_mm, in case the VMA is freed once the reference drops.
+	m := v.MM()
+	if n := v.Refcnt.Add(-1); n != 0 && isVMAWriterOnly(n) {
+		m.WakeWriter() // rcuwait_wake_up(&mm->vma_writer_wait)
+	}
+}
+
+// lockVMAUnderRCU models lock_vma_under_rcu() of v6.15+.
+func (s *VMARefcnt) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
+	for {
+		v := s.mm.FindVMA(addr) // mas_walk()
+		if v == nil {
+			t.Stats.VMALockAbort++
+			return nil
+		}
+		if locked, again := s.lockFound(t, v, addr); !again {
+			return locked
+		}
+	}
+}
+
+// lockFound is the part of lock_vma_under_rcu() after the walk: read-lock
+// the VMA the walk found, which may since have been detached, or freed and
+// reused for another range or MM, and check it is the right one. again
+// reports that the VMA was detached and the walk must be retried.
+func (s *VMARefcnt) lockFound(t *mm.Task, v *mm.VMA, addr uint64) (locked *mm.VMA, again bool) {
+	switch s.vmaStartRead(v) {
+	case readDetached:
+		// The VMA got isolated after we found it: the area was
+		// replaced with another one. Walk again.
+		t.Stats.VMALockMiss++
+		return nil, true
+	case readFail:
+		t.Stats.VMALockAbort++
+		return nil, false
+	}
+	// A stable reference: check it is the right VMA.
+	if !v.Contains(addr) {
+		vmaRefcountPut(v)
+		t.Stats.VMALockAbort++
+		return nil, false
+	}
+	return v, false
+}
+
+// Fault models do_user_addr_fault() with per-VMA locks; see VMASeq.Fault.
+func (s *VMARefcnt) Fault(t *mm.Task, addr uint64) error {
+	if v := s.lockVMAUnderRCU(t, addr); v != nil {
+		r := mm.HandleFault(t, v, addr, mm.FaultFlagVMALock)
+		vmaRefcountPut(v)
+		if r != mm.FaultRetry {
+			t.Stats.VMALockSuccess++
+			return nil
+		}
+		t.Stats.VMALockRetry++
+	}
+	return faultLocked(t, s.mm, addr)
+}
+
+// Lookup models a pre-2026 caller: lock_vma_under_rcu() first, and on
+// failure the mmap_read_lock() + vma_lookup() idiom, held until Release.
+func (s *VMARefcnt) Lookup(t *mm.Task, addr uint64) (Ref, error) {
+	if v := s.lockVMAUnderRCU(t, addr); v != nil {
+		t.Acquired(mm.VMARead)
+		return Ref{VMA: v}, nil
+	}
+	return lookupLocked(t, s.mm, addr)
+}
+
+// Release ends a Lookup: vma_end_read() or mmap_read_unlock().
+func (s *VMARefcnt) Release(t *mm.Task, r Ref) {
+	if r.MmapLocked {
+		mmapReadUnlock(t, s.mm)
+		return
+	}
+	t.Released(mm.VMARead)
+	vmaRefcountPut(r.VMA)
+}
+
+// vmaEnterLocked models __vma_enter_locked(): add the exclude-readers flag
+// (unless detached) and sleep until no reader is left. It reports whether
+// the flag was added.
+func (s *VMARefcnt) vmaEnterLocked(t *mm.Task, v *mm.VMA, detaching bool) bool {
+	target := RefcntExcludeReaders
+	if !detaching {
+		target++ // the attached reference
+	}
+	// If the VMA is detached, only vma_mark_attached() can raise
+	// vm_refcnt, and mmap_lock excludes that.
+	if !refcountAddNotZero(&v.Refcnt, RefcntExcludeReaders) {
+		return false
+	}
+	t.Acquiring(mm.VMAWrite)
+	s.mm.WaitWriter(func() bool { return v.Refcnt.Load() == target })
+	t.Acquired(0)
+	return true
+}
+
+// vmaExitLocked models __vma_exit_locked(): remove the flag; it reports
+// whether the VMA is now detached.
+func vmaExitLocked(v *mm.VMA) (detached bool) {
+	return v.Refcnt.Add(-RefcntExcludeReaders) == 0
+}
+
+// vmaStartWrite models vma_start_write() / __vma_start_write() of v6.15+.
+// The caller holds mmap_lock for writing.
+func (s *VMARefcnt) vmaStartWrite(t *mm.Task, v *mm.VMA) {
+	seq := s.mm.LockSeq.Load()
+	if v.LockSeq.Load() == seq { // __is_vma_write_locked()
+		return
+	}
+	locked := s.vmaEnterLocked(t, v, false)
+	v.LockSeq.Store(seq)
+	if locked {
+		vmaExitLocked(v)
+	}
+}
+
+// vmaMarkDetached models vma_mark_detached(): drop the attached reference;
+// if readers raced in (they hold it only briefly, before they see the VMA
+// write-locked), wait for them to leave.
+func (s *VMARefcnt) vmaMarkDetached(t *mm.Task, v *mm.VMA) {
+	if v.Refcnt.Add(-1) != 0 {
+		if s.vmaEnterLocked(t, v, true) {
+			vmaExitLocked(v)
+		}
+	}
+}
+
+// Write models an address-space change: mmap_write_lock() (seqcount begin),
+// vma_start_write() on every VMA touched or inserted, the change, the removed
+// VMAs detached and returned to the cache for immediate reuse, and
+// mmap_write_unlock() (vma_end_write_all(): seqcount end).
+func (s *VMARefcnt) Write(t *mm.Task, op mm.Op) error {
+	mmapWriteLock(t, s.mm)
+	s.mm.LockSeq.Add(1) // mm_lock_seqcount_begin(): odd
+	defer func() {
+		s.mm.LockSeq.Add(1) // vma_end_write_all(): mm_lock_seqcount_end()
+		mmapWriteUnlock(t, s.mm)
+	}()
+	c, err := s.mm.Prepare(t, op)
+	if err != nil {
+		return err
+	}
+	for _, v := range c.Touched {
+		s.vmaStartWrite(t, v)
+	}
+	for _, v := range c.New {
+		s.vmaStartWrite(t, v)
+	}
+	s.mm.Commit(t, c)
+	for _, v := range c.Removed {
+		s.vmaMarkDetached(t, v)
+		s.mm.Cache().Free(v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU
+	}
+	return nil
+}

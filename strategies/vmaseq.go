@@ -1,0 +1,162 @@
+package strategies
+
+import "vmabench/mm"
+
+// VMASeq is the v6.4 per-VMA lock (2023, seed 2023-02-27): each VMA has an
+// rw-semaphore, vma->lock, and a vm_lock_seq; the MM has mm_lock_seq.
+//
+// A VMA is write-locked when vm_lock_seq == mm_lock_seq. A writer, holding
+// mmap_lock for writing, sets vm_lock_seq under vma->lock (waiting for
+// readers to leave); all its VMA write locks drop at once when
+// vma_end_write_all() increments mm_lock_seq at mmap_write_unlock(). A reader
+// try-locks vma->lock and checks the sequences before and after; it may fail
+// spuriously, never succeed wrongly, and falls back to mmap_lock on failure.
+//
+// Freed VMAs go through call_rcu(): never reused while a reader may still see
+// one, which Go's garbage collector gives exactly (mm.NewCache(false)).
+type VMASeq struct {
+	mm *mm.MM
+}
+
+var _ Strategy = (*VMASeq)(nil)
+
+// NewVMASeq returns the vmaseq design over a new MM.
+func NewVMASeq(cfg mm.Config) Strategy { return &VMASeq{mm: mm.New(cfg)} }
+
+// MM returns the address space.
+func (s *VMASeq) MM() *mm.MM { return s.mm }
+
+// vmaStartRead models vma_start_read() of v6.4.
+func (s *VMASeq) vmaStartRead(v *mm.VMA) bool {
+	// Check before locking. A race might cause false locked result.
+	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
+		return false
+	}
+	if !v.Lock.TryRLock() { // down_read_trylock(&vma->lock)
+		return false
+	}
+	// False unlocked result is impossible: vm_lock_seq is changed under
+	// vma->lock, and an mm_lock_seq change invalidates all write locks.
+	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
+		v.Lock.RUnlock()
+		return false
+	}
+	return true
+}
+
+// vmaEndRead models vma_end_read(): up_read(&vma->lock) (under RCU in the
+// kernel, to keep the VMA alive; here the GC does).
+func (s *VMASeq) vmaEndRead(v *mm.VMA) { v.Lock.RUnlock() }
+
+// lockVMAUnderRCU models lock_vma_under_rcu() of v6.4: walk the tree without
+// a lock, read-lock the VMA, re-check its range, and walk again if it was
+// detached in between.
+func (s *VMASeq) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
+	for {
+		v := s.mm.FindVMA(addr) // mas_walk()
+		if v == nil || !s.vmaStartRead(v) {
+			t.Stats.VMALockAbort++
+			return nil
+		}
+		// vm_start/vm_end might change before we lock the VMA.
+		if !v.Contains(addr) {
+			s.vmaEndRead(v)
+			t.Stats.VMALockAbort++
+			return nil
+		}
+		// The VMA got isolated after we found it: the area was
+		// replaced with another one.
+		if v.Detached.Load() {
+			s.vmaEndRead(v)
+			t.Stats.VMALockMiss++
+			continue
+		}
+		return v
+	}
+}
+
+// Fault models do_user_addr_fault() with CONFIG_PER_VMA_LOCK: the fault is
+// handled under the VMA lock when it can be (vma_lock_success), else under
+// mmap_lock after an abort (vma_lock_abort) or a VM_FAULT_RETRY
+// (vma_lock_retry).
+func (s *VMASeq) Fault(t *mm.Task, addr uint64) error {
+	if v := s.lockVMAUnderRCU(t, addr); v != nil {
+		r := mm.HandleFault(t, v, addr, mm.FaultFlagVMALock)
+		// On VM_FAULT_RETRY the kernel's handler has already dropped
+		// the VMA lock; here the caller drops it either way.
+		s.vmaEndRead(v)
+		if r != mm.FaultRetry {
+			t.Stats.VMALockSuccess++
+			return nil
+		}
+		t.Stats.VMALockRetry++
+	}
+	return faultLocked(t, s.mm, addr)
+}
+
+// Lookup models a pre-2026 caller: lock_vma_under_rcu() first, and on
+// failure the mmap_read_lock() + vma_lookup() idiom, held until Release.
+func (s *VMASeq) Lookup(t *mm.Task, addr uint64) (Ref, error) {
+	if v := s.lockVMAUnderRCU(t, addr); v != nil {
+		t.Acquired(mm.VMARead)
+		return Ref{VMA: v}, nil
+	}
+	return lookupLocked(t, s.mm, addr)
+}
+
+// Release ends a Lookup: vma_end_read() or mmap_read_unlock().
+func (s *VMASeq) Release(t *mm.Task, r Ref) {
+	if r.MmapLocked {
+		mmapReadUnlock(t, s.mm)
+		return
+	}
+	t.Released(mm.VMARead)
+	s.vmaEndRead(r.VMA)
+}
+
+// vmaStartWrite models vma_start_write() of v6.4. The caller holds mmap_lock
+// for writing, so neither sequence can change under it.
+func (s *VMASeq) vmaStartWrite(t *mm.Task, v *mm.VMA) {
+	seq := s.mm.LockSeq.Load()
+	if v.LockSeq.Load() == seq { // already write-locked in this section
+		return
+	}
+	t.Acquiring(mm.VMAWrite)
+	v.Lock.Lock() // down_write(&vma->lock): waits for readers
+	v.LockSeq.Store(seq)
+	v.Lock.Unlock()
+	t.Acquired(0)
+}
+
+// Write models an address-space change: mmap_write_lock(), vma_start_write()
+// on every VMA touched or inserted (vma_prepare()), the change, the removed
+// VMAs marked detached and freed, and mmap_write_unlock(), whose
+// vma_end_write_all() increments mm_lock_seq and so drops every VMA write
+// lock at once.
+func (s *VMASeq) Write(t *mm.Task, op mm.Op) error {
+	mmapWriteLock(t, s.mm)
+	defer s.mmapWriteUnlock(t)
+	c, err := s.mm.Prepare(t, op)
+	if err != nil {
+		return err
+	}
+	for _, v := range c.Touched {
+		s.vmaStartWrite(t, v)
+	}
+	for _, v := range c.New {
+		s.vmaStartWrite(t, v)
+	}
+	s.mm.Commit(t, c)
+	for _, v := range c.Removed {
+		v.Detached.Store(true) // vma_mark_detached(vma, true), write-locked
+		s.mm.Cache().Free(v)   // vm_area_free(): call_rcu
+	}
+	return nil
+}
+
+// mmapWriteUnlock models mmap_write_unlock(): vma_end_write_all()
+// (mm_lock_seq++) then up_write().
+func (s *VMASeq) mmapWriteUnlock(t *mm.Task) {
+	s.mm.LockSeq.Add(1)
+	mmapWriteUnlock(t, s.mm)
+}
