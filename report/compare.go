@@ -1,0 +1,314 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchmath"
+	"golang.org/x/perf/benchunit"
+
+	"vmabench/runner"
+)
+
+// CompareOptions configures Compare. The zero value means the defaults.
+type CompareOptions struct {
+	// Alpha is the significance level of the Mann-Whitney U test: a change
+	// with p > Alpha is reported as "~". Zero means
+	// benchmath.DefaultThresholds.CompareAlpha (0.05).
+	Alpha float64
+	// Confidence is the level of the medians' confidence intervals. Zero
+	// means 0.95, as benchstat uses.
+	Confidence float64
+	// OldLabel and NewLabel head the columns of WriteText. Empty means
+	// "old" and "new".
+	OldLabel, NewLabel string
+}
+
+// DefaultCompareOptions returns the options the zero value stands for.
+func DefaultCompareOptions() CompareOptions {
+	return CompareOptions{
+		Alpha:      benchmath.DefaultThresholds.CompareAlpha,
+		Confidence: 0.95,
+		OldLabel:   "old",
+		NewLabel:   "new",
+	}
+}
+
+// Validate reports whether o's levels lie in [0, 1); zero means the
+// default.
+func (o CompareOptions) Validate() error {
+	if !(0 <= o.Alpha && o.Alpha < 1) {
+		return fmt.Errorf("report: alpha %v not in [0, 1)", o.Alpha)
+	}
+	if !(0 <= o.Confidence && o.Confidence < 1) {
+		return fmt.Errorf("report: confidence %v not in [0, 1)", o.Confidence)
+	}
+	return nil
+}
+
+// A Delta compares one cell in one unit between two runs.
+type Delta struct {
+	Cell Cell
+	// Unit is the unit as written, such as "ns/op" or "p99-ns".
+	Unit string
+	// Old and New are the medians and their confidence intervals, zero if
+	// the run has no OK sample of the cell.
+	Old, New benchmath.Summary
+	// OldN and NewN are the numbers of samples: a cell's repetitions.
+	OldN, NewN int
+	// Change is New.Center/Old.Center - 1 (0.05 is 5% higher); NaN if a
+	// side has no samples or Old.Center is 0.
+	Change float64
+	// Test is the Mann-Whitney U test of the two samples, zero if a side
+	// has no samples.
+	Test benchmath.Comparison
+	// Significant reports whether Test rejected "same distribution":
+	// P <= Alpha, the rule by which benchstat prints a delta and not "~".
+	Significant bool
+	// Unsafe is set if either run marked the cell unsafe: its numbers are
+	// a floor, not a result.
+	Unsafe bool
+}
+
+// A Comparison is the outcome of Compare.
+type Comparison struct {
+	// OldLabel and NewLabel name the two runs in WriteText.
+	OldLabel, NewLabel string
+	// Deltas are grouped by unit, units and cells in the order they first
+	// appear in the old run, then the new.
+	Deltas []Delta
+	// Failures are the new run's cells that deadlocked, timed out or
+	// failed. Skipped cells are not failures.
+	Failures []runner.Result
+}
+
+// lowerIsBetter tells for a unit whether lower values are better, and
+// whether vmabench knows at all. Only known units can regress.
+//
+//	unit                                   better
+//	ns/op, sec/op, B/op, allocs/op          lower (time and cost per op)
+//	fallbacks/op, retries/op, misses/op     lower (lock slow paths per op)
+//	*-ns, *-sec (p50-ns, writer-p99-ns)     lower (latency percentiles)
+//	*/s (faults/s, ops/s)                   higher (throughput)
+//	anything else                           unknown
+func lowerIsBetter(unit string) (lower, known bool) {
+	switch {
+	case slices.Contains([]string{"ns/op", "sec/op", "B/op", "allocs/op",
+		"fallbacks/op", "retries/op", "misses/op"}, unit),
+		strings.HasSuffix(unit, "-ns"), strings.HasSuffix(unit, "-sec"):
+		return true, true
+	case strings.HasSuffix(unit, "/s"):
+		return false, true
+	}
+	return false, false
+}
+
+// Compare compares two runs cell by cell and unit by unit, each cell's OK
+// repetitions being its samples: medians with confidence intervals, and the
+// Mann-Whitney U test, with benchmath.AssumeNothing as benchstat does.
+func Compare(old, new []runner.Result, opts CompareOptions) (*Comparison, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	def := DefaultCompareOptions()
+	opts.Alpha = cmp.Or(opts.Alpha, def.Alpha)
+	opts.Confidence = cmp.Or(opts.Confidence, def.Confidence)
+	c := &Comparison{OldLabel: cmp.Or(opts.OldLabel, def.OldLabel), NewLabel: cmp.Or(opts.NewLabel, def.NewLabel)}
+	thr := benchmath.DefaultThresholds
+	thr.CompareAlpha = opts.Alpha
+
+	var keys []sampleKey
+	olds, news := samples(old, &keys), samples(new, &keys)
+	// Group by unit, stably.
+	var units []string
+	for _, k := range keys {
+		if !slices.Contains(units, k.unit) {
+			units = append(units, k.unit)
+		}
+	}
+	for _, u := range units {
+		for _, k := range keys {
+			if k.unit != u {
+				continue
+			}
+			o, n := olds[k], news[k]
+			d := Delta{Cell: k.cell, Unit: k.unit, OldN: len(o.values), NewN: len(n.values),
+				Change: math.NaN(), Unsafe: o.unsafe || n.unsafe}
+			var so, sn *benchmath.Sample
+			if d.OldN > 0 {
+				so = benchmath.NewSample(o.values, &thr)
+				d.Old = benchmath.AssumeNothing.Summary(so, opts.Confidence)
+			}
+			if d.NewN > 0 {
+				sn = benchmath.NewSample(n.values, &thr)
+				d.New = benchmath.AssumeNothing.Summary(sn, opts.Confidence)
+			}
+			if so != nil && sn != nil {
+				d.Test = benchmath.AssumeNothing.Compare(so, sn)
+				d.Significant = d.Test.P <= d.Test.Alpha
+				if d.Old.Center != 0 {
+					d.Change = d.New.Center/d.Old.Center - 1
+				}
+			}
+			c.Deltas = append(c.Deltas, d)
+		}
+	}
+	for _, r := range new {
+		if failed(r.Status) && r.Status != runner.StatusSkipped {
+			c.Failures = append(c.Failures, r)
+		}
+	}
+	return c, nil
+}
+
+type sampleKey struct {
+	cell Cell
+	unit string
+}
+
+type sample struct {
+	values []float64
+	unsafe bool
+}
+
+// samples collects the OK results of rs by cell and unit, appending keys
+// not yet in *keys to it.
+func samples(rs []runner.Result, keys *[]sampleKey) map[sampleKey]sample {
+	m := make(map[sampleKey]sample)
+	add := func(r *runner.Result, unit string, v float64) {
+		k := sampleKey{CellOf(r), unit}
+		if !slices.Contains(*keys, k) {
+			*keys = append(*keys, k)
+		}
+		s := m[k]
+		s.values = append(s.values, v)
+		s.unsafe = s.unsafe || r.Unsafe || r.Violations > 0
+		m[k] = s
+	}
+	for i := range rs {
+		r := &rs[i]
+		if r.Status != runner.StatusOK {
+			continue
+		}
+		add(r, unitNsPerOp, r.NsPerOp())
+		for _, m := range r.Metrics {
+			add(r, m.Unit, m.Value)
+		}
+	}
+	return m
+}
+
+// worse returns how much worse d is, as a fraction (0.1 is 10% worse,
+// -0.1 is 10% better), and whether it says at all: the change must be
+// significant, in a unit whose better direction is known.
+func (d *Delta) worse() (float64, bool) {
+	lower, known := lowerIsBetter(d.Unit)
+	if !known || !d.Significant || math.IsNaN(d.Change) {
+		return 0, false
+	}
+	if lower {
+		return d.Change, true
+	}
+	return -d.Change, true
+}
+
+// Regressions returns the deltas that got significantly worse by more than
+// threshold (0.05 is 5%), in units whose better direction lowerIsBetter
+// knows: ns/op went up, faults/s went down.
+func (c *Comparison) Regressions(threshold float64) []Delta {
+	var out []Delta
+	for _, d := range c.Deltas {
+		if w, ok := d.worse(); ok && w > threshold {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Improvements returns the deltas that got significantly better by more
+// than threshold, the mirror of Regressions.
+func (c *Comparison) Improvements(threshold float64) []Delta {
+	var out []Delta
+	for _, d := range c.Deltas {
+		if w, ok := d.worse(); ok && -w > threshold {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// WriteText writes c as benchstat-like tables, one per unit (in tidied
+// units, as benchstat shows them), a row per cell:
+//
+//	sec/op                                       old          new          vs old
+//	workload=faults/strategy=vmaseq/threads=2    1.000µ ± 1%  2.000µ ± 2%  +100.00% (p=0.002 n=6)
+//
+// Unsafe cells are marked "!", and the new run's failures follow the tables.
+func (c *Comparison) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var unsafe bool
+	for i := 0; i < len(c.Deltas); {
+		unit := c.Deltas[i].Unit
+		j := i
+		for j < len(c.Deltas) && c.Deltas[j].Unit == unit {
+			j++
+		}
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		factor, tidy := benchunit.Tidy(1, unit)
+		fmt.Fprintf(tw, "%s\t%s\t%s\tvs %s\n", tidy, c.OldLabel, c.NewLabel, c.OldLabel)
+		var notes []string
+		for _, d := range c.Deltas[i:j] {
+			name := d.Cell.String()
+			if d.Unsafe {
+				name += " !"
+				unsafe = true
+			}
+			sc := benchunit.CommonScale([]float64{d.Old.Center * factor, d.New.Center * factor}, benchunit.ClassOf(tidy))
+			fmt.Fprintf(tw, "%s\t%s\t%s", name, summary(d.Old, d.OldN, factor, sc), summary(d.New, d.NewN, factor, sc))
+			if d.OldN > 0 && d.NewN > 0 {
+				fmt.Fprintf(tw, "\t%s (%s)", d.Test.FormatDelta(d.Old.Center, d.New.Center), d.Test)
+			}
+			fmt.Fprintln(tw)
+			for _, ws := range [][]error{d.Old.Warnings, d.New.Warnings, d.Test.Warnings} {
+				for _, err := range ws {
+					if !slices.Contains(notes, err.Error()) {
+						notes = append(notes, err.Error())
+					}
+				}
+			}
+		}
+		for _, n := range notes {
+			fmt.Fprintf(tw, "note: %s\n", n)
+		}
+		i = j
+	}
+	if unsafe {
+		fmt.Fprintln(tw, "! unsafe: the strategy does not lock against the workload's writers; a floor, not a result")
+	}
+	for i, r := range c.Failures {
+		if i == 0 {
+			fmt.Fprintf(tw, "\n%s: cells that did not finish\n", c.NewLabel)
+		}
+		detail, _, _ := strings.Cut(r.Detail, "\n")
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", CellOf(&r), r.Status, detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// summary formats a median and its interval like benchstat: "1.234µ ± 2%".
+func summary(s benchmath.Summary, n int, factor float64, sc benchunit.Scaler) string {
+	if n == 0 {
+		return "-"
+	}
+	return sc.Format(s.Center*factor) + " ± " + s.PctRangeString()
+}

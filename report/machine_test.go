@@ -1,0 +1,36 @@
+package report
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+)
+
+func TestMachineConfig(t *testing.T) {
+	kv := MachineConfig("")
+	want := []struct{ key, value string }{
+		{"goos", runtime.GOOS},
+		{"goarch", runtime.GOARCH},
+		{"pkg", "vmabench"},
+		{"cpu", ""},
+		{"kernel", ""},
+		{"gomaxprocs", strconv.Itoa(runtime.GOMAXPROCS(0))},
+		{"vmabench-commit", "unknown"},
+	}
+	if len(kv) != len(want) {
+		t.Fatalf("got %v, want keys %v", kv, want)
+	}
+	for i, w := range want {
+		if kv[i].Key != w.key || kv[i].Value == "" || w.value != "" && kv[i].Value != w.value {
+			t.Errorf("key %d: got %s: %q, want %s: %q", i, kv[i].Key, kv[i].Value, w.key, w.value)
+		}
+		if !machineKeys[kv[i].Key] {
+			t.Errorf("%s is not in machineKeys", kv[i].Key)
+		}
+	}
+	// The header must be writable as benchfmt configuration.
+	if err := NewWriter(nil).WriteHeader(kv); err != nil {
+		t.Error(err)
+	}
+	t.Logf("%v", kv)
+}
