@@ -1,0 +1,397 @@
+package chart
+
+import (
+	"errors"
+	"flag"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
+
+	"vmabench/runner"
+)
+
+// chartDir, if set, makes the Realistic tests save their charts there for a
+// person to look at: go test ./chart -run Realistic -chartdir /tmp/chartcheck
+var chartDir = flag.String("chartdir", "", "save the realistic charts to this directory")
+
+const machine = "AMD EPYC 7B13 (2 CPUs)"
+
+// plotters returns the plotters added to p. plot.Plot keeps them unexported
+// and has no accessor, so the test reads the field; if gonum renames it this
+// fails loudly rather than passing.
+func plotters(t *testing.T, p *plot.Plot) []plot.Plotter {
+	t.Helper()
+	f := reflect.ValueOf(p).Elem().FieldByName("plotters")
+	if !f.IsValid() {
+		t.Fatal("plot.Plot has no field plotters: update the test for this gonum version")
+	}
+	return *(*[]plot.Plotter)(unsafe.Pointer(f.UnsafeAddr()))
+}
+
+// ofType returns the plotters of p of type T, in the order added.
+func ofType[T plot.Plotter](t *testing.T, p *plot.Plot) []T {
+	t.Helper()
+	var out []T
+	for _, pl := range plotters(t, p) {
+		if v, ok := pl.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// legend returns the legend entries of p, read back by drawing the legend on
+// a recording canvas.
+func legend(p *plot.Plot) []string {
+	var rec recorder.Canvas
+	p.Legend.Draw(draw.NewCanvas(&rec, 4*vg.Inch, 4*vg.Inch))
+	var out []string
+	for _, a := range rec.Actions {
+		if fs, ok := a.(*recorder.FillString); ok {
+			out = append(out, fs.String)
+		}
+	}
+	return out
+}
+
+// tickLabels returns the labels of the major ticks of axis a over its range.
+func tickLabels(a plot.Axis) []string {
+	var out []string
+	for _, tk := range a.Tick.Marker.Ticks(a.Min, a.Max) {
+		if tk.Label != "" {
+			out = append(out, tk.Label)
+		}
+	}
+	return out
+}
+
+func byName(t *testing.T, charts []Chart, name string) *plot.Plot {
+	t.Helper()
+	for _, c := range charts {
+		if c.Name == name {
+			return c.Plot
+		}
+	}
+	t.Fatalf("no chart %q among %v", name, names(charts))
+	return nil
+}
+
+func names(charts []Chart) []string {
+	var out []string
+	for _, c := range charts {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// reps returns one result per throughput in ops, with the given metrics.
+func reps(w, s string, t int, ops []float64, metrics ...any) []runner.Result {
+	var rs []runner.Result
+	for _, o := range ops {
+		rs = append(rs, res(w, s, t, o, metrics...))
+	}
+	return rs
+}
+
+func TestThroughputChart(t *testing.T) {
+	var rs []runner.Result
+	rs = append(rs, reps("faults", "mmaplock", 1, []float64{1e6, 3e6, 2e6})...)
+	rs = append(rs, reps("faults", "mmaplock", 4, []float64{4e6})...)
+	rs = append(rs, reps("faults", "nolock", 1, []float64{6e5, 6e5})...)
+	unsafeRs := reps("faults", "nolock", 4, []float64{9e6, 9e6})
+	unsafeRs[1].Unsafe = true
+	rs = append(rs, unsafeRs...)
+	rs = append(rs, runner.Result{Workload: "faults", Strategy: "vmaseq", Threads: 4, Status: runner.StatusTimeout})
+
+	charts, err := Charts(rs, Options{Machine: machine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(charts), []string{"faults-throughput"}; !slices.Equal(got, want) {
+		t.Fatalf("charts = %v, want %v", got, want)
+	}
+	p := charts[0].Plot
+	if want := "faults — throughput — " + machine; p.Title.Text != want {
+		t.Errorf("title = %q, want %q", p.Title.Text, want)
+	}
+	if p.X.Label.Text != "threads" || !strings.Contains(p.Y.Label.Text, "ops/s") {
+		t.Errorf("axis labels = %q, %q; want threads, ops/s", p.X.Label.Text, p.Y.Label.Text)
+	}
+	if got, want := legend(p), []string{"mmaplock", "nolock (unsafe)"}; !slices.Equal(got, want) {
+		t.Errorf("legend = %q, want %q (timed-out vmaseq left out)", got, want)
+	}
+
+	lines := ofType[*plotter.Line](t, p)
+	wantXYs := []plotter.XYs{
+		{{X: 1, Y: 2e6}, {X: 4, Y: 4e6}},
+		{{X: 1, Y: 6e5}, {X: 4, Y: 9e6}},
+	}
+	if len(lines) != len(wantXYs) {
+		t.Fatalf("%d lines, want %d", len(lines), len(wantXYs))
+	}
+	for i, l := range lines {
+		if !slices.Equal(l.XYs, wantXYs[i]) {
+			t.Errorf("line %d = %v, want medians %v", i, l.XYs, wantXYs[i])
+		}
+	}
+	if lines[0].Dashes != nil || lines[1].Dashes == nil {
+		t.Errorf("dashes = %v, %v; want only the unsafe line dashed", lines[0].Dashes, lines[1].Dashes)
+	}
+	if lines[0].Color == lines[1].Color {
+		t.Errorf("both lines are %v", lines[0].Color)
+	}
+
+	// Only mmaplock's repetitions spread; nolock's error bars would be empty.
+	ebs := ofType[*plotter.YErrorBars](t, p)
+	if len(ebs) != 1 {
+		t.Fatalf("%d error bar sets, want 1", len(ebs))
+	}
+	if got, want := ebs[0].YErrors, (plotter.YErrors{{Low: 1e6, High: 1e6}, {}}); !slices.Equal(got, want) {
+		t.Errorf("error bars = %v, want %v (median to min and max)", got, want)
+	}
+
+	if _, ok := p.X.Scale.(plot.LogScale); !ok {
+		t.Errorf("x scale = %T, want log (thread counts double)", p.X.Scale)
+	}
+	if got, want := tickLabels(p.X), []string{"1", "4"}; !slices.Equal(got, want) {
+		t.Errorf("x ticks = %q, want %q", got, want)
+	}
+	if p.Y.Min != 0 {
+		t.Errorf("y min = %v, want 0", p.Y.Min)
+	}
+	if got, want := tickLabels(p.Y), []string{"0", "4M", "8M"}; !slices.Equal(got, want) {
+		t.Errorf("y ticks = %q, want SI labels %q", got, want)
+	}
+}
+
+func TestLatencyChart(t *testing.T) {
+	var rs []runner.Result
+	// At 1 thread: ignored, the chart is at the highest count.
+	rs = append(rs, res("faults", "vmaseq", 1, 1e6, "p50-ns", 1.0, "p99-ns", 1.0))
+	rs = append(rs, res("faults", "vmaseq", 8, 1e6, "p50-ns", 300.0, "p99-ns", 2000.0, "p99.9-ns", 9000.0))
+	rs = append(rs, res("faults", "vmaseq", 8, 1e6, "p50-ns", 500.0, "p99-ns", 4000.0, "p99.9-ns", 11000.0))
+	rs = append(rs, res("faults", "vmaseq", 8, 1e6, "p50-ns", 400.0, "p99-ns", 3000.0, "p99.9-ns", 10000.0))
+	rs = append(rs, res("faults", "mmaplock", 8, 1e6, "p50-ns", 700.0)) // no tail
+	rs = append(rs, res("faults", "nolock", 8, 1e6))                    // no percentiles: no bars
+
+	charts, err := Charts(rs, Options{Machine: machine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := byName(t, charts, "faults-latency")
+	if want := "faults — latency at 8 threads — " + machine; p.Title.Text != want {
+		t.Errorf("title = %q, want %q", p.Title.Text, want)
+	}
+	if !strings.Contains(p.Y.Label.Text, "ns") {
+		t.Errorf("y label = %q, want the unit ns", p.Y.Label.Text)
+	}
+	if got, want := tickLabels(p.X), []string{"p50", "p99", "p99.9"}; !slices.Equal(got, want) {
+		t.Errorf("groups = %q, want %q (writer p99 absent)", got, want)
+	}
+	if got, want := legend(p), []string{"vmaseq", "mmaplock"}; !slices.Equal(got, want) {
+		t.Errorf("legend = %q, want %q", got, want)
+	}
+	bars := ofType[*plotter.BarChart](t, p)
+	want := [][]float64{{400, 3000, 10000}, {700, 100, 100}} // missing: an empty bar at the floor
+	if len(bars) != len(want) {
+		t.Fatalf("%d bar charts, want %d", len(bars), len(want))
+	}
+	for i, b := range bars {
+		var got []float64
+		for j := range b.Values {
+			got = append(got, b.BarHeight(j))
+		}
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("bars %d reach %v, want medians %v", i, got, want[i])
+		}
+	}
+	if bars[0].Offset == bars[1].Offset {
+		t.Errorf("bars share offset %v, want side by side", bars[0].Offset)
+	}
+	if _, ok := p.Y.Scale.(plot.LogScale); !ok || p.Y.Min != 100 || p.Y.Max != 1e4 {
+		t.Errorf("y = %T [%v, %v], want log [100, 10000] (powers of ten around the data)", p.Y.Scale, p.Y.Min, p.Y.Max)
+	}
+	if got := tickLabels(p.Y); !slices.Equal(got, []string{"100", "1k", "10k"}) {
+		t.Errorf("y ticks = %q", got)
+	}
+}
+
+func TestRatesChart(t *testing.T) {
+	var rs []runner.Result
+	rs = append(rs, reps("faults-mmap", "vmaseq", 1, []float64{1e6}, "fallbacks/op", 0.0, "retries/op", 0.0)...)
+	rs = append(rs, reps("faults-mmap", "vmaseq", 4, []float64{1e6}, "fallbacks/op", 0.25, "retries/op", 0.0)...)
+	rs = append(rs, reps("faults-mmap", "vmarefcnt", 4, []float64{1e6}, "fallbacks/op", 0.0, "misses/op", 0.5)...)
+	rs = append(rs, reps("faults-mmap", "mmaplock", 4, []float64{1e6}, "fallbacks/op", 0.0)...)
+
+	charts, err := Charts(rs, Options{Machine: machine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := byName(t, charts, "faults-mmap-rates")
+	if !strings.HasPrefix(p.Title.Text, "faults-mmap — ") || !strings.HasSuffix(p.Title.Text, machine) {
+		t.Errorf("title = %q, want workload and machine", p.Title.Text)
+	}
+	if p.X.Label.Text != "threads" || !strings.Contains(p.Y.Label.Text, "per operation") {
+		t.Errorf("axis labels = %q, %q", p.X.Label.Text, p.Y.Label.Text)
+	}
+	if got, want := legend(p), []string{"vmaseq fallbacks/op", "vmarefcnt misses/op"}; !slices.Equal(got, want) {
+		t.Errorf("legend = %q, want %q (all-zero series left out)", got, want)
+	}
+	lines := ofType[*plotter.Line](t, p)
+	if len(lines) != 2 || !slices.Equal(lines[0].XYs, plotter.XYs{{X: 1, Y: 0}, {X: 4, Y: 0.25}}) {
+		t.Errorf("lines = %v, want vmaseq fallbacks (1,0) (4,0.25) first", lines)
+	}
+}
+
+func TestCharts(t *testing.T) {
+	lat := []any{"p50-ns", 100.0, "p99-ns", 900.0}
+	tests := []struct {
+		name    string
+		results []runner.Result
+		want    []string
+		wantErr string // substring; "" means no error
+		is      error
+	}{
+		{
+			name:    "throughput only",
+			results: reps("faults", "vmaseq", 1, []float64{1e6}),
+			want:    []string{"faults-throughput"},
+		},
+		{
+			name: "all three, workloads in order of appearance",
+			results: slices.Concat(
+				reps("mmap-churn", "vmaseq", 2, []float64{1e6}, lat...),
+				reps("faults", "vmaseq", 2, []float64{1e6}, append(lat, "retries/op", 0.1)...),
+			),
+			want: []string{"mmap-churn-throughput", "mmap-churn-latency", "faults-throughput", "faults-latency", "faults-rates"},
+		},
+		{
+			name:    "zero rates draw no rates chart",
+			results: reps("faults", "vmaseq", 2, []float64{1e6}, "fallbacks/op", 0.0),
+			want:    []string{"faults-throughput"},
+		},
+		{
+			name:    "names are made file-safe",
+			results: reps("odd/name x", "vmaseq", 2, []float64{1e6}),
+			want:    []string{"odd-name-x-throughput"},
+		},
+		{
+			name:    "nothing ok",
+			results: []runner.Result{{Workload: "faults", Strategy: "vmaseq", Threads: 1, Status: runner.StatusDeadlock}},
+			is:      ErrNoData,
+			wantErr: "no results",
+		},
+		{
+			name:    "ok without operations",
+			results: []runner.Result{{Workload: "faults", Strategy: "vmaseq", Threads: 1, Status: runner.StatusOK}},
+			wantErr: "VMA/workload=faults/strategy=vmaseq/threads=1: status ok but no operations",
+		},
+		{
+			name:    "metric not a number",
+			results: reps("faults", "vmaseq", 1, []float64{1e6}, "p99-ns", math.NaN()),
+			wantErr: "metric p99-ns is NaN",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			charts, err := Charts(tt.results, Options{})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+				}
+				if tt.is != nil && !errors.Is(err, tt.is) {
+					t.Errorf("error %v is not %v", err, tt.is)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(charts); !slices.Equal(got, tt.want) {
+				t.Errorf("charts = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestColours checks that a strategy keeps its colour across workloads
+// whichever strategies each workload has, and Options.Strategies fixes it.
+func TestColours(t *testing.T) {
+	rs := slices.Concat(
+		reps("faults", "vmaseq", 1, []float64{1e6}),
+		reps("faults", "vmarefcnt", 1, []float64{1e6}),
+		reps("mmap-churn", "vmarefcnt", 1, []float64{1e6}),
+	)
+	charts, err := Charts(rs, Options{Strategies: []string{"mmaplock", "vmaseq", "vmarefcnt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ofType[*plotter.Line](t, byName(t, charts, "faults-throughput"))[1]
+	b := ofType[*plotter.Line](t, byName(t, charts, "mmap-churn-throughput"))[0]
+	if a.Color != b.Color || a.Color != palette[2] {
+		t.Errorf("vmarefcnt is %v and %v, want %v in both", a.Color, b.Color, palette[2])
+	}
+}
+
+func TestSI(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"},
+		{0.25, "0.25"},
+		{0.30000000000000004, "0.3"},
+		{500, "500"},
+		{1000, "1k"},
+		{1200000, "1.2M"},
+		{1234567, "1.23M"},
+		{999999.9, "1M"},
+		{2.5e9, "2.5G"},
+		{-3000, "-3k"},
+	}
+	for _, tt := range tests {
+		if got := si(tt.in); got != tt.want {
+			t.Errorf("si(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFileSafe(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"faults-throughput", "faults-throughput"},
+		{"a/b c", "a-b-c"},
+		{"../x", "..-x"},
+		{"  p99.9  ", "p99.9"},
+	}
+	for _, tt := range tests {
+		if got := fileSafe(tt.in); got != tt.want {
+			t.Errorf("fileSafe(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRealisticCharts(t *testing.T) {
+	const seed = 1
+	charts, err := Charts(realistic(seed), Options{Machine: "AMD EPYC 7B13 64-Core Processor (16 CPUs)", Strategies: []string{"mmaplock", "vmaseq", "vmarefcnt", "vmawait", "nolock"}})
+	if err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
+	}
+	if len(charts) != 11 {
+		t.Errorf("seed %d: %d charts, want 11: %v", seed, len(charts), names(charts))
+	}
+	if *chartDir == "" {
+		return
+	}
+	if _, err := Save(charts, *chartDir); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,71 @@
+package chart
+
+import (
+	"fmt"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// rates are the per-operation lock statistics the rates chart draws, with
+// the dash pattern that tells them apart (colour and marker are the
+// strategy's, as in every chart).
+var rates = []struct {
+	unit   string
+	dashes []vg.Length
+}{
+	{"fallbacks/op", nil},
+	{"retries/op", []vg.Length{vg.Points(6), vg.Points(3)}},
+	{"misses/op", []vg.Length{vg.Points(1.5), vg.Points(2.5)}},
+	{"aborts/op", []vg.Length{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)}},
+}
+
+// ratesChart draws how often each strategy's per-VMA lock fell back to
+// mmap_lock, retried, missed or aborted, per operation, against threads in
+// workload w: one line per strategy and statistic through the medians of the
+// repetitions. Only statistics that are nonzero somewhere are drawn; it
+// reports false if none is.
+func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
+	p := newPlot(title(opts, w, "lock fallbacks, retries, misses"), "threads", "events per operation", true)
+	p.Y.Tick.Marker = siTicks{plot.DefaultTicks{}}
+	threads := ds.threads[w]
+	drawn := false
+	for i, s := range ds.strategies {
+		unsafe := ds.unsafe(w, s)
+		for _, rt := range rates {
+			var xys plotter.XYs
+			nonzero := false
+			for _, t := range threads {
+				c := ds.cells[cellKey{w, s, t}]
+				if c == nil {
+					continue
+				}
+				sum, ok, err := c.metric(rt.unit)
+				if err != nil {
+					return Chart{}, false, err
+				}
+				if !ok {
+					continue
+				}
+				xys = append(xys, plotter.XY{X: float64(t), Y: sum.median})
+				nonzero = nonzero || sum.max != 0
+			}
+			if !nonzero {
+				continue
+			}
+			st := styleOf(i, unsafe)
+			st.line.Dashes = rt.dashes
+			if err := addSeries(p, legendName(s, unsafe)+" "+rt.unit, st, xys, nil); err != nil {
+				return Chart{}, false, fmt.Errorf("chart: %s %s %s: %w", w, s, rt.unit, err)
+			}
+			drawn = true
+		}
+	}
+	if !drawn {
+		return Chart{}, false, nil
+	}
+	threadAxis(p, threads)
+	p.Y.Min = 0
+	return Chart{Name: fileSafe(w + "-rates"), Plot: p}, true, nil
+}

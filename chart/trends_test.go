@@ -1,0 +1,166 @@
+package chart
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+
+	"vmabench/runner"
+)
+
+func day(d int) time.Time { return time.Date(2026, 1, d, 2, 30, 0, 0, time.UTC) }
+
+func TestTrends(t *testing.T) {
+	ns := []Night{
+		{Date: day(3), Commit: "cccccccccccccccccccc", Results: slices.Concat(
+			reps("faults", "vmaseq", 8, []float64{3e6, 5e6, 4e6}),
+			reps("faults", "vmaseq", 1, []float64{1e6}), // not the highest count: not drawn
+			reps("faults", "nolock", 8, []float64{9e6}),
+		)},
+		{Date: day(1), Commit: "aaaa", Results: slices.Concat(
+			reps("faults", "vmaseq", 8, []float64{2e6}),
+			reps("faults", "nolock", 8, []float64{9e6}),
+		)},
+		{Date: day(2), Commit: "bbbb", Results: slices.Concat(
+			reps("faults", "vmaseq", 4, []float64{7e6}), // no 8-thread run this night
+			[]runner.Result{{Workload: "faults", Strategy: "nolock", Threads: 8, Status: runner.StatusError}},
+		)},
+	}
+	ns[0].Results[len(ns[0].Results)-1].Unsafe = true
+
+	charts, err := Trends(ns, Options{Machine: machine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(charts), []string{"faults-trend"}; !slices.Equal(got, want) {
+		t.Fatalf("charts = %v, want %v", got, want)
+	}
+	p := charts[0].Plot
+	if want := "faults — nightly throughput at 8 threads — " + machine; p.Title.Text != want {
+		t.Errorf("title = %q, want %q", p.Title.Text, want)
+	}
+	if !strings.Contains(p.X.Label.Text, "cccccccccccc") || strings.Contains(p.X.Label.Text, "ccccccccccccc") {
+		t.Errorf("x label = %q, want the last night's commit, abbreviated to 12", p.X.Label.Text)
+	}
+	if !strings.Contains(p.Y.Label.Text, "ops/s") {
+		t.Errorf("y label = %q, want ops/s", p.Y.Label.Text)
+	}
+	if _, ok := p.X.Tick.Marker.(plot.TimeTicks); !ok {
+		t.Errorf("x ticks = %T, want plot.TimeTicks", p.X.Tick.Marker)
+	}
+	if got, want := legend(p), []string{"vmaseq", "nolock (unsafe)"}; !slices.Equal(got, want) {
+		t.Errorf("legend = %q, want %q", got, want)
+	}
+	d1, d3 := float64(day(1).Unix()), float64(day(3).Unix())
+	want := []plotter.XYs{
+		{{X: d1, Y: 2e6}, {X: d3, Y: 4e6}},
+		{{X: d1, Y: 9e6}, {X: d3, Y: 9e6}},
+	}
+	lines := ofType[*plotter.Line](t, p)
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d", len(lines), len(want))
+	}
+	for i, l := range lines {
+		if !slices.Equal(l.XYs, want[i]) {
+			t.Errorf("line %d = %v, want %v (date order, medians, night 2 has no 8-thread point)", i, l.XYs, want[i])
+		}
+	}
+	ebs := ofType[*plotter.YErrorBars](t, p)
+	if len(ebs) != 1 || !slices.Equal(ebs[0].YErrors, plotter.YErrors{{}, {Low: 1e6, High: 1e6}}) {
+		t.Errorf("error bars = %v, want vmaseq's spread on night 3 only", ebs)
+	}
+}
+
+func TestTrendsOneNight(t *testing.T) {
+	charts, err := Trends([]Night{{Date: day(1), Results: reps("faults", "vmaseq", 2, []float64{1e6})}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := charts[0].Plot
+	if p.X.Max-p.X.Min != 24*3600 {
+		t.Errorf("x range = [%v, %v], want a day around the night", p.X.Min, p.X.Max)
+	}
+	if got := tickLabels(p.X); !slices.Equal(got, []string{"2026-01-01"}) {
+		t.Errorf("x ticks = %q, want the night's date", got)
+	}
+}
+
+func TestTrendsNoData(t *testing.T) {
+	for _, ns := range [][]Night{nil, {{Date: day(1)}}} {
+		if _, err := Trends(ns, Options{}); !errors.Is(err, ErrNoData) {
+			t.Errorf("Trends(%v) error = %v, want ErrNoData", ns, err)
+		}
+	}
+}
+
+func TestDayTicks(t *testing.T) {
+	tests := []struct {
+		name       string
+		days       int
+		wantLabels int
+	}{
+		{"two days", 2, 2},
+		{"a week", 7, 4},
+		{"two weeks", 14, 2},
+		{"a quarter", 91, 4},
+		{"two years", 730, 5},
+	}
+	const dayS = 24 * 3600
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			min := float64(day(1).Unix())
+			max := min + float64(tt.days*dayS)
+			var labels []string
+			for _, tk := range (plot.TimeTicks{Ticker: dayTicks{}, Format: time.DateOnly}).Ticks(min, max) {
+				if int64(tk.Value)%dayS != 0 {
+					t.Errorf("tick at %v is not a midnight", tk.Value)
+				}
+				if tk.Label != "" {
+					labels = append(labels, tk.Label)
+				}
+			}
+			if len(labels) != tt.wantLabels {
+				t.Errorf("labels %q, want %d", labels, tt.wantLabels)
+			}
+		})
+	}
+}
+
+// nights returns n synthetic nights of realistic results, one a day from
+// 2026-01-01, given newest first; vmarefcnt gets 30% faster from night 6.
+func nights(n int) []Night {
+	var ns []Night
+	for i := range n {
+		rs := realistic(uint64(i + 1))
+		if i >= 5 {
+			for j := range rs {
+				if rs[j].Strategy == "vmarefcnt" {
+					rs[j].Elapsed = rs[j].Elapsed * 10 / 13
+				}
+			}
+		}
+		ns = append([]Night{{Date: day(1 + i), Commit: strings.Repeat(string(rune('a'+i)), 40), Results: rs}}, ns...)
+	}
+	return ns
+}
+
+func TestRealisticTrends(t *testing.T) {
+	charts, err := Trends(nights(14), Options{Machine: "AMD EPYC 7B13 64-Core Processor (16 CPUs)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(charts) != 4 {
+		t.Errorf("%d charts, want 4: %v", len(charts), names(charts))
+	}
+	if *chartDir == "" {
+		return
+	}
+	if _, err := Save(charts, *chartDir); err != nil {
+		t.Fatal(err)
+	}
+}
