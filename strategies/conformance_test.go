@@ -153,3 +153,31 @@ func TestNestedFault(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultDoesNotAllocate: the read path allocates nothing, in any model,
+// so the garbage collector has no work from readers during a window.
+func TestFaultDoesNotAllocate(t *testing.T) {
+	for _, info := range models(t) {
+		t.Run(info.Name, func(t *testing.T) {
+			s := info.New(mm.Config{Pages: 1 << 12})
+			if err := s.MM().Setup(mm.Op{Kind: mm.OpMmap, Start: 64 * mm.PageSize, Len: 16 * mm.PageSize, Prot: mm.ProtRead | mm.ProtWrite}); err != nil {
+				t.Fatal(err)
+			}
+			task := mm.NewTask(s.MM(), 0, mm.PageSize)
+			addr := uint64(70 * mm.PageSize)
+			if err := s.Fault(task, addr); err != nil { // prepare anon_vma
+				t.Fatal(err)
+			}
+			allocs := testing.AllocsPerRun(1000, func() {
+				_ = s.Fault(task, addr)
+				r, err := s.Lookup(task, addr)
+				if err == nil {
+					s.Release(task, r)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("Fault+Lookup allocate %v times per call, want 0", allocs)
+			}
+		})
+	}
+}

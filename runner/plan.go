@@ -1,0 +1,95 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Plan is a matrix of cells: every strategy under every workload at every
+// thread count, Count times.
+type Plan struct {
+	Strategies []string
+	Workloads  []string
+	Threads    []int
+	// Count is the number of repetitions of each cell (default 1).
+	Count int
+	// Base is the configuration every cell starts from.
+	Base Config
+	// InProcess runs cells in this process instead of a child each; a
+	// deadlocked cell then leaves its threads behind.
+	InProcess bool
+}
+
+// Cells returns the plan's cells in run order: repetition, workload, threads,
+// strategy, so the strategies of one row run side by side in time and slow
+// drift of the machine spreads over all of them.
+func (p Plan) Cells() []Config {
+	var out []Config
+	for rep := 0; rep < max(p.Count, 1); rep++ {
+		for _, w := range p.Workloads {
+			for _, n := range p.Threads {
+				for _, s := range p.Strategies {
+					c := p.Base
+					c.Strategy, c.Workload, c.Threads = s, w, n
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Validate checks every cell of the plan.
+func (p Plan) Validate() error {
+	if len(p.Strategies) == 0 || len(p.Workloads) == 0 || len(p.Threads) == 0 {
+		return fmt.Errorf("empty plan: need at least one strategy, workload and thread count")
+	}
+	if p.Count < 0 {
+		return fmt.Errorf("count %d: must be positive", p.Count)
+	}
+	for _, c := range p.Cells() {
+		if err := c.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Estimate returns the plan's expected running time, skipped cells aside.
+func (p Plan) Estimate() time.Duration {
+	return time.Duration(len(p.Cells())) * (p.Base.Warmup + p.Base.Duration)
+}
+
+// Progress is told of each finished cell: its index (from 0), the number of
+// cells, and its result.
+type Progress func(i, n int, r Result) error
+
+// RunPlan runs every cell of p and hands each result to emit as soon as it is
+// measured, so an interrupted run keeps every finished cell. It stops at the
+// first error from emit or a cancelled ctx.
+func RunPlan(ctx context.Context, p Plan, emit Progress) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	cells := p.Cells()
+	for i, c := range cells {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var r Result
+		var err error
+		if p.InProcess {
+			r, err = Run(c)
+		} else {
+			r, err = RunIsolated(ctx, c)
+		}
+		if err != nil {
+			return err
+		}
+		if err := emit(i, len(cells), r); err != nil {
+			return err
+		}
+	}
+	return nil
+}

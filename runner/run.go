@@ -1,0 +1,397 @@
+// Package runner runs one cell of the matrix (strategy x workload x threads
+// x config) and measures it without disturbing it.
+//
+// Worker threads are locked to OS threads and pinned to CPUs, warm up, then
+// run a timed window. Each counts its operations and samples one latency in
+// 64 in its own workloads.Thread, so the hot path writes nothing shared;
+// the runner reads the counts once the threads have stopped.
+//
+// The garbage collector is kept out of the window: the runner collects
+// before the warm-up and turns the collector off (debug.SetGCPercent(-1))
+// for the cell, with a soft memory limit (debug.SetMemoryLimit) as the only
+// trigger, so a writer-heavy cell cannot run the machine out of memory.
+// Readers allocate nothing (tested); writers allocate tree nodes, as the
+// kernel's maple tree does.
+//
+// A watchdog polls the threads' progress. A cell where no thread finishes an
+// operation for Config.Stall while some thread waits on a lock is reported
+// as a deadlock, with what each thread holds and waits for; a cell that
+// outruns Config.Timeout is reported as a timeout. In-process, deadlocked
+// threads cannot be killed, so RunIsolated runs each cell in a child process
+// and the next cell starts clean.
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmabench/mm"
+	"vmabench/strategies"
+	"vmabench/workloads"
+)
+
+// Config is one cell and how to measure it.
+type Config struct {
+	Strategy string
+	Workload string
+	Threads  int
+	// Warmup runs before the timed window (default 200ms).
+	Warmup time.Duration
+	// Duration is the timed window (default 1s).
+	Duration time.Duration
+	// Timeout bounds the whole cell (default 10s); it must exceed
+	// Warmup+Duration.
+	Timeout time.Duration
+	// Stall is how long no thread may finish an operation, while one
+	// waits on a lock, before the cell is declared deadlocked (default 1s).
+	Stall time.Duration
+	// Load is the workload configuration.
+	Load workloads.Config
+	// NoPin leaves threads unpinned (they are still locked to OS threads).
+	NoPin bool
+}
+
+// DefaultConfig returns the defaults, for one thread.
+func DefaultConfig() Config {
+	return Config{
+		Threads:  1,
+		Warmup:   200 * time.Millisecond,
+		Duration: time.Second,
+		Timeout:  10 * time.Second,
+		Stall:    time.Second,
+		Load:     workloads.DefaultConfig(),
+	}
+}
+
+// Validate checks the configuration without side effects, naming a bad
+// value and the valid ones.
+func (c Config) Validate() error {
+	if _, err := strategies.Get(c.Strategy); err != nil {
+		return err
+	}
+	if _, err := workloads.Get(c.Workload); err != nil {
+		return err
+	}
+	switch {
+	case c.Threads < 1 || c.Threads > workloads.MaxThreads:
+		return fmt.Errorf("threads %d: want 1..%d", c.Threads, workloads.MaxThreads)
+	case c.Warmup < 0:
+		return fmt.Errorf("warmup %v: must not be negative", c.Warmup)
+	case c.Duration <= 0:
+		return fmt.Errorf("duration %v: must be positive", c.Duration)
+	case c.Stall <= 0:
+		return fmt.Errorf("stall %v: must be positive", c.Stall)
+	case c.Timeout <= c.Warmup+c.Duration:
+		return fmt.Errorf("timeout %v: must exceed warmup+duration (%v)", c.Timeout, c.Warmup+c.Duration)
+	}
+	return c.Load.Validate()
+}
+
+// Run runs one cell in this process. A cell the workload cannot run at
+// c.Threads is returned as skipped. Run returns an error only for a bad
+// configuration; a cell that fails, deadlocks or times out is a Result with
+// that Status. A deadlocked cell leaves its threads blocked in this process.
+func Run(c Config) (Result, error) {
+	if err := c.Validate(); err != nil {
+		return Result{}, err
+	}
+	sinfo, _ := strategies.Get(c.Strategy)
+	winfo, _ := workloads.Get(c.Workload)
+	res := Result{
+		Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Config:     configKVs(c),
+		Unsafe:     winfo.Unsafe(sinfo, c.Threads),
+	}
+	if c.Threads < winfo.MinThreads {
+		res.Status = StatusSkipped
+		res.Detail = fmt.Sprintf("%s needs at least %d threads (readers and a writer)", c.Workload, winfo.MinThreads)
+		return res, nil
+	}
+	if sinfo.New == nil {
+		res.Status = StatusSkipped
+		res.Detail = fmt.Sprintf("strategy %s is not a model and has no runner here", c.Strategy)
+		return res, nil
+	}
+
+	s := sinfo.New(mm.Config{Pages: c.Load.AddressSpacePages(c.Threads)})
+	w := winfo.New(c.Load)
+	if err := w.Setup(s.MM(), c.Threads); err != nil {
+		res.Status, res.Detail = StatusError, "setup: "+err.Error()
+		return res, nil
+	}
+	ctl := new(workloads.Control)
+	ths := make([]*workloads.Thread, c.Threads)
+	for i := range ths {
+		ths[i] = workloads.NewThread(i, c.Threads, s, c.Load, ctl)
+	}
+	m := measure(c, ctl, ths, w.Run)
+	res.Status, res.Detail = m.status, m.detail
+	if m.status != StatusOK {
+		return res, nil
+	}
+	summarize(&res, winfo, ths, m.elapsed)
+	return res, nil
+}
+
+type measurement struct {
+	status  Status
+	detail  string
+	elapsed time.Duration
+}
+
+// measure starts one pinned goroutine per thread running run, warms up,
+// times the window and stops them, under the watchdog.
+func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func(*workloads.Thread)) measurement {
+	cpus := allowedCPUs()
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(softMemoryLimit))
+
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	finished := make(chan struct{})
+	pinErrs := make([]error, len(ths))
+	for i, th := range ths {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			if !c.NoPin && len(cpus) > 0 {
+				pinErrs[i] = pin(cpus[i%len(cpus)])
+			}
+			ready.Done()
+			<-start
+			if pinErrs[i] == nil {
+				run(th)
+			}
+		}()
+	}
+	go func() { done.Wait(); close(finished) }()
+	ready.Wait()
+	if err := errors.Join(pinErrs...); err != nil {
+		close(start)
+		<-finished
+		return measurement{status: StatusError, detail: "pinning threads: " + err.Error()}
+	}
+
+	wd := watchdog{ths: ths, stall: c.Stall, deadline: time.Now().Add(c.Timeout), finished: finished}
+	close(start)
+	if st := wd.watch(time.Now().Add(c.Warmup)); st != "" {
+		ctl.SetPhase(workloads.PhaseStop)
+		return wd.report(st)
+	}
+	ctl.SetPhase(workloads.PhaseMeasure)
+	t0 := time.Now()
+	if st := wd.watch(t0.Add(c.Duration)); st != "" {
+		ctl.SetPhase(workloads.PhaseStop)
+		return wd.report(st)
+	}
+	ctl.SetPhase(workloads.PhaseStop)
+	elapsed := time.Since(t0)
+	if st := wd.watch(time.Time{}); st != "" && st != "finished" {
+		return wd.report(st)
+	}
+	for _, th := range ths {
+		if th.Err != nil {
+			return measurement{status: StatusError, detail: fmt.Sprintf("thread %d: %v", th.ID, th.Err)}
+		}
+		if !th.Measured() {
+			return measurement{status: StatusError, detail: fmt.Sprintf("thread %d never reached the timed window (an operation outlasted the warm-up)", th.ID)}
+		}
+	}
+	return measurement{status: StatusOK, elapsed: elapsed}
+}
+
+// softMemoryLimit is the heap size at which the collector runs during a cell
+// despite being off.
+const softMemoryLimit = 4 << 30
+
+// watchdog watches a cell's threads for progress.
+type watchdog struct {
+	ths        []*workloads.Thread
+	stall      time.Duration
+	deadline   time.Time
+	finished   <-chan struct{}
+	last       uint64
+	lastChange time.Time
+}
+
+const watchEvery = 20 * time.Millisecond
+
+// watch polls until `until` (or, if zero, until the threads finish). It
+// returns "" when until came, "finished" when the threads all returned, and
+// "deadlock" or "timeout" when the cell is stuck.
+func (wd *watchdog) watch(until time.Time) Status {
+	tick := time.NewTicker(watchEvery)
+	defer tick.Stop()
+	if wd.lastChange.IsZero() {
+		wd.lastChange = time.Now()
+	}
+	for {
+		select {
+		case <-wd.finished:
+			if until.IsZero() {
+				return "finished"
+			}
+			// Threads that stop early stopped on an error; the
+			// caller reports it.
+			return "finished"
+		case now := <-tick.C:
+			var p uint64
+			for _, th := range wd.ths {
+				p += th.Task.Progress()
+			}
+			if p != wd.last {
+				wd.last, wd.lastChange = p, now
+			}
+			if now.Sub(wd.lastChange) >= wd.stall && wd.anyWaiting() {
+				return StatusDeadlock
+			}
+			if now.After(wd.deadline) {
+				return StatusTimeout
+			}
+			if !until.IsZero() && !now.Before(until) {
+				return ""
+			}
+		}
+	}
+}
+
+func (wd *watchdog) anyWaiting() bool {
+	for _, th := range wd.ths {
+		if _, w := th.Task.LockInfo(); w != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// report describes a stuck cell: what each thread holds and waits for, in
+// lockdep's words.
+func (wd *watchdog) report(st Status) measurement {
+	if st == "finished" {
+		for _, th := range wd.ths {
+			if th.Err != nil {
+				return measurement{status: StatusError, detail: fmt.Sprintf("thread %d: %v", th.ID, th.Err)}
+			}
+		}
+		return measurement{status: StatusError, detail: "threads stopped before the window ended"}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "no progress for %v", time.Since(wd.lastChange).Round(time.Millisecond))
+	for _, th := range wd.ths {
+		held, waiting := th.Task.LockInfo()
+		fmt.Fprintf(&b, "; thread %d holds %v, waits for %v", th.ID, held, waiting)
+	}
+	return measurement{status: st, detail: b.String()}
+}
+
+// summarize fills the result's counts and metrics from the stopped threads.
+func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed time.Duration) {
+	var ops [workloads.NumClasses]uint64
+	var st mm.Stats
+	lat := [workloads.NumClasses][]*workloads.Thread{}
+	for _, th := range ths {
+		for c, n := range th.Ops {
+			ops[c] += n
+			if n > 0 {
+				lat[c] = append(lat[c], th)
+			}
+		}
+		st.Add(th.Stats())
+	}
+	for _, n := range ops {
+		r.Ops += n
+	}
+	r.Elapsed = elapsed
+	r.Violations = st.Violations
+	sec := elapsed.Seconds()
+	reader := ops[w.Reader]
+	per := func(n uint64) float64 {
+		if reader == 0 {
+			return 0
+		}
+		return float64(n) / float64(reader)
+	}
+	add := func(v float64, unit string) { r.Metrics = append(r.Metrics, Metric{Value: v, Unit: unit}) }
+	add(float64(reader)/sec, w.Reader.String()+"s/s")
+	if w.Reader != workloads.ClassWrite && (w.Writer) {
+		add(float64(ops[workloads.ClassWrite])/sec, "writes/s")
+	}
+	add(per(st.VMALockAbort), "fallbacks/op")
+	add(per(st.VMALockRetry), "retries/op")
+	add(per(st.VMALockMiss), "misses/op")
+	q := quantiles(ths, w.Reader, 50, 99, 99.9)
+	add(q[0], "p50-ns")
+	add(q[1], "p99-ns")
+	add(q[2], "p99.9-ns")
+	if w.Writer && w.Reader != workloads.ClassWrite {
+		add(quantiles(ths, workloads.ClassWrite, 99)[0], "writer-p99-ns")
+	}
+}
+
+// quantiles merges the threads' samples of class c and returns the given
+// percentiles in ns (NaN-free: 0 with no samples).
+func quantiles(ths []*workloads.Thread, c workloads.Class, ps ...float64) []float64 {
+	h := ths[0].Lat[c].Clone()
+	h.Reset()
+	for _, th := range ths {
+		h.Merge(th.Lat[c])
+	}
+	out := make([]float64, len(ps))
+	if h.TotalCount() == 0 {
+		return out
+	}
+	for i, p := range ps {
+		out[i] = float64(h.ValueAtQuantile(p))
+		if math.IsNaN(out[i]) {
+			out[i] = 0
+		}
+	}
+	return out
+}
+
+// configKVs returns the cell's configuration lines: the workload knobs and
+// the window, the same keys for every workload.
+func configKVs(c Config) []KV {
+	var kv []KV
+	for _, p := range c.Load.Pairs() {
+		kv = append(kv, KV{p[0], p[1]})
+	}
+	return append(kv, KV{"duration", c.Duration.String()}, KV{"warmup", c.Warmup.String()})
+}
+
+// allowedCPUs returns the CPUs this process may run on, in order.
+func allowedCPUs() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	var cpus []int
+	for i := 0; i < 1024 && len(cpus) < set.Count(); i++ {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus
+}
+
+// pin binds the calling OS thread to cpu.
+func pin(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("sched_setaffinity(cpu %d): %w", cpu, err)
+	}
+	return nil
+}

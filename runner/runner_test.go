@@ -1,0 +1,204 @@
+package runner
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"vmabench/mm"
+	"vmabench/strategies"
+	"vmabench/workloads"
+)
+
+func TestMain(m *testing.M) {
+	MaybeChild()
+	os.Exit(m.Run())
+}
+
+func quick(strategy, workload string, threads int) Config {
+	c := DefaultConfig()
+	c.Strategy, c.Workload, c.Threads = strategy, workload, threads
+	c.Warmup, c.Duration, c.Stall, c.Timeout = 20*time.Millisecond, 100*time.Millisecond, 200*time.Millisecond, 5*time.Second
+	return c
+}
+
+// TestAccounting runs a synthetic operation with known counts through the
+// runner's measurement and summary: warm-up operations must not count, every
+// measured one must, and the per-op metrics must be exact ratios.
+func TestAccounting(t *testing.T) {
+	const threads, perThread = 3, 1000
+	c := quick("nolock", "faults", threads)
+	s := strategies.NewNoLock(mm.Config{Pages: 16})
+	ctl := new(workloads.Control)
+	ths := make([]*workloads.Thread, threads)
+	for i := range ths {
+		ths[i] = workloads.NewThread(i, threads, s, c.Load, ctl)
+	}
+	run := func(th *workloads.Thread) {
+		for th.Running() && !th.Measured() { // warm-up: counted, then discarded
+			st := th.Begin()
+			th.Task.Stats.VMALockAbort++
+			th.End(workloads.ClassFault, st)
+			time.Sleep(time.Millisecond)
+		}
+		for i := 0; i < perThread; i++ {
+			st := th.Begin()
+			if i%4 == 0 {
+				th.Task.Stats.VMALockAbort++
+			}
+			th.End(workloads.ClassFault, st)
+		}
+		for th.Running() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	m := measure(c, ctl, ths, run)
+	if m.status != StatusOK {
+		t.Fatalf("status %v: %s", m.status, m.detail)
+	}
+	var r Result
+	summarize(&r, workloads.Info{Reader: workloads.ClassFault}, ths, m.elapsed)
+	if r.Ops != threads*perThread {
+		t.Errorf("ops = %d, want %d: warm-up counted or measured ops lost", r.Ops, threads*perThread)
+	}
+	if m.elapsed < c.Duration {
+		t.Errorf("elapsed %v shorter than the window %v", m.elapsed, c.Duration)
+	}
+	want := map[string]float64{
+		"faults/s":     float64(threads*perThread) / m.elapsed.Seconds(),
+		"fallbacks/op": 0.25,
+		"retries/op":   0,
+		"misses/op":    0,
+	}
+	for unit, w := range want {
+		if got, ok := r.Metric(unit); !ok || got != w {
+			t.Errorf("%s = %v (reported %v), want %v", unit, got, ok, w)
+		}
+	}
+	if got, want := r.NsPerOp(), float64(m.elapsed.Nanoseconds())/float64(threads*perThread); got != want {
+		t.Errorf("ns/op = %v, want %v", got, want)
+	}
+	var samples int64
+	for _, th := range ths {
+		samples += th.Lat[workloads.ClassFault].TotalCount()
+	}
+	if lo, hi := int64(threads*(perThread/workloads.SampleEvery-1)), int64(threads*(perThread/workloads.SampleEvery+1)); samples < lo || samples > hi {
+		t.Errorf("latency samples = %d, want %d..%d (one in %d)", samples, lo, hi, workloads.SampleEvery)
+	}
+}
+
+// TestWatchdogDeadlock: nested-fault under mmaplock deadlocks; the runner
+// must say so, naming what the stuck threads hold and wait for, instead of
+// hanging. In-process, the stuck threads are left behind.
+func TestWatchdogDeadlock(t *testing.T) {
+	r, err := Run(quick("mmaplock", "nested-fault", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != StatusDeadlock {
+		t.Fatalf("status = %v (%s), want deadlock", r.Status, r.Detail)
+	}
+	for _, want := range []string{"holds mmap_lock(read), waits for mmap_lock(read)", "waits for mmap_lock(write)"} {
+		if !strings.Contains(r.Detail, want) {
+			t.Errorf("detail %q lacks %q", r.Detail, want)
+		}
+	}
+}
+
+// TestWatchdogTimeout: threads that keep working but never stop make the
+// cell a timeout, not a hang.
+func TestWatchdogTimeout(t *testing.T) {
+	c := quick("nolock", "faults", 1)
+	c.Timeout = 300 * time.Millisecond
+	s := strategies.NewNoLock(mm.Config{Pages: 16})
+	ctl := new(workloads.Control)
+	th := workloads.NewThread(0, 1, s, c.Load, ctl)
+	stop := make(chan struct{})
+	defer close(stop)
+	run := func(th *workloads.Thread) {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			th.End(workloads.ClassFault, th.Begin())
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if m := measure(c, ctl, []*workloads.Thread{th}, run); m.status != StatusTimeout {
+		t.Fatalf("status = %v (%s), want timeout", m.status, m.detail)
+	}
+}
+
+func TestSkipped(t *testing.T) {
+	r, err := Run(quick("vmarefcnt", "faults-mmap", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != StatusSkipped || !strings.Contains(r.Detail, "at least 2 threads") {
+		t.Errorf("status %v (%s), want skipped for want of a writer thread", r.Status, r.Detail)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"ok", func(*Config) {}, ""},
+		{"strategy", func(c *Config) { c.Strategy = "rwsem" }, `unknown strategy "rwsem" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock`},
+		{"workload", func(c *Config) { c.Workload = "fault" }, `unknown workload "fault" (valid: faults, faults-shared,`},
+		{"threads", func(c *Config) { c.Threads = 0 }, "threads 0: want 1..256"},
+		{"duration", func(c *Config) { c.Duration = 0 }, "duration 0s: must be positive"},
+		{"timeout", func(c *Config) { c.Timeout = c.Duration }, "timeout 100ms: must exceed warmup+duration (120ms)"},
+		{"pages", func(c *Config) { c.Load.Pages = 1 }, "pages 1: want 2..4096"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := quick("nolock", "faults", 1)
+			tt.edit(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Errorf("Validate() = %v, want prefix %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestIsolated runs cells in child processes: a deadlocked one is reported
+// and killed, and the next one runs clean.
+func TestIsolated(t *testing.T) {
+	ctx := context.Background()
+	r, err := RunIsolated(ctx, quick("mmaplock", "nested-fault", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != StatusDeadlock {
+		t.Fatalf("isolated nested-fault/mmaplock: status %v (%s), want deadlock", r.Status, r.Detail)
+	}
+	r, err = RunIsolated(ctx, quick("vmawait", "nested-fault", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != StatusOK || r.Ops == 0 || r.Violations != 0 {
+		t.Fatalf("isolated nested-fault/vmawait with an unrelated writer: %v (%s), %d ops, %d violations", r.Status, r.Detail, r.Ops, r.Violations)
+	}
+}
+
+func TestPlanOrder(t *testing.T) {
+	p := Plan{Strategies: []string{"a", "b"}, Workloads: []string{"w"}, Threads: []int{1, 2}, Count: 2}
+	var got []string
+	for _, c := range p.Cells() {
+		got = append(got, c.Strategy+string(rune('0'+c.Threads)))
+	}
+	if want := "a1 b1 a2 b2 a1 b1 a2 b2"; strings.Join(got, " ") != want {
+		t.Errorf("cells = %v, want %s", got, want)
+	}
+}

@@ -1,0 +1,104 @@
+package workloads
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"vmabench/mm"
+	"vmabench/strategies"
+)
+
+// faultPass faults every page of [base, base+pages) in order, then resets the
+// range: one pass of will-it-scale's page_fault1. It reports false if the
+// thread failed.
+func faultPass(th *Thread, base uint64, pages int) bool {
+	s, t := th.Strategy, th.Task
+	for p := 0; p < pages; p++ {
+		start := th.Begin()
+		if err := s.Fault(t, base+uint64(p)*mm.PageSize); err != nil {
+			th.Fail(fmt.Errorf("fault at %#x: %w", base+uint64(p)*mm.PageSize, err))
+			return false
+		}
+		th.End(ClassFault, start)
+	}
+	if err := reset(th, base, base+uint64(pages)*mm.PageSize); err != nil {
+		th.Fail(err)
+		return false
+	}
+	return true
+}
+
+// reset models madvise(MADV_DONTNEED) on [start, end): for each VMA in the
+// range, hold it (per-VMA lock, or mmap_lock) and zap its pages, so the next
+// touch faults again.
+func reset(th *Thread, start, end uint64) error {
+	s, t := th.Strategy, th.Task
+	for addr := start; addr < end; {
+		r, err := s.Lookup(t, addr)
+		if err != nil {
+			return fmt.Errorf("madvise at %#x: %w", addr, err)
+		}
+		stop := min(r.VMA.End(), end)
+		if stop <= addr { // only nolock can see a VMA change under it
+			stop = addr + mm.PageSize
+		}
+		t.MM.Zap(addr, stop)
+		s.Release(t, r)
+		addr = stop
+	}
+	return nil
+}
+
+// writeLoop is a writer thread: it makes the change next returns, times it,
+// and pauses, until the run stops.
+func writeLoop(th *Thread, d time.Duration, next func() mm.Op) {
+	s, t := th.Strategy, th.Task
+	for th.Running() {
+		op := next()
+		start := th.BeginSlow()
+		if err := write(s, t, op); err != nil {
+			th.Fail(err)
+			return
+		}
+		th.End(ClassWrite, start)
+		pause(d)
+	}
+}
+
+// write makes the change op. A change refused because another writer was
+// changing the address space (only possible under nolock, and counted as a
+// violation) is tried again, so a workload's own sequence of changes stays
+// intact.
+func write(s strategies.Strategy, t *mm.Task, op mm.Op) error {
+	for {
+		err := s.Write(t, op)
+		if !errors.Is(err, mm.ErrConcurrentWriter) {
+			if err != nil {
+				return fmt.Errorf("%v: %w", op, err)
+			}
+			return nil
+		}
+		runtime.Gosched()
+	}
+}
+
+// churn returns a writer's next change in region: map slot k, then unmap it,
+// then the next slot, over slots slots.
+func churn(l layout, region uint64, slots int) func() mm.Op {
+	k, mapped := 0, false
+	return func() mm.Op {
+		at := l.at(region, k)
+		if mapped {
+			mapped = false
+			k = (k + 1) % slots
+			return mm.Op{Kind: mm.OpMunmap, Start: at, Len: l.span}
+		}
+		mapped = true
+		return mm.Op{Kind: mm.OpMmap, Start: at, Len: l.span, Prot: rw}
+	}
+}
+
+// churnSlots is how many slots a churning writer cycles through.
+const churnSlots = 4

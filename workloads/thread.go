@@ -1,0 +1,171 @@
+package workloads
+
+import (
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"golang.org/x/sys/cpu"
+
+	"vmabench/mm"
+	"vmabench/strategies"
+)
+
+// Class is a kind of operation, counted and timed apart.
+type Class uint8
+
+// Operation classes.
+const (
+	ClassFault  Class = iota // a page fault
+	ClassLookup              // a Lookup held and released (a maps walk is one)
+	ClassWrite               // an address-space change
+	NumClasses
+)
+
+func (c Class) String() string {
+	return [...]string{"fault", "lookup", "write"}[c]
+}
+
+// Phases of a run, published by the runner in Control.
+const (
+	PhaseWarmup uint32 = iota
+	PhaseMeasure
+	PhaseStop
+)
+
+// Control is what the runner shares with every thread: one word, written
+// twice per run and read once per operation, so it stays in every core's
+// cache.
+type Control struct {
+	_     cpu.CacheLinePad
+	phase atomic.Uint32
+	_     cpu.CacheLinePad
+}
+
+// SetPhase publishes a phase: Warmup -> Measure -> Stop.
+func (c *Control) SetPhase(p uint32) { c.phase.Store(p) }
+
+// SampleEvery is how often an operation is timed: one in 64, so reading the
+// clock costs under a nanosecond per operation.
+const SampleEvery = 64
+
+// Latency histogram range: 1 ns to 100 s, 3 significant figures.
+const (
+	latMin = 1
+	latMax = 100e9
+)
+
+var clockBase = time.Now()
+
+// nanotime is a monotonic clock reading in ns.
+func nanotime() int64 { return int64(time.Since(clockBase)) }
+
+// Thread is one worker thread's state: its Task, its own RNG, and its counts
+// and latency samples. Only its own thread writes it while the run lasts;
+// the pads keep it off other threads' cache lines.
+type Thread struct {
+	_ cpu.CacheLinePad
+
+	ID, Threads int
+	Task        *mm.Task
+	Strategy    strategies.Strategy
+	Rand        *rand.Rand
+
+	ctl   *Control
+	phase uint32
+	n     uint64
+
+	// Ops are the operations done in the measured phase, per class.
+	Ops [NumClasses]uint64
+	// Lat are the sampled latencies of the measured phase, in ns.
+	Lat [NumClasses]*hdr.Histogram
+	// Base holds the Task's counters when the measured phase began.
+	Base mm.Stats
+	// Err is the error that stopped the thread, if any.
+	Err error
+
+	_ cpu.CacheLinePad
+}
+
+// NewThread returns thread id of threads, running on s with cfg and ctl.
+func NewThread(id, threads int, s strategies.Strategy, cfg Config, ctl *Control) *Thread {
+	th := &Thread{
+		ID: id, Threads: threads, Strategy: s, ctl: ctl,
+		Task: mm.NewTask(s.MM(), id, cfg.FaultWork),
+		Rand: rand.New(rand.NewPCG(cfg.Seed, uint64(id))),
+	}
+	for c := range th.Lat {
+		th.Lat[c] = hdr.New(latMin, latMax, 3)
+	}
+	return th
+}
+
+// Running reports whether the thread should go on. It notices the start of
+// the measured phase and resets the thread's counts then.
+func (th *Thread) Running() bool {
+	p := th.ctl.phase.Load()
+	if p != th.phase {
+		if p == PhaseStop {
+			return false
+		}
+		th.phase = p
+		th.Ops = [NumClasses]uint64{}
+		for _, h := range th.Lat {
+			h.Reset()
+		}
+		th.Base = th.Task.Stats
+	}
+	return true
+}
+
+// Begin starts a cheap operation (a fault): it returns a clock reading for
+// one operation in SampleEvery, and 0 for the others.
+func (th *Thread) Begin() int64 {
+	th.n++
+	if th.n%SampleEvery != 0 {
+		return 0
+	}
+	return nanotime()
+}
+
+// BeginSlow starts an operation that takes microseconds (a write, a maps
+// walk): every one is timed, since reading the clock is cheap beside it and
+// sampling would leave too few samples.
+func (th *Thread) BeginSlow() int64 { return nanotime() }
+
+// End finishes an operation of class c begun at start.
+func (th *Thread) End(c Class, start int64) {
+	th.Ops[c]++
+	th.Task.Done()
+	if start != 0 {
+		_ = th.Lat[c].RecordValue(max(nanotime()-start, latMin))
+	}
+}
+
+// Fail records err and stops the thread's loop (Run returns).
+func (th *Thread) Fail(err error) { th.Err = err }
+
+// Measured reports whether the thread's counts are from the measured phase.
+func (th *Thread) Measured() bool { return th.phase == PhaseMeasure }
+
+// Stats returns the Task's counters for the measured phase.
+func (th *Thread) Stats() mm.Stats {
+	s := th.Task.Stats
+	b := th.Base
+	return mm.Stats{
+		VMALockSuccess: s.VMALockSuccess - b.VMALockSuccess,
+		VMALockAbort:   s.VMALockAbort - b.VMALockAbort,
+		VMALockRetry:   s.VMALockRetry - b.VMALockRetry,
+		VMALockMiss:    s.VMALockMiss - b.VMALockMiss,
+		Faults:         s.Faults - b.Faults,
+		Violations:     s.Violations - b.Violations,
+	}
+}
+
+// pause sleeps for d between a writer's changes, if d is set.
+func pause(d time.Duration) {
+	if d > 0 {
+		time.Sleep(d)
+	}
+}

@@ -1,0 +1,218 @@
+// Package workloads holds the loads vmabench puts on every strategy: page
+// fault storms, address-space churn, mprotect splits, /proc/pid/maps walks
+// and the nested fault of the 2026 thread.
+//
+// A workload sets up the same initial address space for every strategy and
+// runs one loop per thread. Threads count their operations per class
+// (faults, lookups, writes) and sample latencies in a Thread of their own,
+// so measuring writes nothing shared on the hot path.
+package workloads
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"vmabench/mm"
+	"vmabench/strategies"
+)
+
+// Workload is one load. A Workload is made for one cell and used once:
+// Setup, then Run on every thread at the same time.
+type Workload interface {
+	// Setup builds the initial address space in m for threads threads.
+	Setup(m *mm.MM, threads int) error
+	// Run is the loop of one thread; it returns when th.Running reports
+	// false or the thread hits an error (recorded with th.Fail).
+	Run(th *Thread)
+}
+
+// Info describes a registered workload.
+type Info struct {
+	// Name is the registry name, in [a-z0-9-]+.
+	Name string
+	// Description is one line for `vmabench list`.
+	Description string
+	// New returns a fresh instance for one cell.
+	New func(cfg Config) Workload
+	// Writer is set when some thread changes the address space while
+	// others run: a strategy that does not exclude writers (nolock) is
+	// unsafe under it.
+	Writer bool
+	// MinThreads is the fewest threads it runs with: 2 where the last
+	// thread is a dedicated writer.
+	MinThreads int
+	// Reader is the class of operation a reader thread does, the one
+	// faults/s or lookups/s and the percentiles report.
+	Reader Class
+}
+
+var registry = []Info{
+	{Name: "faults", Description: "each thread faults every page of its own VMA, resets it (MADV_DONTNEED), repeats", New: newFaults, MinThreads: 1, Reader: ClassFault},
+	{Name: "faults-shared", Description: "threads fault random pages of one shared VMA and reset random windows of it", New: newFaultsShared, MinThreads: 1, Reader: ClassFault},
+	{Name: "faults-mmap", Description: "T-1 threads as faults; one thread mmaps and munmaps unrelated regions", New: newFaultsMmap, Writer: true, MinThreads: 2, Reader: ClassFault},
+	{Name: "faults-mprotect", Description: "T-1 threads as faults; one thread mprotects pages of their VMAs (split, merge back)", New: newFaultsMprotect, Writer: true, MinThreads: 2, Reader: ClassFault},
+	{Name: "mmap-churn", Description: "each thread mmaps then munmaps a region of its own: the writer-only cost", New: newMmapChurn, Writer: true, MinThreads: 1, Reader: ClassWrite},
+	{Name: "maps-walk", Description: "T-1 threads walk every VMA as /proc/pid/maps does; one thread mmaps and munmaps", New: newMapsWalk, Writer: true, MinThreads: 2, Reader: ClassLookup},
+	{Name: "nested-fault", Description: "T-1 threads hold a VMA (Lookup) and fault another inside it while one thread mprotects", New: newNestedFault, Writer: true, MinThreads: 2, Reader: ClassLookup},
+}
+
+// List returns every registered workload, in report order.
+func List() []Info { return append([]Info(nil), registry...) }
+
+// Names returns the registered names, in report order.
+func Names() []string {
+	names := make([]string, len(registry))
+	for i, w := range registry {
+		names[i] = w.Name
+	}
+	return names
+}
+
+// ErrUnknown is wrapped by Get's error for a name that is not registered.
+var ErrUnknown = errors.New("unknown workload")
+
+// Get returns the workload registered as name.
+func Get(name string) (Info, error) {
+	for _, w := range registry {
+		if w.Name == name {
+			return w, nil
+		}
+	}
+	return Info{}, fmt.Errorf("%w %q (valid: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
+}
+
+// Unsafe reports whether strategy s is unsafe under this workload at
+// threads threads: it does not exclude writers, and a writer runs beside
+// other threads.
+func (w Info) Unsafe(s strategies.Info, threads int) bool {
+	return s.Unsafe && w.Writer && threads > 1
+}
+
+// Deadlocks returns why strategy s deadlocks under this workload with cfg, or
+// "" if it does not. Such cells are only run in a child process under a
+// watchdog, never inside `go test -bench`.
+func (w Info) Deadlocks(s strategies.Info, cfg Config) string {
+	if w.Name != "nested-fault" {
+		return ""
+	}
+	switch {
+	case s.Name == "mmaplock":
+		return "a Lookup holder's nested fault takes mmap_lock again behind the queued writer"
+	case cfg.TouchHeld && s.Name != "nolock" && s.New != nil:
+		return "the writer write-locks the faulted VMA, then waits for the held one; the fault falls back to mmap_lock"
+	}
+	return ""
+}
+
+// Config is the workload configuration, the same for every strategy in a
+// run. Every field is reported as a configuration line, for every workload,
+// so benchstat never splits its tables on keys one workload lacks.
+type Config struct {
+	// Pages is the number of pages in each thread's VMA (default 64).
+	Pages int
+	// FaultWork is how many bytes a fault clears under its lock, modelling
+	// clear_page() of a new anonymous page (default 4096; 0 for none).
+	FaultWork int
+	// MapsVMAs is the number of VMAs maps-walk sets up to walk
+	// (default 64).
+	MapsVMAs int
+	// WriterPause is the writer thread's pause between changes; 0 means
+	// back to back.
+	WriterPause time.Duration
+	// TouchHeld makes nested-fault's writer change the VMAs the readers
+	// hold and fault (the deadlock vmawait does not avoid); otherwise it
+	// changes an unrelated VMA.
+	TouchHeld bool
+	// Seed seeds every thread's RNG; thread i uses (Seed, i).
+	Seed uint64
+}
+
+// DefaultConfig returns the default configuration.
+func DefaultConfig() Config {
+	return Config{Pages: 64, FaultWork: mm.PageSize, MapsVMAs: 64, Seed: 1}
+}
+
+// Limits of Config fields.
+const (
+	MaxPages     = 4096
+	MaxFaultWork = 1 << 20
+	MaxMapsVMAs  = 4096
+	MaxThreads   = 256
+)
+
+// Validate reports the first bad field, naming it and its valid range.
+func (c Config) Validate() error {
+	switch {
+	case c.Pages < 2 || c.Pages > MaxPages:
+		return fmt.Errorf("pages %d: want 2..%d", c.Pages, MaxPages)
+	case c.FaultWork < 0 || c.FaultWork > MaxFaultWork:
+		return fmt.Errorf("fault-work %d: want 0..%d bytes", c.FaultWork, MaxFaultWork)
+	case c.MapsVMAs < 1 || c.MapsVMAs > MaxMapsVMAs:
+		return fmt.Errorf("maps-vmas %d: want 1..%d", c.MapsVMAs, MaxMapsVMAs)
+	case c.WriterPause < 0:
+		return fmt.Errorf("writer-pause %v: must not be negative", c.WriterPause)
+	}
+	return nil
+}
+
+// Pairs returns the configuration as key/value pairs, in report order.
+func (c Config) Pairs() [][2]string {
+	return [][2]string{
+		{"pages", strconv.Itoa(c.Pages)},
+		{"fault-work", strconv.Itoa(c.FaultWork) + "B"},
+		{"maps-vmas", strconv.Itoa(c.MapsVMAs)},
+		{"writer-pause", c.WriterPause.String()},
+		{"touch-held", strconv.FormatBool(c.TouchHeld)},
+		{"seed", strconv.FormatUint(c.Seed, 10)},
+	}
+}
+
+// layout places thread i's VMA: each VMA starts on a 64-page boundary with a
+// gap after it, so neighbours never merge and their page-table entries never
+// share a cache line.
+type layout struct {
+	pages int
+	span  uint64 // bytes in a VMA
+	slot  uint64 // bytes from one VMA's start to the next
+}
+
+func newLayout(pages int) layout {
+	span := uint64(pages) * mm.PageSize
+	slot := (span + 16*mm.PageSize + 64*mm.PageSize - 1) / (64 * mm.PageSize) * (64 * mm.PageSize)
+	return layout{pages: pages, span: span, slot: slot}
+}
+
+// regionBase is where workloads start placing VMAs: above page 0, as user
+// space starts above mmap_min_addr.
+const regionBase = 1 << 24
+
+// at returns the start of VMA i of the region that begins at region.
+func (l layout) at(region uint64, i int) uint64 { return region + uint64(i)*l.slot }
+
+// mapAll sets up n VMAs of l from region with prot.
+func (l layout) mapAll(m *mm.MM, region uint64, n int, prot mm.Prot) error {
+	for i := 0; i < n; i++ {
+		if err := m.Setup(mm.Op{Kind: mm.OpMmap, Start: l.at(region, i), Len: l.span, Prot: prot}); err != nil {
+			return fmt.Errorf("setting up VMA %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// pagesNeeded returns the address-space size, in pages, for a workload
+// that places n VMAs of l from regionBase plus one more region of n.
+func (l layout) pagesNeeded(n int) int {
+	return int((regionBase + 3*uint64(n+1)*l.slot) / mm.PageSize)
+}
+
+// AddressSpacePages returns the address-space size a cell of this
+// configuration needs, in pages.
+func (c Config) AddressSpacePages(threads int) int {
+	n := max(threads, c.MapsVMAs, 2*threads+2)
+	return newLayout(c.Pages).pagesNeeded(n)
+}
+
+const rw = mm.ProtRead | mm.ProtWrite
