@@ -116,10 +116,8 @@ func Run(c Config) (Result, error) {
 		res.Detail = fmt.Sprintf("%s needs at least %d threads (readers and a writer)", c.Workload, winfo.MinThreads)
 		return res, nil
 	}
-	if sinfo.New == nil {
-		res.Status = StatusSkipped
-		res.Detail = fmt.Sprintf("strategy %s is not a model and has no runner here", c.Strategy)
-		return res, nil
+	if sinfo.Live {
+		return runLive(c, res, winfo)
 	}
 
 	s := sinfo.New(mm.Config{Pages: c.Load.AddressSpacePages(c.Threads)})

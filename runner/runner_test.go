@@ -150,7 +150,7 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{"ok", func(*Config) {}, ""},
-		{"strategy", func(c *Config) { c.Strategy = "rwsem" }, `unknown strategy "rwsem" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock`},
+		{"strategy", func(c *Config) { c.Strategy = "rwsem" }, `unknown strategy "rwsem" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock, kernel)`},
 		{"workload", func(c *Config) { c.Workload = "fault" }, `unknown workload "fault" (valid: faults, faults-shared,`},
 		{"threads", func(c *Config) { c.Threads = 0 }, "threads 0: want 1..256"},
 		{"duration", func(c *Config) { c.Duration = 0 }, "duration 0s: must be positive"},

@@ -189,7 +189,7 @@ func TestRegistry(t *testing.T) {
 		seen[s.Name] = true
 	}
 	_, err := Get("rwsem")
-	want := `unknown strategy "rwsem" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock)`
+	want := `unknown strategy "rwsem" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock, kernel)`
 	if err == nil || err.Error() != want {
 		t.Errorf("Get(rwsem) error = %v, want %s", err, want)
 	}

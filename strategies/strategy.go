@@ -17,6 +17,7 @@
 //	vmarefcnt  v6.15+ per-VMA refcount lock, detached state, type-safe VMA reuse
 //	vmawait    2026 lookup helper that waits for writers: no caller fallback
 //	nolock     no locking at all: the floor, unsafe under writers
+//	kernel     the host kernel itself, through real system calls (not a model)
 package strategies
 
 import (
@@ -67,6 +68,9 @@ type Info struct {
 	New func(cfg mm.Config) Strategy
 	// Unsafe is set for designs that do not exclude writers from readers.
 	Unsafe bool
+	// Live is set for the host kernel itself: the workloads run as real
+	// system calls and page faults (see workloads.Live), not over mm.
+	Live bool
 }
 
 // registry lists the strategies in report order. It is a table, not init()
@@ -77,6 +81,7 @@ var registry = []Info{
 	{Name: "vmarefcnt", Description: "v6.15+ per-VMA refcount with exclude-readers flag, detached state, type-safe reuse", New: NewVMARefcnt},
 	{Name: "vmawait", Description: "2026 vma_start_read_unlocked(): lookups wait for writers, no mmap_lock fallback", New: NewVMAWait},
 	{Name: "nolock", Description: "no locking at all: the cost floor; unsafe under writers", New: NewNoLock, Unsafe: true},
+	{Name: "kernel", Description: "the live kernel: the same workloads as real page faults, mmap, munmap, mprotect, madvise", Live: true},
 }
 
 // List returns every registered strategy, in report order.
