@@ -24,21 +24,27 @@ const (
 // lock. The caller holds v read-locked (flags has FaultFlagVMALock) or holds
 // mmap_lock for reading.
 //
-// The first fault in a VMA must prepare its anon_vma, which needs mmap_lock:
-// under the VMA lock that is FaultRetry, as vmf_anon_prepare() returns
-// VM_FAULT_RETRY. (v6.4 made the same decision earlier, in
-// lock_vma_under_rcu(), by refusing VMAs without an anon_vma.)
+// The first fault in a VMA must prepare its anon_vma, which needs mmap_lock,
+// because it may share a neighbour's anon_vma and so looks at VMAs the VMA
+// lock does not cover. Under the VMA lock this models __vmf_anon_prepare()
+// of v6.8+: try mmap_read_trylock(), and return FaultRetry (VM_FAULT_RETRY)
+// only if that fails. (v6.4 refused such VMAs earlier, in
+// lock_vma_under_rcu(); v6.7 always returned VM_FAULT_RETRY.)
 //
 // HandleFault is also the checker's reader: it asserts that v belongs to t's
 // MM, covers addr and is not being changed, before and after the work.
 func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 	if !v.anonVMA.Load() {
-		if flags&FaultFlagVMALock != 0 {
+		locked := flags&FaultFlagVMALock != 0
+		if locked && !t.MM.MmapLock.TryRLock() {
 			return FaultRetry
 		}
 		// __anon_vma_prepare(), serialised in the kernel by
 		// mm->page_table_lock; racing readers store the same value.
 		v.anonVMA.Store(true)
+		if locked {
+			t.MM.MmapLock.RUnlock()
+		}
 	}
 	gen := t.AssertStable(v, addr)
 	// do_anonymous_page(): set the PTE under the page-table lock, here a

@@ -195,15 +195,24 @@ func TestFirstFaultNeedsMmapLock(t *testing.T) {
 	}
 	task := NewTask(m, 0, 0)
 	v := m.FindVMA(0)
+	m.MmapLock.Lock() // a writer holds mmap_lock: the trylock fails
 	if r := HandleFault(task, v, 0, FaultFlagVMALock); r != FaultRetry {
-		t.Fatalf("first fault under the VMA lock = %v, want FaultRetry", r)
+		t.Fatalf("first fault under the VMA lock, mmap_lock taken = %v, want FaultRetry", r)
 	}
-	if r := HandleFault(task, v, 0, 0); r != FaultDone {
-		t.Fatalf("fault under mmap_lock = %v, want FaultDone", r)
+	m.MmapLock.Unlock()
+	if v.HasAnonVMA() {
+		t.Fatal("anon_vma prepared without mmap_lock")
 	}
-	if r := HandleFault(task, v, P, FaultFlagVMALock); r != FaultDone {
-		t.Fatalf("second fault under the VMA lock = %v, want FaultDone", r)
+	if r := HandleFault(task, v, 0, FaultFlagVMALock); r != FaultDone {
+		t.Fatalf("first fault under the VMA lock, mmap_lock free = %v, want FaultDone", r)
 	}
+	if !v.HasAnonVMA() {
+		t.Fatal("anon_vma not prepared")
+	}
+	if !m.MmapLock.TryLock() {
+		t.Fatal("HandleFault left mmap_lock held")
+	}
+	m.MmapLock.Unlock()
 }
 
 func TestCheckerCatchesChange(t *testing.T) {
