@@ -100,24 +100,29 @@ func NewTask(m *MM, id, faultWork int) *Task {
 	return &Task{ID: id, MM: m, FaultWork: faultWork, scratch: make([]byte, faultWork)}
 }
 
-// Done counts one finished operation. Only the owner calls it; the store is
-// a plain one on x86, not a locked add.
-func (t *Task) Done() { t.ops.Store(t.ops.Load() + 1) }
+// SetProgress publishes the thread's operation count n for a watchdog. The
+// store is a locked instruction on amd64, so threads publish once per
+// sampled operation, not on every one.
+func (t *Task) SetProgress(n uint64) { t.ops.Store(n) }
 
-// Progress returns the operations finished so far; any thread may call it.
+// Progress returns the count last published with SetProgress; any thread
+// may call it. It grows while the thread makes progress.
 func (t *Task) Progress() uint64 { return t.ops.Load() }
 
-// Acquiring records that the thread is about to wait for lock l.
+// Acquiring records that the thread is about to wait for lock l. Strategies
+// call it only when the lock is contended (a trylock failed) or the path is
+// slow anyway, so the uncontended fast path stores nothing.
 func (t *Task) Acquiring(l LockState) { t.waiting.Store(uint32(l)) }
 
-// Acquired records that the thread now holds l and waits for nothing.
-func (t *Task) Acquired(l LockState) {
-	t.waiting.Store(0)
-	t.held.Store(t.held.Load() | uint32(l))
-}
+// Waited records that the thread no longer waits.
+func (t *Task) Waited() { t.waiting.Store(0) }
 
-// Released records that the thread no longer holds l.
-func (t *Task) Released(l LockState) { t.held.Store(t.held.Load() &^ uint32(l)) }
+// Hold records that the thread holds l beyond one fault: across a Lookup,
+// or while it writes.
+func (t *Task) Hold(l LockState) { t.held.Store(t.held.Load() | uint32(l)) }
+
+// Unhold records that the thread no longer holds l.
+func (t *Task) Unhold(l LockState) { t.held.Store(t.held.Load() &^ uint32(l)) }
 
 // LockInfo returns what the thread holds and what it waits for; any thread
 // may call it.

@@ -135,32 +135,47 @@ func validName(s string) bool {
 	return true
 }
 
-// mmapReadLock models mmap_read_lock(), recording lockdep-style state for
-// the watchdog.
+// mmapReadLock models mmap_read_lock(). The watchdog learns of it only if
+// the thread has to wait: the uncontended path is one trylock, as cheap as
+// RLock, and stores nothing else, so lock tracking does not tax mmaplock's
+// faults more than the per-VMA designs' faults.
 func mmapReadLock(t *mm.Task, m *mm.MM) {
+	if m.MmapLock.TryRLock() {
+		return
+	}
 	t.Acquiring(mm.MmapRead)
 	m.MmapLock.RLock()
-	t.Acquired(mm.MmapRead)
+	t.Waited()
 }
 
 // mmapReadUnlock models mmap_read_unlock().
-func mmapReadUnlock(t *mm.Task, m *mm.MM) {
-	t.Released(mm.MmapRead)
-	m.MmapLock.RUnlock()
-}
+func mmapReadUnlock(m *mm.MM) { m.MmapLock.RUnlock() }
 
 // mmapWriteLock models down_write(&mm->mmap_lock), the part of
 // mmap_write_lock() every design shares.
 func mmapWriteLock(t *mm.Task, m *mm.MM) {
 	t.Acquiring(mm.MmapWrite)
 	m.MmapLock.Lock()
-	t.Acquired(mm.MmapWrite)
+	t.Waited()
+	t.Hold(mm.MmapWrite)
 }
 
 // mmapWriteUnlock models up_write(&mm->mmap_lock).
 func mmapWriteUnlock(t *mm.Task, m *mm.MM) {
-	t.Released(mm.MmapWrite)
+	t.Unhold(mm.MmapWrite)
 	m.MmapLock.Unlock()
+}
+
+// releaseLookup ends any design's Lookup: mmap_read_unlock() if it fell
+// back to mmap_lock, else vmaEndRead, the design's vma_end_read().
+func releaseLookup(t *mm.Task, m *mm.MM, r Ref, vmaEndRead func(*mm.VMA)) {
+	if r.MmapLocked {
+		t.Unhold(mm.MmapRead)
+		mmapReadUnlock(m)
+		return
+	}
+	t.Unhold(mm.VMARead)
+	vmaEndRead(r.VMA)
 }
 
 // lookupLocked models the pre-2026 idiom `mmap_read_lock(mm); vma =
@@ -170,9 +185,10 @@ func lookupLocked(t *mm.Task, m *mm.MM, addr uint64) (Ref, error) {
 	mmapReadLock(t, m)
 	v := m.FindVMA(addr)
 	if v == nil {
-		mmapReadUnlock(t, m)
+		mmapReadUnlock(m)
 		return Ref{}, mm.ErrNoVMA
 	}
+	t.Hold(mm.MmapRead)
 	return Ref{VMA: v, MmapLocked: true}, nil
 }
 
@@ -182,10 +198,10 @@ func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {
 	mmapReadLock(t, m)
 	v := m.FindVMA(addr)
 	if v == nil {
-		mmapReadUnlock(t, m)
+		mmapReadUnlock(m)
 		return mm.ErrNoVMA
 	}
 	mm.HandleFault(t, v, addr, 0)
-	mmapReadUnlock(t, m)
+	mmapReadUnlock(m)
 	return nil
 }

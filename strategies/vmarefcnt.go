@@ -195,21 +195,14 @@ func (s *VMARefcnt) Fault(t *mm.Task, addr uint64) error {
 // failure the mmap_read_lock() + vma_lookup() idiom, held until Release.
 func (s *VMARefcnt) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 	if v := s.lockVMAUnderRCU(t, addr); v != nil {
-		t.Acquired(mm.VMARead)
+		t.Hold(mm.VMARead)
 		return Ref{VMA: v}, nil
 	}
 	return lookupLocked(t, s.mm, addr)
 }
 
 // Release ends a Lookup: vma_end_read() or mmap_read_unlock().
-func (s *VMARefcnt) Release(t *mm.Task, r Ref) {
-	if r.MmapLocked {
-		mmapReadUnlock(t, s.mm)
-		return
-	}
-	t.Released(mm.VMARead)
-	vmaRefcountPut(r.VMA)
-}
+func (s *VMARefcnt) Release(t *mm.Task, r Ref) { releaseLookup(t, s.mm, r, vmaRefcountPut) }
 
 // vmaEnterLocked models __vma_enter_locked(): add the exclude-readers flag
 // (unless detached) and sleep until no reader is left. It reports whether
@@ -226,7 +219,7 @@ func (s *VMARefcnt) vmaEnterLocked(t *mm.Task, v *mm.VMA, detaching bool) bool {
 	}
 	t.Acquiring(mm.VMAWrite)
 	s.mm.WaitWriter(func() bool { return v.Refcnt.Load() == target })
-	t.Acquired(0)
+	t.Waited()
 	return true
 }
 

@@ -98,21 +98,14 @@ func (s *VMASeq) Fault(t *mm.Task, addr uint64) error {
 // failure the mmap_read_lock() + vma_lookup() idiom, held until Release.
 func (s *VMASeq) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 	if v := s.lockVMAUnderRCU(t, addr); v != nil {
-		t.Acquired(mm.VMARead)
+		t.Hold(mm.VMARead)
 		return Ref{VMA: v}, nil
 	}
 	return lookupLocked(t, s.mm, addr)
 }
 
 // Release ends a Lookup: vma_end_read() or mmap_read_unlock().
-func (s *VMASeq) Release(t *mm.Task, r Ref) {
-	if r.MmapLocked {
-		mmapReadUnlock(t, s.mm)
-		return
-	}
-	t.Released(mm.VMARead)
-	s.vmaEndRead(r.VMA)
-}
+func (s *VMASeq) Release(t *mm.Task, r Ref) { releaseLookup(t, s.mm, r, s.vmaEndRead) }
 
 // vmaStartWrite models vma_start_write() of v6.4. The caller holds mmap_lock
 // for writing, so neither sequence can change under it.
@@ -123,9 +116,9 @@ func (s *VMASeq) vmaStartWrite(t *mm.Task, v *mm.VMA) {
 	}
 	t.Acquiring(mm.VMAWrite)
 	v.Lock.Lock() // down_write(&vma->lock): waits for readers
+	t.Waited()
 	v.LockSeq.Store(seq)
 	v.Lock.Unlock()
-	t.Acquired(0)
 }
 
 // Write models an address-space change: mmap_write_lock(), vma_start_write()

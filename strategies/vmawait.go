@@ -34,23 +34,23 @@ func NewVMAWait(cfg mm.Config) Strategy { return &VMAWait{newVMARefcnt(cfg)} }
 func (s *VMAWait) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 	// Fast path: return stable VMA covering addr.
 	if v := s.lockVMAUnderRCU(t, addr); v != nil {
-		t.Acquired(mm.VMARead)
+		t.Hold(mm.VMARead)
 		return Ref{VMA: v}, nil
 	}
 	// Slow path: preclude VMA writers by getting mmap read lock.
 	mmapReadLock(t, s.mm)
 	v := s.mm.FindVMA(addr) // vma_lookup()
 	if v == nil {
-		mmapReadUnlock(t, s.mm)
+		mmapReadUnlock(s.mm)
 		return Ref{}, mm.ErrNoVMA
 	}
 	// vma_start_read_locked(): no writer can hold the VMA while we hold
 	// mmap_lock, so only the reference limit can refuse us.
 	if _, ok := refcountIncNotZeroLimited(&v.Refcnt, refLimit); !ok {
-		mmapReadUnlock(t, s.mm)
+		mmapReadUnlock(s.mm)
 		return Ref{}, ErrRefLimit
 	}
-	t.Acquired(mm.VMARead)
-	mmapReadUnlock(t, s.mm)
+	t.Hold(mm.VMARead)
+	mmapReadUnlock(s.mm)
 	return Ref{VMA: v}, nil
 }

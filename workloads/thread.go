@@ -132,14 +132,20 @@ func (th *Thread) Begin() int64 {
 // BeginSlow starts an operation that takes microseconds (a write, a maps
 // walk): every one is timed, since reading the clock is cheap beside it and
 // sampling would leave too few samples.
-func (th *Thread) BeginSlow() int64 { return nanotime() }
+func (th *Thread) BeginSlow() int64 {
+	th.n++
+	return nanotime()
+}
 
 // End finishes an operation of class c begun at start.
+//
+// Only timed operations publish progress for the watchdog: the atomic store
+// costs a locked instruction, too much to pay on every fault.
 func (th *Thread) End(c Class, start int64) {
 	th.Ops[c]++
-	th.Task.Done()
 	if start != 0 {
 		_ = th.Lat[c].RecordValue(max(nanotime()-start, latMin))
+		th.Task.SetProgress(th.n)
 	}
 }
 

@@ -1,0 +1,60 @@
+package workloads
+
+import (
+	"testing"
+
+	"vmabench/mm"
+	"vmabench/strategies"
+)
+
+// BenchmarkHarnessOverhead measures what the runner's accounting costs a
+// fault: the same nolock fault passes (64 faults, then a reset) run bare, and
+// through faultPass with the Thread's phase check, per-class counts, progress
+// store and one-in-64 timing. The difference is the harness's share of a
+// nolock op, the cheapest op there is. Compare the ns/fault of the two.
+func BenchmarkHarnessOverhead(b *testing.B) {
+	for _, work := range []int{0, mm.PageSize} {
+		cfg := DefaultConfig()
+		cfg.FaultWork = work
+		for _, mode := range []string{"bare", "harness"} {
+			b.Run("fault-work="+itoa(work)+"/mode="+mode, func(b *testing.B) {
+				s := strategies.NewNoLock(mm.Config{Pages: cfg.AddressSpacePages(1)})
+				w := newFaults(cfg).(*faults)
+				if err := w.Setup(s.MM(), 1); err != nil {
+					b.Fatal(err)
+				}
+				th := NewThread(0, 1, s, cfg, new(Control))
+				base, pages := w.l.at(regionBase, 0), w.l.pages
+				b.ResetTimer()
+				for b.Loop() {
+					if mode == "bare" {
+						for p := 0; p < pages; p++ {
+							if err := s.Fault(th.Task, base+uint64(p)*mm.PageSize); err != nil {
+								b.Fatal(err)
+							}
+						}
+						if err := reset(th, base, base+w.l.span); err != nil {
+							b.Fatal(err)
+						}
+						continue
+					}
+					if !th.Running() || !faultPass(th, base, pages) {
+						b.Fatal(th.Err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*pages), "ns/fault")
+			})
+		}
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
