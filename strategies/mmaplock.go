@@ -42,14 +42,5 @@ func (s *MmapLock) Release(t *mm.Task, r Ref) {
 func (s *MmapLock) Write(t *mm.Task, op mm.Op) error {
 	mmapWriteLock(t, s.mm)
 	defer mmapWriteUnlock(t, s.mm)
-	c, err := s.mm.Prepare(t, op)
-	if err != nil {
-		return err
-	}
-	s.mm.Commit(t, c)
-	for _, v := range c.Removed {
-		v.Detached.Store(true)
-		s.mm.Cache().Free(v)
-	}
-	return nil
+	return change(t, s.mm, op)
 }

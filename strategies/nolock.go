@@ -43,15 +43,4 @@ func (s *NoLock) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 func (s *NoLock) Release(t *mm.Task, r Ref) {}
 
 // Write changes the address space, with no lock.
-func (s *NoLock) Write(t *mm.Task, op mm.Op) error {
-	c, err := s.mm.Prepare(t, op)
-	if err != nil {
-		return err
-	}
-	s.mm.Commit(t, c)
-	for _, v := range c.Removed {
-		v.Detached.Store(true)
-		s.mm.Cache().Free(v)
-	}
-	return nil
-}
+func (s *NoLock) Write(t *mm.Task, op mm.Op) error { return change(t, s.mm, op) }

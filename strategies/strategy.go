@@ -205,3 +205,19 @@ func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {
 	mmapReadUnlock(m)
 	return nil
 }
+
+// change makes op with no per-VMA locking: prepare, commit, and mark the
+// removed VMAs detached and free them. Under mmaplock the caller holds
+// mmap_lock for writing; under nolock, nothing.
+func change(t *mm.Task, m *mm.MM, op mm.Op) error {
+	c, err := m.Prepare(t, op)
+	if err != nil {
+		return err
+	}
+	m.Commit(t, c)
+	for _, v := range c.Removed {
+		v.Detached.Store(true)
+		m.Cache().Free(v)
+	}
+	return nil
+}
