@@ -177,6 +177,7 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 	go func() { done.Wait(); close(finished) }()
 	ready.Wait()
 	if err := errors.Join(pinErrs...); err != nil {
+		ctl.SetPhase(workloads.PhaseStop) // threads that did pin return at once
 		close(start)
 		<-finished
 		return measurement{status: StatusError, detail: "pinning threads: " + err.Error()}
@@ -202,9 +203,6 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 	for _, th := range ths {
 		if th.Err != nil {
 			return measurement{status: StatusError, detail: fmt.Sprintf("thread %d: %v", th.ID, th.Err)}
-		}
-		if !th.Measured() {
-			return measurement{status: StatusError, detail: fmt.Sprintf("thread %d never reached the timed window (an operation outlasted the warm-up)", th.ID)}
 		}
 	}
 	return measurement{status: StatusOK, elapsed: elapsed}
@@ -295,16 +293,18 @@ func (wd *watchdog) report(st Status) measurement {
 }
 
 // summarize fills the result's counts and metrics from the stopped threads.
+// A thread that never noticed the timed window began (it was blocked, or
+// starved of a CPU, for all of it) finished no operation in the window, and
+// counts as such: what it did before belongs to the warm-up.
 func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed time.Duration) {
 	var ops [workloads.NumClasses]uint64
 	var st mm.Stats
-	lat := [workloads.NumClasses][]*workloads.Thread{}
 	for _, th := range ths {
+		if !th.Measured() {
+			continue
+		}
 		for c, n := range th.Ops {
 			ops[c] += n
-			if n > 0 {
-				lat[c] = append(lat[c], th)
-			}
 		}
 		st.Add(th.Stats())
 	}
@@ -344,7 +344,9 @@ func quantiles(ths []*workloads.Thread, c workloads.Class, ps ...float64) []floa
 	h := ths[0].Lat[c].Clone()
 	h.Reset()
 	for _, th := range ths {
-		h.Merge(th.Lat[c])
+		if th.Measured() {
+			h.Merge(th.Lat[c])
+		}
 	}
 	out := make([]float64, len(ps))
 	if h.TotalCount() == 0 {

@@ -89,6 +89,42 @@ func TestAccounting(t *testing.T) {
 	}
 }
 
+// TestStarvedThread: a thread that never sees the timed window (blocked or
+// starved for all of it) counts zero operations; its warm-up work is not
+// counted, and the cell is still a measurement.
+func TestStarvedThread(t *testing.T) {
+	c := quick("nolock", "faults", 2)
+	s := strategies.NewNoLock(mm.Config{Pages: 16})
+	ctl := new(workloads.Control)
+	ths := []*workloads.Thread{
+		workloads.NewThread(0, 2, s, c.Load, ctl),
+		workloads.NewThread(1, 2, s, c.Load, ctl),
+	}
+	release := make(chan struct{})
+	run := func(th *workloads.Thread) {
+		if th.ID == 1 {
+			th.Running()
+			th.End(workloads.ClassFault, th.Begin()) // a warm-up op
+			<-release                                // starved until the window is over
+			return
+		}
+		for th.Running() {
+			th.End(workloads.ClassFault, th.BeginSlow())
+			time.Sleep(time.Millisecond)
+		}
+		close(release)
+	}
+	m := measure(c, ctl, ths, run)
+	if m.status != StatusOK {
+		t.Fatalf("status %v: %s", m.status, m.detail)
+	}
+	var r Result
+	summarize(&r, workloads.Info{Reader: workloads.ClassFault}, ths, m.elapsed)
+	if want := ths[0].Ops[workloads.ClassFault]; r.Ops != want || want == 0 {
+		t.Errorf("ops = %d, want thread 0's %d alone", r.Ops, want)
+	}
+}
+
 // TestWatchdogDeadlock: nested-fault under mmaplock deadlocks; the runner
 // must say so, naming what the stuck threads hold and wait for, instead of
 // hanging. In-process, the stuck threads are left behind.
