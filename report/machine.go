@@ -19,15 +19,18 @@ import (
 var machineKeys = map[string]bool{
 	"goos": true, "goarch": true, "pkg": true, "cpu": true,
 	"kernel": true, "gomaxprocs": true, "vmabench-commit": true,
+	"per-vma-lock": true, "vma-lock-stats": true,
 }
 
 // MachineConfig returns the file header describing this machine and build,
 // in the order go test writes the first keys: goos, goarch, pkg (vmabench),
 // cpu, kernel, gomaxprocs and vmabench-commit. An empty commit, or a value
 // that cannot be found, is "unknown", so every file has every key and
-// benchstat never splits tables over a missing one.
+// benchstat never splits tables over a missing one. The host kernel's
+// per-VMA lock facts (runner.LiveFacts) follow, in every file, so a kernel
+// cell's numbers can be read against them.
 func MachineConfig(commit string) []runner.KV {
-	return []runner.KV{
+	return append([]runner.KV{
 		{Key: "goos", Value: runtime.GOOS},
 		{Key: "goarch", Value: runtime.GOARCH},
 		{Key: "pkg", Value: "vmabench"},
@@ -35,7 +38,7 @@ func MachineConfig(commit string) []runner.KV {
 		{Key: "kernel", Value: orUnknown(kernelRelease())},
 		{Key: "gomaxprocs", Value: strconv.Itoa(runtime.GOMAXPROCS(0))},
 		{Key: "vmabench-commit", Value: orUnknown(commit)},
-	}
+	}, runner.LiveFacts()...)
 }
 
 // BuildCommit returns the VCS revision the running binary was built from,

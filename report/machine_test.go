@@ -16,6 +16,8 @@ func TestMachineConfig(t *testing.T) {
 		{"kernel", ""},
 		{"gomaxprocs", strconv.Itoa(runtime.GOMAXPROCS(0))},
 		{"vmabench-commit", "unknown"},
+		{"per-vma-lock", ""},
+		{"vma-lock-stats", ""},
 	}
 	if len(kv) != len(want) {
 		t.Fatalf("got %v, want keys %v", kv, want)

@@ -89,10 +89,18 @@ type Thread struct {
 }
 
 // NewThread returns thread id of threads, running on s with cfg and ctl.
+// A nil s makes a thread of the live kernel (a Live workload's): its Task
+// has no MM and does no fault work, since the kernel does the faults, and
+// serves only for the counters and the watchdog's progress.
 func NewThread(id, threads int, s strategies.Strategy, cfg Config, ctl *Control) *Thread {
+	var m *mm.MM
+	work := 0
+	if s != nil {
+		m, work = s.MM(), cfg.FaultWork
+	}
 	th := &Thread{
 		ID: id, Threads: threads, Strategy: s, ctl: ctl,
-		Task: mm.NewTask(s.MM(), id, cfg.FaultWork),
+		Task: mm.NewTask(m, id, work),
 		Rand: rand.New(rand.NewPCG(cfg.Seed, uint64(id))),
 	}
 	for c := range th.Lat {

@@ -47,16 +47,23 @@ type Info struct {
 	// Reader is the class of operation a reader thread does, the one
 	// faults/s or lookups/s and the percentiles report.
 	Reader Class
+	// NewLive returns the workload's form on the live kernel (the kernel
+	// strategy) for one cell: the same threads and operations as real
+	// system calls and page faults. It is nil where there is none, and
+	// LiveSkip says why.
+	NewLive func(cfg Config) Live
+	// LiveSkip is why the workload has no live form, or "".
+	LiveSkip string
 }
 
 var registry = []Info{
-	{Name: "faults", Description: "each thread faults every page of its own VMA, resets it (MADV_DONTNEED), repeats", New: newFaults, MinThreads: 1, Reader: ClassFault},
-	{Name: "faults-shared", Description: "threads fault random pages of one shared VMA and reset random windows of it", New: newFaultsShared, MinThreads: 1, Reader: ClassFault},
-	{Name: "faults-mmap", Description: "T-1 threads as faults; one thread mmaps and munmaps unrelated regions", New: newFaultsMmap, Writer: true, MinThreads: 2, Reader: ClassFault},
-	{Name: "faults-mprotect", Description: "T-1 threads as faults; one thread mprotects pages of their VMAs (split, merge back)", New: newFaultsMprotect, Writer: true, MinThreads: 2, Reader: ClassFault},
-	{Name: "mmap-churn", Description: "each thread mmaps then munmaps a region of its own: the writer-only cost", New: newMmapChurn, Writer: true, MinThreads: 1, Reader: ClassWrite},
-	{Name: "maps-walk", Description: "T-1 threads walk every VMA as /proc/pid/maps does; one thread mmaps and munmaps", New: newMapsWalk, Writer: true, MinThreads: 2, Reader: ClassLookup},
-	{Name: "nested-fault", Description: "T-1 threads hold a VMA (Lookup) and fault another inside it while one thread mprotects", New: newNestedFault, Writer: true, MinThreads: 2, Reader: ClassLookup},
+	{Name: "faults", Description: "each thread faults every page of its own VMA, resets it (MADV_DONTNEED), repeats", New: newFaults, MinThreads: 1, Reader: ClassFault, NewLive: newLiveFaults},
+	{Name: "faults-shared", Description: "threads fault random pages of one shared VMA and reset random windows of it", New: newFaultsShared, MinThreads: 1, Reader: ClassFault, NewLive: newLiveFaultsShared},
+	{Name: "faults-mmap", Description: "T-1 threads as faults; one thread mmaps and munmaps unrelated regions", New: newFaultsMmap, Writer: true, MinThreads: 2, Reader: ClassFault, NewLive: newLiveFaultsMmap},
+	{Name: "faults-mprotect", Description: "T-1 threads as faults; one thread mprotects pages of their VMAs (split, merge back)", New: newFaultsMprotect, Writer: true, MinThreads: 2, Reader: ClassFault, NewLive: newLiveFaultsMprotect},
+	{Name: "mmap-churn", Description: "each thread mmaps then munmaps a region of its own: the writer-only cost", New: newMmapChurn, Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapChurn},
+	{Name: "maps-walk", Description: "T-1 threads walk every VMA as /proc/pid/maps does; one thread mmaps and munmaps", New: newMapsWalk, Writer: true, MinThreads: 2, Reader: ClassLookup, NewLive: newLiveMapsWalk},
+	{Name: "nested-fault", Description: "T-1 threads hold a VMA (Lookup) and fault another inside it while one thread mprotects", New: newNestedFault, Writer: true, MinThreads: 2, Reader: ClassLookup, LiveSkip: nestedFaultLiveSkip},
 }
 
 // List returns every registered workload, in report order.

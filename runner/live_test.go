@@ -1,0 +1,105 @@
+package runner
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"vmabench/kernel"
+	"vmabench/workloads"
+)
+
+func units(r Result) []string {
+	var u []string
+	for _, m := range r.Metrics {
+		u = append(u, m.Unit)
+	}
+	return u
+}
+
+func keys(kv []KV) []string {
+	var k []string
+	for _, c := range kv {
+		k = append(k, c.Key)
+	}
+	return k
+}
+
+// TestLive runs every workload on the live kernel for a short window at 1
+// and 2 threads. Each cell must run, or be skipped for the reason the
+// workload gives, and report the metrics a model's cell of the same
+// workload reports, plus faults/op and less the per-VMA lock counts a
+// kernel without CONFIG_PER_VMA_LOCK_STATS does not keep.
+func TestLive(t *testing.T) {
+	vmaStats := kernel.HasVMALockStats()
+	for _, w := range workloads.List() {
+		for _, threads := range []int{1, 2} {
+			t.Run(w.Name+"/"+strconv.Itoa(threads), func(t *testing.T) {
+				r, err := Run(quick("kernel", w.Name, threads))
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case threads < w.MinThreads:
+					if r.Status != StatusSkipped {
+						t.Errorf("status %v (%s), want skipped below %d threads", r.Status, r.Detail, w.MinThreads)
+					}
+					return
+				case w.NewLive == nil:
+					if r.Status != StatusSkipped || r.Detail != w.LiveSkip || r.Detail == "" {
+						t.Errorf("status %v (%q), want skipped with the reason %q", r.Status, r.Detail, w.LiveSkip)
+					}
+					return
+				case r.Status != StatusOK:
+					t.Fatalf("status %v: %s", r.Status, r.Detail)
+				case r.Ops == 0:
+					t.Fatal("no operations")
+				}
+
+				mc := quick("vmarefcnt", w.Name, threads)
+				mc.Warmup, mc.Duration = 0, 20*time.Millisecond
+				model, err := Run(mc)
+				if err != nil || model.Status != StatusOK {
+					t.Fatalf("model cell: %v %v (%s)", err, model.Status, model.Detail)
+				}
+				want := slices.DeleteFunc(units(model), func(u string) bool {
+					return !vmaStats && (u == "fallbacks/op" || u == "retries/op" || u == "misses/op")
+				})
+				want = append(want, "faults/op")
+				if got := units(r); !slices.Equal(got, want) {
+					t.Errorf("metrics %v, want %v", got, want)
+				}
+				if got, want := keys(r.Config), keys(model.Config); !slices.Equal(got, want) {
+					t.Errorf("config keys %v, want the model cell's %v", got, want)
+				}
+
+				perOp, _ := r.Metric("faults/op")
+				switch w.Name {
+				case "faults", "faults-mmap", "faults-mprotect":
+					if perOp < 0.9 || perOp > 1.1 {
+						t.Errorf("faults/op = %v, want 0.9..1.1: one touch of a released page is one fault", perOp)
+					}
+				case "mmap-churn":
+					if perOp > 0.1 {
+						t.Errorf("faults/op = %v, want about 0: mmap-churn touches nothing", perOp)
+					}
+				}
+				t.Logf("%d ops, %.0f ns/op, %v", r.Ops, r.NsPerOp(), r.Metrics)
+			})
+		}
+	}
+}
+
+func TestLiveFacts(t *testing.T) {
+	facts := LiveFacts()
+	for _, kv := range facts {
+		if kv.Value == "" || strings.ContainsAny(kv.Value, " \n") {
+			t.Errorf("%s: value %q is not one word", kv.Key, kv.Value)
+		}
+	}
+	if got := strings.Join(keys(facts), " "); got != "per-vma-lock vma-lock-stats" {
+		t.Errorf("keys %s, want per-vma-lock vma-lock-stats", got)
+	}
+}
