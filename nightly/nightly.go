@@ -1,0 +1,402 @@
+// Package nightly runs vmabench as a nightly job: it runs the standard
+// matrix, adds the results to a history of dated files, compares them with
+// the previous night and gates on regressions, and draws the history as trend
+// charts in a static HTML report.
+//
+// A results directory holds one file per run, "<YYYY-MM-DD>-<commit>.txt"
+// (see FileName), each an ordinary vmabench results file that benchstat
+// reads. A file that cannot be read or parsed is reported and left out,
+// never fatal: the other nights still make the trends, and the comparison
+// uses the newest good file before the new one.
+package nightly
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"vmabench/report"
+	"vmabench/runner"
+	"vmabench/strategies"
+	"vmabench/workloads"
+)
+
+// DefaultWorkloads are the workloads of the standard nightly matrix: faults
+// alone, and faults under an mmap writer, where the designs differ most.
+var DefaultWorkloads = []string{"faults", "faults-mmap"}
+
+// DefaultPlan returns the standard nightly matrix: every model strategy (not
+// the live kernel, whose numbers move with the host) under DefaultWorkloads
+// at 1 and 2 threads, each cell 6 times for 500ms after 100ms of warm-up,
+// each in a process of its own: 90 cells, about a minute on two cores. Six
+// repetitions a side let the Mann-Whitney U test reach p = 0.002, well under
+// 0.05; four is the least that can reach 0.05 at all. Half-second windows
+// make a busy machine's hiccups (a thread not scheduled for a while) a
+// smaller part of each cell.
+func DefaultPlan() runner.Plan {
+	base := runner.DefaultConfig()
+	base.Warmup = 100 * time.Millisecond
+	base.Duration = 500 * time.Millisecond
+	var ss []string
+	for _, s := range strategies.List() {
+		if !s.Live {
+			ss = append(ss, s.Name)
+		}
+	}
+	return runner.Plan{
+		Strategies: ss,
+		Workloads:  slices.Clone(DefaultWorkloads),
+		Threads:    []int{1, 2},
+		Count:      6,
+		Base:       base,
+	}
+}
+
+// Cells returns the cells of p that can run, in p's order: those whose
+// thread count is at least their workload's MinThreads. The others would
+// only be skipped, in every file, as vmabench run leaves them out too.
+func Cells(p runner.Plan) []runner.Config {
+	var out []runner.Config
+	for _, c := range p.Cells() {
+		if w, err := workloads.Get(c.Workload); err == nil && c.Threads < w.MinThreads {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Config is one nightly run.
+type Config struct {
+	// Plan is the matrix to run; it must be valid (see runner.Plan).
+	Plan runner.Plan
+	// ResultsDir holds the history and receives the new file; it is
+	// created if needed. Empty means "results".
+	ResultsDir string
+	// PlotsDir receives the trend charts, the new run's charts and
+	// index.html; it is created if needed. Empty means "plots".
+	PlotsDir string
+	// Baseline is a results file to compare with instead of the previous
+	// nightly file. Empty means the newest readable file in ResultsDir
+	// before the new one.
+	Baseline string
+	// Gate judges the comparison (see GateOptions).
+	Gate GateOptions
+	// Commit is the commit being measured, written in the file header and,
+	// abbreviated, in the file name. Empty means "unknown".
+	Commit string
+	// Date is the night the run is filed under (its UTC date). Zero means
+	// now.
+	Date time.Time
+	// Progress, if set, is told of each finished cell.
+	Progress runner.Progress
+}
+
+// DefaultConfig returns the standard nightly job: DefaultPlan, the
+// "results" and "plots" directories, the previous nightly as baseline, and
+// a gate on ns/op at a 5% threshold.
+func DefaultConfig() Config {
+	return Config{
+		Plan:       DefaultPlan(),
+		ResultsDir: "results",
+		PlotsDir:   "plots",
+		Gate:       GateOptions{Threshold: 0.05, Holm: true},
+	}
+}
+
+// Validate checks the configuration without side effects.
+func (c Config) Validate() error {
+	if err := c.Plan.Validate(); err != nil {
+		return err
+	}
+	if len(Cells(c.Plan)) == 0 {
+		return fmt.Errorf("no cell can run at threads %v: every workload needs more", c.Plan.Threads)
+	}
+	if !(c.Gate.Threshold >= 0) {
+		return fmt.Errorf("threshold %v: must not be negative", c.Gate.Threshold)
+	}
+	if err := c.Gate.Compare.Validate(); err != nil {
+		return err
+	}
+	if c.ResultsDir != "" && c.PlotsDir != "" && filepath.Clean(c.ResultsDir) == filepath.Clean(c.PlotsDir) {
+		return fmt.Errorf("results and plots directory %s: must differ", c.ResultsDir)
+	}
+	return nil
+}
+
+// An Outcome is what a nightly run did. Run returns the part it got to
+// alongside any error, so that a caller can still show it.
+type Outcome struct {
+	// Path is the new results file, and Results what it holds, read back.
+	Path    string
+	Results []runner.Result
+	// Header is the new file's machine configuration.
+	Header []runner.KV
+	// History is every nightly file found in the results directory before
+	// the run, oldest first.
+	History []Entry
+	// Problems are the history files that could not be used, as
+	// "file:line: message" or "file: message". (A Config.Baseline that
+	// cannot be used is an error: Run stops before running anything.)
+	Problems []error
+	// Baseline is the file the run was compared with; empty if none.
+	// Explicit reports whether it came from Config.Baseline; Skipped are
+	// the newer history files passed over because they were unusable.
+	Baseline string
+	Explicit bool
+	Skipped  []string
+	// Verdict is the comparison and its judgement; nil without a baseline.
+	Verdict *Verdict
+	// Nights is the number of nights the trend charts cover.
+	Nights int
+	// Charts are the chart files written, and Index the HTML report.
+	Charts []string
+	Index  string
+}
+
+// Failed reports whether the gate found a regression.
+func (o *Outcome) Failed() bool { return o.Verdict != nil && o.Verdict.Failed() }
+
+// Run runs a nightly job: it runs c.Plan, writes the results to a new file
+// in c.ResultsDir, compares them with the baseline and judges the
+// comparison, and writes the trend charts, the new run's charts and
+// index.html to c.PlotsDir. A gate that fails is not an error: see
+// Outcome.Failed.
+//
+// The results go to a hidden temporary file as each cell finishes and take
+// their name only once every cell has run, so a run that is interrupted
+// (ctx cancelled) or fails leaves no nightly file to be mistaken for a
+// whole night. The name is taken without replacing any file (see
+// FileName): a second run of the same night is numbered, never
+// overwriting the first.
+func Run(ctx context.Context, c Config) (*Outcome, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	resultsDir, plotsDir := cmp.Or(c.ResultsDir, "results"), cmp.Or(c.PlotsDir, "plots")
+	o := new(Outcome)
+
+	// Read the baseline and the history first: a bad -baseline should not
+	// cost a whole run to find out.
+	var base *report.File
+	if c.Baseline != "" {
+		n, err := load(Entry{Path: c.Baseline})
+		if err != nil {
+			return nil, fmt.Errorf("baseline %w", err)
+		}
+		base, o.Baseline, o.Explicit = n.File, c.Baseline, true
+	}
+	history, err := List(resultsDir)
+	if err != nil {
+		return nil, err
+	}
+	o.History = history
+	nights, problems := Load(history)
+	o.Problems = problems
+
+	commit := cmp.Or(c.Commit, "unknown")
+	date := c.Date
+	if date.IsZero() {
+		date = time.Now()
+	}
+	date = date.UTC().Truncate(24 * time.Hour)
+	path, err := runToFile(ctx, c, resultsDir, date, commit, history)
+	if err != nil {
+		return nil, err
+	}
+	o.Path = path
+	f, err := report.ReadFile(path)
+	if err != nil {
+		return o, fmt.Errorf("reading back the new results: %w", err)
+	}
+	o.Results, o.Header = f.Results, f.Header
+	self, _ := ParseName(filepath.Base(path))
+
+	if base == nil {
+		for i := len(nights) - 1; i >= 0; i-- {
+			if nights[i].Compare(self) < 0 {
+				base, o.Baseline = nights[i].File, nights[i].Path
+				o.Skipped = skipped(history, nights[i].Entry, self, nights)
+				break
+			}
+		}
+	}
+	if base != nil {
+		opts := c.Gate
+		// The files are named on the lines above the tables; their
+		// names would make the tables too wide to read.
+		opts.Compare.OldLabel = cmp.Or(opts.Compare.OldLabel, "baseline")
+		opts.Compare.NewLabel = cmp.Or(opts.Compare.NewLabel, "new")
+		if o.Verdict, err = Gate(base.Results, o.Results, opts); err != nil {
+			return o, err
+		}
+	}
+
+	// History may hold nights after this one (a clock set back, files
+	// copied in): keep the nights in order.
+	self.Path = path
+	nights = append(nights, Night{Entry: self, File: f})
+	slices.SortStableFunc(nights, func(a, b Night) int { return a.Compare(b.Entry) })
+	if err := writeReport(o, nights, self, plotsDir); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// skipped returns the history entries after base and before self that
+// could not be used (they are not among nights).
+func skipped(history []Entry, base, self Entry, nights []Night) []string {
+	var out []string
+	for _, e := range history {
+		if e.Compare(base) > 0 && e.Compare(self) < 0 &&
+			!slices.ContainsFunc(nights, func(n Night) bool { return n.Path == e.Path }) {
+			out = append(out, e.Path)
+		}
+	}
+	return out
+}
+
+// runToFile runs c.Plan into a temporary file in dir and gives it the
+// night's next free name, which it returns.
+func runToFile(ctx context.Context, c Config, dir string, date time.Time, commit string, history []Entry) (path string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("nightly: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".nightly-*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("nightly: %w", err)
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	w := report.NewWriter(tmp)
+	if err := w.WriteHeader(report.MachineConfig(commit)); err != nil {
+		return "", err
+	}
+	cells := Cells(c.Plan)
+	for i, cell := range cells {
+		one := runner.Plan{Strategies: []string{cell.Strategy}, Workloads: []string{cell.Workload},
+			Threads: []int{cell.Threads}, Count: 1, Base: cell, InProcess: c.Plan.InProcess}
+		err := runner.RunPlan(ctx, one, func(_, _ int, r runner.Result) error {
+			if err := w.WriteResult(&r); err != nil {
+				return err
+			}
+			if c.Progress != nil {
+				return c.Progress(i, len(cells), r)
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", fmt.Errorf("nightly: %w", err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return "", fmt.Errorf("nightly: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("nightly: %w", err)
+	}
+	return claim(tmp.Name(), dir, date, ShortCommit(commit), nextSeq(history, date))
+}
+
+// claim gives the file at tmp the first free name of the night from seq
+// on. A hard link fails rather than replace a file, so two runs racing for a
+// name cannot overwrite each other.
+func claim(tmp, dir string, date time.Time, commit string, seq int) (string, error) {
+	for ; seq < 1000; seq++ {
+		path := filepath.Join(dir, FileName(date, commit, seq))
+		err := os.Link(tmp, path)
+		if err == nil {
+			return path, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("nightly: %w", err)
+		}
+	}
+	return "", fmt.Errorf("nightly: %s: no free name for the night", dir)
+}
+
+// ShortCommit abbreviates a commit for a file name as git does, to 7 hex
+// digits, keeping any suffix: "0123456789ab...-dirty" is "0123456-dirty".
+func ShortCommit(commit string) string {
+	n := 0
+	for n < len(commit) && strings.IndexByte("0123456789abcdef", commit[n]) >= 0 {
+		n++
+	}
+	if n > 7 {
+		return commit[:7] + commit[n:]
+	}
+	return commit
+}
+
+// WriteText writes the outcome for a log: the new file, history problems,
+// the baseline, the comparison and verdict (see Verdict.WriteText) and the
+// report written.
+func (o *Outcome) WriteText(w io.Writer) error {
+	var b bytes.Buffer
+	if o.Path != "" {
+		fmt.Fprintf(&b, "results: %s (%s)\n", o.Path, countStatuses(o.Results))
+	}
+	if len(o.Problems) > 0 {
+		fmt.Fprintf(&b, "history: %d of %d nightly files unusable, left out:\n", len(o.Problems), len(o.History))
+		for _, p := range o.Problems {
+			fmt.Fprintf(&b, "  %v\n", p)
+		}
+	}
+	switch {
+	case o.Baseline == "":
+		fmt.Fprintf(&b, "baseline: none: no earlier nightly file to compare with; the next run compares with this one\n")
+	case o.Explicit:
+		fmt.Fprintf(&b, "baseline: %s (given)\n", o.Baseline)
+	case len(o.Skipped) > 0:
+		fmt.Fprintf(&b, "baseline: %s (the newest usable nightly before this one; passed over %s)\n", o.Baseline, strings.Join(o.Skipped, ", "))
+	default:
+		fmt.Fprintf(&b, "baseline: %s (the previous nightly)\n", o.Baseline)
+	}
+	if o.Verdict != nil {
+		b.WriteByte('\n')
+		if err := o.Verdict.WriteText(&b); err != nil {
+			return err
+		}
+	}
+	if o.Index != "" {
+		nights := "nights"
+		if o.Nights == 1 {
+			nights = "night"
+		}
+		fmt.Fprintf(&b, "\nreport: %s (%d charts, trends over %d %s)\n", o.Index, len(o.Charts)/2, o.Nights, nights)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("nightly: %w", err)
+	}
+	return nil
+}
+
+// countStatuses summarizes the cells by status: "120 cells: 90 ok, 30 skipped".
+func countStatuses(rs []runner.Result) string {
+	var order []runner.Status
+	n := make(map[runner.Status]int)
+	for _, r := range rs {
+		if n[r.Status] == 0 {
+			order = append(order, r.Status)
+		}
+		n[r.Status]++
+	}
+	parts := make([]string, len(order))
+	for i, s := range order {
+		parts[i] = fmt.Sprintf("%d %s", n[s], s)
+	}
+	return fmt.Sprintf("%d cells: %s", len(rs), strings.Join(parts, ", "))
+}

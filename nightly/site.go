@@ -1,0 +1,218 @@
+package nightly
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"vmabench/chart"
+	"vmabench/report"
+	"vmabench/runner"
+	"vmabench/strategies"
+)
+
+// trendNights returns one chart.Night per date, the last run of each (the
+// night's final word: a second run of a night is a re-run), in date order.
+// nights must be in history order.
+func trendNights(nights []Night) []chart.Night {
+	var out []chart.Night
+	for _, n := range nights {
+		cn := chart.Night{Date: n.Date, Commit: n.Commit, Results: n.File.Results}
+		if c := headerValue(n.File.Header, "vmabench-commit"); c != "" && c != "unknown" {
+			cn.Commit = c
+		}
+		if len(out) > 0 && out[len(out)-1].Date.Equal(n.Date) {
+			out[len(out)-1] = cn
+			continue
+		}
+		out = append(out, cn)
+	}
+	return out
+}
+
+// headerValue returns the value of key in h, or "".
+func headerValue(h []runner.KV, key string) string {
+	for _, kv := range h {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
+// machineName names the machine of a file header for chart titles:
+// "AMD EPYC 7B13 (2 CPUs)".
+func machineName(h []runner.KV) string {
+	cpu := headerValue(h, "cpu")
+	if cpu == "" || cpu == "unknown" {
+		return ""
+	}
+	if p := headerValue(h, "gomaxprocs"); p == "1" {
+		return cpu + " (1 CPU)"
+	} else if p != "" {
+		return cpu + " (" + p + " CPUs)"
+	}
+	return cpu
+}
+
+// writeReport draws the trends over nights (in history order, the new run,
+// self, among them) and the new run's charts into dir, and writes
+// dir/index.html around them, recording what it wrote in o.
+func writeReport(o *Outcome, nights []Night, self Entry, dir string) error {
+	opts := chart.Options{Machine: machineName(o.Header), Strategies: strategies.Names()}
+	tn := trendNights(nights)
+	o.Nights = len(tn)
+	trends, err := chart.Trends(tn, opts)
+	if err != nil && !errors.Is(err, chart.ErrNoData) {
+		return err
+	}
+	latest, err := chart.Charts(o.Results, opts)
+	if err != nil && !errors.Is(err, chart.ErrNoData) {
+		return err
+	}
+	paths, err := chart.Save(append(trends, latest...), dir)
+	o.Charts = paths
+	if err != nil {
+		return err
+	}
+
+	page, err := newPage(o, nights, self)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if filepath.Ext(p) == ".png" {
+			page.Images = append(page.Images, filepath.Base(p))
+		}
+	}
+	var html bytes.Buffer
+	if err := chart.WriteHTML(&html, page); err != nil {
+		return err
+	}
+	index := filepath.Join(dir, "index.html")
+	if err := writeFileAtomic(index, html.Bytes()); err != nil {
+		return err
+	}
+	o.Index = index
+	return nil
+}
+
+// newPage returns the report page without its images: the run's summary
+// with the comparison of the gated units and the verdict, the results table
+// and the history. The tables stay short, so the charts start within the
+// first screen; the comparison of every unit is for benchstat or
+// vmabench compare.
+func newPage(o *Outcome, nights []Night, self Entry) (chart.Page, error) {
+	page := chart.Page{
+		Title:     fmt.Sprintf("vmabench nightly %s, commit %s", self.Date.Format(dateLayout), self.Commit),
+		Generated: time.Now(),
+	}
+	add := func(title string, write func(*bytes.Buffer) error) error {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			return err
+		}
+		page.Tables = append(page.Tables, chart.Table{Title: title, Text: b.String()})
+		return nil
+	}
+	verdict := "Summary"
+	if o.Verdict != nil {
+		verdict = "Summary: PASS"
+		if o.Verdict.Failed() {
+			verdict = fmt.Sprintf("Summary: FAIL, %d regressed", len(o.Verdict.Regressions))
+		}
+	}
+	err := errors.Join(
+		add(verdict, func(b *bytes.Buffer) error { return o.WriteText(b) }),
+		add("Results: median time per operation, "+self.Name(), func(b *bytes.Buffer) error {
+			return report.WriteTable(b, o.Results)
+		}),
+		add("History", func(b *bytes.Buffer) error { return writeHistory(b, o, nights, self) }),
+	)
+	return page, err
+}
+
+// historyRows is how many of the newest nightly files the report lists;
+// older unusable ones are listed too.
+const historyRows = 10
+
+// writeHistory lists the newest nightly files, newest first, and what
+// became of each: the baseline, a trend point, a first run superseded by a
+// re-run of its night, or unusable and why.
+func writeHistory(b *bytes.Buffer, o *Outcome, nights []Night, self Entry) error {
+	why := make(map[string]string)
+	for _, p := range o.Problems {
+		msg := p.Error()
+		for _, e := range o.History {
+			if strings.HasPrefix(msg, e.Path+":") {
+				why[e.Path] = "unusable: " + msg
+			}
+		}
+	}
+	use := make(map[string]string)
+	for i, n := range nights {
+		use[n.Path] = "trend point"
+		if i+1 < len(nights) && nights[i+1].Date.Equal(n.Date) {
+			use[n.Path] = "superseded by a later run of the night"
+		}
+	}
+	use[o.Path] = "this run; " + use[o.Path]
+	if !o.Explicit && o.Baseline != "" {
+		use[o.Baseline] = "baseline; " + use[o.Baseline]
+	}
+	entries := slices.Concat(o.History, []Entry{self})
+	slices.SortStableFunc(entries, Entry.Compare)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "night\trun\tcommit\tfile\tuse")
+	older := 0
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if len(entries)-i > historyRows && why[e.Path] == "" {
+			older++
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", e.Date.Format(dateLayout), e.Seq, e.Commit, e.Name(), cmp.Or(why[e.Path], use[e.Path]))
+	}
+	if older > 0 {
+		fmt.Fprintf(tw, "and %d older nightly files, all usable\n", older)
+	}
+	if o.Explicit {
+		fmt.Fprintf(tw, "baseline given: %s\n", o.Baseline)
+	}
+	return tw.Flush()
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place, so a browser refreshing the report never reads half.
+func writeFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("nightly: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("nightly: %w", err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("nightly: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("nightly: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("nightly: %w", err)
+	}
+	return nil
+}
