@@ -1,0 +1,258 @@
+// Package vmabench_test runs the vmabench matrix as Go benchmarks:
+//
+//	go test -run '^$' -bench 'VMA/workload=faults/' ./...
+//	go test -run '^$' -bench VMA -count 6 > new.txt
+//	go tool benchstat -col /strategy -row /workload,/threads new.txt
+//
+// BenchmarkVMA has one sub-benchmark per cell of `vmabench run`'s default
+// matrix (every workload, every strategy, thread counts 1, 2, 4, ... up to
+// the CPU count and the CPU count), named as the vmabench CLI names them,
+//
+//	BenchmarkVMA/workload=faults/strategy=vmarefcnt/threads=2-<GOMAXPROCS>
+//
+// and reports the same metrics, so benchstat, `vmabench compare` and
+// `vmabench plot` read either output.
+//
+// # How a cell maps onto b.N
+//
+// A cell is not a loop of b.N identical operations: T threads run for a
+// timed window and count what they did. So each sub-benchmark runs its
+// cell once, in this process (runner.Run), with the window set to
+// -benchtime (default 1s; a count such as -benchtime=1x means the default
+// window), and then:
+//
+//   - reports ns/op with b.ReportMetric(r.NsPerOp(), "ns/op"), which
+//     replaces the testing package's own: wall time over all threads'
+//     operations, as b.RunParallel counts it;
+//   - reports every metric of the cell (faults/s, fallbacks/op, p99-ns, ...)
+//     with b.ReportMetric, and "violations" for an unsafe cell, exactly as
+//     the CLI's results files do;
+//   - sets b.N to the cell's operation count, so the iterations column is
+//     the number of operations the ns/op was measured over.
+//
+// Because the function ran for longer than -benchtime (warm-up plus the
+// window), the testing package does not call it again with a larger b.N:
+// one call is one measurement, and -count repeats it.
+//
+// Cells that would deadlock (workloads.Info.Deadlocks) are skipped with the
+// reason: a deadlocked in-process cell could not be stopped. Use `vmabench
+// run`, which runs each cell in a child process under a watchdog, to see
+// them deadlock. Cells below a workload's MinThreads, and the kernel
+// strategy until it is implemented, are skipped too; `go test -v` shows why.
+//
+// Before the first result, BenchmarkVMA prints the configuration lines a
+// results file of the CLI has and go test does not print (kernel,
+// vmabench-commit, the workload knobs and the window), which benchfmt reads
+// as configuration.
+package vmabench_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"vmabench/report"
+	"vmabench/runner"
+	"vmabench/strategies"
+	"vmabench/workloads"
+)
+
+// defaultWindow is a cell's timed window when -benchtime is a count.
+const defaultWindow = time.Second
+
+// benchConfig returns the configuration every cell starts from: the
+// runner's defaults, with the window set from -benchtime.
+func benchConfig() runner.Config {
+	c := runner.DefaultConfig()
+	c.Duration = defaultWindow
+	if f := flag.Lookup("test.benchtime"); f != nil {
+		if d, err := time.ParseDuration(f.Value.String()); err == nil && d > 0 {
+			c.Duration = d
+		}
+	}
+	c.Warmup = min(c.Warmup, c.Duration/5)
+	c.Timeout = max(c.Timeout, 2*(c.Warmup+c.Duration))
+	return c
+}
+
+// threadCounts returns the thread counts of vmabench run's default matrix:
+// powers of two below the CPU count, and the CPU count.
+func threadCounts() []int {
+	cpus := min(runtime.NumCPU(), workloads.MaxThreads)
+	var ts []int
+	for n := 1; n < cpus; n *= 2 {
+		ts = append(ts, n)
+	}
+	return append(ts, cpus)
+}
+
+var printConfig sync.Once
+
+// BenchmarkVMA runs the matrix: see the package documentation.
+func BenchmarkVMA(b *testing.B) {
+	base := benchConfig()
+	printConfig.Do(func() { writeConfig(base) })
+	for _, w := range workloads.List() {
+		b.Run("workload="+w.Name, func(b *testing.B) {
+			for _, s := range strategies.List() {
+				b.Run("strategy="+s.Name, func(b *testing.B) {
+					for _, n := range threadCounts() {
+						b.Run(fmt.Sprintf("threads=%d", n), func(b *testing.B) {
+							c := base
+							c.Strategy, c.Workload, c.Threads = s.Name, w.Name, n
+							benchCell(b, c, w, s)
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+// benchCell measures one cell: see the package documentation.
+func benchCell(b *testing.B, c runner.Config, w workloads.Info, s strategies.Info) {
+	if c.Threads < w.MinThreads {
+		b.Skipf("%s needs at least %d threads", w.Name, w.MinThreads)
+	}
+	if why := w.Deadlocks(s, c.Load); why != "" {
+		b.Skipf("deadlocks (run it with vmabench run): %s", why)
+	}
+	r, err := runner.Run(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	switch r.Status {
+	case runner.StatusOK:
+	case runner.StatusSkipped:
+		b.Skip(r.Detail)
+	default:
+		b.Fatalf("%s: %s", r.Status, r.Detail)
+	}
+	b.ReportMetric(r.NsPerOp(), "ns/op")
+	for _, m := range r.Metrics {
+		b.ReportMetric(m.Value, m.Unit)
+	}
+	if r.Unsafe || r.Violations > 0 {
+		b.ReportMetric(float64(r.Violations), "violations")
+	}
+	b.N = int(r.Ops)
+}
+
+// writeConfig prints, as benchfmt configuration lines, what a results file
+// of the CLI says beyond go test's goos, goarch, pkg and cpu lines.
+func writeConfig(c runner.Config) {
+	var b strings.Builder
+	for _, kv := range report.MachineConfig(commit()) {
+		switch kv.Key {
+		case "kernel", "vmabench-commit":
+			fmt.Fprintf(&b, "%s: %s\n", kv.Key, kv.Value)
+		}
+	}
+	for _, p := range c.Load.Pairs() {
+		fmt.Fprintf(&b, "%s: %s\n", p[0], p[1])
+	}
+	fmt.Fprintf(&b, "duration: %v\nwarmup: %v\n", c.Duration, c.Warmup)
+	os.Stdout.WriteString(b.String())
+}
+
+// commit returns the commit under test: test binaries carry no VCS stamp,
+// so it asks git about the working directory, the package's ("" if that
+// fails), as the vmabench command does under go run.
+func commit() string {
+	if c := report.BuildCommit(); c != "" {
+		return c
+	}
+	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSpace(string(rev))
+	// --no-optional-locks: a read-only look that does not refresh the index.
+	st, err := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no").Output()
+	if err == nil && len(st) > 0 {
+		c += "-dirty"
+	}
+	return c
+}
+
+// TestBenchOutput runs one cell of BenchmarkVMA in a child test binary and
+// reads its output back as the CLI's results are read: the name, the
+// iterations (the cell's operations), ns/op consistent with the window,
+// and the cell's metrics. It also checks that a deadlocking cell and one
+// below its workload's MinThreads are skipped, with the reason.
+func TestBenchOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a benchmark")
+	}
+	const window = 200 * time.Millisecond
+	out := benchChild(t, "-test.bench=^BenchmarkVMA$/^workload=faults$/^strategy=vmaseq$/^threads=1$", "-test.benchtime="+window.String())
+	f, err := report.Read(strings.NewReader(out), "go test output")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(f.Results) != 1 {
+		t.Fatalf("got %d results, want 1:\n%s", len(f.Results), out)
+	}
+	r := f.Results[0]
+	if got, want := report.CellOf(&r), (report.Cell{Workload: "faults", Strategy: "vmaseq", Threads: 1}); got != want {
+		t.Errorf("cell %v, want %v", got, want)
+	}
+	if r.GOMAXPROCS != runtime.GOMAXPROCS(0) {
+		t.Errorf("GOMAXPROCS suffix %d, want %d", r.GOMAXPROCS, runtime.GOMAXPROCS(0))
+	}
+	// Elapsed is read back as ns/op times the iterations: the window, if
+	// the iterations are the cell's operations.
+	if r.Ops < 100 || r.Elapsed < window || r.Elapsed > window+window/2 {
+		t.Errorf("%d ops over %v, want the ops of a %v window:\n%s", r.Ops, r.Elapsed, window, out)
+	}
+	for _, unit := range []string{"faults/s", "fallbacks/op", "retries/op", "misses/op", "p50-ns", "p99-ns", "p99.9-ns"} {
+		if _, ok := r.Metric(unit); !ok {
+			t.Errorf("no %s metric:\n%s", unit, out)
+		}
+	}
+	for _, key := range []string{"kernel", "vmabench-commit", "goos", "cpu"} {
+		found := false
+		for _, kv := range f.Header {
+			found = found || kv.Key == key
+		}
+		if !found {
+			t.Errorf("no %q configuration line:\n%s", key, out)
+		}
+	}
+
+	// Every cell of nested-fault under mmaplock is skipped, at 1 thread
+	// for want of a writer, at 2 and more as a deadlock.
+	out = benchChild(t, "-test.bench=^BenchmarkVMA$/^workload=nested-fault$/^strategy=mmaplock$/", "-test.v")
+	wants := []string{
+		"--- SKIP: BenchmarkVMA/workload=nested-fault/strategy=mmaplock/threads=1\n",
+		"nested-fault needs at least 2 threads",
+	}
+	if slices.Contains(threadCounts(), 2) { // not on 1 CPU
+		wants = append(wants,
+			"--- SKIP: BenchmarkVMA/workload=nested-fault/strategy=mmaplock/threads=2\n",
+			"deadlocks (run it with vmabench run): a Lookup holder's nested fault takes mmap_lock again")
+	}
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("skip reason %q missing:\n%s", want, out)
+		}
+	}
+}
+
+// benchChild runs this test binary with args and returns its output.
+func benchChild(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", cmd.Args, err, out)
+	}
+	return string(out)
+}

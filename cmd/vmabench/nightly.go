@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"vmabench/nightly"
+	"vmabench/runner"
+)
+
+const nightlyUsage = `Usage: vmabench nightly [flags]
+
+Runs the standard nightly matrix, adds its results to the history in the
+results directory as <YYYY-MM-DD>-<commit>.txt (a second run of the same
+night gets -2, -3, ...; nothing is overwritten), compares them with the
+previous usable nightly file (or -baseline FILE), and prints the comparison
+of ns/op ('vmabench compare OLD NEW' compares every unit). It fails (exit status 1) if a cell got significantly worse
+(Mann-Whitney U test, p <= 0.05) by more than -threshold, or stopped
+finishing (deadlock, timeout, error) where the baseline finished: each
+such cell is named on a "regression:" line with its change. Improvements
+are listed too.
+
+Trend charts over the whole history (one point per night, with the spread
+of its repetitions), the new run's charts and a static index.html that
+shows them with the tables are written to the plots directory; open
+plots/index.html in a browser, no server needed.
+
+A history file that cannot be read or parsed is reported as file:line and
+left out; the other nights are still used.
+
+The standard matrix is every model strategy (not kernel) under the
+workloads faults and faults-mmap at 1 and 2 threads, 6 repetitions of
+500ms each: 90 cells, about a minute on two cores. The flags narrow or
+widen it as for 'vmabench run'.
+
+Examples:
+
+	vmabench nightly
+	vmabench nightly -results /srv/vmabench/results -plots /srv/vmabench/plots
+	vmabench nightly -baseline results/2026-01-05-abc1234.txt -threshold 0.1
+	vmabench nightly -workload faults -strategy vmaseq,vmarefcnt -count 8
+`
+
+// nightlyCmd runs the nightly job: see nightlyUsage.
+func nightlyCmd(args []string, stdout, stderr io.Writer) error {
+	cfg := nightly.DefaultConfig()
+	fs := flag.NewFlagSet("nightly", flag.ContinueOnError)
+	strats := &namesFlag{list: cfg.Plan.Strategies}
+	loads := &namesFlag{list: cfg.Plan.Workloads}
+	threads := &threadsFlag{list: cfg.Plan.Threads}
+	base := cfg.Plan.Base
+	fs.Var(strats, "strategy", "strategies to run, comma-separated, or `all` (see vmabench list)")
+	fs.Var(loads, "workload", "workloads to run, comma-separated, or `all` (see vmabench list)")
+	fs.Var(threads, "threads", "thread counts, comma-separated")
+	fs.IntVar(&cfg.Plan.Count, "count", cfg.Plan.Count, "repetitions of each cell, the samples the gate compares (at least 4 for p <= 0.05)")
+	fs.Var(durationFlag{&base.Duration}, "duration", "timed window of each cell")
+	fs.Var(durationFlag{&base.Warmup}, "warmup", "warm-up of each cell before its window")
+	fs.Var(durationFlag{&base.Timeout}, "timeout", "limit on each cell, warm-up included; if unset, at least twice warm-up plus window")
+	fs.Uint64Var(&base.Load.Seed, "seed", base.Load.Seed, "seed of every thread's RNG (thread i uses seed, i)")
+	fs.StringVar(&cfg.ResultsDir, "results", cfg.ResultsDir, "`directory` of the nightly history; the new results file is added to it")
+	fs.StringVar(&cfg.PlotsDir, "plots", cfg.PlotsDir, "`directory` for the trend charts, the run's charts and index.html")
+	fs.StringVar(&cfg.Baseline, "baseline", "", "compare with this results `file` instead of the previous nightly")
+	fs.Float64Var(&cfg.Gate.Threshold, "threshold", cfg.Gate.Threshold, "how much worse a significant change must be to fail (`fraction`: 0.05 is 5%)")
+	fs.BoolVar(&cfg.Gate.Holm, "holm", cfg.Gate.Holm, "judge significance over all cells together (Holm-Bonferroni): unchanged code then fails at most one run in 20, however many cells")
+	if err := parseFlags(fs, args, nightlyUsage, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("nightly", "unexpected argument %q: nightly takes only flags", fs.Arg(0))
+	}
+	if cfg.Plan.Count < 1 {
+		return usagef("nightly", "count %d: want at least 1", cfg.Plan.Count)
+	}
+	var err error
+	if cfg.Plan.Strategies, err = strategyNames(strats); err != nil {
+		return usagef("nightly", "-strategy: %v", err)
+	}
+	if cfg.Plan.Workloads, err = workloadNames(loads); err != nil {
+		return usagef("nightly", "-workload: %v", err)
+	}
+	cfg.Plan.Threads = threads.list
+	timeoutSet := false
+	fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
+	if !timeoutSet { // as vmabench run: room for a long -duration
+		base.Timeout = max(base.Timeout, 2*(base.Warmup+base.Duration))
+	}
+	cfg.Plan.Base = base
+	cfg.Commit = commit()
+	if err := cfg.Validate(); err != nil {
+		return usagef("nightly", "%v", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cells := nightly.Cells(cfg.Plan)
+	p := progress{w: stderr, on: isTerminal(stderr), n: len(cells), start: time.Now(),
+		perCell: cfg.Plan.Base.Warmup + cfg.Plan.Base.Duration}
+	fmt.Fprintf(stderr, "vmabench nightly: %d cells, about %v\n", len(cells),
+		(time.Duration(len(cells)) * p.perCell).Round(100*time.Millisecond))
+	p.next(cells[0])
+	cfg.Progress = func(i, n int, r runner.Result) error {
+		p.done(r)
+		if i+1 < n {
+			p.next(cells[i+1])
+		}
+		return nil
+	}
+	o, err := nightly.Run(ctx, cfg)
+	p.clear()
+	if o != nil {
+		if werr := o.WriteText(stdout); werr != nil {
+			return errors.Join(err, werr)
+		}
+	}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("%w: no nightly file written", errInterrupted)
+	case err != nil:
+		return err
+	case o.Failed():
+		n := len(o.Verdict.Regressions)
+		if n == 1 {
+			return fmt.Errorf("nightly: 1 regression against %s", o.Baseline)
+		}
+		return fmt.Errorf("nightly: %d regressions against %s", n, o.Baseline)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestNightlyBadInput(t *testing.T) {
+	hint := "Run 'vmabench nightly -h' for usage.\n"
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"unknown flag", []string{"-frob"}, "vmabench nightly: flag provided but not defined: -frob\n"},
+		{"argument", []string{"results"}, `vmabench nightly: unexpected argument "results": nightly takes only flags` + "\n"},
+		{"unknown strategy", []string{"-strategy", "vmafoo"},
+			`vmabench nightly: -strategy: unknown strategy "vmafoo" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock, kernel)` + "\n"},
+		{"unknown workload", []string{"-workload", "fault"},
+			`vmabench nightly: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, nested-fault)` + "\n"},
+		{"zero count", []string{"-count", "0"}, "vmabench nightly: count 0: want at least 1\n"},
+		{"negative threshold", []string{"-threshold", "-0.1"}, "vmabench nightly: threshold -0.1: must not be negative\n"},
+		{"bad duration", []string{"-duration", "fast"},
+			`vmabench nightly: invalid value "fast" for flag -duration: not a duration (want e.g. 300ms, 2s, 1m)` + "\n"},
+		{"nothing to run", []string{"-workload", "faults-mmap", "-threads", "1"},
+			"vmabench nightly: no cell can run at threads [1]: every workload needs more\n"},
+		{"same directories", []string{"-results", "out", "-plots", "out/"},
+			"vmabench nightly: results and plots directory out: must differ\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := vmabench(t, append([]string{"nightly"}, tt.args...)...)
+			if code != 2 {
+				t.Errorf("exit status %d, want 2", code)
+			}
+			if want := tt.stderr + hint; stderr != want {
+				t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout: %q, want none", stdout)
+			}
+		})
+	}
+}
+
+// TestNightlyFastBaseline runs a real nightly job, each cell in a child
+// process, against a doctored baseline twice as fast as anything: the gate
+// fails, naming the cell and its change on a "regression:" line.
+func TestNightlyFastBaseline(t *testing.T) {
+	dir := t.TempDir()
+	var fast strings.Builder
+	for i := range 6 {
+		fmt.Fprintf(&fast, "BenchmarkVMA/workload=faults/strategy=nolock/threads=1-2 1000000 %.2f ns/op\n", 1+0.01*float64(i))
+	}
+	baseline := filepath.Join(dir, "fast.txt")
+	if err := os.WriteFile(baseline, []byte(fast.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results, plots := filepath.Join(dir, "results"), filepath.Join(dir, "plots")
+	code, stdout, stderr := vmabench(t, "nightly", "-workload", "faults", "-strategy", "nolock", "-threads", "1",
+		"-duration", "20ms", "-warmup", "20ms", "-count", "5",
+		"-results", results, "-plots", plots, "-baseline", baseline)
+	if code != 1 {
+		t.Errorf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"baseline: " + baseline + " (given)",
+		// Under load a cell may also fail to finish: a regression too.
+		"\nregression: workload=faults/strategy=nolock/threads=1 ",
+		"\nFAIL: ",
+		"report: " + filepath.Join(plots, "index.html"),
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	last := strings.TrimSuffix(stderr, "\n")
+	last = last[strings.LastIndexByte(last, '\n')+1:]
+	if !strings.HasPrefix(last, "vmabench: nightly: ") || !strings.Contains(last, " regression") ||
+		!strings.HasSuffix(last, " against "+baseline) {
+		t.Errorf("stderr:\n%s\nwant it to end \"vmabench: nightly: N regressions against %s\"", stderr, baseline)
+	}
+	files, err := filepath.Glob(filepath.Join(results, "*-*.txt"))
+	if err != nil || len(files) != 1 {
+		t.Errorf("results files %v (%v), want one", files, err)
+	}
+	if _, err := os.Stat(filepath.Join(plots, "index.html")); err != nil {
+		t.Error(err)
+	}
+}

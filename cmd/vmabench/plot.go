@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+
+	"vmabench/chart"
+	"vmabench/report"
+	"vmabench/runner"
+	"vmabench/strategies"
+)
+
+const plotUsage = `Usage: vmabench plot [-o DIR] FILE...
+
+Plot draws charts of the results files (written by vmabench run or by
+go test -bench), as SVG and PNG in DIR, and prints their paths. Per
+workload: throughput against threads, one line per strategy through the
+median of its repetitions with their spread; latency percentiles per
+strategy at the highest thread count; and fallback, retry and miss rates
+when there are any. The results of all files are drawn together.
+
+Examples:
+
+	vmabench plot results/new.txt
+	vmabench plot -o /tmp/charts results/a.txt results/b.txt
+	go test -run '^$' -bench 'VMA/workload=faults/' -count 3 > bench.txt && vmabench plot bench.txt
+`
+
+// plotCmd is `vmabench plot`.
+func plotCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	dir := fs.String("o", "plots", "write the charts to `DIR`")
+	if err := parseFlags(fs, args, plotUsage, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("plot", "want at least one results file")
+	}
+	var results []runner.Result
+	var files []*report.File
+	for _, path := range fs.Args() {
+		f, err := report.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files = append(files, f)
+		results = append(results, f.Results...)
+	}
+	charts, err := chart.Charts(results, chart.Options{
+		Machine:    filesMachine(files),
+		Strategies: strategies.Names(),
+	})
+	if errors.Is(err, chart.ErrNoData) {
+		return fmt.Errorf("plot: no cell with status ok in %v", fs.Args())
+	}
+	if err != nil {
+		return err
+	}
+	paths, err := chart.Save(charts, *dir)
+	for _, p := range paths {
+		fmt.Fprintln(stdout, p)
+	}
+	return err
+}
+
+// filesMachine names the machine the files were measured on, for chart
+// titles: the CPU model and count of their headers, or "" if the files
+// disagree. A file from go test -bench has no gomaxprocs line; its
+// benchmark names' GOMAXPROCS suffix stands in.
+func filesMachine(files []*report.File) string {
+	name := ""
+	for i, f := range files {
+		cpus := 0
+		for _, kv := range f.Header {
+			if kv.Key == "gomaxprocs" {
+				cpus, _ = strconv.Atoi(kv.Value)
+			}
+		}
+		if cpus == 0 {
+			for _, r := range f.Results {
+				cpus = max(cpus, r.GOMAXPROCS)
+			}
+		}
+		n := machineName(f.Header, cpus)
+		if i > 0 && n != name {
+			return ""
+		}
+		name = n
+	}
+	return name
+}
