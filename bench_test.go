@@ -82,17 +82,6 @@ func benchConfig() runner.Config {
 	return c
 }
 
-// threadCounts returns the thread counts of vmabench run's default matrix:
-// powers of two below the CPU count, and the CPU count.
-func threadCounts() []int {
-	cpus := min(runtime.NumCPU(), workloads.MaxThreads)
-	var ts []int
-	for n := 1; n < cpus; n *= 2 {
-		ts = append(ts, n)
-	}
-	return append(ts, cpus)
-}
-
 var printConfig sync.Once
 
 // BenchmarkVMA runs the matrix: see the package documentation.
@@ -103,7 +92,7 @@ func BenchmarkVMA(b *testing.B) {
 		b.Run("workload="+w.Name, func(b *testing.B) {
 			for _, s := range strategies.List() {
 				b.Run("strategy="+s.Name, func(b *testing.B) {
-					for _, n := range threadCounts() {
+					for _, n := range runner.DefaultThreads() {
 						b.Run(fmt.Sprintf("threads=%d", n), func(b *testing.B) {
 							c := base
 							c.Strategy, c.Workload, c.Threads = s.Name, w.Name, n
@@ -149,7 +138,7 @@ func benchCell(b *testing.B, c runner.Config, w workloads.Info, s strategies.Inf
 // of the CLI says beyond go test's goos, goarch, pkg and cpu lines.
 func writeConfig(c runner.Config) {
 	var b strings.Builder
-	for _, kv := range report.MachineConfig(commit()) {
+	for _, kv := range report.MachineConfig(report.Commit()) {
 		switch kv.Key {
 		case "kernel", "vmabench-commit":
 			fmt.Fprintf(&b, "%s: %s\n", kv.Key, kv.Value)
@@ -160,26 +149,6 @@ func writeConfig(c runner.Config) {
 	}
 	fmt.Fprintf(&b, "duration: %v\nwarmup: %v\n", c.Duration, c.Warmup)
 	os.Stdout.WriteString(b.String())
-}
-
-// commit returns the commit under test: test binaries carry no VCS stamp,
-// so it asks git about the working directory, the package's ("" if that
-// fails), as the vmabench command does under go run.
-func commit() string {
-	if c := report.BuildCommit(); c != "" {
-		return c
-	}
-	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	c := strings.TrimSpace(string(rev))
-	// --no-optional-locks: a read-only look that does not refresh the index.
-	st, err := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no").Output()
-	if err == nil && len(st) > 0 {
-		c += "-dirty"
-	}
-	return c
 }
 
 // TestBenchOutput runs one cell of BenchmarkVMA in a child test binary and
@@ -234,7 +203,7 @@ func TestBenchOutput(t *testing.T) {
 		"--- SKIP: BenchmarkVMA/workload=nested-fault/strategy=mmaplock/threads=1\n",
 		"nested-fault needs at least 2 threads",
 	}
-	if slices.Contains(threadCounts(), 2) { // not on 1 CPU
+	if slices.Contains(runner.DefaultThreads(), 2) { // not on 1 CPU
 		wants = append(wants,
 			"--- SKIP: BenchmarkVMA/workload=nested-fault/strategy=mmaplock/threads=2\n",
 			"deadlocks (run it with vmabench run): a Lookup holder's nested fault takes mmap_lock again")

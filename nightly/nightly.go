@@ -26,7 +26,6 @@ import (
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
-	"vmabench/workloads"
 )
 
 // DefaultWorkloads are the workloads of the standard nightly matrix: faults
@@ -58,20 +57,6 @@ func DefaultPlan() runner.Plan {
 		Count:      6,
 		Base:       base,
 	}
-}
-
-// Cells returns the cells of p that can run, in p's order: those whose
-// thread count is at least their workload's MinThreads. The others would
-// only be skipped, in every file, as vmabench run leaves them out too.
-func Cells(p runner.Plan) []runner.Config {
-	var out []runner.Config
-	for _, c := range p.Cells() {
-		if w, err := workloads.Get(c.Workload); err == nil && c.Threads < w.MinThreads {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 // Config is one nightly run.
@@ -116,9 +101,6 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if err := c.Plan.Validate(); err != nil {
 		return err
-	}
-	if len(Cells(c.Plan)) == 0 {
-		return fmt.Errorf("no cell can run at threads %v: every workload needs more", c.Plan.Threads)
 	}
 	if !(c.Gate.Threshold >= 0) {
 		return fmt.Errorf("threshold %v: must not be negative", c.Gate.Threshold)
@@ -282,22 +264,17 @@ func runToFile(ctx context.Context, c Config, dir string, date time.Time, commit
 	if err := w.WriteHeader(report.MachineConfig(commit)); err != nil {
 		return "", err
 	}
-	cells := Cells(c.Plan)
-	for i, cell := range cells {
-		one := runner.Plan{Strategies: []string{cell.Strategy}, Workloads: []string{cell.Workload},
-			Threads: []int{cell.Threads}, Count: 1, Base: cell, InProcess: c.Plan.InProcess}
-		err := runner.RunPlan(ctx, one, func(_, _ int, r runner.Result) error {
-			if err := w.WriteResult(&r); err != nil {
-				return err
-			}
-			if c.Progress != nil {
-				return c.Progress(i, len(cells), r)
-			}
-			return nil
-		})
-		if err != nil {
-			return "", err
+	err = runner.RunPlan(ctx, c.Plan, func(i, n int, r runner.Result) error {
+		if err := w.WriteResult(&r); err != nil {
+			return err
 		}
+		if c.Progress != nil {
+			return c.Progress(i, n, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	if err := tmp.Sync(); err != nil {
 		return "", fmt.Errorf("nightly: %w", err)

@@ -66,10 +66,10 @@ func TestDefaultPlan(t *testing.T) {
 		t.Errorf("count %d, in process %v: want at least 5 repetitions, each isolated", p.Count, p.InProcess)
 	}
 	// About a minute on two cores; far less than two.
-	if est := time.Duration(len(Cells(p))) * (p.Base.Warmup + p.Base.Duration); est > 90*time.Second {
+	if est := time.Duration(len(p.Cells())) * (p.Base.Warmup + p.Base.Duration); est > 90*time.Second {
 		t.Errorf("estimate %v: the nightly matrix should stay well under 2 minutes", est)
 	}
-	for _, c := range Cells(p) {
+	for _, c := range p.Cells() {
 		if c.Workload == "faults-mmap" && c.Threads < 2 {
 			t.Errorf("cell %+v cannot run: faults-mmap needs 2 threads", c)
 		}
@@ -312,7 +312,7 @@ func TestConfigValidate(t *testing.T) {
 		{"default", func(*Config) {}, ""},
 		{"negative threshold", func(c *Config) { c.Gate.Threshold = -0.01 }, "threshold -0.01: must not be negative"},
 		{"unknown strategy", func(c *Config) { c.Plan.Strategies = []string{"bogus"} }, `unknown strategy "bogus"`},
-		{"nothing runnable", func(c *Config) { c.Plan.Workloads, c.Plan.Threads = []string{"faults-mmap"}, []int{1} }, "no cell can run at threads [1]"},
+		{"nothing runnable", func(c *Config) { c.Plan.Workloads, c.Plan.Threads = []string{"faults-mmap"}, []int{1} }, "no cell to run with threads [1]: faults-mmap needs 2"},
 		{"same directories", func(c *Config) { c.PlotsDir = "results/" }, "results and plots directory results: must differ"},
 	}
 	for _, tt := range tests {

@@ -47,26 +47,11 @@ func headerValue(h []runner.KV, key string) string {
 	return ""
 }
 
-// machineName names the machine of a file header for chart titles:
-// "AMD EPYC 7B13 (2 CPUs)".
-func machineName(h []runner.KV) string {
-	cpu := headerValue(h, "cpu")
-	if cpu == "" || cpu == "unknown" {
-		return ""
-	}
-	if p := headerValue(h, "gomaxprocs"); p == "1" {
-		return cpu + " (1 CPU)"
-	} else if p != "" {
-		return cpu + " (" + p + " CPUs)"
-	}
-	return cpu
-}
-
 // writeReport draws the trends over nights (in history order, the new run,
 // self, among them) and the new run's charts into dir, and writes
 // dir/index.html around them, recording what it wrote in o.
 func writeReport(o *Outcome, nights []Night, self Entry, dir string) error {
-	opts := chart.Options{Machine: machineName(o.Header), Strategies: strategies.Names()}
+	opts := chart.Options{Machine: report.MachineName(o.Header), Strategies: strategies.Names()}
 	tn := trendNights(nights)
 	o.Nights = len(tn)
 	trends, err := chart.Trends(tn, opts)

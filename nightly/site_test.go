@@ -43,24 +43,6 @@ func TestTrendNights(t *testing.T) {
 	}
 }
 
-func TestMachineName(t *testing.T) {
-	tests := []struct {
-		header []runner.KV
-		want   string
-	}{
-		{testHeader, "Test CPU (2 CPUs)"},
-		{[]runner.KV{{Key: "cpu", Value: "Test CPU"}, {Key: "gomaxprocs", Value: "1"}}, "Test CPU (1 CPU)"},
-		{[]runner.KV{{Key: "cpu", Value: "Test CPU"}}, "Test CPU"},
-		{[]runner.KV{{Key: "cpu", Value: "unknown"}, {Key: "gomaxprocs", Value: "4"}}, ""},
-		{nil, ""},
-	}
-	for _, tt := range tests {
-		if got := machineName(tt.header); got != tt.want {
-			t.Errorf("machineName(%v) = %q, want %q", tt.header, got, tt.want)
-		}
-	}
-}
-
 // TestReportInBrowser renders the report of two nightly runs in headless
 // Chromium from a file:// URL, as a reader opening it from disk or a CI
 // artifact would, and checks that the screenshot shows charts, not a blank

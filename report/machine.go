@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -62,6 +63,51 @@ func BuildCommit() string {
 		return ""
 	}
 	return rev + dirty
+}
+
+// Commit returns the commit under measurement: the binary's VCS stamp
+// (BuildCommit) or, where there is none (go run, test binaries), what git
+// says of the working directory, with "-dirty" for uncommitted changes to
+// tracked files; "" outside a git checkout.
+func Commit() string {
+	if c := BuildCommit(); c != "" {
+		return c
+	}
+	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSpace(string(rev))
+	// --no-optional-locks: a read-only look that does not refresh the index.
+	st, err := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no").Output()
+	if err == nil && len(st) > 0 {
+		c += "-dirty"
+	}
+	return c
+}
+
+// MachineName names the machine of a file header for chart titles: the CPU
+// model and GOMAXPROCS, e.g. "AMD EPYC (2 CPUs)"; "" if the header has no
+// CPU model.
+func MachineName(header []runner.KV) string {
+	var cpu, procs string
+	for _, kv := range header {
+		switch kv.Key {
+		case "cpu":
+			cpu = kv.Value
+		case "gomaxprocs":
+			procs = kv.Value
+		}
+	}
+	switch {
+	case cpu == "" || cpu == "unknown":
+		return ""
+	case procs == "1":
+		return cpu + " (1 CPU)"
+	case procs != "":
+		return cpu + " (" + procs + " CPUs)"
+	}
+	return cpu
 }
 
 func orUnknown(s string) string {

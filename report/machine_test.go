@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"vmabench/runner"
 )
 
 func TestMachineConfig(t *testing.T) {
@@ -35,4 +37,22 @@ func TestMachineConfig(t *testing.T) {
 		t.Error(err)
 	}
 	t.Logf("%v", kv)
+}
+
+func TestMachineName(t *testing.T) {
+	tests := []struct {
+		header []runner.KV
+		want   string
+	}{
+		{[]runner.KV{{Key: "cpu", Value: "AMD EPYC"}, {Key: "gomaxprocs", Value: "2"}}, "AMD EPYC (2 CPUs)"},
+		{[]runner.KV{{Key: "cpu", Value: "AMD EPYC"}, {Key: "gomaxprocs", Value: "1"}}, "AMD EPYC (1 CPU)"},
+		{[]runner.KV{{Key: "cpu", Value: "AMD EPYC"}}, "AMD EPYC"},
+		{[]runner.KV{{Key: "cpu", Value: "unknown"}, {Key: "gomaxprocs", Value: "2"}}, ""},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := MachineName(tt.header); got != tt.want {
+			t.Errorf("MachineName(%v) = %q, want %q", tt.header, got, tt.want)
+		}
+	}
 }

@@ -3,7 +3,11 @@ package runner
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
+
+	"vmabench/workloads"
 )
 
 // Plan is a matrix of cells: every strategy under every workload at every
@@ -23,12 +27,17 @@ type Plan struct {
 
 // Cells returns the plan's cells in run order: repetition, workload, threads,
 // strategy, so the strategies of one row run side by side in time and slow
-// drift of the machine spreads over all of them.
+// drift of the machine spreads over all of them. Thread counts below a
+// workload's MinThreads are left out: such a cell cannot run, and a skipped
+// line for it in every file would only be noise.
 func (p Plan) Cells() []Config {
 	var out []Config
 	for rep := 0; rep < max(p.Count, 1); rep++ {
 		for _, w := range p.Workloads {
 			for _, n := range p.Threads {
+				if info, err := workloads.Get(w); err == nil && n < info.MinThreads {
+					continue
+				}
 				for _, s := range p.Strategies {
 					c := p.Base
 					c.Strategy, c.Workload, c.Threads = s, w, n
@@ -48,7 +57,21 @@ func (p Plan) Validate() error {
 	if p.Count < 0 {
 		return fmt.Errorf("count %d: must be positive", p.Count)
 	}
-	for _, c := range p.Cells() {
+	for _, name := range p.Workloads {
+		if _, err := workloads.Get(name); err != nil {
+			return err
+		}
+	}
+	cells := p.Cells()
+	if len(cells) == 0 {
+		var need []string
+		for _, name := range p.Workloads {
+			w, _ := workloads.Get(name)
+			need = append(need, fmt.Sprintf("%s needs %d", name, w.MinThreads))
+		}
+		return fmt.Errorf("no cell to run with threads %v: %s", p.Threads, strings.Join(need, ", "))
+	}
+	for _, c := range cells {
 		if err := c.Validate(); err != nil {
 			return err
 		}
@@ -92,4 +115,15 @@ func RunPlan(ctx context.Context, p Plan, emit Progress) error {
 		}
 	}
 	return nil
+}
+
+// DefaultThreads returns the thread counts a matrix runs by default: the
+// powers of two below the number of CPUs, and that number (1,2,4,6 on 6).
+func DefaultThreads() []int {
+	cpus := min(runtime.NumCPU(), workloads.MaxThreads)
+	var ts []int
+	for n := 1; n < cpus; n *= 2 {
+		ts = append(ts, n)
+	}
+	return append(ts, cpus)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,18 +90,6 @@ func (f *threadsFlag) Set(s string) error {
 	slices.Sort(list)
 	f.list = list
 	return nil
-}
-
-// defaultThreads returns the thread counts a matrix runs by default: the
-// powers of two below the number of CPUs this process may use, and that
-// number: 1,2,4,6 on 6 CPUs.
-func defaultThreads() []int {
-	cpus := min(runtime.NumCPU(), workloads.MaxThreads)
-	var ts []int
-	for n := 1; n < cpus; n *= 2 {
-		ts = append(ts, n)
-	}
-	return append(ts, cpus)
 }
 
 // durationFlag is a time.Duration flag that is never negative and says

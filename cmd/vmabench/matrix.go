@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 
 	"vmabench/report"
 	"vmabench/runner"
-	"vmabench/workloads"
 )
 
 // A matrix is a plan to run and where its results go.
@@ -30,98 +28,43 @@ type matrix struct {
 	progress bool
 }
 
-// cells returns the cells m runs, in the plan's order (repetition,
-// workload, threads, strategy), without those whose thread count is below
-// their workload's MinThreads: they cannot run, and listing them as
-// skipped in every file would only be noise.
-func (m *matrix) cells() []runner.Config {
-	var out []runner.Config
-	for _, c := range m.plan.Cells() {
-		if w, err := workloads.Get(c.Workload); err == nil && c.Threads < w.MinThreads {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// subPlans splits the plan into one plan per repetition and workload, with
-// the thread counts that workload can run, so that runner.RunPlan runs
-// exactly m.cells(), in that order.
-func (m *matrix) subPlans() []runner.Plan {
-	var out []runner.Plan
-	for range max(m.plan.Count, 1) {
-		for _, name := range m.plan.Workloads {
-			w, _ := workloads.Get(name)
-			var ts []int
-			for _, n := range m.plan.Threads {
-				if n >= w.MinThreads {
-					ts = append(ts, n)
-				}
-			}
-			if len(ts) == 0 {
-				continue
-			}
-			p := m.plan
-			p.Workloads, p.Threads, p.Count = []string{name}, ts, 1
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // check validates the plan and that it has a cell to run. Its errors are
 // the user's: usage errors.
-func (m *matrix) check() error {
-	if err := m.plan.Validate(); err != nil {
-		return err
-	}
-	if len(m.cells()) == 0 {
-		var need []string
-		for _, name := range m.plan.Workloads {
-			w, _ := workloads.Get(name)
-			need = append(need, fmt.Sprintf("%s needs %d", name, w.MinThreads))
-		}
-		return fmt.Errorf("no cell to run with threads %v: %s", m.plan.Threads, strings.Join(need, ", "))
-	}
-	return nil
-}
+func (m *matrix) check() error { return m.plan.Validate() }
 
 // run runs the matrix, writing each cell to m.out as it finishes, and
 // returns the results. A cancelled ctx (SIGINT) stops it between cells, or
 // kills the running cell's process, and returns errInterrupted with the
 // results so far.
 func (m *matrix) run(ctx context.Context) ([]runner.Result, error) {
-	cells := m.cells()
+	cells := m.plan.Cells()
 	p := progress{w: m.stderr, on: m.progress, n: len(cells), start: time.Now(),
 		perCell: m.plan.Base.Warmup + m.plan.Base.Duration}
 	var results []runner.Result
 	p.next(cells[0])
-	for _, sub := range m.subPlans() {
-		err := runner.RunPlan(ctx, sub, func(_, _ int, r runner.Result) error {
-			if ctx.Err() != nil && !m.plan.InProcess {
-				// The cell's process may have died of the same
-				// SIGINT: its result is not a measurement.
-				return ctx.Err()
-			}
-			p.clear() // the results may go to the same terminal
-			if err := m.out.WriteResult(&r); err != nil {
-				return fmt.Errorf("%w: %w", errWrite, err)
-			}
-			results = append(results, r)
-			p.done(r)
-			if len(results) < len(cells) {
-				p.next(cells[len(results)])
-			}
-			return nil
-		})
-		if err != nil {
-			p.clear()
-			if ctx.Err() != nil && !errors.Is(err, errWrite) {
-				return results, fmt.Errorf("%w after %d of %d cells", errInterrupted, len(results), len(cells))
-			}
-			return results, err
+	err := runner.RunPlan(ctx, m.plan, func(_, _ int, r runner.Result) error {
+		if ctx.Err() != nil && !m.plan.InProcess {
+			// The cell's process may have died of the same SIGINT:
+			// its result is not a measurement.
+			return ctx.Err()
 		}
+		p.clear() // the results may go to the same terminal
+		if err := m.out.WriteResult(&r); err != nil {
+			return fmt.Errorf("%w: %w", errWrite, err)
+		}
+		results = append(results, r)
+		p.done(r)
+		if len(results) < len(cells) {
+			p.next(cells[len(results)])
+		}
+		return nil
+	})
+	if err != nil {
+		p.clear()
+		if ctx.Err() != nil && !errors.Is(err, errWrite) {
+			return results, fmt.Errorf("%w after %d of %d cells", errInterrupted, len(results), len(cells))
+		}
+		return results, err
 	}
 	p.clear()
 	return results, nil
@@ -225,45 +168,7 @@ func isTerminal(w io.Writer) bool {
 
 // header returns the results file header: this machine and the commit.
 func header() []runner.KV {
-	return report.MachineConfig(commit())
-}
-
-// commit returns the commit vmabench was built from: the binary's VCS
-// stamp, or, under go run, which does not stamp one, what git says about
-// the working directory ("" if it is not a git checkout).
-func commit() string {
-	if c := report.BuildCommit(); c != "" {
-		return c
-	}
-	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	c := strings.TrimSpace(string(rev))
-	// --no-optional-locks: do not refresh the index, a read-only look.
-	st, err := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no").Output()
-	if err == nil && len(st) > 0 {
-		c += "-dirty"
-	}
-	return c
-}
-
-// machineName names this machine for chart titles: the CPU model and the
-// number of CPUs this process may use.
-func machineName(hdr []runner.KV, cpus int) string {
-	model := ""
-	for _, kv := range hdr {
-		if kv.Key == "cpu" && kv.Value != "unknown" {
-			model = kv.Value
-		}
-	}
-	switch {
-	case model == "" && cpus == 0:
-		return ""
-	case cpus == 0:
-		return model
-	}
-	return strings.TrimSpace(fmt.Sprintf("%s (%d CPUs)", model, cpus))
+	return report.MachineConfig(report.Commit())
 }
 
 // errWrite marks an error writing results, after which a partial results

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"vmabench/nightly"
+	"vmabench/report"
 	"vmabench/runner"
 )
 
@@ -91,14 +92,14 @@ func nightlyCmd(args []string, stdout, stderr io.Writer) error {
 		base.Timeout = max(base.Timeout, 2*(base.Warmup+base.Duration))
 	}
 	cfg.Plan.Base = base
-	cfg.Commit = commit()
+	cfg.Commit = report.Commit()
 	if err := cfg.Validate(); err != nil {
 		return usagef("nightly", "%v", err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cells := nightly.Cells(cfg.Plan)
+	cells := cfg.Plan.Cells()
 	p := progress{w: stderr, on: isTerminal(stderr), n: len(cells), start: time.Now(),
 		perCell: cfg.Plan.Base.Warmup + cfg.Plan.Base.Duration}
 	fmt.Fprintf(stderr, "vmabench nightly: %d cells, about %v\n", len(cells),

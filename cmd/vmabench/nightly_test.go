@@ -26,7 +26,7 @@ func TestNightlyBadInput(t *testing.T) {
 		{"bad duration", []string{"-duration", "fast"},
 			`vmabench nightly: invalid value "fast" for flag -duration: not a duration (want e.g. 300ms, 2s, 1m)` + "\n"},
 		{"nothing to run", []string{"-workload", "faults-mmap", "-threads", "1"},
-			"vmabench nightly: no cell can run at threads [1]: every workload needs more\n"},
+			"vmabench nightly: no cell to run with threads [1]: faults-mmap needs 2\n"},
 		{"same directories", []string{"-results", "out", "-plots", "out/"},
 			"vmabench nightly: results and plots directory out: must differ\n"},
 	}

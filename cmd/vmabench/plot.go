@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"vmabench/chart"
@@ -74,18 +75,15 @@ func plotCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 func filesMachine(files []*report.File) string {
 	name := ""
 	for i, f := range files {
-		cpus := 0
-		for _, kv := range f.Header {
-			if kv.Key == "gomaxprocs" {
-				cpus, _ = strconv.Atoi(kv.Value)
-			}
-		}
-		if cpus == 0 {
+		hdr := f.Header
+		if !slices.ContainsFunc(hdr, func(kv runner.KV) bool { return kv.Key == "gomaxprocs" }) {
+			procs := 0
 			for _, r := range f.Results {
-				cpus = max(cpus, r.GOMAXPROCS)
+				procs = max(procs, r.GOMAXPROCS)
 			}
+			hdr = append(slices.Clip(hdr), runner.KV{Key: "gomaxprocs", Value: strconv.Itoa(procs)})
 		}
-		n := machineName(f.Header, cpus)
+		n := report.MachineName(hdr)
 		if i > 0 && n != name {
 			return ""
 		}

@@ -52,7 +52,7 @@ func quickCmd(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	n := len(m.cells())
+	n := len(m.plan.Cells())
 	fmt.Fprintf(stderr, "vmabench: quick matrix, %d cells, about %v (vmabench -h for more)\n",
 		n, (time.Duration(n) * (m.plan.Base.Warmup + m.plan.Base.Duration + 50*time.Millisecond)).Round(time.Second))
 	results, err := execute(ctx, m, path, stdout)
@@ -66,7 +66,7 @@ func quickCmd(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	charts, err := chart.Charts(results, chart.Options{
-		Machine:    machineName(m.hdr, runtime.NumCPU()),
+		Machine:    report.MachineName(m.hdr),
 		Strategies: strategies.Names(),
 	})
 	if err != nil {

@@ -44,7 +44,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	base := &plan.Base
 	strats := &namesFlag{list: []string{"all"}}
 	loads := &namesFlag{list: []string{"all"}}
-	threads := &threadsFlag{list: defaultThreads()}
+	threads := &threadsFlag{list: runner.DefaultThreads()}
 	var out string
 	var failOnDeadlock bool
 	fs.Var(strats, "strategy", "`names` of the strategies to run, comma-separated, or all (see vmabench list)")
