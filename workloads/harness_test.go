@@ -58,3 +58,32 @@ func itoa(n int) string {
 	}
 	return string(b)
 }
+
+// TestFaultPassAccounting: a fault pass counts every fault once and times
+// exactly the ones Begin would (one in SampleEvery), across passes of a
+// length that does not divide SampleEvery.
+func TestFaultPassAccounting(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Pages = 24
+	s := strategies.NewNoLock(mm.Config{Pages: cfg.AddressSpacePages(1)})
+	w := newFaults(cfg).(*faults)
+	if err := w.Setup(s.MM(), 1); err != nil {
+		t.Fatal(err)
+	}
+	th := NewThread(0, 1, s, cfg, new(Control))
+	const passes = 16
+	for range passes {
+		if !faultPass(th, w.l.at(regionBase, 0), cfg.Pages) {
+			t.Fatal(th.Err)
+		}
+	}
+	if got, want := th.Ops[ClassFault], uint64(passes*cfg.Pages); got != want {
+		t.Errorf("faults counted = %d, want %d", got, want)
+	}
+	if got, want := th.Lat[ClassFault].TotalCount(), int64(passes*cfg.Pages/SampleEvery); got != want {
+		t.Errorf("faults timed = %d, want %d (one in %d)", got, want, SampleEvery)
+	}
+	if got := th.Task.Stats.Faults; got != passes*uint64(cfg.Pages) {
+		t.Errorf("pages installed = %d, want every fault to install one (the reset must zap them)", got)
+	}
+}
