@@ -168,7 +168,7 @@ func TestThroughputChart(t *testing.T) {
 	if p.Y.Min != 0 {
 		t.Errorf("y min = %v, want 0", p.Y.Min)
 	}
-	if got, want := tickLabels(p.Y), []string{"0", "4M", "8M"}; !slices.Equal(got, want) {
+	if got, want := tickLabels(p.Y), []string{"0", "1M", "2M", "3M", "4M", "5M", "6M", "7M", "8M", "9M"}; !slices.Equal(got, want) {
 		t.Errorf("y ticks = %q, want SI labels %q", got, want)
 	}
 }
@@ -393,5 +393,26 @@ func TestRealisticCharts(t *testing.T) {
 	}
 	if _, err := Save(charts, *chartDir); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLinearTicks(t *testing.T) {
+	tests := []struct {
+		min, max float64
+		want     string
+	}{
+		{0, 28e6, "0 5M 10M 15M 20M 25M"},
+		{0, 1, "0 0.2 0.4 0.6 0.8 1"},
+		{0, 0.003, "0 0.0005 0.001 0.0015 0.002 0.0025 0.003"},
+		{1.2e6, 2.9e6, "1.2M 1.4M 1.6M 1.8M 2M 2.2M 2.4M 2.6M 2.8M"},
+	}
+	for _, tt := range tests {
+		var labels []string
+		for _, tk := range (siTicks{linearTicks{}}).Ticks(tt.min, tt.max) {
+			labels = append(labels, tk.Label)
+		}
+		if got := strings.Join(labels, " "); got != tt.want {
+			t.Errorf("ticks over [%v, %v] = %q, want %q", tt.min, tt.max, got, tt.want)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package chart
 import (
 	"fmt"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
@@ -28,7 +27,7 @@ var rates = []struct {
 // reports false if none is.
 func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 	p := newPlot(title(opts, w, "lock fallbacks, retries, misses"), "threads", "events per operation", true)
-	p.Y.Tick.Marker = siTicks{plot.DefaultTicks{}}
+	p.Y.Tick.Marker = siTicks{linearTicks{}}
 	threads := ds.threads[w]
 	drawn := false
 	for i, s := range ds.strategies {

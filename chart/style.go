@@ -103,6 +103,41 @@ func threadAxis(p *plot.Plot, threads []int) {
 	}
 }
 
+// linearTicks puts a labelled tick at every multiple of the smallest 1-2-5
+// step that gives at most ten ticks over the range. gonum's DefaultTicks
+// labels only its few major ticks, which left a throughput axis with just
+// "0" and "25M".
+type linearTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (linearTicks) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	const most = 10
+	step := niceStep((max - min) / most)
+	for math.Floor(max/step)-math.Ceil(min/step)+1 > most {
+		step = niceStep(step * 1.01)
+	}
+	var ticks []plot.Tick
+	for i := math.Ceil(min / step); i <= math.Floor(max/step); i++ {
+		ticks = append(ticks, plot.Tick{Value: i * step, Label: strconv.FormatFloat(i*step, 'g', 12, 64)})
+	}
+	return ticks
+}
+
+// niceStep returns the smallest of 1, 2 and 5 times a power of ten that is
+// at least x.
+func niceStep(x float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 5} {
+		if m*p >= x*(1-1e-12) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
 // siTicks labels the major ticks of Ticker with SI prefixes ("1.2M"), which
 // read at a glance where "1.2e+06" does not.
 type siTicks struct{ plot.Ticker }

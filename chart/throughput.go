@@ -13,7 +13,7 @@ import (
 // The y axis starts at zero, so that lines compare by height honestly.
 func throughputChart(ds *dataset, w string, opts Options) (Chart, error) {
 	p := newPlot(title(opts, w, "throughput"), "threads", "ops/s (all threads)", true)
-	p.Y.Tick.Marker = siTicks{plot.DefaultTicks{}}
+	p.Y.Tick.Marker = siTicks{linearTicks{}}
 	threads := ds.threads[w]
 	for i, s := range ds.strategies {
 		var xys plotter.XYs

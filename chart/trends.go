@@ -54,7 +54,7 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 		threads := all.threads[w]
 		maxT := threads[len(threads)-1]
 		p := newPlot(title(opts, w, fmt.Sprintf("nightly throughput at %d threads", maxT)), xLabel, "ops/s (all threads)", true)
-		p.Y.Tick.Marker = siTicks{plot.DefaultTicks{}}
+		p.Y.Tick.Marker = siTicks{linearTicks{}}
 		p.X.Tick.Marker = plot.TimeTicks{Ticker: dayTicks{}, Format: "2006-01-02"}
 		for i, s := range all.strategies {
 			var xys plotter.XYs
