@@ -1,7 +1,8 @@
 // Package runner runs one cell of the matrix (strategy x workload x threads
 // x config) and measures it without disturbing it.
 //
-// Worker threads are locked to OS threads and pinned to CPUs, warm up, then
+// Worker threads are locked to OS threads and pinned to CPUs (GOMAXPROCS is
+// raised to the thread count where that exceeds the CPUs), warm up, then
 // run a timed window. Each counts its operations and samples one latency in
 // 64 in its own workloads.Thread, so the hot path writes nothing shared;
 // the runner reads the counts once the threads have stopped.
@@ -107,7 +108,7 @@ func Run(c Config) (Result, error) {
 	winfo, _ := workloads.Get(c.Workload)
 	res := Result{
 		Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads,
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GOMAXPROCS: procsFor(c.Threads),
 		Config:     configKVs(c),
 		Unsafe:     winfo.Unsafe(sinfo, c.Threads),
 	}
@@ -150,6 +151,7 @@ type measurement struct {
 // times the window and stops them, under the watchdog.
 func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func(*workloads.Thread)) measurement {
 	cpus := allowedCPUs()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procsFor(len(ths))))
 	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(softMemoryLimit))
@@ -207,6 +209,12 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 	}
 	return measurement{status: StatusOK, elapsed: elapsed}
 }
+
+// procsFor returns the GOMAXPROCS a cell of threads threads runs with: the
+// CPU count, or the thread count where that is larger, so every pinned
+// worker thread can run Go code at once and the kernel, not Go's scheduler,
+// decides who runs, as it does for the threads of a real process.
+func procsFor(threads int) int { return max(runtime.NumCPU(), threads) }
 
 // softMemoryLimit is the heap size at which the collector runs during a cell
 // despite being off.
