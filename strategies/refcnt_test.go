@@ -194,3 +194,16 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("Get(rwsem) error = %v, want %s", err, want)
 	}
 }
+
+// validName reports whether s is a registry name: [a-z0-9-]+.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -109,32 +109,6 @@ func Get(name string) (Info, error) {
 	return Info{}, fmt.Errorf("%w %q (valid: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
 }
 
-// Register adds a strategy to the registry, after the built-in ones. It is
-// for packages that provide a design of their own (the live kernel); it
-// panics on a duplicate or malformed name, as database/sql.Register does,
-// because that is a programming error.
-func Register(s Info) {
-	if !validName(s.Name) {
-		panic(fmt.Sprintf("strategies: bad name %q: want [a-z0-9-]+", s.Name))
-	}
-	if _, err := Get(s.Name); err == nil {
-		panic(fmt.Sprintf("strategies: Register called twice for %q", s.Name))
-	}
-	registry = append(registry, s)
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // mmapReadLock models mmap_read_lock(). The watchdog learns of it only if
 // the thread has to wait: the uncontended path is one trylock, as cheap as
 // RLock, and stores nothing else, so lock tracking does not tax mmaplock's
