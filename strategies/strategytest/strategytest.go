@@ -275,14 +275,9 @@ func NestedFault(s strategies.Strategy, touchHeld bool, quiet time.Duration) Nes
 	// blocks (nolock, or an unrelated writer) may finish first.
 	<-holding
 	deadline := time.Now().Add(quiet)
-	for time.Now().Before(deadline) {
-		if _, w := writer.LockInfo(); w != 0 {
-			break
-		}
+	for time.Now().Before(deadline) && !writerBlocked(m, writer) {
 		time.Sleep(time.Millisecond)
 	}
-	// Give the writer time to go from "about to wait" to waiting.
-	time.Sleep(20 * time.Millisecond)
 	close(queued)
 
 	var res NestedResult
@@ -308,6 +303,29 @@ func NestedFault(s strategies.Strategy, touchHeld bool, quiet time.Duration) Nes
 			}
 		}
 	}
+}
+
+// writerBlocked reports whether the writer is blocked where the scenario
+// needs it: waiting for a VMA's readers (it has write-locked the VMAs below,
+// B among them), or queued on mmap_lock, which a failing TryRLock shows,
+// since the rwsem then turns new readers away, and which a writer that just
+// got the lock would no longer claim a millisecond later. A strategy whose
+// writer never blocks (nolock, an unrelated writer) leaves the caller to its
+// deadline.
+func writerBlocked(m *mm.MM, writer *mm.Task) bool {
+	switch _, w := writer.LockInfo(); w {
+	case mm.VMAWrite:
+		return true
+	case mm.MmapWrite:
+		if m.MmapLock.TryRLock() {
+			m.MmapLock.RUnlock()
+			return false
+		}
+		time.Sleep(time.Millisecond)
+		held, w := writer.LockInfo()
+		return held == 0 && w == mm.MmapWrite
+	}
+	return false
 }
 
 func describe(t *mm.Task) string {
