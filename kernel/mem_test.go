@@ -1,12 +1,9 @@
 package kernel
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"unsafe"
 )
@@ -23,27 +20,13 @@ func (m mapping) String() string { return fmt.Sprintf("[%#x, %#x) %s", m.from, m
 // offsets from lo.
 func mapsIn(t *testing.T, lo, hi uintptr) []mapping {
 	t.Helper()
-	f, err := os.Open("/proc/self/maps")
+	maps, err := SelfMaps(uint64(lo), uint64(hi))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var out []mapping
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		a, b, _ := strings.Cut(fields[0], "-")
-		from, err1 := strconv.ParseUint(a, 16, 64)
-		to, err2 := strconv.ParseUint(b, 16, 64)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("bad maps line %q", s.Text())
-		}
-		if uintptr(to) > lo && uintptr(from) < hi {
-			out = append(out, mapping{uintptr(from) - lo, uintptr(to) - lo, fields[1]})
-		}
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
+	for _, m := range maps {
+		out = append(out, mapping{uintptr(m.Start) - lo, uintptr(m.End) - lo, m.Perms})
 	}
 	return out
 }

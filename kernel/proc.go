@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -261,4 +263,36 @@ func Facts() [][2]string {
 		{"per-vma-lock", PerVMALock()},
 		{"vma-lock-stats", stats},
 	}
+}
+
+// Mapping is one line of /proc/self/maps: the range [Start, End) and its
+// permissions, e.g. "rw-p".
+type Mapping struct {
+	Start, End uint64
+	Perms      string
+}
+
+// SelfMaps returns the mappings of /proc/self/maps that overlap [lo, hi), in
+// address order, as show_map_vma() prints them.
+func SelfMaps(lo, hi uint64) ([]Mapping, error) {
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Mapping
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		a, b, _ := strings.Cut(fields[0], "-")
+		from, err1 := strconv.ParseUint(a, 16, 64)
+		to, err2 := strconv.ParseUint(b, 16, 64)
+		if err1 != nil || err2 != nil || len(fields) < 2 {
+			return nil, fmt.Errorf("/proc/self/maps: bad line %q", s.Text())
+		}
+		if to > lo && from < hi {
+			out = append(out, Mapping{Start: from, End: to, Perms: fields[1]})
+		}
+	}
+	return out, s.Err()
 }

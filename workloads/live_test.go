@@ -1,13 +1,9 @@
 package workloads
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
 	"vmabench/kernel"
@@ -24,26 +20,15 @@ func (r vmaRange) String() string { return fmt.Sprintf("[%#x, %#x)", r.from, r.t
 // offsets from lo, with their permissions.
 func liveVMAs(t *testing.T, lo, hi uint64) ([]vmaRange, []string) {
 	t.Helper()
-	f, err := os.Open("/proc/self/maps")
+	maps, err := kernel.SelfMaps(lo, hi)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var vmas []vmaRange
 	var perms []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		a, b, _ := strings.Cut(fields[0], "-")
-		from, err1 := strconv.ParseUint(a, 16, 64)
-		to, err2 := strconv.ParseUint(b, 16, 64)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("bad maps line %q", s.Text())
-		}
-		if to > lo && from < hi {
-			vmas = append(vmas, vmaRange{from - lo, to - lo})
-			perms = append(perms, fields[1])
-		}
+	for _, m := range maps {
+		vmas = append(vmas, vmaRange{m.Start - lo, m.End - lo})
+		perms = append(perms, m.Perms)
 	}
 	return vmas, perms
 }
