@@ -29,7 +29,8 @@ const (
 // lock does not cover. Under the VMA lock this models __vmf_anon_prepare()
 // of v6.8+: try mmap_read_trylock(), and return FaultRetry (VM_FAULT_RETRY)
 // only if that fails. (v6.4 refused such VMAs earlier, in
-// lock_vma_under_rcu(); v6.7 always returned VM_FAULT_RETRY.)
+// lock_vma_under_rcu(), as the vmaseq strategy does, so it never gets here
+// without an anon_vma; v6.7 always returned VM_FAULT_RETRY.)
 //
 // HandleFault is also the checker's reader: it asserts that v belongs to t's
 // MM, covers addr and is not being changed, before and after the work.

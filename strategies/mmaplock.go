@@ -2,9 +2,10 @@ package strategies
 
 import "vmabench/mm"
 
-// MmapLock is the design before v6.4: one rw-semaphore per MM, mmap_lock,
-// taken for reading by every fault and lookup and for writing by every
-// address-space change.
+// MmapLock is the design before v6.4 (and of any kernel built without
+// CONFIG_PER_VMA_LOCK): one rw-semaphore per MM, mmap_lock, taken for
+// reading by every fault, lookup, madvise(MADV_DONTNEED) and /proc/pid/maps
+// read, and for writing by every address-space change.
 //
 // It has the flaw the 2026 thread is about: the rwsem blocks new readers once
 // a writer waits, so a Lookup holder whose nested Fault takes mmap_lock for
@@ -24,6 +25,18 @@ func (s *MmapLock) MM() *mm.MM { return s.mm }
 // Fault models do_user_addr_fault() before v6.4: lock_mm_and_find_vma(),
 // handle_mm_fault(), mmap_read_unlock().
 func (s *MmapLock) Fault(t *mm.Task, addr uint64) error { return faultLocked(t, s.mm, addr) }
+
+// FaultKernel is Fault: every fault takes mmap_lock.
+func (s *MmapLock) FaultKernel(t *mm.Task, addr uint64) error { return faultLocked(t, s.mm, addr) }
+
+// Madvise models madvise(MADV_DONTNEED) under mmap_read_lock().
+func (s *MmapLock) Madvise(t *mm.Task, start, end uint64) error {
+	return madviseLocked(t, s.mm, start, end)
+}
+
+// ReadMaps models a /proc/pid/maps read under mmap_read_lock(), a page of
+// output at a time.
+func (s *MmapLock) ReadMaps(t *mm.Task) (int, error) { return readMapsLocked(t, s.mm), nil }
 
 // Lookup models mmap_read_lock() + vma_lookup(); mmap_lock stays held until
 // Release.

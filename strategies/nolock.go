@@ -30,6 +30,24 @@ func (s *NoLock) Fault(t *mm.Task, addr uint64) error {
 	return nil
 }
 
+// FaultKernel is Fault: no lock either way.
+func (s *NoLock) FaultKernel(t *mm.Task, addr uint64) error { return s.Fault(t, addr) }
+
+// Madvise zaps the range, with no lock.
+func (s *NoLock) Madvise(t *mm.Task, start, end uint64) error { return zapRange(s.mm, start, end) }
+
+// ReadMaps shows every VMA, with no lock.
+func (s *NoLock) ReadMaps(t *mm.Task) (int, error) {
+	n := 0
+	for from := uint64(0); ; n++ {
+		e, ok := s.mm.Tree().Next(from)
+		if !ok {
+			return n, nil
+		}
+		from = max(showMapVMA(t, e.VMA), e.Start+mm.PageSize)
+	}
+}
+
 // Lookup finds the VMA, with no lock.
 func (s *NoLock) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 	v := s.mm.FindVMA(addr)

@@ -2,20 +2,29 @@
 // model of the kernel code it names, over the simulated address space of
 // package mm.
 //
-// Every design answers the same three kinds of caller, because the designs
-// differ exactly there (see shared/strategies.md):
+// Every design answers the same kinds of caller, because the designs differ
+// exactly there (docs/strategies.md in the repository walks through each
+// model step by step):
 //
-//   - Fault: the page-fault path, do_user_addr_fault();
+//   - Fault: the page-fault path of a user-mode fault, do_user_addr_fault();
+//   - FaultKernel: a fault taken in kernel mode (the copy_from_user() of a
+//     syscall), which never takes the per-VMA path;
 //   - Lookup and Release: a syscall that needs a stable VMA while it touches
-//     user memory (binder, tcp zerocopy, /proc readers);
+//     user memory (binder, tcp zerocopy);
+//   - Madvise and ReadMaps: madvise(MADV_DONTNEED) and a read of
+//     /proc/pid/maps, which take the locks of the release the design
+//     stands for;
 //   - Write: an address-space change (mmap, munmap, mprotect).
 //
 // The designs, in the registry's order:
 //
 //	mmaplock   one mmap rw-semaphore for everything (before v6.4)
 //	vmaseq     v6.4 per-VMA rwsem with vm_lock_seq/mm_lock_seq, fallback to mmap_lock
+//	           (the shape of v6.4 to v6.14; modelled as v6.4 released)
 //	vmarefcnt  v6.15+ per-VMA refcount lock, detached state, type-safe VMA reuse
+//	           (madvise and /proc/pid/maps under per-VMA locks as of v6.17)
 //	vmawait    2026 lookup helper that waits for writers: no caller fallback
+//	           (a posting on top of vmarefcnt, not a release)
 //	nolock     no locking at all: the floor, unsafe under writers
 //	kernel     the host kernel itself, through real system calls (not a model)
 package strategies
@@ -34,9 +43,17 @@ import (
 type Strategy interface {
 	// MM returns the address space the strategy locks.
 	MM() *mm.MM
-	// Fault handles a page fault at addr. It returns mm.ErrNoVMA if no VMA
-	// covers addr (SIGSEGV).
+	// Fault handles a page fault at addr taken in user mode
+	// (FAULT_FLAG_USER). It returns mm.ErrNoVMA if no VMA covers addr
+	// (SIGSEGV).
 	Fault(t *mm.Task, addr uint64) error
+	// FaultKernel handles a page fault at addr taken in kernel mode: the
+	// copy_from_user() of a syscall. Every design handles it under
+	// mmap_read_lock() and counts no vma_lock_* event, as
+	// do_user_addr_fault() sends a fault without FAULT_FLAG_USER straight
+	// to lock_mmap. It returns mm.ErrNoVMA if no VMA covers addr (the
+	// syscall's -EFAULT).
+	FaultKernel(t *mm.Task, addr uint64) error
 	// Lookup returns the VMA covering addr, held stable until Release: no
 	// writer changes it meanwhile. It returns mm.ErrNoVMA if none covers
 	// addr. What else the holder may do (fault, sleep) depends on the
@@ -44,6 +61,16 @@ type Strategy interface {
 	Lookup(t *mm.Task, addr uint64) (Ref, error)
 	// Release ends a successful Lookup.
 	Release(t *mm.Task, r Ref)
+	// Madvise models madvise(MADV_DONTNEED) on [start, end): it zaps the
+	// pages of every VMA in the range, holding them as the design's kernel
+	// does (mmap_read_lock() before v6.17, a per-VMA lock after). It
+	// returns mm.ErrNoVMA if part of the range is unmapped (-ENOMEM).
+	Madvise(t *mm.Task, start, end uint64) error
+	// ReadMaps models reading /proc/pid/maps from start to end: it shows
+	// every VMA (show_map_vma()), holding each as the design's kernel does
+	// (mmap_read_lock() per page of output before v6.17, a per-VMA lock
+	// after). It returns the number of VMAs shown.
+	ReadMaps(t *mm.Task) (int, error)
 	// Write makes an address-space change.
 	Write(t *mm.Task, op mm.Op) error
 }
@@ -167,7 +194,9 @@ func lookupLocked(t *mm.Task, m *mm.MM, addr uint64) (Ref, error) {
 }
 
 // faultLocked models the fallback of do_user_addr_fault():
-// lock_mm_and_find_vma(), handle_mm_fault() and mmap_read_unlock().
+// lock_mm_and_find_vma(), handle_mm_fault() and mmap_read_unlock(). It is
+// also every design's FaultKernel: a fault without FAULT_FLAG_USER goes
+// straight to lock_mmap.
 func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {
 	mmapReadLock(t, m)
 	v := m.FindVMA(addr)
@@ -194,4 +223,96 @@ func change(t *mm.Task, m *mm.MM, op mm.Op) error {
 		m.Cache().Free(v)
 	}
 	return nil
+}
+
+// madviseLocked models madvise(MADV_DONTNEED) under mmap_read_lock(), as
+// every release before v6.17 does it (madvise_need_mmap_write() is false for
+// MADV_DONTNEED): madvise_walk_vmas() zaps each VMA of the range with the
+// lock held across the whole range.
+func madviseLocked(t *mm.Task, m *mm.MM, start, end uint64) error {
+	mmapReadLock(t, m)
+	t.Hold(mm.MmapRead)
+	err := zapRange(m, start, end)
+	t.Unhold(mm.MmapRead)
+	mmapReadUnlock(m)
+	return err
+}
+
+// zapRange models madvise_walk_vmas() with madvise_dontneed_single_vma():
+// zap_page_range_single() on the part of each VMA in [start, end). The
+// caller holds the VMAs (mmap_lock, or the one VMA's lock), or nothing under
+// nolock, where a VMA can change under it.
+func zapRange(m *mm.MM, start, end uint64) error {
+	for addr := start; addr < end; {
+		v := m.FindVMA(addr)
+		if v == nil {
+			return fmt.Errorf("madvise at %#x: %w", addr, mm.ErrNoVMA)
+		}
+		stop := min(v.End(), end)
+		if stop <= addr { // only nolock can see a VMA change under it
+			stop = addr + mm.PageSize
+		}
+		m.Zap(addr, stop)
+		addr = stop
+	}
+	return nil
+}
+
+// readMapsLocked models a read of /proc/pid/maps before v6.17: m_start()
+// takes mmap_read_lock() and finds the VMA at the last position, m_next()
+// shows VMAs until the seq_file buffer (a page) is full, and m_stop() drops
+// the lock while the page is copied to user space; the next read() starts
+// again from where it stopped. A writer can only get in between pages.
+func readMapsLocked(t *mm.Task, m *mm.MM) int {
+	n := 0
+	for from := uint64(0); ; {
+		mmapReadLock(t, m) // m_start()
+		t.Hold(mm.MmapRead)
+		for size := 0; ; {
+			e, ok := m.Tree().Next(from) // vma_next()
+			if !ok {
+				t.Unhold(mm.MmapRead)
+				mmapReadUnlock(m)
+				return n
+			}
+			line := mapsLineLen(e.Start, e.End)
+			if size > 0 && size+line > mm.PageSize {
+				break // the buffer is full: seq_read_iter() calls m_stop()
+			}
+			from = showMapVMA(t, e.VMA)
+			size += line
+			n++
+		}
+		t.Unhold(mm.MmapRead)
+		mmapReadUnlock(m) // m_stop()
+	}
+}
+
+// showMapVMA models show_map_vma() for a VMA the caller holds: read its
+// fields, under the checker's assertions. It returns vm_end, where the next
+// VMA is searched from.
+func showMapVMA(t *mm.Task, v *mm.VMA) uint64 {
+	start := v.Start()
+	gen := t.AssertStable(v, start)
+	end := v.End()
+	_ = v.Prot()
+	t.AssertUnchanged(v, gen)
+	return max(end, start+mm.PageSize)
+}
+
+// mapsLineLen is the length of an anonymous VMA's line in /proc/pid/maps as
+// show_vma_header_prefix() prints it, "%08lx-%08lx %c%c%c%c %08llx
+// %02x:%02x %lu " and a newline: what fills the seq_file page.
+func mapsLineLen(start, end uint64) int {
+	return hexLen(start) + 1 + hexLen(end) + len(" rw-p 00000000 00:00 0 \n")
+}
+
+// hexLen is the width of %08lx.
+func hexLen(x uint64) int {
+	n := 1
+	for x >= 16 {
+		x >>= 4
+		n++
+	}
+	return max(n, 8)
 }

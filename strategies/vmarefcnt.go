@@ -20,8 +20,9 @@ const (
 // VMA_REF_LIMIT (the only way vma_start_read_locked() can fail).
 var ErrRefLimit = errors.New("vm_refcnt at VMA_REF_LIMIT")
 
-// VMARefcnt is the v6.15+ per-VMA lock (seeds 2024-11-14 and 2026-01-22): no
-// per-VMA rwsem, but a reference count, vm_refcnt, whose values mean
+// VMARefcnt is the per-VMA lock of v6.15 and later (posted on linux-mm from
+// 2024-11-14; the flag renamed in 2026-01): no per-VMA rwsem, but a
+// reference count, vm_refcnt, whose values mean
 //
 //	0                     detached: not in any tree, no readers
 //	1                     attached, no readers
@@ -39,6 +40,12 @@ var ErrRefLimit = errors.New("vm_refcnt at VMA_REF_LIMIT")
 // reader that found a VMA under RCU can take a reference to one that now
 // belongs to another mapping or MM; the vm_mm and range re-checks after the
 // increment are what keep it correct.
+//
+// It stands for v6.15 and later, with the paths of v6.17 and later:
+// madvise(MADV_DONTNEED) tries the per-VMA lock first (try_vma_read_lock())
+// and /proc/pid/maps is read one per-VMA-locked VMA at a time
+// (lock_next_vma()); v6.15 and v6.16 took mmap_read_lock() for both, as
+// vmaseq does.
 type VMARefcnt struct {
 	mm *mm.MM
 }
@@ -177,7 +184,10 @@ func (s *VMARefcnt) lockFound(t *mm.Task, v *mm.VMA, addr uint64) (locked *mm.VM
 	return v, false
 }
 
-// Fault models do_user_addr_fault() with per-VMA locks; see VMASeq.Fault.
+// Fault models do_user_addr_fault() with per-VMA locks for a user-mode fault;
+// see VMASeq.Fault. Here the handler may return VM_FAULT_RETRY: the first
+// fault of a VMA needs its anon_vma, and __vmf_anon_prepare() (v6.8+) only
+// try-locks mmap_lock for it.
 func (s *VMARefcnt) Fault(t *mm.Task, addr uint64) error {
 	if v := s.lockVMAUnderRCU(t, addr); v != nil {
 		r := mm.HandleFault(t, v, addr, mm.FaultFlagVMALock)
@@ -189,6 +199,103 @@ func (s *VMARefcnt) Fault(t *mm.Task, addr uint64) error {
 		t.Stats.VMALockRetry++
 	}
 	return faultLocked(t, s.mm, addr)
+}
+
+// FaultKernel models do_user_addr_fault() for a fault without
+// FAULT_FLAG_USER: goto lock_mmap, no vma_lock_* event.
+func (s *VMARefcnt) FaultKernel(t *mm.Task, addr uint64) error { return faultLocked(t, s.mm, addr) }
+
+// Madvise models madvise(MADV_DONTNEED) of v6.17+: madvise_lock() with
+// MADVISE_VMA_READ_LOCK, whose try_vma_read_lock() read-locks the VMA at
+// start with lock_vma_under_rcu() and uses it if the range ends inside it;
+// otherwise (a range over several VMAs, or a VMA being written) it falls
+// back to mmap_read_lock() for the whole range.
+func (s *VMARefcnt) Madvise(t *mm.Task, start, end uint64) error {
+	if v := s.lockVMAUnderRCU(t, start); v != nil {
+		if end <= v.End() {
+			t.Hold(mm.VMARead)
+			t.MM.Zap(start, end) // madvise_dontneed_single_vma()
+			t.Unhold(mm.VMARead)
+			vmaRefcountPut(v)
+			return nil
+		}
+		vmaRefcountPut(v) // must span only a single VMA
+	}
+	return madviseLocked(t, s.mm, start, end)
+}
+
+// ReadMaps models a /proc/pid/maps read of v6.17+: m_start() enters RCU,
+// each m_next() drops the last VMA's read lock and takes the next one's with
+// lock_next_vma(), and show_map_vma() reads it.
+func (s *VMARefcnt) ReadMaps(t *mm.Task) (int, error) {
+	n := 0
+	for from := uint64(0); ; n++ {
+		v, err := s.lockNextVMA(t, from)
+		if v == nil {
+			return n, err
+		}
+		t.Hold(mm.VMARead)
+		from = showMapVMA(t, v)
+		t.Unhold(mm.VMARead)
+		vmaRefcountPut(v) // unlock_ctx_vma()
+	}
+}
+
+// lockNextVMA models lock_next_vma() (v6.17+): the first VMA ending above
+// from, found under RCU and read-locked with vma_start_read(); the walk is
+// retried if it was detached. If it cannot be locked, ends at or below from,
+// or may have been shrunk with a new VMA installed before it, it falls back
+// to lock_next_vma_under_mmap_lock(). It returns nil at the end of the
+// address space. vma_start_read() counts no vma_lock_* event, so neither
+// does this.
+func (s *VMARefcnt) lockNextVMA(t *mm.Task, from uint64) (*mm.VMA, error) {
+	for {
+		// mmap_lock_speculate_try_begin(): mm_lock_seq is even while no
+		// writer holds mmap_lock.
+		seq := s.mm.LockSeq.Load()
+		e, ok := s.mm.Tree().Next(from) // vma_next()
+		if !ok {
+			return nil, nil
+		}
+		v := e.VMA
+		switch s.vmaStartRead(v) {
+		case readDetached:
+			continue // reset to search from the last address
+		case readFail:
+			return s.lockNextVMAUnderMmapLock(t, from)
+		}
+		// Verify the vma is not behind the last search position.
+		ok = from < v.End()
+		// vma can be ahead of the last search position: verify it was
+		// not shrunk with another vma installed ahead of it, only if the
+		// address space might have changed since the lookup.
+		if ok && from < v.Start() && (seq&1 != 0 || s.mm.LockSeq.Load() != seq) {
+			e2, found := s.mm.Tree().Next(from)
+			ok = found && e2.VMA == v
+		}
+		if ok {
+			return v, nil
+		}
+		vmaRefcountPut(v)
+		return s.lockNextVMAUnderMmapLock(t, from)
+	}
+}
+
+// lockNextVMAUnderMmapLock models lock_next_vma_under_mmap_lock(): find the
+// VMA again under mmap_read_lock(), which waits for the writer, read-lock it
+// with vma_start_read_locked() and drop mmap_lock.
+func (s *VMARefcnt) lockNextVMAUnderMmapLock(t *mm.Task, from uint64) (*mm.VMA, error) {
+	mmapReadLock(t, s.mm)
+	defer mmapReadUnlock(s.mm)
+	e, ok := s.mm.Tree().Next(from) // vma_next()
+	if !ok {
+		return nil, nil
+	}
+	// Very unlikely vma->vm_refcnt overflow case.
+	if _, ok := refcountIncNotZeroLimited(&e.VMA.Refcnt, refLimit); !ok {
+		return nil, ErrRefLimit
+	}
+	return e.VMA, nil
 }
 
 // Lookup models a pre-2026 caller: lock_vma_under_rcu() first, and on

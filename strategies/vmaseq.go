@@ -2,8 +2,13 @@ package strategies
 
 import "vmabench/mm"
 
-// VMASeq is the v6.4 per-VMA lock (2023, seed 2023-02-27): each VMA has an
-// rw-semaphore, vma->lock, and a vm_lock_seq; the MM has mm_lock_seq.
+// VMASeq is the v6.4 per-VMA lock (2023): each VMA has an rw-semaphore,
+// vma->lock, and a vm_lock_seq; the MM has mm_lock_seq. It stands for the
+// releases v6.4 to v6.14, which kept this shape, and is modelled as v6.4
+// released throughout: lock_vma_under_rcu() refuses a VMA with no anon_vma
+// yet (v6.8 moved that to __vmf_anon_prepare(), which mm.HandleFault
+// models for the later designs), and madvise(MADV_DONTNEED) and
+// /proc/pid/maps take mmap_read_lock() (per-VMA forms came in v6.17).
 //
 // A VMA is write-locked when vm_lock_seq == mm_lock_seq. A writer, holding
 // mmap_lock for writing, sets vm_lock_seq under vma->lock (waiting for
@@ -49,12 +54,15 @@ func (s *VMASeq) vmaStartRead(v *mm.VMA) bool {
 func (s *VMASeq) vmaEndRead(v *mm.VMA) { v.Lock.RUnlock() }
 
 // lockVMAUnderRCU models lock_vma_under_rcu() of v6.4: walk the tree without
-// a lock, read-lock the VMA, re-check its range, and walk again if it was
-// detached in between.
+// a lock, refuse a VMA whose anon_vma is not prepared yet, read-lock the VMA,
+// re-check its range, and walk again if it was detached in between. (Every
+// model VMA is anonymous, so the vma_is_anonymous() check never refuses.)
 func (s *VMASeq) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
 	for {
 		v := s.mm.FindVMA(addr) // mas_walk()
-		if v == nil || !s.vmaStartRead(v) {
+		// find_mergeable_anon_vma uses adjacent vmas which are not
+		// locked: the first fault of a VMA needs mmap_lock.
+		if v == nil || !v.HasAnonVMA() || !s.vmaStartRead(v) {
 			t.Stats.VMALockAbort++
 			return nil
 		}
@@ -75,10 +83,12 @@ func (s *VMASeq) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
 	}
 }
 
-// Fault models do_user_addr_fault() with CONFIG_PER_VMA_LOCK: the fault is
-// handled under the VMA lock when it can be (vma_lock_success), else under
-// mmap_lock after an abort (vma_lock_abort) or a VM_FAULT_RETRY
-// (vma_lock_retry).
+// Fault models do_user_addr_fault() with CONFIG_PER_VMA_LOCK for a user-mode
+// fault: the fault is handled under the VMA lock when it can be
+// (vma_lock_success), else under mmap_lock after an abort (vma_lock_abort)
+// or a VM_FAULT_RETRY (vma_lock_retry). Under v6.4 the handler never
+// returns VM_FAULT_RETRY for a missing anon_vma: lockVMAUnderRCU has
+// already refused such a VMA.
 func (s *VMASeq) Fault(t *mm.Task, addr uint64) error {
 	if v := s.lockVMAUnderRCU(t, addr); v != nil {
 		r := mm.HandleFault(t, v, addr, mm.FaultFlagVMALock)
@@ -93,6 +103,19 @@ func (s *VMASeq) Fault(t *mm.Task, addr uint64) error {
 	}
 	return faultLocked(t, s.mm, addr)
 }
+
+// FaultKernel models do_user_addr_fault() for a fault without
+// FAULT_FLAG_USER: goto lock_mmap, no vma_lock_* event.
+func (s *VMASeq) FaultKernel(t *mm.Task, addr uint64) error { return faultLocked(t, s.mm, addr) }
+
+// Madvise models madvise(MADV_DONTNEED) of v6.4: under mmap_read_lock().
+func (s *VMASeq) Madvise(t *mm.Task, start, end uint64) error {
+	return madviseLocked(t, s.mm, start, end)
+}
+
+// ReadMaps models a /proc/pid/maps read of v6.4: under mmap_read_lock(), a
+// page of output at a time.
+func (s *VMASeq) ReadMaps(t *mm.Task) (int, error) { return readMapsLocked(t, s.mm), nil }
 
 // Lookup models a pre-2026 caller: lock_vma_under_rcu() first, and on
 // failure the mmap_read_lock() + vma_lookup() idiom, held until Release.

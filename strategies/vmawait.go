@@ -2,9 +2,11 @@ package strategies
 
 import "vmabench/mm"
 
-// VMAWait is the 2026 proposal (seeds 2026-05-08 and 2026-06-11):
-// vma_start_read_unlocked(), posted as lock_vma_under_rcu_wait(). Faults and
-// writers are exactly vmarefcnt's; Lookup changes. Its fast path is
+// VMAWait is the 2026 proposal, posted on linux-mm (2026-05-08, v2
+// 2026-06-11) on top of the kernel vmarefcnt stands for:
+// vma_start_read_unlocked(), posted as lock_vma_under_rcu_wait(). Faults,
+// kernel-mode faults, madvise, /proc/pid/maps and writers are exactly
+// vmarefcnt's (v6.17+); Lookup changes. Its fast path is
 // lock_vma_under_rcu(); on failure it takes mmap_lock for reading, which
 // waits for the writer, looks the VMA up, read-locks it with
 // vma_start_read_locked() and drops mmap_lock again. It returns a read-locked
@@ -28,7 +30,7 @@ func NewVMAWait(cfg mm.Config) Strategy { return &VMAWait{newVMARefcnt(cfg)} }
 // no VMA covers addr and ErrRefLimit if vm_refcnt is at its limit; never a
 // failure that asks the caller to fall back.
 //
-// The v2 snippet in the 2026-06-11 thread calls vma_start_read_locked(vma)
+// The v2 snippet of 2026-06-11 calls vma_start_read_locked(vma)
 // on the NULL left by the failed fast path; the evident intent, modelled
 // here, is a vma_lookup() under mmap_lock first.
 func (s *VMAWait) Lookup(t *mm.Task, addr uint64) (Ref, error) {

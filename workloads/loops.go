@@ -42,25 +42,11 @@ func faultPass(th *Thread, base uint64, pages int) bool {
 	return true
 }
 
-// reset models madvise(MADV_DONTNEED) on [start, end): for each VMA in the
-// range, hold it (per-VMA lock, or mmap_lock) and zap its pages, so the next
-// touch faults again.
+// reset is madvise(MADV_DONTNEED) on [start, end), so the next touch faults
+// again. The strategy holds the range as its kernel release does:
+// mmap_read_lock() (mmaplock, vmaseq) or the VMA's own lock (v6.17+).
 func reset(th *Thread, start, end uint64) error {
-	s, t := th.Strategy, th.Task
-	for addr := start; addr < end; {
-		r, err := s.Lookup(t, addr)
-		if err != nil {
-			return fmt.Errorf("madvise at %#x: %w", addr, err)
-		}
-		stop := min(r.VMA.End(), end)
-		if stop <= addr { // only nolock can see a VMA change under it
-			stop = addr + mm.PageSize
-		}
-		t.MM.Zap(addr, stop)
-		s.Release(t, r)
-		addr = stop
-	}
-	return nil
+	return th.Strategy.Madvise(th.Task, start, end)
 }
 
 // writeLoop is a writer thread: it makes the change next returns, times it,

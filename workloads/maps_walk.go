@@ -6,13 +6,13 @@ import (
 	"vmabench/mm"
 )
 
-// mapsWalk: threads 0..T-2 walk every VMA as a /proc/pid/maps reader does;
-// the last thread maps and unmaps. One operation is one whole walk.
+// mapsWalk: threads 0..T-2 read /proc/pid/maps from start to end; the last
+// thread maps and unmaps. One operation is one whole read.
 //
-// The walk models the 2025 per-VMA maps reader (lock_next_vma()): find the
-// next VMA without a lock, lock it with the design's Lookup (per-VMA, with
-// mmap_lock as fallback; mmap_lock alone for mmaplock), read it, unlock. The
-// pre-2025 reader held mmap_lock across a whole page of output instead.
+// The strategy holds the VMAs as its kernel release does (Strategy.ReadMaps):
+// mmap_read_lock() a page of output at a time before v6.17 (mmaplock,
+// vmaseq), one VMA at a time under its own lock with lock_next_vma() from
+// v6.17 (vmarefcnt, vmawait).
 type mapsWalk struct {
 	l     layout
 	vmas  int
@@ -35,26 +35,9 @@ func (w *mapsWalk) Run(th *Thread) {
 	s, t := th.Strategy, th.Task
 	for th.Running() {
 		start := th.BeginSlow()
-		for addr := uint64(0); ; {
-			e, ok := t.MM.Tree().Next(addr) // find_vma() under RCU
-			if !ok {
-				break
-			}
-			r, err := s.Lookup(t, e.Start)
-			if err == mm.ErrNoVMA { // unmapped since the walk found it
-				addr = e.End
-				continue
-			}
-			if err != nil {
-				th.Fail(err)
-				return
-			}
-			gen := t.AssertStable(r.VMA, e.Start)
-			end := r.VMA.End() // show_map_vma(): read the fields
-			_ = r.VMA.Prot()
-			t.AssertUnchanged(r.VMA, gen)
-			s.Release(t, r)
-			addr = max(end, e.Start+mm.PageSize)
+		if _, err := s.ReadMaps(t); err != nil {
+			th.Fail(err)
+			return
 		}
 		th.End(ClassLookup, start)
 	}

@@ -9,14 +9,20 @@ import (
 
 // nestedFault: threads 0..T-2 each hold their VMA A with Lookup and, while
 // holding it, fault a page of the VMA B just below it (copy_from_user()
-// inside a syscall). The last thread mprotects: with TouchHeld, one page
-// either side of a random reader's B/A boundary (so it write-locks B, then
-// waits for A's readers) and back; otherwise a VMA C no reader uses.
+// inside a syscall: a kernel-mode fault, which takes mmap_read_lock() in
+// every design). The last thread mprotects: with TouchHeld, one page either
+// side of a random reader's B/A boundary (so it write-locks B, then waits for
+// A's readers) and back; otherwise a VMA C no reader uses.
 //
 // Under mmaplock the nested fault takes mmap_lock again behind the queued
-// writer and deadlocks. vmawait avoids that with an unrelated writer, but
-// not with TouchHeld: the fault on the write-locked B falls back to
-// mmap_lock, which the writer holds while it waits for A.
+// writer and deadlocks. The per-VMA designs avoid that with an unrelated
+// writer, since their Lookup holds only A's lock, but not with TouchHeld:
+// the nested fault waits for mmap_lock, which the writer holds while it
+// waits for A.
+//
+// Each reader first touches A from user space (its buffer, as a syscall's
+// caller would fill it), so A has its anon_vma and v6.4's
+// lock_vma_under_rcu() does not refuse it.
 type nestedFault struct {
 	l         layout // each slot holds B then A
 	pages     int
@@ -58,6 +64,10 @@ func (w *nestedFault) Run(th *Thread) {
 	}
 	s, t := th.Strategy, th.Task
 	held := w.a(th.ID) + w.span() - mm.PageSize // A's last page: never split off
+	if err := s.Fault(t, held); err != nil {
+		th.Fail(fmt.Errorf("fault at %#x: %w", held, err))
+		return
+	}
 	for th.Running() {
 		start := th.Begin()
 		r, err := s.Lookup(t, held)
@@ -68,7 +78,7 @@ func (w *nestedFault) Run(th *Thread) {
 		gen := t.AssertStable(r.VMA, held)
 		// copy_from_user() on B, below the page the writer splits off.
 		addr := w.b(th.ID) + uint64(th.Rand.IntN(w.pages-1))*mm.PageSize
-		if err := s.Fault(t, addr); err != nil {
+		if err := s.FaultKernel(t, addr); err != nil {
 			th.Fail(fmt.Errorf("nested fault at %#x: %w", addr, err))
 			return
 		}

@@ -109,7 +109,7 @@ func (w Info) Deadlocks(s strategies.Info, cfg Config) string {
 	case s.Name == "mmaplock":
 		return "a Lookup holder's nested fault takes mmap_lock again behind the queued writer"
 	case cfg.TouchHeld && s.Name != "nolock" && s.New != nil:
-		return "the writer write-locks the faulted VMA, then waits for the held one; the fault falls back to mmap_lock"
+		return "the writer write-locks the faulted VMA, then waits for the held one; the nested kernel-mode fault waits for the writer's mmap_lock"
 	}
 	return ""
 }

@@ -216,8 +216,9 @@ type NestedResult struct {
 }
 
 // NestedFault runs the scenario of the 2026 thread on a fresh instance of s:
-// a reader looks up VMA A and, while holding it, faults on VMA B
-// (copy_from_user()), after a writer has queued. With touchHeld the writer
+// a reader looks up VMA A and, while holding it, faults on VMA B in kernel
+// mode (copy_from_user(): FaultKernel, under mmap_read_lock() in every
+// design), after a writer has queued. With touchHeld the writer
 // mprotects B and A together, so it write-locks B and then waits for A's
 // readers; otherwise it mprotects an unrelated VMA C.
 //
@@ -263,7 +264,7 @@ func NestedFault(s strategies.Strategy, touchHeld bool, quiet time.Duration) Nes
 		close(holding)
 		<-queued
 		faultStart.Store(time.Now().UnixNano())
-		_ = s.Fault(reader, b+page) // copy_from_user() on B
+		_ = s.FaultKernel(reader, b+page) // copy_from_user() on B
 		s.Release(reader, r)
 	}()
 	go func() {
