@@ -58,6 +58,7 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/internal/machine"
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
@@ -138,7 +139,7 @@ func benchCell(b *testing.B, c runner.Config, w workloads.Info, s strategies.Inf
 // of the CLI says beyond go test's goos, goarch, pkg and cpu lines.
 func writeConfig(c runner.Config) {
 	var b strings.Builder
-	for _, kv := range report.MachineConfig(report.Commit()) {
+	for _, kv := range report.MachineConfig(machine.Commit()) {
 		switch kv.Key {
 		case "kernel", "vmabench-commit":
 			fmt.Fprintf(&b, "%s: %s\n", kv.Key, kv.Value)

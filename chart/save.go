@@ -2,14 +2,17 @@ package chart
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"vmabench/internal/atomicfile"
 )
 
 // Save writes each chart to dir as <name>.svg and <name>.png at Width x
 // Height, creating dir if needed, and returns the paths written, SVG before
-// PNG for each chart. Each file is written to a temporary file and renamed,
+// PNG for each chart. Each file is written atomically (package atomicfile),
 // so a reader (a browser refreshing the report) never sees half a chart.
 func Save(charts []Chart, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -36,33 +39,16 @@ func Save(charts []Chart, dir string) ([]string, error) {
 	return paths, nil
 }
 
-// writeAtomic renders ch to a temporary file beside path and renames it into
-// place.
-func writeAtomic(ch Chart, path, format string) (err error) {
+// writeAtomic renders ch to path, atomically.
+func writeAtomic(ch Chart, path, format string) error {
 	wt, err := ch.WriterTo(Width, Height, format)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := wt.WriteTo(f); err != nil {
-		return fmt.Errorf("chart: writing %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("chart: writing %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
+		return err
+	}); err != nil {
 		return fmt.Errorf("chart: %w", err)
 	}
 	return nil

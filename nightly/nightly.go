@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"vmabench/internal/atomicfile"
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
@@ -252,7 +253,7 @@ func runToFile(ctx context.Context, c Config, dir string, date time.Time, commit
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("nightly: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".nightly-*.tmp")
+	tmp, err := atomicfile.CreateTemp(dir, ".nightly-*.tmp")
 	if err != nil {
 		return "", fmt.Errorf("nightly: %w", err)
 	}
@@ -276,16 +277,14 @@ func runToFile(ctx context.Context, c Config, dir string, date time.Time, commit
 	if err != nil {
 		return "", err
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := tmp.Settle(); err != nil {
 		return "", fmt.Errorf("nightly: %w", err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return "", fmt.Errorf("nightly: %w", err)
+	path, err = claim(tmp.Name(), dir, date, ShortCommit(commit), nextSeq(history, date))
+	if err == nil {
+		atomicfile.SyncDir(dir)
 	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("nightly: %w", err)
-	}
-	return claim(tmp.Name(), dir, date, ShortCommit(commit), nextSeq(history, date))
+	return path, err
 }
 
 // claim gives the file at tmp the first free name of the night from seq

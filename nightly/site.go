@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"vmabench/chart"
+	"vmabench/internal/atomicfile"
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
@@ -174,29 +174,10 @@ func writeHistory(b *bytes.Buffer, o *Outcome, nights []Night, self Entry) error
 	return tw.Flush()
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place, so a browser refreshing the report never reads half.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("nightly: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("nightly: %w", err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("nightly: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("nightly: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+// writeFileAtomic writes data to path atomically, so a browser refreshing
+// the report never reads half.
+func writeFileAtomic(path string, data []byte) error {
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("nightly: %w", err)
 	}
 	return nil

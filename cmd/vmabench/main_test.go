@@ -254,7 +254,7 @@ func TestRunInterrupted(t *testing.T) {
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		tmp, _ := filepath.Glob(filepath.Join(dir, "out.txt.*.tmp"))
+		tmp, _ := filepath.Glob(filepath.Join(dir, ".out.txt.*.tmp"))
 		if len(tmp) == 1 {
 			data, _ := os.ReadFile(tmp[0])
 			if bytes.Count(data, []byte("\nBenchmarkVMA/")) >= 2 {

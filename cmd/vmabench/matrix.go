@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmabench/internal/machine"
 	"vmabench/report"
 	"vmabench/runner"
 )
@@ -168,7 +169,7 @@ func isTerminal(w io.Writer) bool {
 
 // header returns the results file header: this machine and the commit.
 func header() []runner.KV {
-	return report.MachineConfig(report.Commit())
+	return report.MachineConfig(machine.Commit())
 }
 
 // errWrite marks an error writing results, after which a partial results

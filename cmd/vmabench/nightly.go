@@ -10,8 +10,8 @@ import (
 	"os/signal"
 	"time"
 
+	"vmabench/internal/machine"
 	"vmabench/nightly"
-	"vmabench/report"
 	"vmabench/runner"
 )
 
@@ -92,7 +92,7 @@ func nightlyCmd(args []string, stdout, stderr io.Writer) error {
 		base.Timeout = max(base.Timeout, 2*(base.Warmup+base.Duration))
 	}
 	cfg.Plan.Base = base
-	cfg.Commit = report.Commit()
+	cfg.Commit = machine.Commit()
 	if err := cfg.Validate(); err != nil {
 		return usagef("nightly", "%v", err)
 	}

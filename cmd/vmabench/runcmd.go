@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"vmabench/internal/atomicfile"
 	"vmabench/report"
 	"vmabench/runner"
 )
@@ -113,14 +114,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // stdout if path is "". A partial file is kept if the run was interrupted
 // or a cell could not be started, but not if writing failed.
 func execute(ctx context.Context, m *matrix, path string, stdout io.Writer) ([]runner.Result, error) {
-	var f *atomicFile
+	var f *atomicfile.File
 	w := stdout
 	if path != "" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, err
 		}
 		var err error
-		if f, err = createAtomic(path); err != nil {
+		if f, err = atomicfile.Create(path); err != nil {
 			return nil, err
 		}
 		w = f
