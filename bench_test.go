@@ -58,6 +58,7 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/internal/machine"
 	"vmabench/report"
 	"vmabench/runner"
@@ -90,19 +91,18 @@ func BenchmarkVMA(b *testing.B) {
 	base := benchConfig()
 	printConfig.Do(func() { writeConfig(base) })
 	for _, w := range workloads.List() {
-		b.Run("workload="+w.Name, func(b *testing.B) {
-			for _, s := range strategies.List() {
-				b.Run("strategy="+s.Name, func(b *testing.B) {
-					for _, n := range runner.DefaultThreads() {
-						b.Run(fmt.Sprintf("threads=%d", n), func(b *testing.B) {
-							c := base
-							c.Strategy, c.Workload, c.Threads = s.Name, w.Name, n
-							benchCell(b, c, w, s)
-						})
-					}
+		for _, s := range strategies.List() {
+			for _, n := range runner.DefaultThreads() {
+				// The sub-benchmark is named as the CLI names the cell; the
+				// testing package matches -bench against each /-part.
+				name := cell.Cell{Workload: w.Name, Strategy: s.Name, Threads: n}.String()
+				b.Run(name, func(b *testing.B) {
+					c := base
+					c.Strategy, c.Workload, c.Threads = s.Name, w.Name, n
+					benchCell(b, c, w, s)
 				})
 			}
-		})
+		}
 	}
 }
 
@@ -146,7 +146,7 @@ func writeConfig(c runner.Config) {
 		}
 	}
 	for _, p := range c.Load.Pairs() {
-		fmt.Fprintf(&b, "%s: %s\n", p[0], p[1])
+		fmt.Fprintf(&b, "%s: %s\n", p.Key, p.Value)
 	}
 	fmt.Fprintf(&b, "duration: %v\nwarmup: %v\n", c.Duration, c.Warmup)
 	os.Stdout.WriteString(b.String())
@@ -171,11 +171,11 @@ func TestBenchOutput(t *testing.T) {
 		t.Fatalf("got %d results, want 1:\n%s", len(f.Results), out)
 	}
 	r := f.Results[0]
-	if got, want := report.CellOf(&r), (report.Cell{Workload: "faults", Strategy: "vmaseq", Threads: 1}); got != want {
+	if got, want := r.Key(), (cell.Cell{Workload: "faults", Strategy: "vmaseq", Threads: 1}); got != want {
 		t.Errorf("cell %v, want %v", got, want)
 	}
-	if r.GOMAXPROCS != runtime.GOMAXPROCS(0) {
-		t.Errorf("GOMAXPROCS suffix %d, want %d", r.GOMAXPROCS, runtime.GOMAXPROCS(0))
+	if r.Procs != runtime.GOMAXPROCS(0) {
+		t.Errorf("GOMAXPROCS suffix %d, want %d", r.Procs, runtime.GOMAXPROCS(0))
 	}
 	// Elapsed is read back as ns/op times the iterations: the window, if
 	// the iterations are the cell's operations.

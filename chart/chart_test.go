@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -110,7 +111,7 @@ func TestThroughputChart(t *testing.T) {
 	unsafeRs := reps("faults", "nolock", 4, []float64{9e6, 9e6})
 	unsafeRs[1].Unsafe = true
 	rs = append(rs, unsafeRs...)
-	rs = append(rs, runner.Result{Workload: "faults", Strategy: "vmaseq", Threads: 4, Status: runner.StatusTimeout})
+	rs = append(rs, runner.Result{Cell: cell.Cell{Workload: "faults", Strategy: "vmaseq", Threads: 4}, Status: runner.StatusTimeout})
 
 	charts, err := Charts(rs, Options{Machine: machine})
 	if err != nil {
@@ -286,13 +287,13 @@ func TestCharts(t *testing.T) {
 		},
 		{
 			name:    "nothing ok",
-			results: []runner.Result{{Workload: "faults", Strategy: "vmaseq", Threads: 1, Status: runner.StatusDeadlock}},
+			results: []runner.Result{{Cell: cell.Cell{Workload: "faults", Strategy: "vmaseq", Threads: 1}, Status: runner.StatusDeadlock}},
 			is:      ErrNoData,
 			wantErr: "no results",
 		},
 		{
 			name:    "ok without operations",
-			results: []runner.Result{{Workload: "faults", Strategy: "vmaseq", Threads: 1, Status: runner.StatusOK}},
+			results: []runner.Result{{Cell: cell.Cell{Workload: "faults", Strategy: "vmaseq", Threads: 1}, Status: runner.StatusOK}},
 			wantErr: "VMA/workload=faults/strategy=vmaseq/threads=1: status ok but no operations",
 		},
 		{

@@ -5,17 +5,18 @@ import (
 	"math"
 	"slices"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
-// cellKey identifies a cell; its repetitions share it.
-type cellKey struct {
-	workload, strategy string
-	threads            int
+// key returns the cell of workload w, strategy s at t threads, as its
+// repetitions share it (cell.Cell.Key).
+func key(w, s string, t int) cell.Cell {
+	return cell.Cell{Workload: w, Strategy: s, Threads: t}
 }
 
-// cell holds the OK repetitions of one cell.
-type cell struct {
+// cellReps holds the OK repetitions of one cell.
+type cellReps struct {
 	reps []*runner.Result
 	// unsafe is set if any repetition is unsafe: its numbers are a floor.
 	unsafe bool
@@ -50,7 +51,7 @@ func throughput(r *runner.Result) (float64, error) {
 }
 
 // throughput summarizes the cell's ops/s.
-func (c *cell) throughput() (summary, error) {
+func (c *cellReps) throughput() (summary, error) {
 	vs := make([]float64, 0, len(c.reps))
 	for _, r := range c.reps {
 		v, err := throughput(r)
@@ -64,7 +65,7 @@ func (c *cell) throughput() (summary, error) {
 
 // metric summarizes the metric with unit u over the repetitions that report
 // it, and reports whether any does.
-func (c *cell) metric(u string) (summary, bool, error) {
+func (c *cellReps) metric(u string) (summary, bool, error) {
 	var vs []float64
 	for _, r := range c.reps {
 		if v, ok := r.Metric(u); ok {
@@ -85,7 +86,7 @@ type dataset struct {
 	workloads  []string         // in order of first appearance
 	strategies []string         // the caller's order, then first appearance
 	threads    map[string][]int // per workload, ascending
-	cells      map[cellKey]*cell
+	cells      map[cell.Cell]*cellReps
 }
 
 // newDataset indexes the OK results; order is Options.Strategies.
@@ -93,7 +94,7 @@ func newDataset(results []runner.Result, order []string) (*dataset, error) {
 	ds := &dataset{
 		strategies: slices.Clone(order),
 		threads:    make(map[string][]int),
-		cells:      make(map[cellKey]*cell),
+		cells:      make(map[cell.Cell]*cellReps),
 	}
 	ds.add(results)
 	if len(ds.cells) == 0 {
@@ -109,10 +110,10 @@ func (ds *dataset) add(rs []runner.Result) {
 		if r.Status != runner.StatusOK {
 			continue
 		}
-		k := cellKey{r.Workload, r.Strategy, r.Threads}
+		k := r.Key()
 		c := ds.cells[k]
 		if c == nil {
-			c = &cell{}
+			c = &cellReps{}
 			ds.cells[k] = c
 			if _, ok := ds.threads[r.Workload]; !ok {
 				ds.workloads = append(ds.workloads, r.Workload)
@@ -135,7 +136,7 @@ func (ds *dataset) strategiesOf(w string) []string {
 	var ss []string
 	for _, s := range ds.strategies {
 		for _, t := range ds.threads[w] {
-			if ds.cells[cellKey{w, s, t}] != nil {
+			if ds.cells[key(w, s, t)] != nil {
 				ss = append(ss, s)
 				break
 			}
@@ -147,7 +148,7 @@ func (ds *dataset) strategiesOf(w string) []string {
 // unsafe reports whether any cell of strategy s in workload w is unsafe.
 func (ds *dataset) unsafe(w, s string) bool {
 	for _, t := range ds.threads[w] {
-		if c := ds.cells[cellKey{w, s, t}]; c != nil && c.unsafe {
+		if c := ds.cells[key(w, s, t)]; c != nil && c.unsafe {
 			return true
 		}
 	}

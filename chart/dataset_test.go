@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -14,7 +15,7 @@ import (
 // opsPerSec over one second, with the given metrics as unit, value pairs.
 func res(w, s string, t int, opsPerSec float64, metrics ...any) runner.Result {
 	r := runner.Result{
-		Workload: w, Strategy: s, Threads: t, GOMAXPROCS: 16,
+		Cell:   cell.Cell{Workload: w, Strategy: s, Threads: t, Procs: 16},
 		Status: runner.StatusOK, Ops: uint64(opsPerSec), Elapsed: time.Second,
 	}
 	for i := 0; i < len(metrics); i += 2 {
@@ -55,7 +56,7 @@ func TestDataset(t *testing.T) {
 		res("mmap-churn", "mmaplock", 1, 1),
 		res("faults", "mmaplock", 1, 1),
 		res("faults", "vmaseq", 4, 2),
-		{Workload: "nested-fault", Strategy: "vmaseq", Threads: 2, Status: runner.StatusDeadlock},
+		{Cell: cell.Cell{Workload: "nested-fault", Strategy: "vmaseq", Threads: 2}, Status: runner.StatusDeadlock},
 		res("faults", "vmaseq", 2, 1),
 	}
 	rs[3].Unsafe = true
@@ -75,7 +76,7 @@ func TestDataset(t *testing.T) {
 	if got := ds.threads["faults"]; len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 4 {
 		t.Errorf("threads[faults] = %v, want [1 2 4]", got)
 	}
-	if c := ds.cells[cellKey{"faults", "vmaseq", 4}]; len(c.reps) != 2 || !c.unsafe {
+	if c := ds.cells[key("faults", "vmaseq", 4)]; len(c.reps) != 2 || !c.unsafe {
 		t.Errorf("cell faults/vmaseq/4 = %d reps, unsafe %v; want 2, true", len(c.reps), c.unsafe)
 	}
 	if !ds.unsafe("faults", "vmaseq") || ds.unsafe("faults", "mmaplock") {
@@ -146,6 +147,6 @@ func realistic(seed uint64) []runner.Result {
 			}
 		}
 	}
-	rs = append(rs, runner.Result{Workload: "nested-fault", Strategy: "vmaseq", Threads: 4, Status: runner.StatusDeadlock, Detail: "stuck"})
+	rs = append(rs, runner.Result{Cell: cell.Cell{Workload: "nested-fault", Strategy: "vmaseq", Threads: 4}, Status: runner.StatusDeadlock, Detail: "stuck"})
 	return rs
 }

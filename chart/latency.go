@@ -38,7 +38,7 @@ func latencyChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 		lo, hi     = math.Inf(1), math.Inf(-1)
 	)
 	for i, s := range ds.strategies {
-		c := ds.cells[cellKey{w, s, maxT}]
+		c := ds.cells[key(w, s, maxT)]
 		if c == nil {
 			continue
 		}
@@ -90,7 +90,7 @@ func latencyChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 	bw := min(groupW*0.8/vg.Length(k), vg.Points(22))
 	for n, i := range strategies {
 		s := ds.strategies[i]
-		unsafe := ds.cells[cellKey{w, s, maxT}].unsafe
+		unsafe := ds.cells[key(w, s, maxT)].unsafe
 		base := make(plotter.Values, len(groups))
 		heights := make(plotter.Values, len(groups))
 		for g, j := range groups {

@@ -36,7 +36,7 @@ func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 			var xys plotter.XYs
 			nonzero := false
 			for _, t := range threads {
-				c := ds.cells[cellKey{w, s, t}]
+				c := ds.cells[key(w, s, t)]
 				if c == nil {
 					continue
 				}

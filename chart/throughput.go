@@ -19,7 +19,7 @@ func throughputChart(ds *dataset, w string, opts Options) (Chart, error) {
 		var xys plotter.XYs
 		var errs plotter.YErrors
 		for _, t := range threads {
-			c := ds.cells[cellKey{w, s, t}]
+			c := ds.cells[key(w, s, t)]
 			if c == nil {
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -33,11 +34,11 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 
 	// all fixes the workload and strategy order (and so the colours) over
 	// every night; per night, a dataset of its own.
-	all := &dataset{strategies: slices.Clone(opts.Strategies), threads: make(map[string][]int), cells: make(map[cellKey]*cell)}
+	all := &dataset{strategies: slices.Clone(opts.Strategies), threads: make(map[string][]int), cells: make(map[cell.Cell]*cellReps)}
 	perNight := make([]*dataset, len(nights))
 	for n, night := range nights {
 		all.add(night.Results)
-		ds := &dataset{threads: make(map[string][]int), cells: make(map[cellKey]*cell)}
+		ds := &dataset{threads: make(map[string][]int), cells: make(map[cell.Cell]*cellReps)}
 		ds.add(night.Results)
 		perNight[n] = ds
 	}
@@ -61,7 +62,7 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 			var errs plotter.YErrors
 			unsafe := false
 			for n, ds := range perNight {
-				c := ds.cells[cellKey{w, s, maxT}]
+				c := ds.cells[key(w, s, maxT)]
 				if c == nil {
 					continue
 				}

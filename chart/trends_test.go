@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -28,7 +29,7 @@ func TestTrends(t *testing.T) {
 		)},
 		{Date: day(2), Commit: "bbbb", Results: slices.Concat(
 			reps("faults", "vmaseq", 4, []float64{7e6}), // no 8-thread run this night
-			[]runner.Result{{Workload: "faults", Strategy: "nolock", Threads: 8, Status: runner.StatusError}},
+			[]runner.Result{{Cell: cell.Cell{Workload: "faults", Strategy: "nolock", Threads: 8}, Status: runner.StatusError}},
 		)},
 	}
 	ns[0].Results[len(ns[0].Results)-1].Unsafe = true

@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"vmabench/cell"
 )
 
 // ProcFile is a file of /proc opened once and read whole again and again
@@ -254,14 +256,14 @@ var HasVMALockStats = sync.OnceValue(func() bool {
 // ("per-vma-lock": y, n or unknown) and whether /proc/vmstat counts their
 // events ("vma-lock-stats": available or unavailable). The release is not
 // among them: a report's header has it as "kernel".
-func Facts() [][2]string {
+func Facts() []cell.KV {
 	stats := "unavailable"
 	if HasVMALockStats() {
 		stats = "available"
 	}
-	return [][2]string{
-		{"per-vma-lock", PerVMALock()},
-		{"vma-lock-stats", stats},
+	return []cell.KV{
+		{Key: "per-vma-lock", Value: PerVMALock()},
+		{Key: "vma-lock-stats", Value: stats},
 	}
 }
 

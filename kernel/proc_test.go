@@ -127,7 +127,7 @@ func TestHost(t *testing.T) {
 		}
 	}
 	facts := Facts()
-	if len(facts) != 2 || facts[0][0] != "per-vma-lock" || facts[1][0] != "vma-lock-stats" {
+	if len(facts) != 2 || facts[0].Key != "per-vma-lock" || facts[1].Key != "vma-lock-stats" {
 		t.Errorf("Facts() = %v, want per-vma-lock and vma-lock-stats", facts)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/perf/benchunit"
 
+	"vmabench/cell"
 	"vmabench/report"
 	"vmabench/runner"
 )
@@ -54,11 +55,11 @@ type Regression struct {
 }
 
 // Cell returns the cell that regressed.
-func (r Regression) Cell() report.Cell {
+func (r Regression) Cell() cell.Cell {
 	if r.Delta != nil {
 		return r.Delta.Cell
 	}
-	return report.CellOf(r.Failure)
+	return r.Failure.Key()
 }
 
 // String describes the regression on one line:
@@ -160,18 +161,18 @@ func Gate(old, new []runner.Result, opts GateOptions) (*Verdict, error) {
 
 	// A cell was OK in the baseline if it ran there and every repetition
 	// ended OK or skipped.
-	ran := make(map[report.Cell]bool)
-	bad := make(map[report.Cell]bool)
+	ran := make(map[cell.Cell]bool)
+	bad := make(map[cell.Cell]bool)
 	for i := range old {
 		r := &old[i]
-		ran[report.CellOf(r)] = true
+		ran[r.Key()] = true
 		if r.Status != runner.StatusOK && r.Status != runner.StatusSkipped {
-			bad[report.CellOf(r)] = true
+			bad[r.Key()] = true
 		}
 	}
 	for i := range c.Failures {
 		r := &c.Failures[i]
-		if cell := report.CellOf(r); ran[cell] && !bad[cell] {
+		if cell := r.Key(); ran[cell] && !bad[cell] {
 			v.Regressions = append(v.Regressions, Regression{Failure: r})
 		} else {
 			v.Failing = append(v.Failing, *r)
@@ -244,7 +245,7 @@ func (v *Verdict) WriteSummary(w io.Writer) error {
 	for i := range v.Failing {
 		r := &v.Failing[i]
 		detail, _, _ := strings.Cut(r.Detail, "\n")
-		fmt.Fprintf(&b, "still failing: %s %s (not ok in the baseline either, or not run there): %s\n", report.CellOf(r), r.Status, detail)
+		fmt.Fprintf(&b, "still failing: %s %s (not ok in the baseline either, or not run there): %s\n", r.Key(), r.Status, detail)
 	}
 	p := fmt.Sprintf("p <= %g", v.Alpha)
 	if v.Tests > 0 {

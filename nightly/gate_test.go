@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"vmabench/report"
 	"vmabench/runner"
 )
 
@@ -148,7 +147,7 @@ func TestGate(t *testing.T) {
 				impr = append(impr, d.Cell.String())
 			}
 			for _, r := range v.Failing {
-				still = append(still, report.CellOf(&r).String())
+				still = append(still, r.Key().String())
 			}
 			if !slices.Equal(impr, tt.wantImpr) {
 				t.Errorf("seed %d: improvements = %q, want %q", seed, impr, tt.wantImpr)

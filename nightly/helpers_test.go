@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/report"
 	"vmabench/runner"
 )
 
 // testHeader is the machine header of the files the tests write.
-var testHeader = []runner.KV{
+var testHeader = []cell.KV{
 	{Key: "goos", Value: "linux"}, {Key: "goarch", Value: "amd64"}, {Key: "pkg", Value: "vmabench"},
 	{Key: "cpu", Value: "Test CPU"}, {Key: "kernel", Value: "6.18.0"}, {Key: "gomaxprocs", Value: "2"},
 	{Key: "vmabench-commit", Value: "0123456789abcdef"},
@@ -24,8 +25,8 @@ func reps(workload, strategy string, threads int, ns ...float64) []runner.Result
 	for i, v := range ns {
 		const ops = 1_000_000
 		rs[i] = runner.Result{
-			Workload: workload, Strategy: strategy, Threads: threads, GOMAXPROCS: 2,
-			Config: []runner.KV{{Key: "pages", Value: "64"}},
+			Cell:   cell.Cell{Workload: workload, Strategy: strategy, Threads: threads, Procs: 2},
+			Config: []cell.KV{{Key: "pages", Value: "64"}},
 			Status: runner.StatusOK, Ops: ops, Elapsed: time.Duration(v * ops),
 			Metrics: []runner.Metric{{Value: 1e9 / v, Unit: "faults/s"}},
 		}
@@ -44,7 +45,7 @@ func jitter(rng *rand.Rand, center, frac float64, n int) []float64 {
 
 // failed returns a cell that ended with status st.
 func failed(workload, strategy string, threads int, st runner.Status) runner.Result {
-	return runner.Result{Workload: workload, Strategy: strategy, Threads: threads, GOMAXPROCS: 2,
+	return runner.Result{Cell: cell.Cell{Workload: workload, Strategy: strategy, Threads: threads, Procs: 2},
 		Status: st, Detail: "no progress for 1s; thread 0 holds mmap_lock"}
 }
 

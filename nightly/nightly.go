@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/internal/atomicfile"
 	"vmabench/report"
 	"vmabench/runner"
@@ -122,7 +123,7 @@ type Outcome struct {
 	Path    string
 	Results []runner.Result
 	// Header is the new file's machine configuration.
-	Header []runner.KV
+	Header []cell.KV
 	// History is every nightly file found in the results directory before
 	// the run, oldest first.
 	History []Entry

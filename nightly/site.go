@@ -11,10 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/chart"
 	"vmabench/internal/atomicfile"
 	"vmabench/report"
-	"vmabench/runner"
 	"vmabench/strategies"
 )
 
@@ -38,7 +38,7 @@ func trendNights(nights []Night) []chart.Night {
 }
 
 // headerValue returns the value of key in h, or "".
-func headerValue(h []runner.KV, key string) string {
+func headerValue(h []cell.KV, key string) string {
 	for _, kv := range h {
 		if kv.Key == key {
 			return kv.Value

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/report"
-	"vmabench/runner"
 )
 
 func TestTrendNights(t *testing.T) {
@@ -23,7 +23,7 @@ func TestTrendNights(t *testing.T) {
 		}
 		f := &report.File{Results: reps("faults", "vmaseq", 1, 100)}
 		if commit != "" {
-			f.Header = []runner.KV{{Key: "vmabench-commit", Value: commit}}
+			f.Header = []cell.KV{{Key: "vmabench-commit", Value: commit}}
 		}
 		return Night{Entry: e, File: f}
 	}

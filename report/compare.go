@@ -12,6 +12,7 @@ import (
 	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchunit"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -53,7 +54,7 @@ func (o CompareOptions) Validate() error {
 
 // A Delta compares one cell in one unit between two runs.
 type Delta struct {
-	Cell Cell
+	Cell cell.Cell
 	// Unit is the unit as written, such as "ns/op" or "p99-ns".
 	Unit string
 	// Old and New are the medians and their confidence intervals, zero if
@@ -167,7 +168,7 @@ func Compare(old, new []runner.Result, opts CompareOptions) (*Comparison, error)
 }
 
 type sampleKey struct {
-	cell Cell
+	cell cell.Cell
 	unit string
 }
 
@@ -181,7 +182,7 @@ type sample struct {
 func samples(rs []runner.Result, keys *[]sampleKey) map[sampleKey]sample {
 	m := make(map[sampleKey]sample)
 	add := func(r *runner.Result, unit string, v float64) {
-		k := sampleKey{CellOf(r), unit}
+		k := sampleKey{r.Key(), unit}
 		if !slices.Contains(*keys, k) {
 			*keys = append(*keys, k)
 		}
@@ -297,7 +298,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			fmt.Fprintf(tw, "\n%s: cells that did not finish\n", c.NewLabel)
 		}
 		detail, _, _ := strings.Cut(r.Detail, "\n")
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", CellOf(&r), r.Status, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Key(), r.Status, detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("report: %w", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -16,7 +17,7 @@ func run(rng *rand.Rand, strategy string, n int, baseNs float64) []runner.Result
 	for range n {
 		j := 1 + (rng.Float64()-0.5)*0.04
 		ops := uint64(1_000_000)
-		rs = append(rs, runner.Result{Workload: "faults", Strategy: strategy, Threads: 4, GOMAXPROCS: 4,
+		rs = append(rs, runner.Result{Cell: cell.Cell{Workload: "faults", Strategy: strategy, Threads: 4, Procs: 4},
 			Status: runner.StatusOK, Ops: ops, Elapsed: time.Duration(baseNs * j * float64(ops)),
 			Metrics: []runner.Metric{{Value: 4e9 / (baseNs * j), Unit: "faults/s"}}})
 	}
@@ -146,7 +147,7 @@ func TestCompareText(t *testing.T) {
 	new = append(new, unsafe...)
 	new = append(new, run(rng, "vmarefcnt", 6, 60)...)
 	new = append(new, run(rng, "vmawait", 2, 70)...)
-	new = append(new, runner.Result{Workload: "nested-fault", Strategy: "mmaplock", Threads: 2, GOMAXPROCS: 4,
+	new = append(new, runner.Result{Cell: cell.Cell{Workload: "nested-fault", Strategy: "mmaplock", Threads: 2, Procs: 4},
 		Status: runner.StatusDeadlock, Detail: "thread 0: waits mmap_lock\nthread 1: holds mmap_lock"})
 	c, err := Compare(old, new, CompareOptions{OldLabel: "base.txt", NewLabel: "head.txt"})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"vmabench/cell"
 	"vmabench/internal/machine"
 	"vmabench/kernel"
 	"vmabench/runner"
@@ -27,8 +28,8 @@ var machineKeys = map[string]bool{
 // benchstat never splits tables over a missing one. The host kernel's
 // per-VMA lock facts (runner.LiveFacts) follow, in every file, so a kernel
 // cell's numbers can be read against them.
-func MachineConfig(commit string) []runner.KV {
-	return append([]runner.KV{
+func MachineConfig(commit string) []cell.KV {
+	return append([]cell.KV{
 		{Key: "goos", Value: runtime.GOOS},
 		{Key: "goarch", Value: runtime.GOARCH},
 		{Key: "pkg", Value: "vmabench"},
@@ -42,7 +43,7 @@ func MachineConfig(commit string) []runner.KV {
 // MachineName names the machine of a file header for chart titles: the CPU
 // model and GOMAXPROCS, e.g. "AMD EPYC (2 CPUs)"; "" if the header has no
 // CPU model.
-func MachineName(header []runner.KV) string {
+func MachineName(header []cell.KV) string {
 	var cpu, procs string
 	for _, kv := range header {
 		switch kv.Key {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"vmabench/runner"
+	"vmabench/cell"
 )
 
 func TestMachineConfig(t *testing.T) {
@@ -41,13 +41,13 @@ func TestMachineConfig(t *testing.T) {
 
 func TestMachineName(t *testing.T) {
 	tests := []struct {
-		header []runner.KV
+		header []cell.KV
 		want   string
 	}{
-		{[]runner.KV{{Key: "cpu", Value: "AMD EPYC"}, {Key: "gomaxprocs", Value: "2"}}, "AMD EPYC (2 CPUs)"},
-		{[]runner.KV{{Key: "cpu", Value: "AMD EPYC"}, {Key: "gomaxprocs", Value: "1"}}, "AMD EPYC (1 CPU)"},
-		{[]runner.KV{{Key: "cpu", Value: "AMD EPYC"}}, "AMD EPYC"},
-		{[]runner.KV{{Key: "cpu", Value: "unknown"}, {Key: "gomaxprocs", Value: "2"}}, ""},
+		{[]cell.KV{{Key: "cpu", Value: "AMD EPYC"}, {Key: "gomaxprocs", Value: "2"}}, "AMD EPYC (2 CPUs)"},
+		{[]cell.KV{{Key: "cpu", Value: "AMD EPYC"}, {Key: "gomaxprocs", Value: "1"}}, "AMD EPYC (1 CPU)"},
+		{[]cell.KV{{Key: "cpu", Value: "AMD EPYC"}}, "AMD EPYC"},
+		{[]cell.KV{{Key: "cpu", Value: "unknown"}, {Key: "gomaxprocs", Value: "2"}}, ""},
 		{nil, ""},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -33,7 +34,7 @@ func (e *ParseError) Error() string {
 type File struct {
 	// Header is the machine configuration (the keys MachineConfig returns)
 	// in effect at the first result, or nil if there is none.
-	Header []runner.KV
+	Header []cell.KV
 	// Results are the cells in file order, status lines included.
 	Results []runner.Result
 }
@@ -110,7 +111,7 @@ func readResults(data []byte, fileName string, f *File) ([]lineResult, *ParseErr
 			if out == nil {
 				for _, c := range rec.Config {
 					if c.File && machineKeys[c.Key] {
-						f.Header = append(f.Header, runner.KV{Key: c.Key, Value: string(c.Value)})
+						f.Header = append(f.Header, cell.KV{Key: c.Key, Value: string(c.Value)})
 					}
 				}
 			}
@@ -126,7 +127,7 @@ func readResults(data []byte, fileName string, f *File) ([]lineResult, *ParseErr
 
 // fromBenchfmt converts a result line back into the OK cell it came from.
 func fromBenchfmt(rec *benchfmt.Result) (runner.Result, error) {
-	c, procs, err := parseName(rec.Name)
+	c, err := cell.Parse(string(rec.Name))
 	if err != nil {
 		return runner.Result{}, fmt.Errorf("Benchmark%s: %w", rec.Name, err)
 	}
@@ -134,7 +135,7 @@ func fromBenchfmt(rec *benchfmt.Result) (runner.Result, error) {
 		return runner.Result{}, fmt.Errorf("Benchmark%s: negative iteration count", rec.Name)
 	}
 	r := runner.Result{
-		Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads, GOMAXPROCS: procs,
+		Cell:   c,
 		Status: runner.StatusOK,
 		Ops:    uint64(rec.Iters),
 	}
@@ -164,7 +165,7 @@ func fromBenchfmt(rec *benchfmt.Result) (runner.Result, error) {
 	r.Elapsed = time.Duration(math.Round(nsPerOp * float64(r.Ops)))
 	for _, cfg := range rec.Config {
 		if cfg.File && !machineKeys[cfg.Key] {
-			r.Config = append(r.Config, runner.KV{Key: cfg.Key, Value: string(cfg.Value)})
+			r.Config = append(r.Config, cell.KV{Key: cfg.Key, Value: string(cfg.Value)})
 		}
 	}
 	return r, nil
@@ -214,7 +215,7 @@ func parseStatus(line string) (r runner.Result, ok bool, err error) {
 		return r, false, fmt.Errorf("%s line: want \"# %s Benchmark<name>[ after <duration>][: <detail>]\"", word, word)
 	}
 	name := strings.TrimPrefix(f[0], "Benchmark")
-	c, procs, err := parseName(benchfmt.Name(name))
+	c, err := cell.Parse(name)
 	if err != nil {
 		return r, false, fmt.Errorf("%s: %w", f[0], err)
 	}
@@ -223,7 +224,7 @@ func parseStatus(line string) (r runner.Result, ok bool, err error) {
 			return r, false, fmt.Errorf("%s line: %w", word, err)
 		}
 	}
-	r.Workload, r.Strategy, r.Threads, r.GOMAXPROCS = c.Workload, c.Strategy, c.Threads, procs
+	r.Cell = c
 	r.Detail = detail
 	return r, true, nil
 }

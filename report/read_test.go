@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -59,8 +60,8 @@ func TestRoundTrip(t *testing.T) {
 func randomResults(rng *rand.Rand, n int) []runner.Result {
 	rs := make([]runner.Result, n)
 	for i := range rs {
-		r := runner.Result{Workload: "faults", Strategy: "vmaseq", Threads: 1 + rng.IntN(64), GOMAXPROCS: 1 + rng.IntN(64),
-			Config: []runner.KV{{Key: "vmas", Value: fmt.Sprint(rng.IntN(100) + 1)}},
+		r := runner.Result{Cell: cell.Cell{Workload: "faults", Strategy: "vmaseq", Threads: 1 + rng.IntN(64), Procs: 1 + rng.IntN(64)},
+			Config: []cell.KV{{Key: "vmas", Value: fmt.Sprint(rng.IntN(100) + 1)}},
 			Status: runner.StatusOK, Ops: 1 + rng.Uint64N(1<<40), Elapsed: time.Duration(rng.Int64N(int64(100 * time.Hour)))}
 		for range rng.IntN(4) {
 			r.Metrics = append(r.Metrics, runner.Metric{Value: rng.NormFloat64() * 1e6, Unit: "p99-ns"})
@@ -79,12 +80,12 @@ func TestReadGoTest(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []runner.Result{
-		{Workload: "faults", Strategy: "mmaplock", Threads: 2, GOMAXPROCS: 16, Status: runner.StatusOK,
+		{Cell: cell.Cell{Workload: "faults", Strategy: "mmaplock", Threads: 2, Procs: 16}, Status: runner.StatusOK,
 			Ops: 1000000, Elapsed: 1523 * time.Millisecond, Metrics: []runner.Metric{{Value: 0, Unit: "B/op"}, {Value: 0, Unit: "allocs/op"}}},
-		{Workload: "faults", Strategy: "vmarefcnt", Threads: 2, GOMAXPROCS: 16, Status: runner.StatusOK,
+		{Cell: cell.Cell{Workload: "faults", Strategy: "vmarefcnt", Threads: 2, Procs: 16}, Status: runner.StatusOK,
 			Ops: 2000000, Elapsed: 1025 * time.Millisecond, Metrics: []runner.Metric{{Value: 0.25, Unit: "fallbacks/op"}, {Value: 812, Unit: "p99-ns"}}},
 	}
-	wantHeader := []runner.KV{{Key: "goos", Value: "linux"}, {Key: "goarch", Value: "amd64"},
+	wantHeader := []cell.KV{{Key: "goos", Value: "linux"}, {Key: "goarch", Value: "amd64"},
 		{Key: "pkg", Value: "vmabench"}, {Key: "cpu", Value: "AMD EPYC 9654 96-Core Processor"}}
 	if !reflect.DeepEqual(f.Header, wantHeader) {
 		t.Errorf("header %v, want %v", f.Header, wantHeader)

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchunit"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -25,14 +26,14 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 		workload string
 		threads  int
 	}
-	type cell struct {
+	type entry struct {
 		ns     []float64
 		status runner.Status // first status other than OK
 		unsafe bool
 	}
 	var rows []row
 	var strategies, workloads []string
-	cells := make(map[Cell]*cell)
+	cells := make(map[cell.Cell]*entry)
 	for i := range results {
 		r := &results[i]
 		if !slices.Contains(workloads, r.Workload) {
@@ -44,10 +45,10 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 		if rw := (row{r.Workload, r.Threads}); !slices.Contains(rows, rw) {
 			rows = append(rows, rw)
 		}
-		c := cells[CellOf(r)]
+		c := cells[r.Key()]
 		if c == nil {
-			c = new(cell)
-			cells[CellOf(r)] = c
+			c = new(entry)
+			cells[r.Key()] = c
 		}
 		switch {
 		case r.Status != runner.StatusOK:
@@ -72,7 +73,7 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 	for _, rw := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t", rw.workload, rw.threads)
 		for _, s := range strategies {
-			c := cells[Cell{rw.workload, s, rw.threads}]
+			c := cells[cell.Cell{Workload: rw.workload, Strategy: s, Threads: rw.threads}]
 			switch {
 			case c == nil:
 				fmt.Fprint(tw, "-\t")

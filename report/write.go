@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
@@ -23,7 +24,7 @@ import (
 type Writer struct {
 	w       io.Writer
 	bw      *benchfmt.Writer
-	header  []runner.KV
+	header  []cell.KV
 	started bool // WriteResult was called
 }
 
@@ -37,7 +38,7 @@ func NewWriter(w io.Writer) *Writer {
 // WriteResult. benchfmt writes configuration only together with a result, so
 // the header lines appear just before the first result line: a file whose
 // cells all failed has no header.
-func (w *Writer) WriteHeader(header []runner.KV) error {
+func (w *Writer) WriteHeader(header []cell.KV) error {
 	if w.started || w.header != nil {
 		return errors.New("report: WriteHeader called twice or after WriteResult")
 	}
@@ -47,7 +48,7 @@ func (w *Writer) WriteHeader(header []runner.KV) error {
 			return fmt.Errorf("report: header: %w", err)
 		}
 	}
-	w.header = append([]runner.KV{}, header...)
+	w.header = append([]cell.KV{}, header...)
 	return nil
 }
 
@@ -110,7 +111,7 @@ func (w *Writer) config(r *runner.Result) ([]benchfmt.Config, error) {
 // checkConfig reports whether kv reads back as the same configuration line
 // under benchfmt's rule: a key starts with a lower-case letter and holds no
 // space, upper-case letter or colon; an empty value would delete the key.
-func checkConfig(kv runner.KV, seen map[string]bool) error {
+func checkConfig(kv cell.KV, seen map[string]bool) error {
 	for i, c := range kv.Key {
 		if i == 0 && !unicode.IsLower(c) || unicode.IsSpace(c) || unicode.IsUpper(c) || c == ':' {
 			return fmt.Errorf("config key %q is not a lower-case word", kv.Key)

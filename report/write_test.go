@@ -10,12 +10,13 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"vmabench/cell"
 	"vmabench/runner"
 )
 
 // testHeader is a fixed machine header, so golden files do not depend on
 // the machine that runs the tests.
-var testHeader = []runner.KV{
+var testHeader = []cell.KV{
 	{Key: "goos", Value: "linux"},
 	{Key: "goarch", Value: "amd64"},
 	{Key: "pkg", Value: "vmabench"},
@@ -30,34 +31,34 @@ var testHeader = []runner.KV{
 // deadlocked (with a multi-line detail full of colons), timed out and were
 // skipped.
 func fixture() []runner.Result {
-	faults := []runner.KV{{Key: "vmas", Value: "16"}, {Key: "touch-bytes", Value: "64"}}
-	churn := []runner.KV{{Key: "vmas", Value: "16"}, {Key: "region-pages", Value: "8"}}
-	ok := func(w, s string, threads int, cfg []runner.KV, ops uint64, elapsed time.Duration, m ...runner.Metric) runner.Result {
-		return runner.Result{Workload: w, Strategy: s, Threads: threads, GOMAXPROCS: 2, Config: cfg,
+	faults := []cell.KV{{Key: "vmas", Value: "16"}, {Key: "touch-bytes", Value: "64"}}
+	churn := []cell.KV{{Key: "vmas", Value: "16"}, {Key: "region-pages", Value: "8"}}
+	ok := func(w, s string, threads int, cfg []cell.KV, ops uint64, elapsed time.Duration, m ...runner.Metric) runner.Result {
+		return runner.Result{Cell: cell.Cell{Workload: w, Strategy: s, Threads: threads, Procs: 2}, Config: cfg,
 			Status: runner.StatusOK, Ops: ops, Elapsed: elapsed, Metrics: m}
 	}
 	unsafe := ok("faults-mmap", "nolock", 2, faults, 4000000, 1500*time.Millisecond, runner.Metric{Value: 2.5e6, Unit: "faults/s"})
 	unsafe.Unsafe, unsafe.Violations = true, 17
 	single := ok("faults", "mmaplock", 1, faults, 999, 1234567*time.Nanosecond)
-	single.GOMAXPROCS = 1
+	single.Procs = 1
 	return []runner.Result{
 		single,
 		ok("faults", "vmarefcnt", 2, faults, 1000003, 1234567891*time.Nanosecond,
 			runner.Metric{Value: 810000.5, Unit: "faults/s"}, runner.Metric{Value: 0.125, Unit: "fallbacks/op"},
 			runner.Metric{Value: 950, Unit: "p99-ns"}, runner.Metric{Value: 12000, Unit: "writer-p99-ns"}),
 		unsafe,
-		{Workload: "nested-fault", Strategy: "mmaplock", Threads: 2, GOMAXPROCS: 2, Status: runner.StatusDeadlock,
+		{Cell: cell.Cell{Workload: "nested-fault", Strategy: "mmaplock", Threads: 2, Procs: 2}, Status: runner.StatusDeadlock,
 			Elapsed: 2 * time.Second, Detail: "thread 0: holds vma 0x1000: read; waits mmap_lock: read\nthread 1: holds nothing; waits mmap_lock: write"},
 		ok("mmap-churn", "vmaseq", 2, churn, 5000, 10*time.Millisecond),
-		{Workload: "nested-fault", Strategy: "kernel", Threads: 2, GOMAXPROCS: 2, Status: runner.StatusSkipped,
+		{Cell: cell.Cell{Workload: "nested-fault", Strategy: "kernel", Threads: 2, Procs: 2}, Status: runner.StatusSkipped,
 			Detail: "nested-fault cannot run on the live kernel"},
-		{Workload: "maps-walk", Strategy: "vmawait", Threads: 2, GOMAXPROCS: 2, Status: runner.StatusTimeout,
+		{Cell: cell.Cell{Workload: "maps-walk", Strategy: "vmawait", Threads: 2, Procs: 2}, Status: runner.StatusTimeout,
 			Elapsed: 90 * time.Second},
 		ok("mmap-churn", "vmaseq", 2, churn, 5000, 11*time.Millisecond),
 	}
 }
 
-func writeAll(t *testing.T, header []runner.KV, rs []runner.Result) []byte {
+func writeAll(t *testing.T, header []cell.KV, rs []runner.Result) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
@@ -114,32 +115,32 @@ func TestWriterBenchfmt(t *testing.T) {
 
 func TestWriterErrors(t *testing.T) {
 	good := func() runner.Result {
-		return runner.Result{Workload: "faults", Strategy: "vmaseq", Threads: 2, GOMAXPROCS: 2, Status: runner.StatusOK, Ops: 1, Elapsed: 1}
+		return runner.Result{Cell: cell.Cell{Workload: "faults", Strategy: "vmaseq", Threads: 2, Procs: 2}, Status: runner.StatusOK, Ops: 1, Elapsed: 1}
 	}
 	tests := []struct {
 		name   string
-		header []runner.KV
+		header []cell.KV
 		edit   func(*runner.Result)
 		want   string
 	}{
 		{"workload", nil, func(r *runner.Result) { r.Workload = "Faults" }, `report: workload "Faults" is not in [a-z0-9-]+`},
 		{"strategy", nil, func(r *runner.Result) { r.Strategy = "" }, `report: strategy "" is not in [a-z0-9-]+`},
 		{"threads", nil, func(r *runner.Result) { r.Threads = 0 }, `report: VMA/workload=faults/strategy=vmaseq/threads=0: threads 0 < 1`},
-		{"gomaxprocs", nil, func(r *runner.Result) { r.GOMAXPROCS = 0 }, `report: VMA/workload=faults/strategy=vmaseq/threads=2: GOMAXPROCS 0 < 1`},
+		{"gomaxprocs", nil, func(r *runner.Result) { r.Procs = 0 }, `report: VMA/workload=faults/strategy=vmaseq/threads=2: GOMAXPROCS 0 < 1`},
 		{"status", nil, func(r *runner.Result) { r.Status = "" }, `report: VMA/workload=faults/strategy=vmaseq/threads=2-2: unknown status ""`},
-		{"config key", nil, func(r *runner.Result) { r.Config = []runner.KV{{Key: "Vmas", Value: "1"}} },
+		{"config key", nil, func(r *runner.Result) { r.Config = []cell.KV{{Key: "Vmas", Value: "1"}} },
 			`report: VMA/workload=faults/strategy=vmaseq/threads=2-2: config key "Vmas" is not a lower-case word`},
-		{"config colon", nil, func(r *runner.Result) { r.Config = []runner.KV{{Key: "a:b", Value: "1"}} },
+		{"config colon", nil, func(r *runner.Result) { r.Config = []cell.KV{{Key: "a:b", Value: "1"}} },
 			`report: VMA/workload=faults/strategy=vmaseq/threads=2-2: config key "a:b" is not a lower-case word`},
-		{"config value", nil, func(r *runner.Result) { r.Config = []runner.KV{{Key: "vmas", Value: ""}} },
+		{"config value", nil, func(r *runner.Result) { r.Config = []cell.KV{{Key: "vmas", Value: ""}} },
 			`report: VMA/workload=faults/strategy=vmaseq/threads=2-2: config vmas: value "" is empty, padded or holds a newline`},
-		{"config clash", testHeader, func(r *runner.Result) { r.Config = []runner.KV{{Key: "kernel", Value: "6"}} },
+		{"config clash", testHeader, func(r *runner.Result) { r.Config = []cell.KV{{Key: "kernel", Value: "6"}} },
 			`report: VMA/workload=faults/strategy=vmaseq/threads=2-2: config key "kernel" repeats`},
 		{"unit", nil, func(r *runner.Result) { r.Metrics = []runner.Metric{{Value: 1, Unit: "faults per s"}} },
 			`report: VMA/workload=faults/strategy=vmaseq/threads=2-2: metric unit "faults per s" is empty or holds a space`},
 		{"reserved", nil, func(r *runner.Result) { r.Metrics = []runner.Metric{{Value: 1, Unit: "violations"}} },
 			`report: VMA/workload=faults/strategy=vmaseq/threads=2-2: metric unit "violations" is reserved`},
-		{"header", []runner.KV{{Key: "goos", Value: "linux"}, {Key: "goos", Value: "linux"}}, nil,
+		{"header", []cell.KV{{Key: "goos", Value: "linux"}, {Key: "goos", Value: "linux"}}, nil,
 			`report: header: config key "goos" repeats`},
 	}
 	for _, tt := range tests {

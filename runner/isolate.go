@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"vmabench/cell"
 )
 
 // childEnv carries a cell's Config, as JSON, to a child process.
@@ -67,7 +69,7 @@ func RunIsolated(ctx context.Context, c Config) (Result, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
-	failed := Result{Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads, Config: configKVs(c)}
+	failed := Result{Cell: cell.Cell{Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads}, Config: configKVs(c)}
 	if err := ctx.Err(); err != nil { // the caller gave up (SIGINT)
 		return Result{}, err
 	}

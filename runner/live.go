@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/kernel"
 	"vmabench/mm"
 	"vmabench/workloads"
@@ -112,10 +113,6 @@ func liveMetrics(r *Result, w workloads.Info, ths []*workloads.Thread, haveVMASt
 // header, not in the kernel cells' Config: benchfmt reads any key that only
 // some results carry as a change of configuration, and benchstat would then
 // split the kernel cells into tables of their own, away from the models'.
-func LiveFacts() []KV {
-	var kv []KV
-	for _, f := range kernel.Facts() {
-		kv = append(kv, KV{f[0], f[1]})
-	}
-	return kv
+func LiveFacts() []cell.KV {
+	return kernel.Facts()
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/kernel"
 	"vmabench/workloads"
 )
@@ -19,7 +20,7 @@ func units(r Result) []string {
 	return u
 }
 
-func keys(kv []KV) []string {
+func keys(kv []cell.KV) []string {
 	var k []string
 	for _, c := range kv {
 		k = append(k, c.Key)

@@ -1,8 +1,9 @@
 package runner
 
 import (
-	"fmt"
 	"time"
+
+	"vmabench/cell"
 )
 
 // Status is how a cell ended.
@@ -24,21 +25,14 @@ type Metric struct {
 	Unit  string
 }
 
-// KV is one configuration key and value, in the order they are reported.
-type KV struct {
-	Key, Value string
-}
-
 // Result is one measured cell: strategy x workload x threads x config.
 type Result struct {
-	Workload   string
-	Strategy   string
-	Threads    int
-	GOMAXPROCS int
+	// Cell is what ran; its Procs is the GOMAXPROCS it ran with.
+	cell.Cell
 
 	// Config is the effective workload configuration, reported as
 	// benchfmt configuration lines ("vmas: 16").
-	Config []KV
+	Config []cell.KV
 
 	Status Status
 	// Detail says what happened to a cell that is not OK: for a deadlock,
@@ -76,10 +70,4 @@ func (r *Result) Metric(u string) (float64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// Name returns the cell's benchmark name without the "Benchmark" prefix and
-// the GOMAXPROCS suffix: "VMA/workload=faults/strategy=vmarefcnt/threads=8".
-func (r *Result) Name() string {
-	return fmt.Sprintf("VMA/workload=%s/strategy=%s/threads=%d", r.Workload, r.Strategy, r.Threads)
 }

@@ -34,6 +34,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmabench/cell"
 	"vmabench/mm"
 	"vmabench/strategies"
 	"vmabench/workloads"
@@ -107,10 +108,9 @@ func Run(c Config) (Result, error) {
 	sinfo, _ := strategies.Get(c.Strategy)
 	winfo, _ := workloads.Get(c.Workload)
 	res := Result{
-		Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads,
-		GOMAXPROCS: procsFor(c.Threads),
-		Config:     configKVs(c),
-		Unsafe:     winfo.Unsafe(sinfo, c.Threads),
+		Cell:   cell.Cell{Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads, Procs: procsFor(c.Threads)},
+		Config: configKVs(c),
+		Unsafe: winfo.Unsafe(sinfo, c.Threads),
 	}
 	if c.Threads < winfo.MinThreads {
 		res.Status = StatusSkipped
@@ -371,12 +371,8 @@ func quantiles(ths []*workloads.Thread, c workloads.Class, ps ...float64) []floa
 
 // configKVs returns the cell's configuration lines: the workload knobs and
 // the window, the same keys for every workload.
-func configKVs(c Config) []KV {
-	var kv []KV
-	for _, p := range c.Load.Pairs() {
-		kv = append(kv, KV{p[0], p[1]})
-	}
-	return append(kv, KV{"duration", c.Duration.String()}, KV{"warmup", c.Warmup.String()})
+func configKVs(c Config) []cell.KV {
+	return append(c.Load.Pairs(), cell.KV{Key: "duration", Value: c.Duration.String()}, cell.KV{Key: "warmup", Value: c.Warmup.String()})
 }
 
 // allowedCPUs returns the CPUs this process may run on, in order.

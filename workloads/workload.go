@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"vmabench/cell"
 	"vmabench/mm"
 	"vmabench/strategies"
 )
@@ -166,14 +167,14 @@ func (c Config) Validate() error {
 }
 
 // Pairs returns the configuration as key/value pairs, in report order.
-func (c Config) Pairs() [][2]string {
-	return [][2]string{
-		{"pages", strconv.Itoa(c.Pages)},
-		{"fault-work", strconv.Itoa(c.FaultWork) + "B"},
-		{"maps-vmas", strconv.Itoa(c.MapsVMAs)},
-		{"writer-pause", c.WriterPause.String()},
-		{"touch-held", strconv.FormatBool(c.TouchHeld)},
-		{"seed", strconv.FormatUint(c.Seed, 10)},
+func (c Config) Pairs() []cell.KV {
+	return []cell.KV{
+		{Key: "pages", Value: strconv.Itoa(c.Pages)},
+		{Key: "fault-work", Value: strconv.Itoa(c.FaultWork) + "B"},
+		{Key: "maps-vmas", Value: strconv.Itoa(c.MapsVMAs)},
+		{Key: "writer-pause", Value: c.WriterPause.String()},
+		{Key: "touch-held", Value: strconv.FormatBool(c.TouchHeld)},
+		{Key: "seed", Value: strconv.FormatUint(c.Seed, 10)},
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmabench/cell"
 	"vmabench/internal/machine"
 	"vmabench/report"
 	"vmabench/runner"
@@ -20,7 +21,7 @@ import (
 type matrix struct {
 	plan runner.Plan
 	// hdr is the results file header (see report.MachineConfig).
-	hdr []runner.KV
+	hdr []cell.KV
 	// out receives each finished cell at once.
 	out *report.Writer
 	// stderr receives the lines about cells that did not end OK and, if
@@ -146,7 +147,7 @@ func (p *progress) done(r runner.Result) {
 		return
 	}
 	p.clear()
-	fmt.Fprintf(p.w, "vmabench: %s: %s: %s\n", r.Status, report.CellOf(&r), firstLine(r.Detail))
+	fmt.Fprintf(p.w, "vmabench: %s: %s: %s\n", r.Status, r.Key(), firstLine(r.Detail))
 }
 
 // clear removes the status line.
@@ -168,7 +169,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // header returns the results file header: this machine and the commit.
-func header() []runner.KV {
+func header() []cell.KV {
 	return report.MachineConfig(machine.Commit())
 }
 

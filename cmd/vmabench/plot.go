@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"vmabench/cell"
 	"vmabench/chart"
 	"vmabench/report"
 	"vmabench/runner"
@@ -76,12 +77,12 @@ func filesMachine(files []*report.File) string {
 	name := ""
 	for i, f := range files {
 		hdr := f.Header
-		if !slices.ContainsFunc(hdr, func(kv runner.KV) bool { return kv.Key == "gomaxprocs" }) {
+		if !slices.ContainsFunc(hdr, func(kv cell.KV) bool { return kv.Key == "gomaxprocs" }) {
 			procs := 0
 			for _, r := range f.Results {
-				procs = max(procs, r.GOMAXPROCS)
+				procs = max(procs, r.Procs)
 			}
-			hdr = append(slices.Clip(hdr), runner.KV{Key: "gomaxprocs", Value: strconv.Itoa(procs)})
+			hdr = append(slices.Clip(hdr), cell.KV{Key: "gomaxprocs", Value: strconv.Itoa(procs)})
 		}
 		n := report.MachineName(hdr)
 		if i > 0 && n != name {
