@@ -61,7 +61,7 @@ const (
 //   - "<workload>-latency": the median p50, p99 and p99.9 (and writer p99 if
 //     reported) of each strategy at the workload's highest thread count, as
 //     grouped bars on a log scale, if any strategy reports a percentile;
-//   - "<workload>-rates": fallbacks, retries, misses and aborts per operation
+//   - "<workload>-rates": fallbacks, retries and misses per operation
 //     against threads, if any of them is nonzero.
 //
 // A strategy with an unsafe cell in a workload is drawn dashed (its bars

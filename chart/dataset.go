@@ -127,7 +127,7 @@ func (ds *dataset) add(rs []runner.Result) {
 			}
 		}
 		c.reps = append(c.reps, r)
-		c.unsafe = c.unsafe || r.Unsafe
+		c.unsafe = c.unsafe || r.IsUnsafe()
 	}
 }
 

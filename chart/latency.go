@@ -8,16 +8,13 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"vmabench/units"
 )
 
 // percentiles are the latency metrics the latency chart groups its bars by,
-// in the order drawn, with their axis labels.
-var percentiles = []struct{ unit, label string }{
-	{"p50-ns", "p50"},
-	{"p99-ns", "p99"},
-	{"p99.9-ns", "p99.9"},
-	{"writer-p99-ns", "writer p99"},
-}
+// in the order drawn, with their axis labels (Unit.Label).
+var percentiles = units.Of(units.Latency)
 
 // latencyChart draws the median latency percentiles of each strategy at
 // workload w's highest thread count, where the locks contend most: one group
@@ -45,7 +42,7 @@ func latencyChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 		row := make([]float64, len(percentiles))
 		has := false
 		for j, pc := range percentiles {
-			sum, ok, err := c.metric(pc.unit)
+			sum, ok, err := c.metric(pc.Name)
 			if err != nil {
 				return Chart{}, false, err
 			}
@@ -67,7 +64,7 @@ func latencyChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 	for j, ok := range present {
 		if ok {
 			groups = append(groups, j)
-			labels = append(labels, percentiles[j].label)
+			labels = append(labels, percentiles[j].Label)
 		}
 	}
 

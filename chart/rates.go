@@ -5,23 +5,23 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"vmabench/units"
 )
 
-// rates are the per-operation lock statistics the rates chart draws, with
-// the dash pattern that tells them apart (colour and marker are the
-// strategy's, as in every chart).
-var rates = []struct {
-	unit   string
-	dashes []vg.Length
-}{
-	{"fallbacks/op", nil},
-	{"retries/op", []vg.Length{vg.Points(6), vg.Points(3)}},
-	{"misses/op", []vg.Length{vg.Points(1.5), vg.Points(2.5)}},
-	{"aborts/op", []vg.Length{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)}},
+// rates are the per-operation lock statistics the rates chart draws.
+var rates = units.Of(units.Rates)
+
+// rateDashes are the dash patterns that tell the rates apart, by their
+// index in rates (colour and marker are the strategy's, as in every chart).
+var rateDashes = [][]vg.Length{
+	nil,
+	{vg.Points(6), vg.Points(3)},
+	{vg.Points(1.5), vg.Points(2.5)},
 }
 
 // ratesChart draws how often each strategy's per-VMA lock fell back to
-// mmap_lock, retried, missed or aborted, per operation, against threads in
+// mmap_lock, retried or missed, per operation, against threads in
 // workload w: one line per strategy and statistic through the medians of the
 // repetitions. Only statistics that are nonzero somewhere are drawn; it
 // reports false if none is.
@@ -32,7 +32,7 @@ func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 	drawn := false
 	for i, s := range ds.strategies {
 		unsafe := ds.unsafe(w, s)
-		for _, rt := range rates {
+		for j, rt := range rates {
 			var xys plotter.XYs
 			nonzero := false
 			for _, t := range threads {
@@ -40,7 +40,7 @@ func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 				if c == nil {
 					continue
 				}
-				sum, ok, err := c.metric(rt.unit)
+				sum, ok, err := c.metric(rt.Name)
 				if err != nil {
 					return Chart{}, false, err
 				}
@@ -54,9 +54,9 @@ func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 				continue
 			}
 			st := styleOf(i, unsafe)
-			st.line.Dashes = rt.dashes
-			if err := addSeries(p, legendName(s, unsafe)+" "+rt.unit, st, xys, nil); err != nil {
-				return Chart{}, false, fmt.Errorf("chart: %s %s %s: %w", w, s, rt.unit, err)
+			st.line.Dashes = rateDashes[j%len(rateDashes)]
+			if err := addSeries(p, legendName(s, unsafe)+" "+rt.Label, st, xys, nil); err != nil {
+				return Chart{}, false, fmt.Errorf("chart: %s %s %s: %w", w, s, rt.Name, err)
 			}
 			drawn = true
 		}

@@ -13,6 +13,7 @@ import (
 	"vmabench/cell"
 	"vmabench/report"
 	"vmabench/runner"
+	"vmabench/units"
 )
 
 // GateOptions configures Gate.
@@ -44,7 +45,7 @@ type GateOptions struct {
 // per operation, the figure every cell has and the one benchstat leads with.
 // Latency percentiles and lock statistics of a sub-second cell move too much
 // from run to run to gate on.
-var DefaultUnits = []string{"ns/op"}
+var DefaultUnits = units.Gated()
 
 // A Regression is a cell that got worse: significantly worse beyond the
 // threshold in a gated unit (Delta is set), or OK in the baseline and not

@@ -14,6 +14,7 @@ import (
 
 	"vmabench/cell"
 	"vmabench/runner"
+	"vmabench/units"
 )
 
 // CompareOptions configures Compare. The zero value means the defaults.
@@ -86,27 +87,6 @@ type Comparison struct {
 	// Failures are the new run's cells that deadlocked, timed out or
 	// failed. Skipped cells are not failures.
 	Failures []runner.Result
-}
-
-// lowerIsBetter tells for a unit whether lower values are better, and
-// whether vmabench knows at all. Only known units can regress.
-//
-//	unit                                   better
-//	ns/op, sec/op, B/op, allocs/op          lower (time and cost per op)
-//	fallbacks/op, retries/op, misses/op     lower (lock slow paths per op)
-//	*-ns, *-sec (p50-ns, writer-p99-ns)     lower (latency percentiles)
-//	*/s (faults/s, ops/s)                   higher (throughput)
-//	anything else                           unknown
-func lowerIsBetter(unit string) (lower, known bool) {
-	switch {
-	case slices.Contains([]string{"ns/op", "sec/op", "B/op", "allocs/op",
-		"fallbacks/op", "retries/op", "misses/op"}, unit),
-		strings.HasSuffix(unit, "-ns"), strings.HasSuffix(unit, "-sec"):
-		return true, true
-	case strings.HasSuffix(unit, "/s"):
-		return false, true
-	}
-	return false, false
 }
 
 // Compare compares two runs cell by cell and unit by unit, each cell's OK
@@ -188,7 +168,7 @@ func samples(rs []runner.Result, keys *[]sampleKey) map[sampleKey]sample {
 		}
 		s := m[k]
 		s.values = append(s.values, v)
-		s.unsafe = s.unsafe || r.Unsafe || r.Violations > 0
+		s.unsafe = s.unsafe || r.IsUnsafe()
 		m[k] = s
 	}
 	for i := range rs {
@@ -196,7 +176,7 @@ func samples(rs []runner.Result, keys *[]sampleKey) map[sampleKey]sample {
 		if r.Status != runner.StatusOK {
 			continue
 		}
-		add(r, unitNsPerOp, r.NsPerOp())
+		add(r, units.NsPerOp, r.NsPerOp())
 		for _, m := range r.Metrics {
 			add(r, m.Unit, m.Value)
 		}
@@ -208,18 +188,18 @@ func samples(rs []runner.Result, keys *[]sampleKey) map[sampleKey]sample {
 // -0.1 is 10% better), and whether it says at all: the change must be
 // significant, in a unit whose better direction is known.
 func (d *Delta) worse() (float64, bool) {
-	lower, known := lowerIsBetter(d.Unit)
-	if !known || !d.Significant || math.IsNaN(d.Change) {
+	better := units.BetterOf(d.Unit)
+	if better == units.Unknown || !d.Significant || math.IsNaN(d.Change) {
 		return 0, false
 	}
-	if lower {
+	if better == units.Lower {
 		return d.Change, true
 	}
 	return -d.Change, true
 }
 
 // Regressions returns the deltas that got significantly worse by more than
-// threshold (0.05 is 5%), in units whose better direction lowerIsBetter
+// threshold (0.05 is 5%), in units whose better direction units.BetterOf
 // knows: ns/op went up, faults/s went down.
 func (c *Comparison) Regressions(threshold float64) []Delta {
 	var out []Delta

@@ -80,32 +80,6 @@ func TestCompareThreshold(t *testing.T) {
 	}
 }
 
-func TestLowerIsBetter(t *testing.T) {
-	tests := []struct {
-		unit         string
-		lower, known bool
-	}{
-		{"ns/op", true, true},
-		{"sec/op", true, true},
-		{"p99-ns", true, true},
-		{"p99.9-ns", true, true},
-		{"writer-p99-ns", true, true},
-		{"fallbacks/op", true, true},
-		{"retries/op", true, true},
-		{"misses/op", true, true},
-		{"B/op", true, true},
-		{"faults/s", false, true},
-		{"ops/s", false, true},
-		{"violations", false, false},
-		{"vmas", false, false},
-	}
-	for _, tt := range tests {
-		if lower, known := lowerIsBetter(tt.unit); lower != tt.lower || known != tt.known {
-			t.Errorf("lowerIsBetter(%q) = %v, %v; want %v, %v", tt.unit, lower, known, tt.lower, tt.known)
-		}
-	}
-}
-
 func TestCompareOptionsValidate(t *testing.T) {
 	tests := []struct {
 		name string

@@ -16,6 +16,7 @@ import (
 
 	"vmabench/cell"
 	"vmabench/runner"
+	"vmabench/units"
 )
 
 // A ParseError is malformed input at a line of a results file.
@@ -148,9 +149,9 @@ func fromBenchfmt(rec *benchfmt.Result) (runner.Result, error) {
 			val, unit = v.OrigValue, v.OrigUnit
 		}
 		switch unit {
-		case unitNsPerOp:
+		case units.NsPerOp:
 			nsPerOp = val
-		case unitViolations:
+		case units.Violations:
 			if val < 0 || val != math.Trunc(val) {
 				return runner.Result{}, fmt.Errorf("Benchmark%s: %v violations is not a count", rec.Name, val)
 			}

@@ -55,7 +55,7 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 			c.status = cmp.Or(c.status, r.Status)
 		default:
 			c.ns = append(c.ns, r.NsPerOp())
-			c.unsafe = c.unsafe || r.Unsafe || r.Violations > 0
+			c.unsafe = c.unsafe || r.IsUnsafe()
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b row) int {

@@ -12,11 +12,13 @@ import (
 
 	"vmabench/cell"
 	"vmabench/runner"
+	"vmabench/units"
 )
 
-// A Writer writes results in the Go benchmark format. Result lines and
-// configuration go through a benchfmt.Writer, so they are exactly what
-// benchstat reads; only the status lines of cells that did not end OK,
+// A Writer writes results in the Go benchmark format. Unit metadata lines
+// (the units table's directions, "Unit faults/s better=higher"), result
+// lines and configuration go through a benchfmt.Writer, so they are exactly
+// what benchstat reads; only the status lines of cells that did not end OK,
 // which benchfmt has no record for, are written directly.
 //
 // A Writer does not buffer: each call writes whole lines to the underlying
@@ -26,6 +28,7 @@ type Writer struct {
 	bw      *benchfmt.Writer
 	header  []cell.KV
 	started bool // WriteResult was called
+	units   bool // the unit metadata lines are written
 }
 
 // NewWriter returns a Writer that writes to w.
@@ -85,6 +88,9 @@ func (w *Writer) WriteResult(r *runner.Result) error {
 	if res.Values, err = values(r); err != nil {
 		return fmt.Errorf("report: %s: %w", name, err)
 	}
+	if err := w.writeUnits(); err != nil {
+		return err
+	}
 	if err := w.bw.Write(res); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -108,6 +114,35 @@ func (w *Writer) config(r *runner.Result) ([]benchfmt.Config, error) {
 	return cfg, nil
 }
 
+// writeUnits writes, before the first result line, a benchfmt unit
+// metadata line for each unit of the units table whose better direction is
+// known,
+//
+//	Unit faults/s better=higher
+//
+// so that benchstat and other benchfmt readers judge every unit as vmabench
+// does.
+func (w *Writer) writeUnits() error {
+	if w.units {
+		return nil
+	}
+	w.units = true
+	for _, u := range units.Table {
+		if u.Better == units.Unknown {
+			continue
+		}
+		m := &benchfmt.UnitMetadata{
+			UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u.Name, Key: "better"},
+			OrigUnit:        u.Name,
+			Value:           u.Better.String(),
+		}
+		if err := w.bw.Write(m); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	return nil
+}
+
 // checkConfig reports whether kv reads back as the same configuration line
 // under benchfmt's rule: a key starts with a lower-case letter and holds no
 // space, upper-case letter or colon; an empty value would delete the key.
@@ -129,28 +164,22 @@ func checkConfig(kv cell.KV, seen map[string]bool) error {
 	return nil
 }
 
-// Reserved units: ns/op is r.NsPerOp and violations is r.Violations.
-const (
-	unitNsPerOp    = "ns/op"
-	unitViolations = "violations"
-)
-
 // values returns r's measurements: ns/op, r.Metrics, then violations.
 func values(r *runner.Result) ([]benchfmt.Value, error) {
-	vals := []benchfmt.Value{{Value: r.NsPerOp(), Unit: unitNsPerOp}}
+	vals := []benchfmt.Value{{Value: r.NsPerOp(), Unit: units.NsPerOp}}
 	for _, m := range r.Metrics {
 		switch {
 		case m.Unit == "" || strings.IndexFunc(m.Unit, unicode.IsSpace) >= 0:
 			return nil, fmt.Errorf("metric unit %q is empty or holds a space", m.Unit)
-		case m.Unit == unitNsPerOp || m.Unit == unitViolations:
+		case m.Unit == units.NsPerOp || m.Unit == units.Violations:
 			return nil, fmt.Errorf("metric unit %q is reserved", m.Unit)
 		case math.IsNaN(m.Value) || math.IsInf(m.Value, 0):
 			return nil, fmt.Errorf("metric %s is %v", m.Unit, m.Value)
 		}
 		vals = append(vals, benchfmt.Value{Value: m.Value, Unit: m.Unit})
 	}
-	if r.Unsafe || r.Violations > 0 {
-		vals = append(vals, benchfmt.Value{Value: float64(r.Violations), Unit: unitViolations})
+	if r.IsUnsafe() {
+		vals = append(vals, benchfmt.Value{Value: float64(r.Violations), Unit: units.Violations})
 	}
 	return vals, nil
 }

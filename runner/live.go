@@ -11,6 +11,7 @@ import (
 	"vmabench/cell"
 	"vmabench/kernel"
 	"vmabench/mm"
+	"vmabench/units"
 	"vmabench/workloads"
 )
 
@@ -95,14 +96,14 @@ func liveMetrics(r *Result, w workloads.Info, ths []*workloads.Thread, haveVMASt
 	}
 	if !haveVMAStats {
 		r.Metrics = slices.DeleteFunc(r.Metrics, func(m Metric) bool {
-			return m.Unit == "fallbacks/op" || m.Unit == "retries/op" || m.Unit == "misses/op"
+			return m.Unit == units.Fallbacks || m.Unit == units.Retries || m.Unit == units.Misses
 		})
 	}
 	perOp := 0.0
 	if reader > 0 {
 		perOp = float64(faults) / float64(reader)
 	}
-	r.Metrics = append(r.Metrics, Metric{Value: perOp, Unit: "faults/op"})
+	r.Metrics = append(r.Metrics, Metric{Value: perOp, Unit: units.FaultsPerOp})
 }
 
 // LiveFacts returns the lines that describe the live kernel, for the file

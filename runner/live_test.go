@@ -12,7 +12,7 @@ import (
 	"vmabench/workloads"
 )
 
-func units(r Result) []string {
+func unitNames(r Result) []string {
 	var u []string
 	for _, m := range r.Metrics {
 		u = append(u, m.Unit)
@@ -65,11 +65,11 @@ func TestLive(t *testing.T) {
 				if err != nil || model.Status != StatusOK {
 					t.Fatalf("model cell: %v %v (%s)", err, model.Status, model.Detail)
 				}
-				want := slices.DeleteFunc(units(model), func(u string) bool {
+				want := slices.DeleteFunc(unitNames(model), func(u string) bool {
 					return !vmaStats && (u == "fallbacks/op" || u == "retries/op" || u == "misses/op")
 				})
 				want = append(want, "faults/op")
-				if got := units(r); !slices.Equal(got, want) {
+				if got := unitNames(r); !slices.Equal(got, want) {
 					t.Errorf("metrics %v, want %v", got, want)
 				}
 				if got, want := keys(r.Config), keys(model.Config); !slices.Equal(got, want) {

@@ -53,6 +53,14 @@ type Result struct {
 	Violations uint64
 }
 
+// IsUnsafe reports whether r's numbers are a floor, not a result: its
+// strategy does not lock against the workload's writers (Unsafe), or the
+// checker saw it go wrong (Violations). Every report, table and chart
+// marks a cell by it.
+func (r *Result) IsUnsafe() bool {
+	return r.Unsafe || r.Violations > 0
+}
+
 // NsPerOp is the wall time over all threads' operations, as b.RunParallel
 // reports it.
 func (r *Result) NsPerOp() float64 {

@@ -37,6 +37,7 @@ import (
 	"vmabench/cell"
 	"vmabench/mm"
 	"vmabench/strategies"
+	"vmabench/units"
 	"vmabench/workloads"
 )
 
@@ -330,19 +331,19 @@ func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 		return float64(n) / float64(reader)
 	}
 	add := func(v float64, unit string) { r.Metrics = append(r.Metrics, Metric{Value: v, Unit: unit}) }
-	add(float64(reader)/sec, w.Reader.String()+"s/s")
+	add(float64(reader)/sec, units.ReaderRate(w.Reader.String()))
 	if w.Reader != workloads.ClassWrite && (w.Writer) {
-		add(float64(ops[workloads.ClassWrite])/sec, "writes/s")
+		add(float64(ops[workloads.ClassWrite])/sec, units.WritesPerS)
 	}
-	add(per(st.VMALockAbort), "fallbacks/op")
-	add(per(st.VMALockRetry), "retries/op")
-	add(per(st.VMALockMiss), "misses/op")
+	add(per(st.VMALockAbort), units.Fallbacks)
+	add(per(st.VMALockRetry), units.Retries)
+	add(per(st.VMALockMiss), units.Misses)
 	q := quantiles(ths, w.Reader, 50, 99, 99.9)
-	add(q[0], "p50-ns")
-	add(q[1], "p99-ns")
-	add(q[2], "p99.9-ns")
+	add(q[0], units.P50)
+	add(q[1], units.P99)
+	add(q[2], units.P999)
 	if w.Writer && w.Reader != workloads.ClassWrite {
-		add(quantiles(ths, workloads.ClassWrite, 99)[0], "writer-p99-ns")
+		add(quantiles(ths, workloads.ClassWrite, 99)[0], units.WriterP99)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"vmabench/mm"
 	"vmabench/strategies"
+	"vmabench/units"
 	"vmabench/workloads"
 )
 
@@ -75,6 +76,15 @@ func TestAccounting(t *testing.T) {
 	for unit, w := range want {
 		if got, ok := r.Metric(unit); !ok || got != w {
 			t.Errorf("%s = %v (reported %v), want %v", unit, got, ok, w)
+		}
+	}
+	// Every unit the runner writes is one of the units table, so the
+	// writer, the comparison and the charts know it.
+	var w2 Result
+	summarize(&w2, workloads.Info{Reader: workloads.ClassFault, Writer: true}, ths, m.elapsed)
+	for _, m := range append(r.Metrics, w2.Metrics...) {
+		if _, ok := units.Lookup(m.Unit); !ok {
+			t.Errorf("metric unit %q is not in the units table", m.Unit)
 		}
 	}
 	if got, want := r.NsPerOp(), float64(m.elapsed.Nanoseconds())/float64(threads*perThread); got != want {
