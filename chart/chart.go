@@ -56,8 +56,13 @@ const (
 
 // Charts draws, per workload, in order of first appearance:
 //
-//   - "<workload>-throughput": ops/s against threads, one line per strategy
-//     through the median of its repetitions, with min–max error bars;
+//   - "<workload>-throughput": the readers' rate (faults/s, lookups/s; for
+//     mmap-churn, whose threads all write, writes/s) against threads, one
+//     line per strategy through the median of its repetitions, with error
+//     bars for the median's confidence interval (the repetitions' range
+//     where there are fewer than 6), as report's comparison computes them;
+//   - "<workload>-writes": the writer's rate, writes/s, the same way, for a
+//     workload with a writer beside its readers;
 //   - "<workload>-latency": the median p50, p99 and p99.9 (and writer p99 if
 //     reported) of each strategy at the workload's highest thread count, as
 //     grouped bars on a log scale, if any strategy reports a percentile;
@@ -81,7 +86,7 @@ func Charts(results []runner.Result, opts Options) ([]Chart, error) {
 			return nil, err
 		}
 		charts = append(charts, c)
-		for _, build := range []func(*dataset, string, Options) (Chart, bool, error){latencyChart, ratesChart} {
+		for _, build := range []func(*dataset, string, Options) (Chart, bool, error){writesChart, latencyChart, ratesChart} {
 			c, ok, err := build(ds, w, opts)
 			if err != nil {
 				return nil, err

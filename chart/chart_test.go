@@ -124,8 +124,8 @@ func TestThroughputChart(t *testing.T) {
 	if want := "faults — throughput — " + machine; p.Title.Text != want {
 		t.Errorf("title = %q, want %q", p.Title.Text, want)
 	}
-	if p.X.Label.Text != "threads" || !strings.Contains(p.Y.Label.Text, "ops/s") {
-		t.Errorf("axis labels = %q, %q; want threads, ops/s", p.X.Label.Text, p.Y.Label.Text)
+	if p.X.Label.Text != "threads" || p.Y.Label.Text != "faults/s (readers)" {
+		t.Errorf("axis labels = %q, %q; want threads, the readers' faults/s", p.X.Label.Text, p.Y.Label.Text)
 	}
 	if got, want := legend(p), []string{"mmaplock", "nolock (unsafe)"}; !slices.Equal(got, want) {
 		t.Errorf("legend = %q, want %q (timed-out vmaseq left out)", got, want)
@@ -414,6 +414,44 @@ func TestLinearTicks(t *testing.T) {
 		}
 		if got := strings.Join(labels, " "); got != tt.want {
 			t.Errorf("ticks over [%v, %v] = %q, want %q", tt.min, tt.max, got, tt.want)
+		}
+	}
+}
+
+// TestReadersAndWriter checks that the throughput chart draws the readers'
+// rate, not all threads' operations (1e9/ns-per-op), and that the writer's
+// rate is drawn apart, in a chart of its own.
+func TestReadersAndWriter(t *testing.T) {
+	var rs []runner.Result
+	for _, n := range []int{2, 4} {
+		// 1e6 operations a second in all, of which the readers' faults
+		// are 7e5*n/2 and the writer's changes 3e3*n.
+		rs = append(rs, res("faults-mmap", "vmaseq", n, 1e6, "faults/s", 7e5*float64(n)/2, "writes/s", 3e3*float64(n)))
+	}
+	rs = append(rs, res("mmap-churn", "vmaseq", 2, 1e6, "writes/s", 9e5))
+	charts, err := Charts(rs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(charts), []string{"faults-mmap-throughput", "faults-mmap-writes", "mmap-churn-throughput"}; !slices.Equal(got, want) {
+		t.Fatalf("charts = %v, want %v (mmap-churn's writes/s is its readers' rate)", got, want)
+	}
+	tests := []struct {
+		chart, label string
+		want         plotter.XYs
+	}{
+		{"faults-mmap-throughput", "faults/s (readers)", plotter.XYs{{X: 2, Y: 7e5}, {X: 4, Y: 1.4e6}}},
+		{"faults-mmap-writes", "writes/s (writer)", plotter.XYs{{X: 2, Y: 6e3}, {X: 4, Y: 1.2e4}}},
+		{"mmap-churn-throughput", "writes/s (every thread writes)", plotter.XYs{{X: 2, Y: 9e5}}},
+	}
+	for _, tt := range tests {
+		p := byName(t, charts, tt.chart)
+		if p.Y.Label.Text != tt.label {
+			t.Errorf("%s: y label %q, want %q", tt.chart, p.Y.Label.Text, tt.label)
+		}
+		lines := ofType[*plotter.Line](t, p)
+		if len(lines) != 1 || !slices.Equal(lines[0].XYs, tt.want) {
+			t.Errorf("%s: lines %v, want one through %v", tt.chart, lines, tt.want)
 		}
 	}
 }

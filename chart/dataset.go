@@ -6,7 +6,9 @@ import (
 	"slices"
 
 	"vmabench/cell"
+	"vmabench/internal/stats"
 	"vmabench/runner"
+	"vmabench/units"
 )
 
 // key returns the cell of workload w, strategy s at t threads, as its
@@ -22,45 +24,63 @@ type cellReps struct {
 	unsafe bool
 }
 
-// summary is one quantity over a cell's repetitions: the median is what a
-// chart draws, min and max its spread.
+// summary is one quantity over a cell's repetitions, as the comparison
+// summarizes it (package stats): the median is what a chart draws, lo and hi
+// its error bar, the median's 95% confidence interval or, with too few
+// repetitions for one, their range. max is the largest repetition.
 type summary struct {
-	median, min, max float64
+	median, lo, hi, max float64
 }
 
-// summarize returns the summary of vs, which must not be empty. The median of
-// an even count is the mean of the middle two.
+// summarize returns the summary of vs, which must not be empty.
 func summarize(vs []float64) summary {
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	n := len(s)
-	m := s[n/2]
-	if n%2 == 0 {
-		m = (s[n/2-1] + s[n/2]) / 2
-	}
-	return summary{median: m, min: s[0], max: s[n-1]}
+	var s summary
+	s.median, s.lo, s.hi = stats.Interval(vs)
+	s.max = slices.Max(vs)
+	return s
 }
 
-// throughput is r's operations per second over all threads.
-func throughput(r *runner.Result) (float64, error) {
-	ns := r.NsPerOp()
-	if ns <= 0 {
-		return 0, fmt.Errorf("chart: %s: status ok but no operations timed", r.Name())
+// readerRate returns the unit of r's readers' rate: the first rate of the
+// units table that r reports (faults/s, lookups/s, or writes/s where every
+// thread writes), or "" if it reports none.
+func readerRate(r *runner.Result) string {
+	for _, u := range units.Table {
+		if _, ok := r.Metric(u.Name); ok && u.Rate {
+			return u.Name
+		}
 	}
-	return 1e9 / ns, nil
+	return ""
 }
 
-// throughput summarizes the cell's ops/s.
+// throughput summarizes the cell's readers' rate (readerRate), the figure
+// the summary table and benchstat show as faults/s or lookups/s: the
+// readers' operations only, not the writer's, which writes() draws apart.
 func (c *cellReps) throughput() (summary, error) {
 	vs := make([]float64, 0, len(c.reps))
 	for _, r := range c.reps {
-		v, err := throughput(r)
-		if err != nil {
-			return summary{}, err
+		if r.NsPerOp() <= 0 {
+			return summary{}, fmt.Errorf("chart: %s: status ok but no operations timed", r.Name())
+		}
+		u := readerRate(r)
+		if u == "" {
+			return summary{}, fmt.Errorf("chart: %s: no readers' rate (faults/s, lookups/s or writes/s)", r.Name())
+		}
+		v, _ := r.Metric(u)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return summary{}, fmt.Errorf("chart: %s: metric %s is %v", r.Name(), u, v)
 		}
 		vs = append(vs, v)
 	}
 	return summarize(vs), nil
+}
+
+// writes summarizes the cell's writer's rate, writes/s, where it is not
+// already the readers' rate (mmap-churn), and reports whether there is one.
+func (c *cellReps) writes() (summary, bool, error) {
+	if len(c.reps) == 0 || readerRate(c.reps[0]) == units.WritesPerS {
+		return summary{}, false, nil
+	}
+	return c.metric(units.WritesPerS)
 }
 
 // metric summarizes the metric with unit u over the repetitions that report
@@ -153,4 +173,23 @@ func (ds *dataset) unsafe(w, s string) bool {
 		}
 	}
 	return false
+}
+
+// rateLabel returns the y axis label of workload w's throughput: its
+// readers' rate unit and whose it is.
+func (ds *dataset) rateLabel(w string) string {
+	for _, s := range ds.strategies {
+		for _, t := range ds.threads[w] {
+			c := ds.cells[key(w, s, t)]
+			if c == nil {
+				continue
+			}
+			if u := readerRate(c.reps[0]); u == units.WritesPerS {
+				return u + " (every thread writes)"
+			} else if u != "" {
+				return u + " (readers)"
+			}
+		}
+	}
+	return "ops/s"
 }

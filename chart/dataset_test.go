@@ -12,7 +12,8 @@ import (
 )
 
 // res returns an OK result of workload w, strategy s at t threads doing
-// opsPerSec over one second, with the given metrics as unit, value pairs.
+// opsPerSec over one second, with the given metrics as unit, value pairs;
+// its readers' rate is opsPerSec faults/s unless metrics give a rate.
 func res(w, s string, t int, opsPerSec float64, metrics ...any) runner.Result {
 	r := runner.Result{
 		Cell:   cell.Cell{Workload: w, Strategy: s, Threads: t, Procs: 16},
@@ -20,6 +21,9 @@ func res(w, s string, t int, opsPerSec float64, metrics ...any) runner.Result {
 	}
 	for i := 0; i < len(metrics); i += 2 {
 		r.Metrics = append(r.Metrics, runner.Metric{Unit: metrics[i].(string), Value: metrics[i+1].(float64)})
+	}
+	if readerRate(&r) == "" {
+		r.Metrics = append([]runner.Metric{{Unit: "faults/s", Value: opsPerSec}}, r.Metrics...)
 	}
 	return r
 }
@@ -30,10 +34,13 @@ func TestSummarize(t *testing.T) {
 		in   []float64
 		want summary
 	}{
-		{"one", []float64{5}, summary{5, 5, 5}},
-		{"odd", []float64{3, 1, 2}, summary{2, 1, 3}},
-		{"even", []float64{4, 1, 3, 2}, summary{2.5, 1, 4}},
-		{"ties", []float64{7, 7, 1}, summary{7, 1, 7}},
+		{"one", []float64{5}, summary{5, 5, 5, 5}},
+		{"odd", []float64{3, 1, 2}, summary{2, 1, 3, 3}},
+		{"even", []float64{4, 1, 3, 2}, summary{2.5, 1, 4, 4}},
+		{"ties", []float64{7, 7, 1}, summary{7, 1, 7, 7}},
+		// From 6 repetitions on, the error bar is the median's 95%
+		// confidence interval, as the comparison prints it.
+		{"ten: confidence interval", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 100}, summary{5.5, 2, 9, 100}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

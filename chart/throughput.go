@@ -6,15 +6,45 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"vmabench/units"
 )
 
-// throughputChart draws workload w's ops/s against threads: one line per
-// strategy through the medians, min–max error bars for the repetitions.
-// The y axis starts at zero, so that lines compare by height honestly.
+// throughputChart draws workload w's readers' rate (faults/s, lookups/s;
+// writes/s where every thread writes) against threads: one line per
+// strategy through the medians, error bars for their confidence intervals
+// (see summary). The y axis starts at zero, so that lines compare by height
+// honestly.
 func throughputChart(ds *dataset, w string, opts Options) (Chart, error) {
-	p := newPlot(title(opts, w, "throughput"), "threads", "ops/s (all threads)", true)
+	p := newPlot(title(opts, w, "throughput"), "threads", ds.rateLabel(w), true)
+	c, _, err := rateChart(ds, w, p, func(c *cellReps) (summary, bool, error) {
+		sum, err := c.throughput()
+		return sum, err == nil, err
+	})
+	return Chart{Name: fileSafe(w + "-throughput"), Plot: c}, err
+}
+
+// writesChart draws the writer's rate, writes/s, of workload w against
+// threads, as throughputChart draws the readers', if w has a writer beside
+// its readers; it reports false if not. A chart of its own: the writer's
+// rate is orders of magnitude below the readers', and on one axis with
+// them it would lie flat on zero.
+func writesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
+	p := newPlot(title(opts, w, "writer throughput"), "threads", units.WritesPerS+" (writer)", true)
+	c, drawn, err := rateChart(ds, w, p, (*cellReps).writes)
+	if err != nil || !drawn {
+		return Chart{}, false, err
+	}
+	return Chart{Name: fileSafe(w + "-writes"), Plot: c}, true, nil
+}
+
+// rateChart draws on p, for each strategy, a line through the medians of
+// fig over workload w's thread counts, with error bars, and reports whether
+// it drew any.
+func rateChart(ds *dataset, w string, p *plot.Plot, fig func(*cellReps) (summary, bool, error)) (*plot.Plot, bool, error) {
 	p.Y.Tick.Marker = siTicks{linearTicks{}}
 	threads := ds.threads[w]
+	drawn := false
 	for i, s := range ds.strategies {
 		var xys plotter.XYs
 		var errs plotter.YErrors
@@ -23,24 +53,28 @@ func throughputChart(ds *dataset, w string, opts Options) (Chart, error) {
 			if c == nil {
 				continue
 			}
-			sum, err := c.throughput()
+			sum, ok, err := fig(c)
 			if err != nil {
-				return Chart{}, err
+				return nil, false, err
+			}
+			if !ok {
+				continue
 			}
 			xys = append(xys, plotter.XY{X: float64(t), Y: sum.median})
-			errs = append(errs, struct{ Low, High float64 }{sum.median - sum.min, sum.max - sum.median})
+			errs = append(errs, struct{ Low, High float64 }{sum.median - sum.lo, sum.hi - sum.median})
 		}
 		if len(xys) == 0 {
 			continue
 		}
 		unsafe := ds.unsafe(w, s)
 		if err := addSeries(p, legendName(s, unsafe), styleOf(i, unsafe), xys, errs); err != nil {
-			return Chart{}, fmt.Errorf("chart: %s %s: %w", w, s, err)
+			return nil, false, fmt.Errorf("chart: %s %s: %w", w, s, err)
 		}
+		drawn = true
 	}
 	threadAxis(p, threads)
 	p.Y.Min = 0
-	return Chart{Name: fileSafe(w + "-throughput"), Plot: p}, nil
+	return p, drawn, nil
 }
 
 // addSeries adds one strategy's line through xys, its markers, and, unless

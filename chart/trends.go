@@ -22,7 +22,7 @@ type Night struct {
 
 // Trends draws, per workload in order of first appearance, "<workload>-trend":
 // each strategy's throughput across nights, one point per night through the
-// median of its repetitions, with min–max error bars, at the highest thread
+// median of its repetitions, with error bars as the throughput chart's, at the highest thread
 // count any night ran for that workload. The highest count is where the
 // locking designs differ most, and one chart per workload keeps a nightly
 // page short; a night that did not run that count has no point, and the line
@@ -54,7 +54,7 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 	for _, w := range all.workloads {
 		threads := all.threads[w]
 		maxT := threads[len(threads)-1]
-		p := newPlot(title(opts, w, fmt.Sprintf("nightly throughput at %d threads", maxT)), xLabel, "ops/s (all threads)", true)
+		p := newPlot(title(opts, w, fmt.Sprintf("nightly throughput at %d threads", maxT)), xLabel, all.rateLabel(w), true)
 		p.Y.Tick.Marker = siTicks{linearTicks{}}
 		p.X.Tick.Marker = plot.TimeTicks{Ticker: dayTicks{}, Format: "2006-01-02"}
 		for i, s := range all.strategies {
@@ -71,7 +71,7 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 					return nil, fmt.Errorf("%w (night %s)", err, nights[n].Date.Format(time.DateOnly))
 				}
 				xys = append(xys, plotter.XY{X: float64(nights[n].Date.Unix()), Y: sum.median})
-				errs = append(errs, struct{ Low, High float64 }{sum.median - sum.min, sum.max - sum.median})
+				errs = append(errs, struct{ Low, High float64 }{sum.median - sum.lo, sum.hi - sum.median})
 				unsafe = unsafe || c.unsafe
 			}
 			if len(xys) == 0 {

@@ -48,8 +48,8 @@ func TestTrends(t *testing.T) {
 	if !strings.Contains(p.X.Label.Text, "cccccccccccc") || strings.Contains(p.X.Label.Text, "ccccccccccccc") {
 		t.Errorf("x label = %q, want the last night's commit, abbreviated to 12", p.X.Label.Text)
 	}
-	if !strings.Contains(p.Y.Label.Text, "ops/s") {
-		t.Errorf("y label = %q, want ops/s", p.Y.Label.Text)
+	if p.Y.Label.Text != "faults/s (readers)" {
+		t.Errorf("y label = %q, want the readers' faults/s", p.Y.Label.Text)
 	}
 	if _, ok := p.X.Tick.Marker.(plot.TimeTicks); !ok {
 		t.Errorf("x ticks = %T, want plot.TimeTicks", p.X.Tick.Marker)

@@ -159,7 +159,7 @@ func checkIndex(t *testing.T, o *Outcome) {
 	if !slices.Equal(srcs, pngs) {
 		t.Errorf("index.html images %q, want %q", srcs, pngs)
 	}
-	for _, want := range []string{"Summary", "Results: median time per operation", "History", "workload  threads"} {
+	for _, want := range []string{"Summary", "Results: medians", "History", "workload  threads"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("index.html lacks %q", want)
 		}

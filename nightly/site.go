@@ -116,7 +116,7 @@ func newPage(o *Outcome, nights []Night, self Entry) (chart.Page, error) {
 	}
 	err := errors.Join(
 		add(verdict, func(b *bytes.Buffer) error { return o.WriteText(b) }),
-		add("Results: median time per operation, "+self.Name(), func(b *bytes.Buffer) error {
+		add("Results: medians, "+self.Name(), func(b *bytes.Buffer) error {
 			return report.WriteTable(b, o.Results)
 		}),
 		add("History", func(b *bytes.Buffer) error { return writeHistory(b, o, nights, self) }),

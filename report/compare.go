@@ -13,6 +13,7 @@ import (
 	"golang.org/x/perf/benchunit"
 
 	"vmabench/cell"
+	"vmabench/internal/stats"
 	"vmabench/runner"
 	"vmabench/units"
 )
@@ -123,14 +124,14 @@ func Compare(old, new []runner.Result, opts CompareOptions) (*Comparison, error)
 			var so, sn *benchmath.Sample
 			if d.OldN > 0 {
 				so = benchmath.NewSample(o.values, &thr)
-				d.Old = benchmath.AssumeNothing.Summary(so, opts.Confidence)
+				d.Old = stats.Summarize(so, opts.Confidence)
 			}
 			if d.NewN > 0 {
 				sn = benchmath.NewSample(n.values, &thr)
-				d.New = benchmath.AssumeNothing.Summary(sn, opts.Confidence)
+				d.New = stats.Summarize(sn, opts.Confidence)
 			}
 			if so != nil && sn != nil {
-				d.Test = benchmath.AssumeNothing.Compare(so, sn)
+				d.Test = stats.Assumption.Compare(so, sn)
 				d.Significant = d.Test.P <= d.Test.Alpha
 				if d.Old.Center != 0 {
 					d.Change = d.New.Center/d.Old.Center - 1

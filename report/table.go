@@ -7,32 +7,40 @@ import (
 	"slices"
 	"text/tabwriter"
 
-	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchunit"
 
 	"vmabench/cell"
+	"vmabench/internal/stats"
 	"vmabench/runner"
+	"vmabench/units"
 )
 
-// WriteTable writes one run as a table for people: a row per workload and
-// thread count, a column per strategy, and in each cell the median time per
-// operation over the cell's repetitions. An unsafe cell's time is marked
-// "!"; a cell that did not end OK shows its status (deadlock, timeout,
-// skipped, error) instead, so no failure hides behind a number. Rows keep
-// the workloads' order of first appearance, with threads ascending;
-// columns keep the strategies' order.
+// WriteTable writes one run as a table for people: a row per workload,
+// thread count and figure, a column per strategy, and in each cell the
+// median of the figure over the cell's repetitions. The figures are the
+// rates of the units table: the readers' rate (faults/s, lookups/s) and,
+// for a workload with a writer, the writer's rate (writes/s) on a row of
+// its own, so the readers of two strategies are compared with each other
+// and not with the writer's work; a row's cells that have no rate at all
+// (files of other tools) show ns/op instead. An unsafe cell's figure is
+// marked "!"; a cell that did not end OK shows its status (deadlock,
+// timeout, skipped, error) instead, so no failure hides behind a number.
+// Rows keep the workloads' order of first appearance, with threads
+// ascending; columns keep the strategies' order. A legend under the table
+// says what each figure counts.
 func WriteTable(w io.Writer, results []runner.Result) error {
 	type row struct {
 		workload string
 		threads  int
 	}
 	type entry struct {
-		ns     []float64
-		status runner.Status // first status other than OK
+		vals   map[string][]float64 // per unit, the repetitions' values
+		status runner.Status        // first status other than OK
 		unsafe bool
 	}
 	var rows []row
 	var strategies, workloads []string
+	figures := make(map[row][]string) // the units of a row, in table order
 	cells := make(map[cell.Cell]*entry)
 	for i := range results {
 		r := &results[i]
@@ -42,60 +50,105 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 		if !slices.Contains(strategies, r.Strategy) {
 			strategies = append(strategies, r.Strategy)
 		}
-		if rw := (row{r.Workload, r.Threads}); !slices.Contains(rows, rw) {
+		rw := row{r.Workload, r.Threads}
+		if !slices.Contains(rows, rw) {
 			rows = append(rows, rw)
 		}
 		c := cells[r.Key()]
 		if c == nil {
-			c = new(entry)
+			c = &entry{vals: make(map[string][]float64)}
 			cells[r.Key()] = c
 		}
-		switch {
-		case r.Status != runner.StatusOK:
+		if r.Status != runner.StatusOK {
 			c.status = cmp.Or(c.status, r.Status)
-		default:
-			c.ns = append(c.ns, r.NsPerOp())
-			c.unsafe = c.unsafe || r.IsUnsafe()
+			continue
+		}
+		c.unsafe = c.unsafe || r.IsUnsafe()
+		rates := 0
+		for _, u := range units.Table {
+			if v, ok := r.Metric(u.Name); ok && u.Rate {
+				c.vals[u.Name] = append(c.vals[u.Name], v)
+				rates++
+			}
+		}
+		if rates == 0 {
+			c.vals[units.NsPerOp] = append(c.vals[units.NsPerOp], r.NsPerOp())
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b row) int {
 		return cmp.Or(cmp.Compare(slices.Index(workloads, a.workload), slices.Index(workloads, b.workload)),
 			cmp.Compare(a.threads, b.threads))
 	})
+	var used []string // the figures of the whole table, for the legend
+	for _, rw := range rows {
+		for _, u := range units.Table {
+			for _, s := range strategies {
+				if c := cells[cell.Cell{Workload: rw.workload, Strategy: s, Threads: rw.threads}]; c != nil && c.vals[u.Name] != nil {
+					figures[rw] = append(figures[rw], u.Name)
+					break
+				}
+			}
+		}
+		if len(figures[rw]) == 0 { // no cell of the row ended OK
+			figures[rw] = []string{""}
+		}
+		for _, f := range figures[rw] {
+			if f != "" && !slices.Contains(used, f) {
+				used = append(used, f)
+			}
+		}
+	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "workload\tthreads\t")
+	fmt.Fprint(tw, "workload\tthreads\tfigure\t")
 	for _, s := range strategies {
 		fmt.Fprintf(tw, "%s\t", s)
 	}
 	fmt.Fprintln(tw)
 	var unsafe bool
 	for _, rw := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t", rw.workload, rw.threads)
-		for _, s := range strategies {
-			c := cells[cell.Cell{Workload: rw.workload, Strategy: s, Threads: rw.threads}]
-			switch {
-			case c == nil:
-				fmt.Fprint(tw, "-\t")
-			case c.status != "":
-				fmt.Fprintf(tw, "%s\t", c.status)
-			default:
-				med := benchmath.AssumeNothing.Summary(benchmath.NewSample(c.ns, &benchmath.DefaultThresholds), 0.95).Center
-				mark := ""
-				if c.unsafe {
-					mark, unsafe = "!", true
+		for _, f := range figures[rw] {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t", rw.workload, rw.threads, f)
+			for _, s := range strategies {
+				c := cells[cell.Cell{Workload: rw.workload, Strategy: s, Threads: rw.threads}]
+				switch {
+				case c == nil:
+					fmt.Fprint(tw, "-\t")
+				case c.status != "":
+					fmt.Fprintf(tw, "%s\t", c.status)
+				case c.vals[f] == nil:
+					fmt.Fprint(tw, "-\t")
+				default:
+					mark := ""
+					if c.unsafe {
+						mark, unsafe = "!", true
+					}
+					fmt.Fprintf(tw, "%s%s\t", formatFigure(stats.Median(c.vals[f]), f), mark)
 				}
-				fmt.Fprintf(tw, "%ss%s\t", benchunit.Scale(med*1e-9, benchunit.Decimal), mark)
 			}
+			fmt.Fprintln(tw)
 		}
-		fmt.Fprintln(tw)
-	}
-	fmt.Fprintln(tw, "median time per operation")
-	if unsafe {
-		fmt.Fprintln(tw, "! unsafe: the strategy does not lock against the workload's writers; a floor, not a result")
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
+	// The legend is not tabulated: its lines are longer than any row.
+	fmt.Fprintln(w, "median of the repetitions of each cell:")
+	for _, f := range used {
+		u, _ := units.Lookup(f)
+		fmt.Fprintf(w, "  %s: %s (%s is better)\n", f, u.Counts, u.Better)
+	}
+	if unsafe {
+		fmt.Fprintln(w, "! unsafe: the strategy does not lock against the workload's writers; a floor, not a result")
+	}
 	return nil
+}
+
+// formatFigure formats v of unit u for the table: a time per operation
+// with its unit ("1.236µs"), a rate scaled ("10.96M").
+func formatFigure(v float64, u string) string {
+	if u == units.NsPerOp {
+		return benchunit.Scale(v*1e-9, benchunit.Decimal) + "s"
+	}
+	return benchunit.Scale(v, benchunit.Decimal)
 }

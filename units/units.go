@@ -84,9 +84,9 @@ const (
 // them.
 var Table = []Unit{
 	{Name: NsPerOp, Counts: "wall time over all threads' operations, readers' and writer's together (as b.RunParallel counts it)", Better: Lower, Gate: true},
-	{Name: FaultsPerS, Counts: "page faults per second of the faulting threads", Better: Higher, Rate: true, Reader: true, Chart: Throughput, Label: "faults/s"},
-	{Name: LookupsPerS, Counts: "VMA lookups (held and released) per second of the looking-up threads", Better: Higher, Rate: true, Reader: true, Chart: Throughput, Label: "lookups/s"},
-	{Name: WritesPerS, Counts: "address-space changes (mmap, munmap, mprotect) per second of the writing threads", Better: Higher, Rate: true, Chart: Throughput, Label: "writes/s"},
+	{Name: FaultsPerS, Counts: "the readers' rate: page faults per second of the faulting threads", Better: Higher, Rate: true, Reader: true, Chart: Throughput, Label: "faults/s"},
+	{Name: LookupsPerS, Counts: "the readers' rate: VMA lookups (held and released) per second of the looking-up threads", Better: Higher, Rate: true, Reader: true, Chart: Throughput, Label: "lookups/s"},
+	{Name: WritesPerS, Counts: "the writer's rate: address-space changes (mmap, munmap, mprotect) per second of the writing threads", Better: Higher, Rate: true, Chart: Throughput, Label: "writes/s"},
 	{Name: Fallbacks, Counts: "per-VMA lock attempts that fell back to mmap_lock (vma_lock_abort) per reader operation", Better: Lower, Chart: Rates, Label: "fallbacks/op"},
 	{Name: Retries, Counts: "per-VMA lock attempts retried (vma_lock_retry) per reader operation", Better: Lower, Chart: Rates, Label: "retries/op"},
 	{Name: Misses, Counts: "lookups that found no VMA (vma_lock_miss) per reader operation", Better: Lower, Chart: Rates, Label: "misses/op"},

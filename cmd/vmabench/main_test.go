@@ -220,7 +220,7 @@ func TestRunOutputFile(t *testing.T) {
 		t.Error("no header")
 	}
 	assertNoTemp(t, dir)
-	if !strings.Contains(stdout, "median time per operation") || !strings.Contains(stdout, "vmaseq") {
+	if !strings.Contains(stdout, "median of the repetitions") || !strings.Contains(stdout, "vmaseq") {
 		t.Errorf("stdout has no table:\n%s", stdout)
 	}
 }
