@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"os/exec"
 	"strings"
 	"time"
@@ -14,49 +14,42 @@ import (
 	"vmabench/cell"
 )
 
-// childEnv carries a cell's Config, as JSON, to a child process.
-const childEnv = "VMABENCH_CELL"
-
-// MaybeChild runs a cell and exits if this process was started by
-// RunIsolated; otherwise it returns at once. Call it first in main, and in
-// TestMain of a test binary that calls RunIsolated, before flags are parsed.
-func MaybeChild() {
-	js, ok := os.LookupEnv(childEnv)
-	if !ok {
-		return
-	}
+// ServeCell is the child's side of RunIsolated, the body of the hidden
+// command "vmabench cell": it reads one cell's Config, as JSON, from r,
+// runs the cell in this process (Run) and writes its Result, as JSON, to w.
+// The caller must exit once ServeCell returns, whatever it returns: a
+// deadlocked cell leaves its threads blocked in this process.
+func ServeCell(r io.Reader, w io.Writer) error {
 	var c Config
-	if err := json.Unmarshal([]byte(js), &c); err != nil {
-		fmt.Fprintf(os.Stderr, "vmabench cell: bad %s: %v\n", childEnv, err)
-		os.Exit(2)
+	if err := json.NewDecoder(r).Decode(&c); err != nil {
+		return fmt.Errorf("reading the cell: %w", err)
 	}
-	r, err := Run(c)
+	res, err := Run(c)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "vmabench cell: %v\n", err)
-		os.Exit(2)
+		return err
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
-		os.Exit(1)
+	if err := json.NewEncoder(w).Encode(res); err != nil {
+		return fmt.Errorf("writing the result: %w", err)
 	}
-	// Exit at once: a deadlocked cell's threads are still blocked.
-	os.Exit(0)
+	return nil
 }
 
 // killGrace is how long past its own Timeout a child may run before the
 // parent kills it: the child's watchdog should always report first.
 const killGrace = 5 * time.Second
 
-// RunIsolated runs one cell in a child process (this executable, re-run with
-// the cell in its environment; see MaybeChild), so a deadlocked cell can be
+// RunIsolated runs one cell in a child process, so a deadlocked cell can be
 // killed and the next cell starts with a clean heap and no stuck threads.
-// A child that hangs past c.Timeout is killed and reported as a timeout.
-func RunIsolated(ctx context.Context, c Config) (Result, error) {
+// child is the child's command line, program and arguments, a command that
+// calls ServeCell: for vmabench, its own executable and "cell". The cell
+// goes to the child's stdin and its Result comes back on its stdout. A
+// child that hangs past c.Timeout is killed and reported as a timeout.
+func RunIsolated(ctx context.Context, c Config, child []string) (Result, error) {
 	if err := c.Validate(); err != nil {
 		return Result{}, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return Result{}, fmt.Errorf("finding this executable: %w", err)
+	if len(child) == 0 {
+		return Result{}, errors.New("runner: no child command to run the cell in")
 	}
 	js, err := json.Marshal(c)
 	if err != nil {
@@ -64,8 +57,8 @@ func RunIsolated(ctx context.Context, c Config) (Result, error) {
 	}
 	cellCtx, cancel := context.WithTimeout(ctx, c.Timeout+killGrace)
 	defer cancel()
-	cmd := exec.CommandContext(cellCtx, exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(js))
+	cmd := exec.CommandContext(cellCtx, child[0], child[1:]...)
+	cmd.Stdin = bytes.NewReader(js)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()

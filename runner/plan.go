@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -23,6 +24,10 @@ type Plan struct {
 	// InProcess runs cells in this process instead of a child each; a
 	// deadlocked cell then leaves its threads behind.
 	InProcess bool
+	// Child is the command line, program and arguments, that runs one cell
+	// in a child process (see RunIsolated); vmabench's is its own
+	// executable and "cell". RunPlan needs it unless InProcess.
+	Child []string
 }
 
 // Cells returns the plan's cells in run order: repetition, workload, threads,
@@ -95,6 +100,9 @@ func RunPlan(ctx context.Context, p Plan, emit Progress) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if !p.InProcess && len(p.Child) == 0 {
+		return errors.New("runner: no child command (Plan.Child) to run cells in, and not InProcess")
+	}
 	cells := p.Cells()
 	for i, c := range cells {
 		if err := ctx.Err(); err != nil {
@@ -105,7 +113,7 @@ func RunPlan(ctx context.Context, p Plan, emit Progress) error {
 		if p.InProcess {
 			r, err = Run(c)
 		} else {
-			r, err = RunIsolated(ctx, c)
+			r, err = RunIsolated(ctx, c, p.Child)
 		}
 		if err != nil {
 			return err

@@ -19,7 +19,8 @@
 // as a deadlock, with what each thread holds and waits for; a cell that
 // outruns Config.Timeout is reported as a timeout. In-process, deadlocked
 // threads cannot be killed, so RunIsolated runs each cell in a child process
-// and the next cell starts clean.
+// (the hidden command "vmabench cell", which calls ServeCell) and the next
+// cell starts clean.
 package runner
 
 import (

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -13,8 +14,18 @@ import (
 	"vmabench/workloads"
 )
 
+// child makes this test binary a cell's child process, as "vmabench
+// cell" is one: RunIsolated starts it with the argument "cell".
+var child = []string{os.Args[0], "cell"}
+
 func TestMain(m *testing.M) {
-	MaybeChild()
+	if len(os.Args) == 2 && os.Args[1] == "cell" {
+		if err := ServeCell(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 
@@ -222,14 +233,14 @@ func TestValidate(t *testing.T) {
 // and killed, and the next one runs clean.
 func TestIsolated(t *testing.T) {
 	ctx := context.Background()
-	r, err := RunIsolated(ctx, quick("mmaplock", "nested-fault", 2))
+	r, err := RunIsolated(ctx, quick("mmaplock", "nested-fault", 2), child)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Status != StatusDeadlock {
 		t.Fatalf("isolated nested-fault/mmaplock: status %v (%s), want deadlock", r.Status, r.Detail)
 	}
-	r, err = RunIsolated(ctx, quick("vmawait", "nested-fault", 2))
+	r, err = RunIsolated(ctx, quick("vmawait", "nested-fault", 2), child)
 	if err != nil {
 		t.Fatal(err)
 	}

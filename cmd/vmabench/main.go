@@ -27,13 +27,11 @@ import (
 	"strings"
 
 	"vmabench/report"
-	"vmabench/runner"
 )
 
+// main is the only place vmabench exits, with the status of run, for the
+// child process of a cell (vmabench cell) as for every other command.
 func main() {
-	// A child process started by runner.RunIsolated runs its cell and exits
-	// here, before any flag is parsed.
-	runner.MaybeChild()
 	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr)))
 }
 
@@ -70,7 +68,8 @@ func exitCode(err error) int {
 }
 
 // run runs vmabench with args (without the program name), stopping at
-// SIGINT, and prints any error to stderr.
+// SIGINT, and prints any error to stderr. Its signal handler is the only
+// one: every command gets its context.
 func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -109,9 +108,7 @@ var commands = []struct {
 	{"run", "[flags]", "run a matrix of cells and write a results file", runCmd},
 	{"compare", "[flags] OLD NEW", "compare two results files, with significance", compareCmd},
 	{"plot", "[-o DIR] FILE...", "draw charts (SVG and PNG) from results files", plotCmd},
-	{"nightly", "[flags]", "the nightly job: run, keep the history, gate, chart", func(_ context.Context, args []string, stdout, stderr io.Writer) error {
-		return nightlyCmd(args, stdout, stderr)
-	}},
+	{"nightly", "[flags]", "the nightly job: run, keep the history, gate, chart", nightlyCmd},
 }
 
 const usageText = `vmabench compares Linux kernel VMA locking designs (simulated models and the
@@ -155,6 +152,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "help", "-h", "-help", "--help":
 		topUsage(stdout)
 		return nil
+	case cellName: // hidden: the child process of one cell
+		return cellCmd(args[1:], stdout)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {

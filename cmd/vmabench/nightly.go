@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"time"
 
 	"vmabench/internal/machine"
@@ -49,8 +47,9 @@ Examples:
 `
 
 // nightlyCmd runs the nightly job: see nightlyUsage.
-func nightlyCmd(args []string, stdout, stderr io.Writer) error {
+func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := nightly.DefaultConfig()
+	cfg.Plan.Child = cellCommand()
 	fs := flag.NewFlagSet("nightly", flag.ContinueOnError)
 	strats := &namesFlag{list: cfg.Plan.Strategies}
 	loads := &namesFlag{list: cfg.Plan.Workloads}
@@ -97,8 +96,6 @@ func nightlyCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("nightly", "%v", err)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	cells := cfg.Plan.Cells()
 	p := progress{w: stderr, on: isTerminal(stderr), n: len(cells), start: time.Now(),
 		perCell: cfg.Plan.Base.Warmup + cfg.Plan.Base.Duration}

@@ -40,6 +40,7 @@ func quickPlan() runner.Plan {
 		Threads:    threads,
 		Count:      2,
 		Base:       base,
+		Child:      cellCommand(),
 	}
 }
 

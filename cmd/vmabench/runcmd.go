@@ -41,7 +41,7 @@ Examples:
 // runCmd is `vmabench run`.
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	plan := runner.Plan{Base: runner.DefaultConfig(), Count: 1}
+	plan := runner.Plan{Base: runner.DefaultConfig(), Count: 1, Child: cellCommand()}
 	base := &plan.Base
 	strats := &namesFlag{list: []string{"all"}}
 	loads := &namesFlag{list: []string{"all"}}
