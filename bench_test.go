@@ -40,6 +40,9 @@
 // them deadlock. Cells below a workload's MinThreads, and the kernel
 // strategy until it is implemented, are skipped too; `go test -v` shows why.
 //
+// The workload knobs and pinning are vmabench run's flags with the prefix
+// "vmabench." (package planflag): -vmabench.pages 256, -vmabench.nopin.
+//
 // Before the first result, BenchmarkVMA prints the configuration lines a
 // results file of the CLI has and go test does not print (kernel,
 // vmabench-commit, the workload knobs and the window), which benchfmt reads
@@ -60,6 +63,7 @@ import (
 
 	"vmabench/cell"
 	"vmabench/internal/machine"
+	"vmabench/planflag"
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
@@ -69,10 +73,23 @@ import (
 // defaultWindow is a cell's timed window when -benchtime is a count.
 const defaultWindow = time.Second
 
+// benchPlan holds what the plan flags of go test -bench set: the workload
+// knobs and pinning, the flags of vmabench run with the prefix "vmabench."
+// (go test -bench VMA -vmabench.pages 256 -vmabench.nopin). Which cells
+// run is -bench's pattern, how long -benchtime, how often -count.
+var (
+	benchPlan  = runner.Plan{Base: runner.DefaultConfig()}
+	benchFlags = planflag.Bind(flag.CommandLine, &benchPlan, planflag.Load|planflag.Pin, "vmabench.")
+)
+
 // benchConfig returns the configuration every cell starts from: the
-// runner's defaults, with the window set from -benchtime.
-func benchConfig() runner.Config {
-	c := runner.DefaultConfig()
+// runner's defaults and the plan flags, with the window set from
+// -benchtime.
+func benchConfig() (runner.Config, error) {
+	if err := benchFlags.Apply(); err != nil {
+		return runner.Config{}, err
+	}
+	c := benchPlan.Base
 	c.Duration = defaultWindow
 	if f := flag.Lookup("test.benchtime"); f != nil {
 		if d, err := time.ParseDuration(f.Value.String()); err == nil && d > 0 {
@@ -81,14 +98,17 @@ func benchConfig() runner.Config {
 	}
 	c.Warmup = min(c.Warmup, c.Duration/5)
 	c.Timeout = max(c.Timeout, 2*(c.Warmup+c.Duration))
-	return c
+	return c, c.Load.Validate()
 }
 
 var printConfig sync.Once
 
 // BenchmarkVMA runs the matrix: see the package documentation.
 func BenchmarkVMA(b *testing.B) {
-	base := benchConfig()
+	base, err := benchConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
 	printConfig.Do(func() { writeConfig(base) })
 	for _, w := range workloads.List() {
 		for _, s := range strategies.List() {

@@ -14,10 +14,13 @@ import (
 // Plan is a matrix of cells: every strategy under every workload at every
 // thread count, Count times.
 type Plan struct {
+	// Strategies, Workloads and Threads span the matrix; each must have at
+	// least one entry (package planflag's flags default to all strategies,
+	// all workloads and DefaultThreads).
 	Strategies []string
 	Workloads  []string
 	Threads    []int
-	// Count is the number of repetitions of each cell (default 1).
+	// Count is the number of repetitions of each cell; 0 means 1.
 	Count int
 	// Base is the configuration every cell starts from.
 	Base Config
@@ -59,8 +62,10 @@ func (p Plan) Validate() error {
 	if len(p.Strategies) == 0 || len(p.Workloads) == 0 || len(p.Threads) == 0 {
 		return fmt.Errorf("empty plan: need at least one strategy, workload and thread count")
 	}
-	if p.Count < 0 {
-		return fmt.Errorf("count %d: must be positive", p.Count)
+	if p.Count != 0 {
+		if err := CheckCount(p.Count); err != nil {
+			return err
+		}
 	}
 	for _, name := range p.Workloads {
 		if _, err := workloads.Get(name); err != nil {
@@ -80,6 +85,15 @@ func (p Plan) Validate() error {
 		if err := c.Validate(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// CheckCount checks a number of repetitions of each cell: at least 1. It
+// is the one check of a count, a Plan's and a command line's.
+func CheckCount(n int) error {
+	if n < 1 {
+		return fmt.Errorf("count %d: want at least 1", n)
 	}
 	return nil
 }

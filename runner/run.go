@@ -42,24 +42,31 @@ import (
 	"vmabench/workloads"
 )
 
-// Config is one cell and how to measure it.
+// Config is one cell and how to measure it. Its zero value is not a
+// configuration: start from DefaultConfig, whose values the comments give.
 type Config struct {
+	// Strategy and Workload are registry names; they must be set.
 	Strategy string
 	Workload string
-	Threads  int
-	// Warmup runs before the timed window (default 200ms).
+	// Threads is the number of worker threads, 1..workloads.MaxThreads
+	// (default 1).
+	Threads int
+	// Warmup runs before the timed window (default 200ms); 0 means none.
 	Warmup time.Duration
-	// Duration is the timed window (default 1s).
+	// Duration is the timed window (default 1s); it must be positive.
 	Duration time.Duration
 	// Timeout bounds the whole cell (default 10s); it must exceed
 	// Warmup+Duration.
 	Timeout time.Duration
 	// Stall is how long no thread may finish an operation, while one
-	// waits on a lock, before the cell is declared deadlocked (default 1s).
+	// waits on a lock, before the cell is declared deadlocked (default
+	// 1s); it must be positive.
 	Stall time.Duration
-	// Load is the workload configuration.
+	// Load is the workload configuration (default
+	// workloads.DefaultConfig()).
 	Load workloads.Config
-	// NoPin leaves threads unpinned (they are still locked to OS threads).
+	// NoPin leaves threads unpinned (they are still locked to OS threads);
+	// false, the default, pins each to a CPU.
 	NoPin bool
 }
 

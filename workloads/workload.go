@@ -117,15 +117,18 @@ func (w Info) Deadlocks(s strategies.Info, cfg Config) string {
 
 // Config is the workload configuration, the same for every strategy in a
 // run. Every field is reported as a configuration line, for every workload,
-// so benchstat never splits its tables on keys one workload lacks.
+// so benchstat never splits its tables on keys one workload lacks. Its
+// zero value is not valid (Pages and MapsVMAs must be set): start from
+// DefaultConfig, whose values the comments give.
 type Config struct {
-	// Pages is the number of pages in each thread's VMA (default 64).
+	// Pages is the number of pages in each thread's VMA, 2..MaxPages
+	// (default 64).
 	Pages int
 	// FaultWork is how many bytes a fault clears under its lock, modelling
 	// clear_page() of a new anonymous page (default 4096; 0 for none).
 	FaultWork int
-	// MapsVMAs is the number of VMAs maps-walk sets up to walk
-	// (default 64).
+	// MapsVMAs is the number of VMAs maps-walk sets up to walk,
+	// 1..MaxMapsVMAs (default 64).
 	MapsVMAs int
 	// WriterPause is the writer thread's pause between changes; 0 means
 	// back to back.

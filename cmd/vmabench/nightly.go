@@ -10,6 +10,7 @@ import (
 
 	"vmabench/internal/machine"
 	"vmabench/nightly"
+	"vmabench/planflag"
 	"vmabench/runner"
 )
 
@@ -35,8 +36,11 @@ left out; the other nights are still used.
 
 The standard matrix is every model strategy (not kernel) under the
 workloads faults and faults-mmap at 1 and 2 threads, 6 repetitions of
-500ms each: 90 cells, about a minute on two cores. The flags narrow or
-widen it as for 'vmabench run'.
+500ms each: 90 cells, about a minute on two cores. The plan flags
+(-strategy, -workload, -threads, -count, -duration, -warmup, -timeout,
+-stall, -seed, -pages, -fault-work, -maps-vmas, -writer-pause, -touch-held,
+-nopin) are those of 'vmabench run', with the nightly matrix as their
+defaults; they narrow or widen it.
 
 Examples:
 
@@ -51,18 +55,7 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg := nightly.DefaultConfig()
 	cfg.Plan.Child = cellCommand()
 	fs := flag.NewFlagSet("nightly", flag.ContinueOnError)
-	strats := &namesFlag{list: cfg.Plan.Strategies}
-	loads := &namesFlag{list: cfg.Plan.Workloads}
-	threads := &threadsFlag{list: cfg.Plan.Threads}
-	base := cfg.Plan.Base
-	fs.Var(strats, "strategy", "strategies to run, comma-separated, or `all` (see vmabench list)")
-	fs.Var(loads, "workload", "workloads to run, comma-separated, or `all` (see vmabench list)")
-	fs.Var(threads, "threads", "thread counts, comma-separated")
-	fs.IntVar(&cfg.Plan.Count, "count", cfg.Plan.Count, "repetitions of each cell, the samples the gate compares (at least 4 for p <= 0.05)")
-	fs.Var(durationFlag{&base.Duration}, "duration", "timed window of each cell")
-	fs.Var(durationFlag{&base.Warmup}, "warmup", "warm-up of each cell before its window")
-	fs.Var(durationFlag{&base.Timeout}, "timeout", "limit on each cell, warm-up included; if unset, at least twice warm-up plus window")
-	fs.Uint64Var(&base.Load.Seed, "seed", base.Load.Seed, "seed of every thread's RNG (thread i uses seed, i)")
+	flags := planflag.Bind(fs, &cfg.Plan, planflag.All&^planflag.InProcess, "")
 	fs.StringVar(&cfg.ResultsDir, "results", cfg.ResultsDir, "`directory` of the nightly history; the new results file is added to it")
 	fs.StringVar(&cfg.PlotsDir, "plots", cfg.PlotsDir, "`directory` for the trend charts, the run's charts and index.html")
 	fs.StringVar(&cfg.Baseline, "baseline", "", "compare with this results `file` instead of the previous nightly")
@@ -74,23 +67,9 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return usagef("nightly", "unexpected argument %q: nightly takes only flags", fs.Arg(0))
 	}
-	if cfg.Plan.Count < 1 {
-		return usagef("nightly", "count %d: want at least 1", cfg.Plan.Count)
+	if err := flags.Apply(); err != nil {
+		return usagef("nightly", "%v", err)
 	}
-	var err error
-	if cfg.Plan.Strategies, err = strategyNames(strats); err != nil {
-		return usagef("nightly", "-strategy: %v", err)
-	}
-	if cfg.Plan.Workloads, err = workloadNames(loads); err != nil {
-		return usagef("nightly", "-workload: %v", err)
-	}
-	cfg.Plan.Threads = threads.list
-	timeoutSet := false
-	fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
-	if !timeoutSet { // as vmabench run: room for a long -duration
-		base.Timeout = max(base.Timeout, 2*(base.Warmup+base.Duration))
-	}
-	cfg.Plan.Base = base
 	cfg.Commit = machine.Commit()
 	if err := cfg.Validate(); err != nil {
 		return usagef("nightly", "%v", err)

@@ -91,3 +91,37 @@ func TestNightlyFastBaseline(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestNightlyHelpFlags checks that nightly offers every plan flag of run
+// (its usage says so), -inprocess aside.
+func TestNightlyHelpFlags(t *testing.T) {
+	flags := func(cmd string) map[string]bool {
+		_, stdout, _ := vmabench(t, cmd, "-h")
+		m := make(map[string]bool)
+		for _, line := range strings.Split(stdout, "\n") {
+			if f, ok := strings.CutPrefix(line, "  -"); ok {
+				m[strings.Fields(f)[0]] = true
+			}
+		}
+		return m
+	}
+	run, nightly := flags("run"), flags("nightly")
+	for f := range run {
+		switch f {
+		case "o", "fail-on-deadlock", "inprocess":
+			continue
+		}
+		if !nightly[f] {
+			t.Errorf("nightly -h lacks run's plan flag -%s", f)
+		}
+	}
+	_, usage, _ := vmabench(t, "nightly", "-h")
+	for _, f := range strings.Fields("-strategy -workload -threads -count -duration -warmup -timeout -stall -seed -pages -fault-work -maps-vmas -writer-pause -touch-held -nopin") {
+		if !nightly[f[1:]] {
+			t.Errorf("nightly's usage names %s, which it lacks", f)
+		}
+		if !strings.Contains(usage, f) {
+			t.Errorf("nightly's usage does not name %s", f)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"vmabench/internal/atomicfile"
+	"vmabench/planflag"
 	"vmabench/report"
 	"vmabench/runner"
 )
@@ -26,7 +27,9 @@ table is printed to stdout.
 Each cell runs in a child process under a watchdog: a cell that deadlocks
 or outruns -timeout is reported on a "# deadlock ..." or "# timeout ..."
 line and on stderr, and the run goes on. Cells whose thread count is below
-what a workload needs (a writer and a reader) are left out. On a terminal,
+what a workload needs (a writer and a reader) are left out. The thread
+counts are by default the powers of two below the CPU count, and the CPU
+count. On a terminal,
 stderr shows which cell runs and the time left.
 
 Examples:
@@ -42,28 +45,9 @@ Examples:
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	plan := runner.Plan{Base: runner.DefaultConfig(), Count: 1, Child: cellCommand()}
-	base := &plan.Base
-	strats := &namesFlag{list: []string{"all"}}
-	loads := &namesFlag{list: []string{"all"}}
-	threads := &threadsFlag{list: runner.DefaultThreads()}
+	flags := planflag.Bind(fs, &plan, planflag.All, "")
 	var out string
 	var failOnDeadlock bool
-	fs.Var(strats, "strategy", "`names` of the strategies to run, comma-separated, or all (see vmabench list)")
-	fs.Var(loads, "workload", "`names` of the workloads to run, comma-separated, or all (see vmabench list)")
-	fs.Var(threads, "threads", "thread `counts`, comma-separated; by default the powers of two below the CPU count, and the CPU count")
-	fs.IntVar(&plan.Count, "count", plan.Count, "repetitions of each cell, the samples benchstat compares")
-	fs.Var(durationFlag{&base.Duration}, "duration", "timed window of each cell, a `duration` (300ms, 2s)")
-	fs.Var(durationFlag{&base.Warmup}, "warmup", "warm-up of each cell before its window, a `duration`")
-	fs.Var(durationFlag{&base.Timeout}, "timeout", "watchdog: a cell running longer than this `duration`, warm-up included, is a timeout;\nunless set, raised to twice warm-up plus window where that is more")
-	fs.Var(durationFlag{&base.Stall}, "stall", "watchdog: a cell with no progress for this `duration` while a thread waits on a lock is a deadlock")
-	fs.Uint64Var(&base.Load.Seed, "seed", base.Load.Seed, "seed of every thread's RNG (thread i uses seed, i)")
-	fs.IntVar(&base.Load.Pages, "pages", base.Load.Pages, "pages in each thread's VMA")
-	fs.IntVar(&base.Load.FaultWork, "fault-work", base.Load.FaultWork, "bytes a fault clears under its lock (clear_page); 0 for none")
-	fs.IntVar(&base.Load.MapsVMAs, "maps-vmas", base.Load.MapsVMAs, "VMAs maps-walk walks")
-	fs.Var(durationFlag{&base.Load.WriterPause}, "writer-pause", "writer thread's pause between changes, a `duration`; 0 for back to back")
-	fs.BoolVar(&base.Load.TouchHeld, "touch-held", base.Load.TouchHeld, "nested-fault's writer changes the VMAs the readers hold")
-	fs.BoolVar(&base.NoPin, "nopin", base.NoPin, "do not pin threads to CPUs")
-	fs.BoolVar(&plan.InProcess, "inprocess", plan.InProcess, "run cells in this process (debugging: a deadlocked cell's threads stay blocked)")
 	fs.StringVar(&out, "o", "", "write results to `FILE` (atomically) instead of stdout")
 	fs.BoolVar(&failOnDeadlock, "fail-on-deadlock", false, "exit 1 if a cell deadlocked, timed out or failed")
 	if err := parseFlags(fs, args, runUsage, stdout); err != nil {
@@ -72,21 +56,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() > 0 {
 		return usagef("run", "unexpected argument %q", fs.Arg(0))
 	}
-	var err error
-	if plan.Strategies, err = strategyNames(strats); err != nil {
-		return usagef("run", "-strategy: %v", err)
-	}
-	if plan.Workloads, err = workloadNames(loads); err != nil {
-		return usagef("run", "-workload: %v", err)
-	}
-	plan.Threads = threads.list
-	if plan.Count < 1 {
-		return usagef("run", "count %d: want at least 1", plan.Count)
-	}
-	timeoutSet := false
-	fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
-	if !timeoutSet {
-		base.Timeout = max(base.Timeout, 2*(base.Warmup+base.Duration))
+	if err := flags.Apply(); err != nil {
+		return usagef("run", "%v", err)
 	}
 	m := &matrix{plan: plan, stderr: stderr, progress: isTerminal(stderr)}
 	if err := m.check(); err != nil {

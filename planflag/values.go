@@ -1,4 +1,4 @@
-package main
+package planflag
 
 import (
 	"fmt"

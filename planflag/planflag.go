@@ -1,0 +1,124 @@
+// Package planflag binds the command-line flags that shape a runner.Plan
+// (which cells, how many times, how long, under what load) in one place,
+// so that "vmabench run", "vmabench nightly" and go test -bench offer the
+// same flags with the same names, defaults, help and checks.
+package planflag
+
+import (
+	"flag"
+	"fmt"
+
+	"vmabench/runner"
+)
+
+// A Set selects groups of plan flags.
+type Set uint
+
+// The groups of plan flags.
+const (
+	Cells     Set = 1 << iota // -strategy, -workload, -threads
+	Count                     // -count
+	Window                    // -duration, -warmup, -timeout, -stall
+	Load                      // -seed, -pages, -fault-work, -maps-vmas, -writer-pause, -touch-held
+	Pin                       // -nopin
+	InProcess                 // -inprocess
+
+	// All is every plan flag, as vmabench run offers them.
+	All = Cells | Count | Window | Load | Pin | InProcess
+)
+
+// Flags are the plan flags bound on one flag set.
+type Flags struct {
+	plan    *runner.Plan
+	fs      *flag.FlagSet
+	set     Set
+	prefix  string
+	strats  *namesFlag
+	loads   *namesFlag
+	threads *threadsFlag
+}
+
+// Bind defines the plan flags of set on fs, each named prefix+name
+// ("-pages", or "-vmabench.pages" with prefix "vmabench."), with p's values
+// as their defaults: empty Strategies or Workloads mean all of them, empty
+// Threads runner.DefaultThreads(). The flags write into p; after fs.Parse,
+// Apply finishes the plan.
+func Bind(fs *flag.FlagSet, p *runner.Plan, set Set, prefix string) *Flags {
+	f := &Flags{plan: p, fs: fs, set: set, prefix: prefix}
+	base := &p.Base
+	name := func(n string) string { return prefix + n }
+	if set&Cells != 0 {
+		f.strats = &namesFlag{list: orAll(p.Strategies)}
+		f.loads = &namesFlag{list: orAll(p.Workloads)}
+		f.threads = &threadsFlag{list: p.Threads}
+		if len(f.threads.list) == 0 {
+			f.threads.list = runner.DefaultThreads()
+		}
+		fs.Var(f.strats, name("strategy"), "`names` of the strategies to run, comma-separated, or all (see vmabench list)")
+		fs.Var(f.loads, name("workload"), "`names` of the workloads to run, comma-separated, or all (see vmabench list)")
+		fs.Var(f.threads, name("threads"), "thread `counts`, comma-separated")
+	}
+	if set&Count != 0 {
+		fs.IntVar(&p.Count, name("count"), p.Count, "repetitions of each cell, the samples benchstat and the gate compare (at least 4 for p <= 0.05)")
+	}
+	if set&Window != 0 {
+		fs.Var(durationFlag{&base.Duration}, name("duration"), "timed window of each cell, a `duration` (300ms, 2s)")
+		fs.Var(durationFlag{&base.Warmup}, name("warmup"), "warm-up of each cell before its window, a `duration`")
+		fs.Var(durationFlag{&base.Timeout}, name("timeout"), "watchdog: a cell running longer than this `duration`, warm-up included, is a timeout;\nunless set, raised to twice warm-up plus window where that is more")
+		fs.Var(durationFlag{&base.Stall}, name("stall"), "watchdog: a cell with no progress for this `duration` while a thread waits on a lock is a deadlock")
+	}
+	if set&Load != 0 {
+		fs.Uint64Var(&base.Load.Seed, name("seed"), base.Load.Seed, "seed of every thread's RNG (thread i uses seed, i)")
+		fs.IntVar(&base.Load.Pages, name("pages"), base.Load.Pages, "pages in each thread's VMA")
+		fs.IntVar(&base.Load.FaultWork, name("fault-work"), base.Load.FaultWork, "bytes a fault clears under its lock (clear_page); 0 for none")
+		fs.IntVar(&base.Load.MapsVMAs, name("maps-vmas"), base.Load.MapsVMAs, "VMAs maps-walk walks")
+		fs.Var(durationFlag{&base.Load.WriterPause}, name("writer-pause"), "writer thread's pause between changes, a `duration`; 0 for back to back")
+		fs.BoolVar(&base.Load.TouchHeld, name("touch-held"), base.Load.TouchHeld, "nested-fault's writer changes the VMAs the readers hold")
+	}
+	if set&Pin != 0 {
+		fs.BoolVar(&base.NoPin, name("nopin"), base.NoPin, "do not pin threads to CPUs")
+	}
+	if set&InProcess != 0 {
+		fs.BoolVar(&p.InProcess, name("inprocess"), p.InProcess, "run cells in this process (debugging: a deadlocked cell's threads stay blocked)")
+	}
+	return f
+}
+
+func orAll(names []string) []string {
+	if len(names) == 0 {
+		return []string{"all"}
+	}
+	return names
+}
+
+// Apply finishes the plan once the flags are parsed: it resolves the
+// strategy and workload names against their registries, checks the count
+// (runner.CheckCount) and, unless -timeout was given, raises the timeout to
+// twice warm-up plus window where that is more, so a long -duration does
+// not time out. Its errors are the user's, and name the flag.
+func (f *Flags) Apply() error {
+	p := f.plan
+	if f.set&Cells != 0 {
+		var err error
+		if p.Strategies, err = strategyNames(f.strats); err != nil {
+			return fmt.Errorf("-%sstrategy: %w", f.prefix, err)
+		}
+		if p.Workloads, err = workloadNames(f.loads); err != nil {
+			return fmt.Errorf("-%sworkload: %w", f.prefix, err)
+		}
+		p.Threads = f.threads.list
+	}
+	if f.set&Count != 0 {
+		if err := runner.CheckCount(p.Count); err != nil {
+			return err
+		}
+	}
+	if f.set&Window != 0 {
+		timeoutSet := false
+		f.fs.Visit(func(fl *flag.Flag) { timeoutSet = timeoutSet || fl.Name == f.prefix+"timeout" })
+		if !timeoutSet {
+			p.Base.Timeout = max(p.Base.Timeout, 2*(p.Base.Warmup+p.Base.Duration))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package planflag
+
+import (
+	"flag"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"vmabench/runner"
+)
+
+func TestApply(t *testing.T) {
+	tests := []struct {
+		name    string
+		set     Set
+		prefix  string
+		args    []string
+		wantErr string
+		check   func(t *testing.T, p *runner.Plan)
+	}{
+		{name: "defaults: all strategies and workloads", set: All, check: func(t *testing.T, p *runner.Plan) {
+			if len(p.Strategies) < 2 || len(p.Workloads) < 2 || !slices.Equal(p.Threads, runner.DefaultThreads()) {
+				t.Errorf("plan %+v: want every strategy and workload, the default threads", p)
+			}
+		}},
+		{name: "names and load", set: All, args: []string{"-strategy", "vmaseq", "-workload", "faults", "-threads", "2,1", "-pages", "8", "-nopin"},
+			check: func(t *testing.T, p *runner.Plan) {
+				if !slices.Equal(p.Strategies, []string{"vmaseq"}) || !slices.Equal(p.Threads, []int{1, 2}) || p.Base.Load.Pages != 8 || !p.Base.NoPin {
+					t.Errorf("plan %+v", p)
+				}
+			}},
+		{name: "timeout raised for a long window", set: Window, args: []string{"-duration", "20s"},
+			check: func(t *testing.T, p *runner.Plan) {
+				if want := 2 * (p.Base.Warmup + 20*time.Second); p.Base.Timeout != want {
+					t.Errorf("timeout %v, want %v", p.Base.Timeout, want)
+				}
+			}},
+		{name: "timeout as given", set: Window, args: []string{"-duration", "20s", "-timeout", "21s"},
+			check: func(t *testing.T, p *runner.Plan) {
+				if p.Base.Timeout != 21*time.Second {
+					t.Errorf("timeout %v, want 21s", p.Base.Timeout)
+				}
+			}},
+		{name: "prefix", set: Load, prefix: "vmabench.", args: []string{"-vmabench.pages", "16"},
+			check: func(t *testing.T, p *runner.Plan) {
+				if p.Base.Load.Pages != 16 {
+					t.Errorf("pages %d, want 16", p.Base.Load.Pages)
+				}
+			}},
+		{name: "zero count", set: Count, args: []string{"-count", "0"}, wantErr: "count 0: want at least 1"},
+		{name: "unknown strategy", set: Cells, args: []string{"-strategy", "nope"}, wantErr: `-strategy: unknown strategy "nope"`},
+		{name: "all with names", set: Cells, args: []string{"-workload", "all,faults"}, wantErr: `-workload: "all,faults": "all" cannot be combined with names`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := runner.Plan{Base: runner.DefaultConfig(), Count: 1}
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			f := Bind(fs, &p, tt.set, tt.prefix)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := f.Apply()
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+					t.Errorf("Apply() = %v, want %q", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			default:
+				tt.check(t, &p)
+			}
+		})
+	}
+}
+
+// TestSets checks that each group binds its flags and no others.
+func TestSets(t *testing.T) {
+	bound := func(set Set) []string {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		Bind(fs, &runner.Plan{Base: runner.DefaultConfig()}, set, "")
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		return names
+	}
+	if got := bound(Pin | InProcess); !slices.Equal(got, []string{"inprocess", "nopin"}) {
+		t.Errorf("Pin|InProcess binds %v", got)
+	}
+	if got := len(bound(All)); got != 16 {
+		t.Errorf("All binds %d flags, want 16", got)
+	}
+}
