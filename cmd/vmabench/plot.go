@@ -20,10 +20,12 @@ const plotUsage = `Usage: vmabench plot [-o DIR] FILE...
 
 Plot draws charts of the results files (written by vmabench run or by
 go test -bench), as SVG and PNG in DIR, and prints their paths. Per
-workload: throughput against threads, one line per strategy through the
-median of its repetitions with their spread; latency percentiles per
-strategy at the highest thread count; and fallback, retry and miss rates
-when there are any. The results of all files are drawn together.
+workload: the readers' throughput (faults/s, lookups/s) against threads,
+one line per strategy through the median of its repetitions with its
+confidence interval; for a workload with a writer, the writer's
+throughput (writes/s) the same way; latency percentiles per strategy at
+the highest thread count; and fallback, retry and miss rates when there
+are any. The results of all files are drawn together.
 
 Examples:
 
