@@ -155,10 +155,12 @@ func benchCell(b *testing.B, c runner.Config, w workloads.Info, s strategies.Inf
 	b.N = int(r.Ops)
 }
 
-// writeConfig prints, as benchfmt configuration lines, what a results file
-// of the CLI says beyond go test's goos, goarch, pkg and cpu lines.
+// writeConfig prints, as benchfmt unit metadata and configuration lines,
+// what a results file of the CLI says beyond go test's goos, goarch, pkg
+// and cpu lines.
 func writeConfig(c runner.Config) {
 	var b strings.Builder
+	report.WriteUnits(&b)
 	for _, kv := range report.MachineConfig(machine.Commit()) {
 		switch kv.Key {
 		case "kernel", "vmabench-commit":

@@ -114,33 +114,53 @@ func (w *Writer) config(r *runner.Result) ([]benchfmt.Config, error) {
 	return cfg, nil
 }
 
-// writeUnits writes, before the first result line, a benchfmt unit
-// metadata line for each unit of the units table whose better direction is
-// known,
-//
-//	Unit faults/s better=higher
-//
-// so that benchstat and other benchfmt readers judge every unit as vmabench
-// does.
+// writeUnits writes the unit metadata lines (WriteUnits) before the first
+// result line.
 func (w *Writer) writeUnits() error {
 	if w.units {
 		return nil
 	}
 	w.units = true
-	for _, u := range units.Table {
-		if u.Better == units.Unknown {
-			continue
-		}
-		m := &benchfmt.UnitMetadata{
-			UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u.Name, Key: "better"},
-			OrigUnit:        u.Name,
-			Value:           u.Better.String(),
-		}
+	for _, m := range unitMetadata() {
 		if err := w.bw.Write(m); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
 	return nil
+}
+
+// WriteUnits writes a benchfmt unit metadata line for each unit of the units
+// table whose better direction is known,
+//
+//	Unit faults/s better=higher
+//
+// so that benchstat and other benchfmt readers judge every unit as vmabench
+// does. A Writer writes them before its first result; go test -bench
+// output gets them from BenchmarkVMA.
+func WriteUnits(w io.Writer) error {
+	bw := benchfmt.NewWriter(w)
+	for _, m := range unitMetadata() {
+		if err := bw.Write(m); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	return nil
+}
+
+// unitMetadata returns the records WriteUnits writes.
+func unitMetadata() []*benchfmt.UnitMetadata {
+	var out []*benchfmt.UnitMetadata
+	for _, u := range units.Table {
+		if u.Better == units.Unknown {
+			continue
+		}
+		out = append(out, &benchfmt.UnitMetadata{
+			UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u.Name, Key: "better"},
+			OrigUnit:        u.Name,
+			Value:           u.Better.String(),
+		})
+	}
+	return out
 }
 
 // checkConfig reports whether kv reads back as the same configuration line
