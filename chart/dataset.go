@@ -40,14 +40,17 @@ func summarize(vs []float64) summary {
 	return s
 }
 
-// readerRate returns the unit of r's readers' rate: the first rate of the
-// units table that r reports (faults/s, lookups/s, or writes/s where every
-// thread writes), or "" if it reports none.
+// readerRate returns the unit of r's readers' rate: the readers' rate of
+// the units table that r reports (faults/s, lookups/s), or writes/s where
+// every thread writes (mmap-churn), or "" if it reports none.
 func readerRate(r *runner.Result) string {
 	for _, u := range units.Table {
-		if _, ok := r.Metric(u.Name); ok && u.Rate {
+		if _, ok := r.Metric(u.Name); ok && u.Rate && u.Reader {
 			return u.Name
 		}
+	}
+	if _, ok := r.Metric(units.WritesPerS); ok {
+		return units.WritesPerS
 	}
 	return ""
 }
