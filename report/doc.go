@@ -5,6 +5,7 @@
 // golang.org/x/perf/benchfmt and read back with its Reader, so that benchstat
 // and our own comparison read the same files:
 //
+//	Unit faults/s better=higher
 //	goos: linux
 //	kernel: 6.18.44
 //	vmas: 16
@@ -16,6 +17,10 @@
 // benchfmt ignores and which can never be read as a "key: value"
 // configuration line, so it never splits benchstat's tables.
 //
+// The Unit lines give each unit's better direction from package units, the
+// one table of units. Cell names are package cell's.
+//
 // Compare summarizes and tests two runs with benchmath (medians and the
-// Mann-Whitney U test, as benchstat does), and WriteTable prints one run.
+// Mann-Whitney U test, as benchstat does, through internal/stats), and
+// WriteTable prints one run: the readers' and the writer's rates apart.
 package report
