@@ -37,14 +37,14 @@ const (
 func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 	if !v.anonVMA.Load() {
 		locked := flags&FaultFlagVMALock != 0
-		if locked && !t.MM.MmapLock.TryRLock() {
+		if locked && !t.MM.MmapLock.DownReadTrylock(t) { // mmap_read_trylock()
 			return FaultRetry
 		}
 		// __anon_vma_prepare(), serialised in the kernel by
 		// mm->page_table_lock; racing readers store the same value.
 		v.anonVMA.Store(true)
 		if locked {
-			t.MM.MmapLock.RUnlock()
+			t.MM.MmapLock.UpRead(t)
 		}
 	}
 	gen := t.AssertStable(v, addr)

@@ -3,7 +3,6 @@ package mm
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
@@ -25,12 +24,12 @@ const DefaultPages = 1 << 20
 // MM models struct mm_struct: the mmap rw-semaphore, mm_lock_seq, the VMA
 // tree and the page table. The zero value is not usable; call New.
 //
-// MmapLock is a sync.RWMutex because it behaves as the kernel's rwsem where
-// it matters: once a writer waits, new readers block, so a reader that takes
-// it again while holding it deadlocks behind a queued writer. TryRLock is
-// down_read_trylock.
+// MmapLock is an RWSem, the model of the kernel's rw_semaphore: once a
+// writer waits, new readers queue, so a reader that takes it again while
+// holding it deadlocks behind a queued writer; a blocked thread sleeps in a
+// futex and is woken by the releasing thread, as in the kernel.
 type MM struct {
-	MmapLock sync.RWMutex // mm->mmap_lock
+	MmapLock RWSem // mm->mmap_lock
 
 	_ cpu.CacheLinePad
 
@@ -46,7 +45,7 @@ type MM struct {
 	pte   []atomic.Uint32 // the page table: 1 where a page is mapped
 	// writerWait is mm->vma_writer_wait, the rcuwait a vma_start_write()
 	// sleeps on until readers drain; readers wake it.
-	writerWait chan struct{}
+	writerWait RCUWait
 	// writing is the checker's mark that a writer is inside Prepare..Commit.
 	writing atomic.Int32
 }
@@ -60,9 +59,8 @@ func New(cfg Config) *MM {
 		cfg.Cache = NewCache(false)
 	}
 	m := &MM{
-		cache:      cfg.Cache,
-		pte:        make([]atomic.Uint32, cfg.Pages),
-		writerWait: make(chan struct{}, 1),
+		cache: cfg.Cache,
+		pte:   make([]atomic.Uint32, cfg.Pages),
 	}
 	m.tree.Store(newTree())
 	return m
@@ -101,22 +99,16 @@ func (m *MM) Zap(start, end uint64) {
 	}
 }
 
-// WaitWriter models rcuwait_wait_event(&mm->vma_writer_wait, cond): it sleeps
-// until cond holds. Only the mmap_lock writer waits, so one waiter at a time.
-func (m *MM) WaitWriter(cond func() bool) {
-	for !cond() {
-		<-m.writerWait
-	}
-}
+// WaitWriter models rcuwait_wait_event(&mm->vma_writer_wait, cond,
+// TASK_UNINTERRUPTIBLE): t sleeps until cond holds. Only the mmap_lock
+// writer waits, so one waiter at a time. cond must read with atomic loads
+// (see RCUWait).
+func (m *MM) WaitWriter(t *Task, cond func() bool) { m.writerWait.WaitEvent(t, cond) }
 
-// WakeWriter models rcuwait_wake_up(&mm->vma_writer_wait). A wake-up with no
-// waiter is kept, so the waiter re-checks its condition at worst once more.
-func (m *MM) WakeWriter() {
-	select {
-	case m.writerWait <- struct{}{}:
-	default:
-	}
-}
+// WakeWriter models rcuwait_wake_up(&mm->vma_writer_wait): wake the waiting
+// writer, if any. Call it after the atomic store that makes its condition
+// hold; a wake-up with no waiter is not kept, and needs not be.
+func (m *MM) WakeWriter() { m.writerWait.WakeUp() }
 
 // Errors returned by the address-space primitives.
 var (

@@ -195,11 +195,11 @@ func TestFirstFaultNeedsMmapLock(t *testing.T) {
 	}
 	task := NewTask(m, 0, 0)
 	v := m.FindVMA(0)
-	m.MmapLock.Lock() // a writer holds mmap_lock: the trylock fails
+	m.MmapLock.DownWrite(task) // a writer holds mmap_lock: the trylock fails
 	if r := HandleFault(task, v, 0, FaultFlagVMALock); r != FaultRetry {
 		t.Fatalf("first fault under the VMA lock, mmap_lock taken = %v, want FaultRetry", r)
 	}
-	m.MmapLock.Unlock()
+	m.MmapLock.UpWrite(task)
 	if v.HasAnonVMA() {
 		t.Fatal("anon_vma prepared without mmap_lock")
 	}
@@ -209,10 +209,9 @@ func TestFirstFaultNeedsMmapLock(t *testing.T) {
 	if !v.HasAnonVMA() {
 		t.Fatal("anon_vma not prepared")
 	}
-	if !m.MmapLock.TryLock() {
-		t.Fatal("HandleFault left mmap_lock held")
+	if !m.MmapLock.Idle() {
+		t.Fatalf("HandleFault left mmap_lock held: count %#x", m.MmapLock.Count())
 	}
-	m.MmapLock.Unlock()
 }
 
 func TestCheckerCatchesChange(t *testing.T) {

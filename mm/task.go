@@ -91,6 +91,14 @@ type Task struct {
 
 	firstViolation atomic.Pointer[string]
 
+	// The sleeping locks' part of task_struct (see sched.go, rwsem.go):
+	// state is task->__state and the futex word the thread sleeps on;
+	// wakeQNext is task->wake_q; rwWaiter is the rwsem_waiter the kernel
+	// keeps on the stack, here in the Task because a Go stack can move.
+	state     atomic.Uint32
+	wakeQNext atomic.Pointer[Task]
+	rwWaiter  rwsemWaiter
+
 	_ cpu.CacheLinePad
 }
 

@@ -13,7 +13,6 @@
 package mm
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
@@ -65,7 +64,7 @@ func (p Prot) String() string {
 // A VMA must not be copied. The trailing pad keeps two VMAs' lock words off
 // one cache line, so per-VMA designs do not share lines by accident.
 type VMA struct {
-	Lock     sync.RWMutex // vma->vm_lock->lock (v6.4 rwsem)
+	Lock     RWSem        // vma->vm_lock->lock (v6.4 rwsem)
 	LockSeq  atomic.Int64 // vma->vm_lock_seq
 	Refcnt   atomic.Int32 // vma->vm_refcnt (v6.15+)
 	Detached atomic.Bool  // vma->detached (v6.4)

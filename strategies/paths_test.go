@@ -176,11 +176,8 @@ func TestQueuedWriter(t *testing.T) {
 					if _, w := writer.LockInfo(); w != mm.MmapWrite {
 						return false
 					}
-					if m.MmapLock.TryRLock() {
-						m.MmapLock.RUnlock()
-						return false
-					}
-					return true
+					// A queued writer turns new readers away.
+					return m.MmapLock.Count()&mm.RWSemReadFailedMask != 0
 				})
 				done := make(chan error, 1)
 				go func() { done <- p.do(s, task, starts) }()

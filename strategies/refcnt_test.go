@@ -170,10 +170,9 @@ func TestVMAWaitLookupWaitsForWriter(t *testing.T) {
 	if got := res.r.VMA.Refcnt.Load(); got != 2 {
 		t.Errorf("vm_refcnt = %d, want 2 (attached + one reader)", got)
 	}
-	if !s.mm.MmapLock.TryLock() {
-		t.Fatal("mmap_lock still held after Lookup returned")
+	if !s.mm.MmapLock.Idle() {
+		t.Fatalf("mmap_lock still held after Lookup returned: count %#x", s.mm.MmapLock.Count())
 	}
-	s.mm.MmapLock.Unlock()
 	s.Release(reader, res.r)
 	if _, err := s.Lookup(reader, 99*pg); err != mm.ErrNoVMA {
 		t.Errorf("Lookup of an unmapped address = %v, want ErrNoVMA", err)

@@ -137,26 +137,29 @@ func Get(name string) (Info, error) {
 }
 
 // mmapReadLock models mmap_read_lock(). The watchdog learns of it only if
-// the thread has to wait: the uncontended path is one trylock, as cheap as
-// RLock, and stores nothing else, so lock tracking does not tax mmaplock's
-// faults more than the per-VMA designs' faults.
+// the thread has to wait: the uncontended path is one down_read_trylock(),
+// as cheap as down_read()'s fast path (one locked instruction and the owner
+// store), and stores nothing else, so lock tracking does not tax mmaplock's
+// faults more than the per-VMA designs' faults. (The kernel built with
+// CONFIG_LOCK_STAT does the same: LOCK_CONTENDED() tries first.)
 func mmapReadLock(t *mm.Task, m *mm.MM) {
-	if m.MmapLock.TryRLock() {
+	if m.MmapLock.DownReadTrylock(t) {
 		return
 	}
 	t.Acquiring(mm.MmapRead)
-	m.MmapLock.RLock()
+	m.MmapLock.DownRead(t)
 	t.Waited()
 }
 
-// mmapReadUnlock models mmap_read_unlock().
-func mmapReadUnlock(m *mm.MM) { m.MmapLock.RUnlock() }
+// mmapReadUnlock models mmap_read_unlock(): up_read(), which does not look
+// at the calling task.
+func mmapReadUnlock(m *mm.MM) { m.MmapLock.UpRead(nil) }
 
 // mmapWriteLock models down_write(&mm->mmap_lock), the part of
 // mmap_write_lock() every design shares.
 func mmapWriteLock(t *mm.Task, m *mm.MM) {
 	t.Acquiring(mm.MmapWrite)
-	m.MmapLock.Lock()
+	m.MmapLock.DownWrite(t)
 	t.Waited()
 	t.Hold(mm.MmapWrite)
 }
@@ -164,7 +167,7 @@ func mmapWriteLock(t *mm.Task, m *mm.MM) {
 // mmapWriteUnlock models up_write(&mm->mmap_lock).
 func mmapWriteUnlock(t *mm.Task, m *mm.MM) {
 	t.Unhold(mm.MmapWrite)
-	m.MmapLock.Unlock()
+	m.MmapLock.UpWrite(t)
 }
 
 // releaseLookup ends any design's Lookup: mmap_read_unlock() if it fell

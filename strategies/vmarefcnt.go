@@ -325,7 +325,7 @@ func (s *VMARefcnt) vmaEnterLocked(t *mm.Task, v *mm.VMA, detaching bool) bool {
 		return false
 	}
 	t.Acquiring(mm.VMAWrite)
-	s.mm.WaitWriter(func() bool { return v.Refcnt.Load() == target })
+	s.mm.WaitWriter(t, func() bool { return v.Refcnt.Load() == target })
 	t.Waited()
 	return true
 }

@@ -32,26 +32,27 @@ func NewVMASeq(cfg mm.Config) Strategy { return &VMASeq{mm: mm.New(cfg)} }
 func (s *VMASeq) MM() *mm.MM { return s.mm }
 
 // vmaStartRead models vma_start_read() of v6.4.
-func (s *VMASeq) vmaStartRead(v *mm.VMA) bool {
+func (s *VMASeq) vmaStartRead(t *mm.Task, v *mm.VMA) bool {
 	// Check before locking. A race might cause false locked result.
 	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
 		return false
 	}
-	if !v.Lock.TryRLock() { // down_read_trylock(&vma->lock)
+	if !v.Lock.DownReadTrylock(t) { // down_read_trylock(&vma->lock)
 		return false
 	}
 	// False unlocked result is impossible: vm_lock_seq is changed under
 	// vma->lock, and an mm_lock_seq change invalidates all write locks.
 	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
-		v.Lock.RUnlock()
+		v.Lock.UpRead(t)
 		return false
 	}
 	return true
 }
 
 // vmaEndRead models vma_end_read(): up_read(&vma->lock) (under RCU in the
-// kernel, to keep the VMA alive; here the GC does).
-func (s *VMASeq) vmaEndRead(v *mm.VMA) { v.Lock.RUnlock() }
+// kernel, to keep the VMA alive; here the GC does). up_read() does not look
+// at the calling task.
+func (s *VMASeq) vmaEndRead(v *mm.VMA) { v.Lock.UpRead(nil) }
 
 // lockVMAUnderRCU models lock_vma_under_rcu() of v6.4: walk the tree without
 // a lock, refuse a VMA whose anon_vma is not prepared yet, read-lock the VMA,
@@ -62,7 +63,7 @@ func (s *VMASeq) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
 		v := s.mm.FindVMA(addr) // mas_walk()
 		// find_mergeable_anon_vma uses adjacent vmas which are not
 		// locked: the first fault of a VMA needs mmap_lock.
-		if v == nil || !v.HasAnonVMA() || !s.vmaStartRead(v) {
+		if v == nil || !v.HasAnonVMA() || !s.vmaStartRead(t, v) {
 			t.Stats.VMALockAbort++
 			return nil
 		}
@@ -138,10 +139,10 @@ func (s *VMASeq) vmaStartWrite(t *mm.Task, v *mm.VMA) {
 		return
 	}
 	t.Acquiring(mm.VMAWrite)
-	v.Lock.Lock() // down_write(&vma->lock): waits for readers
+	v.Lock.DownWrite(t) // down_write(&vma->lock): waits for readers
 	t.Waited()
 	v.LockSeq.Store(seq)
-	v.Lock.Unlock()
+	v.Lock.UpWrite(t)
 }
 
 // Write models an address-space change: mmap_write_lock(), vma_start_write()

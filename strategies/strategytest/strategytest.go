@@ -308,18 +308,17 @@ func NestedFault(s strategies.Strategy, touchHeld bool, quiet time.Duration) Nes
 
 // writerBlocked reports whether the writer is blocked where the scenario
 // needs it: waiting for a VMA's readers (it has write-locked the VMAs below,
-// B among them), or queued on mmap_lock, which a failing TryRLock shows,
-// since the rwsem then turns new readers away, and which a writer that just
-// got the lock would no longer claim a millisecond later. A strategy whose
-// writer never blocks (nolock, an unrelated writer) leaves the caller to its
-// deadline.
+// B among them), or queued on mmap_lock, which the rwsem's count shows (a
+// bit of RWSemReadFailedMask turns new readers away), and which a writer
+// that just got the lock would no longer claim a millisecond later. A
+// strategy whose writer never blocks (nolock, an unrelated writer) leaves
+// the caller to its deadline.
 func writerBlocked(m *mm.MM, writer *mm.Task) bool {
 	switch _, w := writer.LockInfo(); w {
 	case mm.VMAWrite:
 		return true
 	case mm.MmapWrite:
-		if m.MmapLock.TryRLock() {
-			m.MmapLock.RUnlock()
+		if m.MmapLock.Count()&mm.RWSemReadFailedMask == 0 {
 			return false
 		}
 		time.Sleep(time.Millisecond)

@@ -1,0 +1,166 @@
+//go:build linux
+
+package mm
+
+import (
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The model's scheduler: just enough of set_current_state(), schedule(),
+// wake_up_process() and wake_q for the sleeping locks (RWSem, RCUWait). A
+// thread that sleeps blocks its own OS thread in futex(2) on its Task's
+// state word and is woken by the thread that releases it, as a task sleeps in
+// schedule() and is woken by try_to_wake_up(); nothing goes through Go's
+// runtime semaphore (sync.Mutex, channels), whose park and unpark through the
+// Go scheduler cost tens of microseconds per hand-off.
+//
+// The race detector does not see a futex, so every hand-off is also an
+// atomic: the waker's atomic store of the condition (a waiter's granted word,
+// a count) and the sleeper's atomic load of it are the happens-before edge.
+
+// Task states: the value of Task.state, the futex word. They model
+// task->__state, with one more value for "blocked in the futex", which the
+// kernel knows as !on_cpu.
+const (
+	taskRunning         uint32 = iota // TASK_RUNNING
+	taskUninterruptible               // set_current_state(TASK_UNINTERRUPTIBLE), still on CPU
+	taskSleeping                      // in schedule(): blocked in futex(FUTEX_WAIT)
+)
+
+// futex(2) operations; x/sys/unix does not name them.
+const (
+	futexWait        = 0
+	futexWake        = 1
+	futexPrivateFlag = 128
+)
+
+// setCurrentState models set_current_state(TASK_UNINTERRUPTIBLE): a store
+// with a full barrier (Go's atomics are sequentially consistent), so the
+// condition the caller loads next cannot be read before the store is seen by
+// a waker (the barrier (A) of rcuwait_wait_event()).
+func (t *Task) setCurrentState() { t.state.Store(taskUninterruptible) }
+
+// setRunning models __set_current_state(TASK_RUNNING).
+func (t *Task) setRunning() { t.state.Store(taskRunning) }
+
+// schedule models schedule() for a task that set TASK_UNINTERRUPTIBLE: it
+// blocks the thread until a waker sets the state back to running. It returns
+// at once if a waker came first, and may return spuriously (a signal, EINTR,
+// or a wake-up meant for an earlier wait): every caller re-checks its
+// condition in a loop, as kernel callers do.
+func (t *Task) schedule() {
+	if !t.state.CompareAndSwap(taskUninterruptible, taskSleeping) {
+		return // woken before sleeping: try_to_wake_up() set TASK_RUNNING
+	}
+	for t.state.Load() == taskSleeping {
+		// FUTEX_WAIT returns 0 on a wake, EAGAIN if the word already
+		// changed, EINTR on a signal: all mean "look again".
+		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&t.state)),
+			futexWait|futexPrivateFlag, uintptr(taskSleeping), 0, 0, 0)
+	}
+}
+
+// onCPU models owner_on_cpu(): the task is not blocked in schedule(). The
+// model cannot see whether the OS (or Go's scheduler) has preempted the
+// thread, nor whether its vCPU is preempted (vcpu_is_preempted()): a thread
+// that is runnable but not running counts as on CPU, so a spinner may spin
+// on it until its need_resched() bound (spinSlice) runs out.
+func (t *Task) onCPU() bool { return t.state.Load() != taskSleeping }
+
+// wakeUpProcess models wake_up_process() / try_to_wake_up(): set the task
+// running, and wake its thread if it is blocked in the futex. It reports
+// whether the task was not already running.
+func wakeUpProcess(t *Task) bool {
+	if t.state.Load() == taskRunning {
+		return false // ttwu: !(p->__state & state)
+	}
+	switch t.state.Swap(taskRunning) {
+	case taskSleeping:
+		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&t.state)),
+			futexWake|futexPrivateFlag, 1, 0, 0, 0)
+		return true
+	case taskUninterruptible:
+		return true
+	}
+	return false
+}
+
+// wakeQTail is WAKE_Q_TAIL: the mark in Task.wakeQNext of the last task of a
+// wake_q, which also says "already queued".
+var wakeQTail = new(Task)
+
+// wakeQ models struct wake_q_head: tasks to wake once the waker has dropped
+// its wait_lock, linked through Task.wakeQNext so it needs no allocation.
+// The zero value is an empty queue.
+type wakeQ struct {
+	first, last *Task
+}
+
+// add models wake_q_add(): queue t unless it is already queued on some
+// wake_q, whose waker will then wake it after our change is visible (the
+// kernel's argument: the cmpxchg and wake_up_q()'s barrier order them).
+func (q *wakeQ) add(t *Task) {
+	if !t.wakeQNext.CompareAndSwap(nil, wakeQTail) {
+		return
+	}
+	if q.first == nil {
+		q.first = t
+	} else {
+		q.last.wakeQNext.Store(t)
+	}
+	q.last = t
+}
+
+func (q *wakeQ) empty() bool { return q.first == nil }
+
+// wakeUp models wake_up_q(): take each task off the queue, then wake it.
+func (q *wakeQ) wakeUp() {
+	for t := q.first; t != nil; {
+		next := t.wakeQNext.Load()
+		if next == wakeQTail {
+			next = nil
+		}
+		t.wakeQNext.Store(nil)
+		wakeUpProcess(t)
+		t = next
+	}
+	q.first, q.last = nil, nil
+}
+
+// epoch is the origin of now().
+var epoch = time.Now()
+
+// now models sched_clock() and jiffies, in nanoseconds (monotonic).
+func now() int64 { return int64(time.Since(epoch)) }
+
+// spinLock models raw_spinlock_t for wait_lock: test-and-test-and-set on
+// one word. The kernel spins with preemption and interrupts off, so the
+// holder always runs; a Go thread holding it can be descheduled by the OS,
+// so after spinYieldAfter failed looks the spinner yields its OS thread
+// (sched_yield) instead of burning the CPU the holder may need. The hold
+// times are a few list operations, so the yield is rare.
+type spinLock struct {
+	v atomic.Uint32
+}
+
+// spinYieldAfter is how many failed looks at a held spinLock precede a
+// sched_yield(): about a microsecond of spinning.
+const spinYieldAfter = 256
+
+func (l *spinLock) lock() {
+	for n := 0; ; n++ {
+		if l.v.Load() == 0 && l.v.CompareAndSwap(0, 1) {
+			return
+		}
+		if n >= spinYieldAfter {
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+			n = 0
+		}
+	}
+}
+
+func (l *spinLock) unlock() { l.v.Store(0) }
