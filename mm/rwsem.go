@@ -196,9 +196,28 @@ func (s *RWSem) clearOwner() {
 
 // setReaderOwned models __rwsem_set_reader_owned(): owner = t with
 // RWSEM_READER_OWNED, keeping RWSEM_NONSPINNABLE. The pointer store is the
-// shared write every down_read() makes in the kernel too.
+// shared write every down_read() makes in the kernel too, on the line the
+// count's atomic add has just taken exclusive. A Go atomic store is an XCHG
+// on amd64, a locked instruction, where the kernel's atomic_long_set() is a
+// plain MOV; so the store is skipped when the word already holds t, which
+// costs what the kernel's MOV of the same value costs on an exclusive line
+// (nothing more), and saves the locked instruction on the common case of
+// one thread taking the lock again and again.
+//
+// The check is on the task alone: the owner word holds t without
+// RWSEM_READER_OWNED only while t holds the lock for writing (up_write()
+// clears it), and DowngradeWrite, the one way from there to a read lock,
+// calls storeReaderOwned.
 func (s *RWSem) setReaderOwned(t *Task) {
-	s.owner.Store(t)
+	if s.owner.Load() != t {
+		s.storeReaderOwned(t)
+	}
+}
+
+func (s *RWSem) storeReaderOwned(t *Task) {
+	if s.owner.Load() != t {
+		s.owner.Store(t)
+	}
 	if s.oflags.Load()&ownerReaderOwned == 0 {
 		s.oflags.Or(ownerReaderOwned)
 	}
@@ -224,12 +243,11 @@ func (s *RWSem) clearNonspinnable() {
 // DownRead models down_read(): rwsem_read_trylock(), the fast path, then
 // rwsem_down_read_slowpath().
 func (s *RWSem) DownRead(t *Task) {
-	c := s.count.Add(RWSemReaderBias)
-	if c&RWSemReadFailedMask == 0 {
-		s.setReaderOwned(t)
+	if c := s.count.Add(RWSemReaderBias); c&RWSemReadFailedMask != 0 {
+		s.downReadSlowpath(t, c)
 		return
 	}
-	s.downReadSlowpath(t, c)
+	s.setReaderOwned(t)
 }
 
 // DownReadTrylock models down_read_trylock(): a compare-and-swap loop that
@@ -248,11 +266,14 @@ func (s *RWSem) DownReadTrylock(t *Task) bool {
 // left no holder but waiters, wake them (rwsem_wake()). up_read() does not
 // look at current outside CONFIG_DEBUG_RWSEMS, so t may be nil.
 func (s *RWSem) UpRead(t *Task) {
-	c := s.count.Add(-RWSemReaderBias)
-	if c&(RWSemLockMask|RWSemFlagWaiters) == RWSemFlagWaiters {
-		s.clearNonspinnable()
-		s.wake()
+	if c := s.count.Add(-RWSemReaderBias); c&(RWSemLockMask|RWSemFlagWaiters) == RWSemFlagWaiters {
+		s.upReadWake()
 	}
+}
+
+func (s *RWSem) upReadWake() {
+	s.clearNonspinnable()
+	s.wake()
 }
 
 // DownWrite models down_write(): rwsem_write_trylock(), then
@@ -288,7 +309,7 @@ func (s *RWSem) UpWrite(t *Task) {
 // queue (rwsem_downgrade_wake()).
 func (s *RWSem) DowngradeWrite(t *Task) {
 	old := s.count.Add(-RWSemWriterLocked+RWSemReaderBias) - (-RWSemWriterLocked + RWSemReaderBias)
-	s.setReaderOwned(t)
+	s.storeReaderOwned(t) // owner is t already, without RWSEM_READER_OWNED
 	if old&RWSemFlagWaiters != 0 {
 		var wq wakeQ
 		s.waitLock.lock()
