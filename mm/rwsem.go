@@ -625,20 +625,23 @@ func (s *RWSem) spinOnOwner(start int64) ownerState {
 	if st := ownerStateOf(owner, flags); st != ownerWriter {
 		return st
 	}
-	for {
+	for i := 1; ; i++ {
 		n, nf := s.ownerFlags()
 		if n != owner || nf != flags {
 			return ownerStateOf(n, nf)
 		}
-		if needResched(start) || !owner.onCPU() {
+		if needResched(start, i) || !owner.onCPU() {
 			return ownerNonspinnableState
 		}
 	}
 }
 
-// needResched models need_resched() for a spinner: true once it has spun
-// for spinSlice.
-func needResched(start int64) bool { return now()-start > spinSlice }
+// needResched models need_resched() for a spinner on its i-th iteration:
+// true once it has spun for spinSlice. The kernel's need_resched() is one
+// load of a flag; reading the clock is slower (tens of ns), so it is read
+// only every 16th iteration, lest the spinner miss the short windows in
+// which the lock is free.
+func needResched(start int64, i int) bool { return i&0xf == 0 && now()-start > spinSlice }
 
 // rspinThreshold models rwsem_rspin_threshold(): how long a writer spins on
 // a reader-owned lock, (10 + readers/2) µs capped at 25 µs, as a deadline.
@@ -660,7 +663,7 @@ func (s *RWSem) optimisticSpin(t *Task) bool {
 	start := now()
 	prev := ownerNull
 	var rspinDeadline int64
-	loop := 0
+	loop, iter := 0, 0
 	for {
 		st := s.spinOnOwner(start)
 		if st == ownerNonspinnableState {
@@ -684,7 +687,8 @@ func (s *RWSem) optimisticSpin(t *Task) bool {
 				break
 			}
 		}
-		if st != ownerWriter && needResched(start) {
+		iter++
+		if st != ownerWriter && needResched(start, iter) {
 			break
 		}
 		prev = st
