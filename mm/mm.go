@@ -107,7 +107,7 @@ func (m *MM) WaitWriter(t *Task, cond func() bool) { m.writerWait.WaitEvent(t, c
 
 // WakeWriter models rcuwait_wake_up(&mm->vma_writer_wait): wake the waiting
 // writer, if any. Call it after the atomic store that makes its condition
-// hold; a wake-up with no waiter is not kept, and needs not be.
+// hold; a wake-up with no waiter is not kept, and need not be (see RCUWait).
 func (m *MM) WakeWriter() { m.writerWait.WakeUp() }
 
 // Errors returned by the address-space primitives.
