@@ -63,7 +63,9 @@ func runLive(c Config, res Result, w workloads.Info) (Result, error) {
 		return res, nil
 	}
 	summarize(&res, w, ths, m.elapsed)
-	liveMetrics(&res, w, ths, kernel.HasVMALockStats())
+	if res.Status == StatusOK {
+		liveMetrics(&res, w, ths, kernel.HasVMALockStats())
+	}
 	return res, nil
 }
 

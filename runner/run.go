@@ -183,6 +183,7 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 			if pinErrs[i] == nil {
 				run(th)
 			}
+			th.Exited()
 		}()
 	}
 	go func() { done.Wait(); close(finished) }()
@@ -200,9 +201,24 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 		ctl.SetPhase(workloads.PhaseStop)
 		return wd.report(st)
 	}
+	// The window opens when it is published, and runs for c.Duration
+	// from the moment every thread has joined it (noticed it in Running,
+	// and reset its counts then): a thread descheduled, or blocked on a
+	// lock, when the window opened would otherwise miss it, and a cell
+	// whose threads all missed it would time no operation at all. t0 is
+	// taken before the wait, not after, so that no operation a thread
+	// counted falls outside the window timed: ns/op stays the window's
+	// wall time over all threads' operations in it. A thread that has not
+	// joined after c.Stall (blocked for good, or starved of a CPU that
+	// long) is not waited for further; it counts zero operations, and the
+	// watchdog still tells a deadlock from a slow start.
 	ctl.SetPhase(workloads.PhaseMeasure)
 	t0 := time.Now()
-	if st := wd.watch(t0.Add(c.Duration)); st != "" {
+	if st := wd.join(workloads.PhaseMeasure, time.Now().Add(c.Stall)); st != "" {
+		ctl.SetPhase(workloads.PhaseStop)
+		return wd.report(st)
+	}
+	if st := wd.watch(time.Now().Add(c.Duration)); st != "" {
 		ctl.SetPhase(workloads.PhaseStop)
 		return wd.report(st)
 	}
@@ -260,24 +276,79 @@ func (wd *watchdog) watch(until time.Time) Status {
 			// caller reports it.
 			return "finished"
 		case now := <-tick.C:
-			var p uint64
-			for _, th := range wd.ths {
-				p += th.Task.Progress()
-			}
-			if p != wd.last {
-				wd.last, wd.lastChange = p, now
-			}
-			if now.Sub(wd.lastChange) >= wd.stall && wd.anyWaiting() {
-				return StatusDeadlock
-			}
-			if now.After(wd.deadline) {
-				return StatusTimeout
+			if st := wd.check(now); st != "" {
+				return st
 			}
 			if !until.IsZero() && !now.Before(until) {
 				return ""
 			}
 		}
 	}
+}
+
+// check takes one reading of the threads' progress at now and returns
+// "deadlock" or "timeout" if the cell is stuck, "" if not.
+func (wd *watchdog) check(now time.Time) Status {
+	var p uint64
+	for _, th := range wd.ths {
+		p += th.Task.Progress()
+	}
+	if p != wd.last {
+		wd.last, wd.lastChange = p, now
+	}
+	if now.Sub(wd.lastChange) >= wd.stall && wd.anyWaiting() {
+		return StatusDeadlock
+	}
+	if now.After(wd.deadline) {
+		return StatusTimeout
+	}
+	return ""
+}
+
+// joinEvery is how often join looks whether the threads have joined a
+// phase: a running thread joins within one operation, so most waits are
+// over at the first look or the next.
+const joinEvery = 100 * time.Microsecond
+
+// join waits until every thread has acknowledged phase p (or returned), or
+// until `until`, keeping the watchdog's watch meanwhile. It returns "" when
+// they have joined or until came, "finished" when the threads all
+// returned, and "deadlock" or "timeout" when the cell is stuck.
+func (wd *watchdog) join(p uint32, until time.Time) Status {
+	if wd.lastChange.IsZero() {
+		wd.lastChange = time.Now()
+	}
+	poll := time.NewTicker(joinEvery)
+	defer poll.Stop()
+	next := time.Now().Add(watchEvery)
+	for !wd.joined(p) {
+		select {
+		case <-wd.finished:
+			return "finished"
+		case now := <-poll.C:
+			if !now.Before(next) {
+				next = now.Add(watchEvery)
+				if st := wd.check(now); st != "" {
+					return st
+				}
+			}
+			if !now.Before(until) {
+				return ""
+			}
+		}
+	}
+	return ""
+}
+
+// joined reports whether every thread has acknowledged phase p or a later
+// one.
+func (wd *watchdog) joined(p uint32) bool {
+	for _, th := range wd.ths {
+		if th.Acked() < p {
+			return false
+		}
+	}
+	return true
 }
 
 func (wd *watchdog) anyWaiting() bool {
@@ -313,13 +384,19 @@ func (wd *watchdog) report(st Status) measurement {
 // A thread that never noticed the timed window began (it was blocked, or
 // starved of a CPU, for all of it) finished no operation in the window, and
 // counts as such: what it did before belongs to the warm-up.
+//
+// A cell that timed no operation at all measured nothing: it becomes an
+// error (a status line in the report, as a failed cell is), never an OK
+// cell with no operations, which no rate or ns/op could be read from.
 func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed time.Duration) {
 	var ops [workloads.NumClasses]uint64
 	var st mm.Stats
+	joined := 0
 	for _, th := range ths {
 		if !th.Measured() {
 			continue
 		}
+		joined++
 		for c, n := range th.Ops {
 			ops[c] += n
 		}
@@ -329,6 +406,11 @@ func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 		r.Ops += n
 	}
 	r.Elapsed = elapsed
+	if r.Ops == 0 {
+		r.Status = StatusError
+		r.Detail = fmt.Sprintf("starved: no operation finished in the timed window (%d of %d threads joined it)", joined, len(ths))
+		return
+	}
 	r.Violations = st.Violations
 	sec := elapsed.Seconds()
 	reader := ops[w.Reader]

@@ -111,8 +111,9 @@ func TestAccounting(t *testing.T) {
 }
 
 // TestStarvedThread: a thread that never sees the timed window (blocked or
-// starved for all of it) counts zero operations; its warm-up work is not
-// counted, and the cell is still a measurement.
+// starved for all of it, longer than the runner waits for it to join)
+// counts zero operations; its warm-up work is not counted, and the cell is
+// still a measurement of the threads that ran.
 func TestStarvedThread(t *testing.T) {
 	c := quick("nolock", "faults", 2)
 	s := strategies.NewNoLock(mm.Config{Pages: 16})
@@ -143,6 +144,124 @@ func TestStarvedThread(t *testing.T) {
 	summarize(&r, workloads.Info{Reader: workloads.ClassFault}, ths, m.elapsed)
 	if want := ths[0].Ops[workloads.ClassFault]; r.Ops != want || want == 0 {
 		t.Errorf("ops = %d, want thread 0's %d alone", r.Ops, want)
+	}
+}
+
+// TestLateThreadJoins: a thread blocked when the timed window opens, and
+// released only long after the window would have ended, is waited for:
+// the window runs until every thread has joined it, so the late thread's
+// operations count, and the window timed covers the wait (t0 is taken
+// before it), so no operation counted falls outside it.
+func TestLateThreadJoins(t *testing.T) {
+	const hold = 20 * time.Millisecond // 20 windows
+	c := quick("nolock", "faults", 2)
+	c.Duration, c.Stall, c.Timeout = time.Millisecond, time.Minute, 2*time.Minute
+	s := strategies.NewNoLock(mm.Config{Pages: 16})
+	ctl := new(workloads.Control)
+	ths := []*workloads.Thread{
+		workloads.NewThread(0, 2, s, c.Load, ctl),
+		workloads.NewThread(1, 2, s, c.Load, ctl),
+	}
+	release := make(chan struct{})
+	run := func(th *workloads.Thread) {
+		if th.ID == 1 {
+			th.Running()
+			th.End(workloads.ClassFault, th.Begin()) // a warm-up op
+			<-release                                // blocked as the window opens
+		}
+		released := th.ID != 0
+		for th.Running() {
+			if !released && th.Measured() {
+				time.Sleep(hold)
+				close(release)
+				released = true
+			}
+			th.End(workloads.ClassFault, th.BeginSlow())
+			time.Sleep(time.Millisecond)
+		}
+	}
+	m := measure(c, ctl, ths, run)
+	if m.status != StatusOK {
+		t.Fatalf("status %v: %s", m.status, m.detail)
+	}
+	if !ths[1].Measured() || ths[1].Ops[workloads.ClassFault] == 0 {
+		t.Fatalf("late thread: measured %v, %d ops; want it to have joined the window", ths[1].Measured(), ths[1].Ops[workloads.ClassFault])
+	}
+	var r Result
+	summarize(&r, workloads.Info{Reader: workloads.ClassFault}, ths, m.elapsed)
+	if want := ths[0].Ops[workloads.ClassFault] + ths[1].Ops[workloads.ClassFault]; r.Status != "" || r.Ops != want {
+		t.Errorf("status %q, ops = %d, want both threads' %d", r.Status, r.Ops, want)
+	}
+	if m.elapsed < hold {
+		t.Errorf("elapsed %v shorter than the wait for the late thread (%v): operations counted before the window was timed", m.elapsed, hold)
+	}
+}
+
+// TestStarvedCell: a cell that times no operation at all is not reported
+// as OK with no operations, but as an error that says it was starved and
+// how many threads joined the window.
+func TestStarvedCell(t *testing.T) {
+	const threads = 3
+	for _, tc := range []struct {
+		name string
+		// run is the workload; stop closes when the last thread to
+		// notice the window's end has returned.
+		run    func(th *workloads.Thread, release chan struct{})
+		joined string
+	}{
+		{
+			// Threads 0 and 1 are blocked past the runner's wait and
+			// the whole window; thread 2, which finishes no operation,
+			// releases them once the window is over.
+			name: "no thread ran in the window",
+			run: func(th *workloads.Thread, release chan struct{}) {
+				if th.ID < 2 {
+					th.Running()
+					th.End(workloads.ClassFault, th.Begin()) // a warm-up op
+					<-release
+					th.Running()
+					return
+				}
+				for th.Running() {
+					time.Sleep(time.Millisecond)
+				}
+				close(release)
+			},
+			joined: "(1 of 3 threads joined it)",
+		},
+		{
+			name: "threads ran but finished no operation",
+			run: func(th *workloads.Thread, release chan struct{}) {
+				for th.Running() {
+					time.Sleep(time.Millisecond)
+				}
+			},
+			joined: "(3 of 3 threads joined it)",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := quick("nolock", "faults", threads)
+			c.Duration, c.Stall = 10*time.Millisecond, 50*time.Millisecond
+			s := strategies.NewNoLock(mm.Config{Pages: 16})
+			ctl := new(workloads.Control)
+			ths := make([]*workloads.Thread, threads)
+			for i := range ths {
+				ths[i] = workloads.NewThread(i, threads, s, c.Load, ctl)
+			}
+			release := make(chan struct{})
+			m := measure(c, ctl, ths, func(th *workloads.Thread) { tc.run(th, release) })
+			if m.status != StatusOK {
+				t.Fatalf("measure: status %v: %s", m.status, m.detail)
+			}
+			r := Result{Status: m.status}
+			summarize(&r, workloads.Info{Reader: workloads.ClassFault}, ths, m.elapsed)
+			if r.Status != StatusError || !strings.HasPrefix(r.Detail, "starved: ") || !strings.HasSuffix(r.Detail, tc.joined) {
+				t.Errorf("status %q (%s), want error: starved ... %s", r.Status, r.Detail, tc.joined)
+			}
+			if r.Ops != 0 || len(r.Metrics) != 0 || r.Elapsed != m.elapsed {
+				t.Errorf("ops %d, metrics %v, elapsed %v: want 0 ops, no metrics and the window's %v", r.Ops, r.Metrics, r.Elapsed, m.elapsed)
+			}
+		})
 	}
 }
 

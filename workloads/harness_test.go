@@ -87,3 +87,29 @@ func TestFaultPassAccounting(t *testing.T) {
 		t.Errorf("pages installed = %d, want every fault to install one (the reset must zap them)", got)
 	}
 }
+
+// TestThreadAck: a thread acknowledges a phase only when it notices it in
+// Running, which is what the runner waits on before it times the window;
+// a thread that returned counts as past every phase.
+func TestThreadAck(t *testing.T) {
+	ctl := new(Control)
+	th := NewThread(0, 1, strategies.NewNoLock(mm.Config{Pages: 16}), DefaultConfig(), ctl)
+	steps := []struct {
+		name    string
+		do      func() bool
+		running bool
+		acked   uint32
+	}{
+		{"warm-up", th.Running, true, PhaseWarmup},
+		{"window published, not yet noticed", func() bool { ctl.SetPhase(PhaseMeasure); return true }, true, PhaseWarmup},
+		{"window noticed", th.Running, true, PhaseMeasure},
+		{"window again", th.Running, true, PhaseMeasure},
+		{"stop", func() bool { ctl.SetPhase(PhaseStop); return th.Running() }, false, PhaseMeasure},
+		{"exited", func() bool { th.Exited(); return false }, false, PhaseStop},
+	}
+	for _, s := range steps {
+		if got := s.do(); got != s.running || th.Acked() != s.acked {
+			t.Fatalf("%s: running %v, acked %d; want %v, %d", s.name, got, th.Acked(), s.running, s.acked)
+		}
+	}
+}

@@ -85,6 +85,15 @@ type Thread struct {
 	// Err is the error that stopped the thread, if any.
 	Err error
 
+	// ack is the last phase the thread noticed (PhaseStop once it has
+	// returned), for the runner, which waits until every thread has
+	// joined the timed window before it times it. The thread writes it
+	// once per phase change, the runner reads it while it waits: it has
+	// a cache line of its own, so the runner's reads never touch the
+	// line of the counts above.
+	_   cpu.CacheLinePad
+	ack atomic.Uint32
+
 	_ cpu.CacheLinePad
 }
 
@@ -110,7 +119,9 @@ func NewThread(id, threads int, s strategies.Strategy, cfg Config, ctl *Control)
 }
 
 // Running reports whether the thread should go on. It notices the start of
-// the measured phase and resets the thread's counts then.
+// the measured phase, resets the thread's counts then and acknowledges the
+// phase (Acked), all in the branch taken once per phase change: the hot
+// path is still one load and a compare.
 func (th *Thread) Running() bool {
 	p := th.ctl.phase.Load()
 	if p != th.phase {
@@ -123,9 +134,20 @@ func (th *Thread) Running() bool {
 			h.Reset()
 		}
 		th.Base = th.Task.Stats
+		th.ack.Store(p)
 	}
 	return true
 }
+
+// Acked returns the last phase the thread noticed in Running: PhaseWarmup
+// until it sees PhaseMeasure, and PhaseStop once Exited. Any goroutine may
+// call it while the thread runs.
+func (th *Thread) Acked() uint32 { return th.ack.Load() }
+
+// Exited marks the thread as returned from its loop, for whoever waits on
+// Acked: a thread that stopped (on an error) joins no further phase, and
+// must not be waited for. The runner calls it when the loop returns.
+func (th *Thread) Exited() { th.ack.Store(PhaseStop) }
 
 // Begin starts a cheap operation (a fault): it returns a clock reading for
 // one operation in SampleEvery, and 0 for the others.
