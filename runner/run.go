@@ -3,9 +3,10 @@
 //
 // Worker threads are locked to OS threads and pinned to CPUs (GOMAXPROCS is
 // raised to the thread count where that exceeds the CPUs), warm up, then
-// run a timed window. Each counts its operations and samples one latency in
-// 64 in its own workloads.Thread, so the hot path writes nothing shared;
-// the runner reads the counts once the threads have stopped.
+// run a timed window, counted down once every thread has joined it. Each
+// counts its operations and samples one latency in 64 in its own
+// workloads.Thread, so the hot path writes nothing shared; the runner reads
+// the counts once the threads have stopped.
 //
 // The garbage collector is kept out of the window: the runner collects
 // before the warm-up and turns the collector off (debug.SetGCPercent(-1))
@@ -60,7 +61,8 @@ type Config struct {
 	Timeout time.Duration
 	// Stall is how long no thread may finish an operation, while one
 	// waits on a lock, before the cell is declared deadlocked (default
-	// 1s); it must be positive.
+	// 1s); it must be positive. It also bounds the wait for every thread
+	// to join the timed window.
 	Stall time.Duration
 	// Load is the workload configuration (default
 	// workloads.DefaultConfig()).
@@ -214,7 +216,7 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 	// watchdog still tells a deadlock from a slow start.
 	ctl.SetPhase(workloads.PhaseMeasure)
 	t0 := time.Now()
-	if st := wd.join(workloads.PhaseMeasure, time.Now().Add(c.Stall)); st != "" {
+	if st := wd.join(workloads.PhaseMeasure, t0.Add(c.Stall)); st != "" {
 		ctl.SetPhase(workloads.PhaseStop)
 		return wd.report(st)
 	}
@@ -312,7 +314,7 @@ const joinEvery = 100 * time.Microsecond
 
 // join waits until every thread has acknowledged phase p (or returned), or
 // until `until`, keeping the watchdog's watch meanwhile. It returns "" when
-// they have joined or until came, "finished" when the threads all
+// they have joined or until came with the cell not stuck, "finished" when the threads all
 // returned, and "deadlock" or "timeout" when the cell is stuck.
 func (wd *watchdog) join(p uint32, until time.Time) Status {
 	if wd.lastChange.IsZero() {
@@ -333,7 +335,7 @@ func (wd *watchdog) join(p uint32, until time.Time) Status {
 				}
 			}
 			if !now.Before(until) {
-				return ""
+				return wd.check(now)
 			}
 		}
 	}
