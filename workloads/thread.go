@@ -120,22 +120,29 @@ func NewThread(id, threads int, s strategies.Strategy, cfg Config, ctl *Control)
 
 // Running reports whether the thread should go on. It notices the start of
 // the measured phase, resets the thread's counts then and acknowledges the
-// phase (Acked), all in the branch taken once per phase change: the hot
-// path is still one load and a compare.
+// phase (Acked). The hot path is one load and a compare, inlined into the
+// workloads' loops; the rest is in enter, called once per phase change.
 func (th *Thread) Running() bool {
 	p := th.ctl.phase.Load()
-	if p != th.phase {
-		if p == PhaseStop {
-			return false
-		}
-		th.phase = p
-		th.Ops = [NumClasses]uint64{}
-		for _, h := range th.Lat {
-			h.Reset()
-		}
-		th.Base = th.Task.Stats
-		th.ack.Store(p)
+	return p == th.phase || th.enter(p)
+}
+
+// enter is Running's work on a change to phase p: it reports whether the
+// thread goes on. It is kept out of line so that Running stays small
+// enough to inline.
+//
+//go:noinline
+func (th *Thread) enter(p uint32) bool {
+	if p == PhaseStop {
+		return false
 	}
+	th.phase = p
+	th.Ops = [NumClasses]uint64{}
+	for _, h := range th.Lat {
+		h.Reset()
+	}
+	th.Base = th.Task.Stats
+	th.ack.Store(p)
 	return true
 }
 
