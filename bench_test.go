@@ -43,6 +43,12 @@
 // The workload knobs and pinning are vmabench run's flags with the prefix
 // "vmabench." (package planflag): -vmabench.pages 256, -vmabench.nopin.
 //
+// The models do the calibrated work of this machine's profile (package
+// calib), measured first if missing, as vmabench run does; the flag
+// -vmabench.calibration takes none (raw lock costs) or a profile file:
+//
+//	go test -run '^$' -bench 'VMA/workload=lookups' -vmabench.calibration none .
+//
 // Before the first result, BenchmarkVMA prints the configuration lines a
 // results file of the CLI has and go test does not print (kernel,
 // vmabench-commit, the workload knobs and the window), which benchfmt reads
@@ -50,6 +56,7 @@
 package vmabench_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -61,6 +68,7 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/calib"
 	"vmabench/cell"
 	"vmabench/internal/machine"
 	"vmabench/planflag"
@@ -69,6 +77,14 @@ import (
 	"vmabench/strategies"
 	"vmabench/workloads"
 )
+
+var calibration = flag.String("vmabench.calibration", calib.Auto,
+	"cost profile of the models' work: a file from vmabench calibrate, none, or empty for this machine's")
+
+// calibrated resolves -vmabench.calibration once per process.
+var calibrated = sync.OnceValues(func() (calib.Resolved, error) {
+	return calib.Resolve(context.Background(), *calibration)
+})
 
 // defaultWindow is a cell's timed window when -benchtime is a count.
 const defaultWindow = time.Second
@@ -109,6 +125,14 @@ func BenchmarkVMA(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	cal, err := calibrated()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if cal.Note != "" {
+		b.Log(cal.Note)
+	}
+	cal.Apply(&base.Load)
 	printConfig.Do(func() { writeConfig(base) })
 	for _, w := range workloads.List() {
 		for _, s := range strategies.List() {
@@ -184,7 +208,7 @@ func TestBenchOutput(t *testing.T) {
 		t.Skip("runs a benchmark")
 	}
 	const window = 200 * time.Millisecond
-	out := benchChild(t, "-test.bench=^BenchmarkVMA$/^workload=faults$/^strategy=vmaseq$/^threads=1$", "-test.benchtime="+window.String())
+	out := benchChild(t, "-test.bench=^BenchmarkVMA$/^workload=faults$/^strategy=vmaseq$/^threads=1$", "-test.benchtime="+window.String(), "-vmabench.calibration=none")
 	f, err := report.Read(strings.NewReader(out), "go test output")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -209,6 +233,9 @@ func TestBenchOutput(t *testing.T) {
 			t.Errorf("no %s metric:\n%s", unit, out)
 		}
 	}
+	if !slices.Contains(r.Config, cell.KV{Key: "calibration", Value: "none"}) {
+		t.Errorf("no \"calibration: none\" configuration line:\n%s", out)
+	}
 	for _, key := range []string{"kernel", "vmabench-commit", "goos", "cpu"} {
 		found := false
 		for _, kv := range f.Header {
@@ -221,7 +248,7 @@ func TestBenchOutput(t *testing.T) {
 
 	// Every cell of nested-fault under mmaplock is skipped, at 1 thread
 	// for want of a writer, at 2 and more as a deadlock.
-	out = benchChild(t, "-test.bench=^BenchmarkVMA$/^workload=nested-fault$/^strategy=mmaplock$/", "-test.v")
+	out = benchChild(t, "-test.bench=^BenchmarkVMA$/^workload=nested-fault$/^strategy=mmaplock$/", "-test.v", "-vmabench.calibration=none")
 	wants := []string{
 		"--- SKIP: BenchmarkVMA/workload=nested-fault/strategy=mmaplock/threads=1\n",
 		"nested-fault needs at least 2 threads",

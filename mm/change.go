@@ -232,6 +232,24 @@ func (m *MM) Commit(t *Task, c *Change) {
 	if c.Op.Kind == OpMunmap {
 		m.Zap(c.Op.Start, c.Op.Start+c.Op.Len)
 	}
+	// The calibrated work the kernel does under mmap_write_lock for the
+	// change: do_mmap()'s, munmap's up to mmap_write_downgrade(), or
+	// mprotect_fixup()'s with change_protection() and its TLB flush.
+	switch c.Op.Kind {
+	case OpMmap:
+		t.Spin(t.Work.Mmap)
+	case OpMunmap:
+		t.Spin(t.Work.Munmap)
+	case OpMprotect:
+		t.Spin(t.Work.Mprotect)
+		// change_protection() changed present PTEs: flush_tlb_range().
+		for i := c.Op.Start >> PageShift; i < (c.Op.Start+c.Op.Len)>>PageShift && i < uint64(len(m.pte)); i++ {
+			if m.pte[i].Load() != 0 {
+				t.Shootdown()
+				break
+			}
+		}
+	}
 	for _, v := range c.Touched {
 		v.changing.Add(-1)
 	}

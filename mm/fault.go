@@ -20,9 +20,9 @@ const (
 )
 
 // HandleFault models handle_mm_fault() on an anonymous VMA: it maps the page
-// at addr, doing t.FaultWork bytes of work (clear_page()) under the caller's
-// lock. The caller holds v read-locked (flags has FaultFlagVMALock) or holds
-// mmap_lock for reading.
+// at addr, doing t.FaultWork bytes of work (clear_page()) and t.Work.Fault
+// calibrated work under the caller's lock. The caller holds v read-locked
+// (flags has FaultFlagVMALock) or holds mmap_lock for reading.
 //
 // The first fault in a VMA must prepare its anon_vma, which needs mmap_lock,
 // because it may share a neighbour's anon_vma and so looks at VMAs the VMA
@@ -56,6 +56,9 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 		}
 	}
 	clear(t.scratch[:t.FaultWork])
+	// The rest of handle_mm_fault()'s work under the lock, calibrated:
+	// the page allocation, clear_page(), the memcg charge.
+	t.Spin(t.Work.Fault)
 	t.AssertUnchanged(v, gen)
 	return FaultDone
 }

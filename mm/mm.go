@@ -48,6 +48,16 @@ type MM struct {
 	writerWait RCUWait
 	// writing is the checker's mark that a writer is inside Prepare..Commit.
 	writing atomic.Int32
+
+	_ cpu.CacheLinePad
+	// shootdowns counts the TLB flushes that interrupt the MM's other
+	// threads (flush_tlb_mm_range()'s IPIs); see Task.Shootdown. It has a
+	// line of its own: readers load it once per operation, only when
+	// calibrated.
+	shootdowns atomic.Uint64
+	// tasks is how many threads run in the MM (NewTask with an id >= 0).
+	tasks atomic.Int32
+	_     cpu.CacheLinePad
 }
 
 // New returns an empty MM.

@@ -82,6 +82,11 @@ type Task struct {
 	// modelling clear_page() of a new anonymous page (4096 by default).
 	FaultWork int
 	scratch   []byte
+	// Work is the calibrated work, in spin iterations, this thread does
+	// under and around its locks (see Work); zero without a calibration.
+	Work      Spins
+	sink      uint64 // Spin's result, kept so the loop is not optimised away
+	shootSeen uint64 // the MM's shootdowns this thread has taken (Interrupts)
 
 	// ops counts the thread's operations for a watchdog; see Progress.
 	ops atomic.Uint64
@@ -105,6 +110,9 @@ type Task struct {
 // NewTask returns the Task of thread id in m, with faultWork bytes of fault
 // work (0 for none).
 func NewTask(m *MM, id, faultWork int) *Task {
+	if m != nil && id >= 0 {
+		m.tasks.Add(1)
+	}
 	return &Task{ID: id, MM: m, FaultWork: faultWork, scratch: make([]byte, faultWork)}
 }
 
@@ -123,7 +131,15 @@ func (t *Task) Progress() uint64 { return t.ops.Load() }
 func (t *Task) Acquiring(l LockState) { t.waiting.Store(uint32(l)) }
 
 // Waited records that the thread no longer waits.
-func (t *Task) Waited() { t.waiting.Store(0) }
+//
+// A thread that slept was not running, so the TLB flushes meanwhile did
+// not interrupt it (a CPU in lazy TLB mode is skipped): it forgets them.
+func (t *Task) Waited() {
+	t.waiting.Store(0)
+	if t.Work.IPIRecv != 0 {
+		t.shootSeen = t.MM.shootdowns.Load()
+	}
+}
 
 // Hold records that the thread holds l beyond one fault: across a Lookup,
 // or while it writes.

@@ -34,7 +34,11 @@ func (s *NoLock) Fault(t *mm.Task, addr uint64) error {
 func (s *NoLock) FaultKernel(t *mm.Task, addr uint64) error { return s.Fault(t, addr) }
 
 // Madvise zaps the range, with no lock.
-func (s *NoLock) Madvise(t *mm.Task, start, end uint64) error { return zapRange(s.mm, start, end) }
+func (s *NoLock) Madvise(t *mm.Task, start, end uint64) error {
+	err := zapRange(s.mm, start, end)
+	t.ZapWork()
+	return err
+}
 
 // ReadMaps shows every VMA, with no lock.
 func (s *NoLock) ReadMaps(t *mm.Task) (int, error) {

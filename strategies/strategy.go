@@ -236,6 +236,7 @@ func madviseLocked(t *mm.Task, m *mm.MM, start, end uint64) error {
 	mmapReadLock(t, m)
 	t.Hold(mm.MmapRead)
 	err := zapRange(m, start, end)
+	t.ZapWork() // the zap's calibrated work and TLB flush, under the lock
 	t.Unhold(mm.MmapRead)
 	mmapReadUnlock(m)
 	return err

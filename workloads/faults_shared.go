@@ -15,12 +15,11 @@ func (w *faultsShared) Setup(m *mm.MM, threads int) error {
 }
 
 func (w *faultsShared) Run(th *Thread) {
-	s, t := th.Strategy, th.Task
 	for th.Running() {
 		for i := 0; i < w.pages; i++ {
 			addr := regionBase + uint64(th.Rand.IntN(w.total))*mm.PageSize
 			start := th.Begin()
-			if err := s.Fault(t, addr); err != nil {
+			if err := fault(th, addr); err != nil {
 				th.Fail(err)
 				return
 			}

@@ -150,6 +150,7 @@ func TestLiveAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := faults.mem[0][mm.PageSize : 2*mm.PageSize]
+	vec := make([]byte, cfg.Pages)
 
 	tests := []struct {
 		name string
@@ -164,6 +165,7 @@ func TestLiveAllocs(t *testing.T) {
 		{"churn", func() error { return clt.churn(churn.churn, uintptr(churn.l.span)) }},
 		{"mprotect", func() error { return kernel.Mprotect(page, splitProt) }},
 		{"maps read", func() error { _, err := walk.files[0].ReadAll(); return err }},
+		{"mincore", func() error { return kernel.Mincore(faults.mem[0], vec) }},
 	}
 	for _, tt := range tests {
 		var err error

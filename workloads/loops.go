@@ -15,18 +15,17 @@ import (
 // thread failed. It counts its faults once per pass and times one in
 // SampleEvery by index, so the harness costs a compare per fault.
 func faultPass(th *Thread, base uint64, pages int) bool {
-	s, t := th.Strategy, th.Task
 	next := th.nextSampled()
 	for p := 0; p < pages; p++ {
 		addr := base + uint64(p)*mm.PageSize
 		var err error
 		if p == next {
 			start := nanotime()
-			err = s.Fault(t, addr)
+			err = fault(th, addr)
 			th.Sample(ClassFault, start)
 			next += SampleEvery
 		} else {
-			err = s.Fault(t, addr)
+			err = fault(th, addr)
 		}
 		if err != nil {
 			th.Count(ClassFault, p)
@@ -42,11 +41,30 @@ func faultPass(th *Thread, base uint64, pages int) bool {
 	return true
 }
 
+// fault is one page fault from user space: first the IPIs this thread's CPU
+// took since its last operation (Interrupts), then the trap's entry, the
+// strategy's fault, and the trap's exit, the trap's outside any lock (all
+// calibrated; without a calibration, only the fault).
+func fault(th *Thread, addr uint64) error {
+	t := th.Task
+	t.Interrupts()
+	t.Spin(t.Work.TrapHalf)
+	err := th.Strategy.Fault(t, addr)
+	t.Spin(t.Work.TrapHalf)
+	return err
+}
+
 // reset is madvise(MADV_DONTNEED) on [start, end), so the next touch faults
 // again. The strategy holds the range as its kernel release does:
-// mmap_read_lock() (mmaplock, vmaseq) or the VMA's own lock (v6.17+).
+// mmap_read_lock() (mmaplock, vmaseq) or the VMA's own lock (v6.17+), and
+// does the zap's calibrated work under it; the syscall's entry and exit lie
+// outside.
 func reset(th *Thread, start, end uint64) error {
-	return th.Strategy.Madvise(th.Task, start, end)
+	t := th.Task
+	t.Spin(t.Work.SyscallHalf)
+	err := th.Strategy.Madvise(t, start, end)
+	t.Spin(t.Work.SyscallHalf)
+	return err
 }
 
 // writeLoop is a writer thread: it makes the change next returns, times it,
@@ -69,12 +87,26 @@ func writeLoop(th *Thread, d time.Duration, next func() mm.Op) {
 // changing the address space (only possible under nolock, and counted as a
 // violation) is tried again, so a workload's own sequence of changes stays
 // intact.
+//
+// Around the change lies the calibrated work the kernel does outside
+// mmap_write_lock: the syscall's entry and exit and, for munmap, the part
+// after mmap_write_downgrade() (unmap_region(), remove_vma()). The model has
+// no downgrade: it does that part after Write released the lock. Readers
+// do not tell the difference, since a downgraded lock admits them; a second
+// writer would get in earlier than in the kernel, and no workload has two
+// writers beside readers.
 func write(s strategies.Strategy, t *mm.Task, op mm.Op) error {
+	t.Interrupts()
+	t.Spin(t.Work.SyscallHalf)
+	defer t.Spin(t.Work.SyscallHalf)
 	for {
 		err := s.Write(t, op)
 		if !errors.Is(err, mm.ErrConcurrentWriter) {
 			if err != nil {
 				return fmt.Errorf("%v: %w", op, err)
+			}
+			if op.Kind == mm.OpMunmap {
+				t.Spin(t.Work.MunmapTail)
 			}
 			return nil
 		}

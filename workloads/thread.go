@@ -112,6 +112,9 @@ func NewThread(id, threads int, s strategies.Strategy, cfg Config, ctl *Control)
 		Task: mm.NewTask(m, id, work),
 		Rand: rand.New(rand.NewPCG(cfg.Seed, uint64(id))),
 	}
+	if s != nil {
+		th.Task.Work = cfg.Work.Spins()
+	}
 	for c := range th.Lat {
 		th.Lat[c] = hdr.New(latMin, latMax, 3)
 	}

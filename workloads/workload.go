@@ -64,6 +64,8 @@ var registry = []Info{
 	{Name: "faults-mprotect", Description: "T-1 threads as faults; one thread mprotects pages of their VMAs (split, merge back)", New: newFaultsMprotect, Writer: true, MinThreads: 2, Reader: ClassFault, NewLive: newLiveFaultsMprotect},
 	{Name: "mmap-churn", Description: "each thread mmaps then munmaps a region of its own: the writer-only cost", New: newMmapChurn, Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapChurn},
 	{Name: "maps-walk", Description: "T-1 threads walk every VMA as /proc/pid/maps does; one thread mmaps and munmaps", New: newMapsWalk, Writer: true, MinThreads: 2, Reader: ClassLookup, NewLive: newLiveMapsWalk},
+	{Name: "lookups", Description: "each thread looks up and walks its own VMA under mmap_read_lock, as mincore() does", New: newLookups, MinThreads: 1, Reader: ClassLookup, NewLive: newLiveLookups},
+	{Name: "lookups-mmap", Description: "T-1 threads as lookups; one thread mmaps and munmaps unrelated regions", New: newLookupsMmap, Writer: true, MinThreads: 2, Reader: ClassLookup, NewLive: newLiveLookupsMmap},
 	{Name: "nested-fault", Description: "T-1 threads hold a VMA (Lookup) and fault another inside it while one thread mprotects", New: newNestedFault, Writer: true, MinThreads: 2, Reader: ClassLookup, LiveSkip: nestedFaultLiveSkip},
 }
 
@@ -139,6 +141,13 @@ type Config struct {
 	TouchHeld bool
 	// Seed seeds every thread's RNG; thread i uses (Seed, i).
 	Seed uint64
+	// Work is the calibrated work the models do under and around their
+	// locks (package calib); the zero value is none. The live kernel does
+	// its own.
+	Work mm.Work
+	// Calibration are the configuration lines that say where Work came
+	// from (calib.Resolved.Pairs); none means "calibration: none".
+	Calibration []cell.KV `json:",omitempty"`
 }
 
 // DefaultConfig returns the default configuration.
@@ -171,7 +180,7 @@ func (c Config) Validate() error {
 
 // Pairs returns the configuration as key/value pairs, in report order.
 func (c Config) Pairs() []cell.KV {
-	return []cell.KV{
+	p := []cell.KV{
 		{Key: "pages", Value: strconv.Itoa(c.Pages)},
 		{Key: "fault-work", Value: strconv.Itoa(c.FaultWork) + "B"},
 		{Key: "maps-vmas", Value: strconv.Itoa(c.MapsVMAs)},
@@ -179,6 +188,10 @@ func (c Config) Pairs() []cell.KV {
 		{Key: "touch-held", Value: strconv.FormatBool(c.TouchHeld)},
 		{Key: "seed", Value: strconv.FormatUint(c.Seed, 10)},
 	}
+	if len(c.Calibration) == 0 {
+		return append(p, cell.KV{Key: "calibration", Value: "none"})
+	}
+	return append(p, c.Calibration...)
 }
 
 // layout places thread i's VMA: each VMA starts on a 64-page boundary with a

@@ -11,6 +11,8 @@
 //	vmabench compare OLD NEW        compare two results files
 //	vmabench plot [-o DIR] FILE...  draw charts from results files
 //	vmabench nightly [flags]        the nightly job: run, keep, compare, chart
+//	vmabench calibrate [-o FILE]    measure the live kernel's costs for the models
+//	vmabench validate [flags]       the models against the live kernel, in one table
 //
 // Exit status: 0 on success, 1 on failure, 2 on a usage error, 130 when a
 // run was interrupted (its finished cells are kept).
@@ -109,6 +111,8 @@ var commands = []struct {
 	{"compare", "[flags] OLD NEW", "compare two results files, with significance", compareCmd},
 	{"plot", "[-o DIR] FILE...", "draw charts (SVG and PNG) from results files", plotCmd},
 	{"nightly", "[flags]", "the nightly job: run, keep the history, gate, chart", nightlyCmd},
+	{"calibrate", "[-o FILE]", "measure the live kernel's costs the models are calibrated from", calibrateCmd},
+	{"validate", "[flags]", "hold the models against the live kernel, one row per experiment", validateCmd},
 }
 
 const usageText = `vmabench compares Linux kernel VMA locking designs (simulated models and the
@@ -131,6 +135,8 @@ Examples:
 	vmabench run -workload faults,faults-mprotect -threads 1,2 -count 5 -o results/new.txt
 	vmabench compare results/old.txt results/new.txt
 	vmabench plot -o plots results/new.txt
+	vmabench calibrate
+	vmabench validate -count 3 -o results/validate.txt
 	go tool benchstat -col /strategy results/new.txt
 `
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"vmabench/calib"
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
@@ -61,7 +62,7 @@ func TestBadInput(t *testing.T) {
 		stderr string
 	}{
 		{"unknown command", []string{"frob"}, 2,
-			`vmabench: unknown command "frob" (valid: list, run, compare, plot, nightly)` + "\n" + hint("vmabench")},
+			`vmabench: unknown command "frob" (valid: list, run, compare, plot, nightly, calibrate, validate)` + "\n" + hint("vmabench")},
 		{"unknown flag", []string{"run", "-frob"}, 2,
 			"vmabench run: flag provided but not defined: -frob\n" + hint("vmabench run")},
 		{"unexpected argument", []string{"run", "faults"}, 2,
@@ -69,7 +70,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown strategy", []string{"run", "-strategy", "vmaseq,vmafoo"}, 2,
 			`vmabench run: -strategy: unknown strategy "vmafoo" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock, kernel)` + "\n" + hint("vmabench run")},
 		{"unknown workload", []string{"run", "-workload", "fault"}, 2,
-			`vmabench run: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, nested-fault)` + "\n" + hint("vmabench run")},
+			`vmabench run: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, lookups, lookups-mmap, nested-fault)` + "\n" + hint("vmabench run")},
 		{"all and a name", []string{"run", "-strategy", "all,vmaseq"}, 2,
 			`vmabench run: -strategy: "all,vmaseq": "all" cannot be combined with names` + "\n" + hint("vmabench run")},
 		{"empty name", []string{"run", "-workload", "faults,"}, 2,
@@ -112,6 +113,18 @@ func TestBadInput(t *testing.T) {
 			foreign + ":1: BenchmarkFoo: want VMA/workload=W/strategy=S/threads=N[-GOMAXPROCS]\n"},
 		{"compare missing", []string{"compare", good, missing}, 1,
 			"vmabench: report: open " + missing + ": no such file or directory\n"},
+		{"validate zero count", []string{"validate", "-count", "0"}, 2,
+			"vmabench validate: count 0: want at least 1\n" + hint("vmabench validate")},
+		{"validate tolerance below 1", []string{"validate", "-tolerance", "0.5"}, 2,
+			"vmabench validate: tolerance 0.5: want a factor above 1, e.g. 1.5\n" + hint("vmabench validate")},
+		{"validate kernel as design", []string{"validate", "-design", "kernel"}, 2,
+			`vmabench validate: design "kernel": not a model` + "\n" + hint("vmabench validate")},
+		{"validate bad profile", []string{"validate", "-calibration", bad}, 1,
+			"vmabench: bad calibration profile: " + bad + `:1: "BenchmarkVMA/workload=faults/strategy=vmaseq/threads=1-2 100 50 ns/op" is not a "key: value" line` + "\n"},
+		{"run missing profile", []string{"run", "-workload", "faults", "-calibration", missing}, 1,
+			"vmabench: calibration profile: open " + missing + ": no such file or directory\n"},
+		{"calibrate argument", []string{"calibrate", "now"}, 2,
+			`vmabench calibrate: unexpected argument "now"` + "\n" + hint("vmabench calibrate")},
 		{"plot nothing", []string{"plot"}, 2,
 			"vmabench plot: want at least one results file\n" + hint("vmabench plot")},
 		{"plot malformed", []string{"plot", "-o", t.TempDir(), good, bad}, 1,
@@ -130,8 +143,33 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestCalibrate measures a profile into a file (-o) that parses back, and
+// prints it with the models' work.
+func TestCalibrate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the live kernel")
+	}
+	out := filepath.Join(t.TempDir(), "sub", "profile.txt")
+	code, stdout, stderr := vmabench(t, "calibrate", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	p, err := calib.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Fault <= 0 || p.Kernel == "" {
+		t.Errorf("profile %+v", p)
+	}
+	for _, want := range []string{out + ":\n", "fault-ns: ", "model work per operation", "mincore: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"help"}, {"list", "-h"}, {"run", "-h"}, {"compare", "-h"}, {"plot", "-h"}} {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"list", "-h"}, {"run", "-h"}, {"compare", "-h"}, {"plot", "-h"}, {"calibrate", "-h"}, {"validate", "-h"}} {
 		code, stdout, stderr := vmabench(t, args...)
 		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "Usage") && !strings.HasPrefix(stdout, "vmabench compares") {
 			t.Errorf("vmabench %q: exit %d, stderr %q, stdout:\n%s", args, code, stderr, stdout)
@@ -191,7 +229,7 @@ func TestReadmeTables(t *testing.T) {
 // thread, short windows.
 func quickRun(out string, count int) []string {
 	return []string{"run", "-strategy", "nolock,vmaseq", "-workload", "faults", "-threads", "1",
-		"-duration", "30ms", "-warmup", "10ms", "-count", strconv.Itoa(count), "-o", out}
+		"-duration", "30ms", "-warmup", "10ms", "-count", strconv.Itoa(count), "-calibration", "none", "-o", out}
 }
 
 // TestRunOutputFile runs a small matrix into a file that exists, and checks

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"vmabench/calib"
 	"vmabench/internal/machine"
 	"vmabench/nightly"
 	"vmabench/planflag"
@@ -56,6 +57,8 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg.Plan.Child = cellCommand()
 	fs := flag.NewFlagSet("nightly", flag.ContinueOnError)
 	flags := planflag.Bind(fs, &cfg.Plan, planflag.All&^planflag.InProcess, "")
+	calibration := calib.Auto
+	fs.StringVar(&calibration, "calibration", calibration, calibrationFlagUsage)
 	fs.StringVar(&cfg.ResultsDir, "results", cfg.ResultsDir, "`directory` of the nightly history; the new results file is added to it")
 	fs.StringVar(&cfg.PlotsDir, "plots", cfg.PlotsDir, "`directory` for the trend charts, the run's charts and index.html")
 	fs.StringVar(&cfg.Baseline, "baseline", "", "compare with this results `file` instead of the previous nightly")
@@ -75,6 +78,9 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("nightly", "%v", err)
 	}
 
+	if err := applyCalibration(ctx, calibration, &cfg.Plan.Base.Load, stderr); err != nil {
+		return err
+	}
 	cells := cfg.Plan.Cells()
 	p := progress{w: stderr, on: isTerminal(stderr), n: len(cells), start: time.Now(),
 		perCell: cfg.Plan.Base.Warmup + cfg.Plan.Base.Duration}

@@ -20,7 +20,7 @@ func TestNightlyBadInput(t *testing.T) {
 		{"unknown strategy", []string{"-strategy", "vmafoo"},
 			`vmabench nightly: -strategy: unknown strategy "vmafoo" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock, kernel)` + "\n"},
 		{"unknown workload", []string{"-workload", "fault"},
-			`vmabench nightly: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, nested-fault)` + "\n"},
+			`vmabench nightly: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, lookups, lookups-mmap, nested-fault)` + "\n"},
 		{"zero count", []string{"-count", "0"}, "vmabench nightly: count 0: want at least 1\n"},
 		{"negative threshold", []string{"-threshold", "-0.1"}, "vmabench nightly: threshold -0.1: must not be negative\n"},
 		{"bad duration", []string{"-duration", "fast"},
@@ -61,7 +61,7 @@ func TestNightlyFastBaseline(t *testing.T) {
 	}
 	results, plots := filepath.Join(dir, "results"), filepath.Join(dir, "plots")
 	code, stdout, stderr := vmabench(t, "nightly", "-workload", "faults", "-strategy", "nolock", "-threads", "1",
-		"-duration", "20ms", "-warmup", "20ms", "-count", "5",
+		"-duration", "20ms", "-warmup", "20ms", "-count", "5", "-calibration", "none",
 		"-results", results, "-plots", plots, "-baseline", baseline)
 	if code != 1 {
 		t.Errorf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"vmabench/calib"
 	"vmabench/chart"
 	"vmabench/report"
 	"vmabench/runner"
@@ -51,6 +52,9 @@ func quickCmd(ctx context.Context, stdout, stderr io.Writer) error {
 	path := filepath.Join("results", stamp+".txt")
 	m := &matrix{plan: quickPlan(), hdr: header(), stderr: stderr, progress: isTerminal(stderr)}
 	if err := m.check(); err != nil {
+		return err
+	}
+	if err := applyCalibration(ctx, calib.Auto, &m.plan.Base.Load, stderr); err != nil {
 		return err
 	}
 	n := len(m.plan.Cells())

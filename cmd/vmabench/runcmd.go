@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"vmabench/calib"
 	"vmabench/internal/atomicfile"
 	"vmabench/planflag"
 	"vmabench/report"
@@ -38,6 +39,7 @@ Examples:
 	vmabench run -strategy vmaseq,vmarefcnt -workload faults-mprotect -count 10 -o results/new.txt
 	vmabench run -workload nested-fault -threads 2 -touch-held -fail-on-deadlock
 	vmabench run -strategy all -workload all -duration 2s -count 6 > results/full.txt
+	vmabench run -workload lookups,lookups-mmap -threads 1,2 -calibration none
 	go tool benchstat -col /strategy -row /workload,/threads results/new.txt
 `
 
@@ -46,8 +48,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	plan := runner.Plan{Base: runner.DefaultConfig(), Count: 1, Child: cellCommand()}
 	flags := planflag.Bind(fs, &plan, planflag.All, "")
-	var out string
+	var out, calibration string
 	var failOnDeadlock bool
+	fs.StringVar(&calibration, "calibration", calib.Auto, calibrationFlagUsage)
 	fs.StringVar(&out, "o", "", "write results to `FILE` (atomically) instead of stdout")
 	fs.BoolVar(&failOnDeadlock, "fail-on-deadlock", false, "exit 1 if a cell deadlocked, timed out or failed")
 	if err := parseFlags(fs, args, runUsage, stdout); err != nil {
@@ -62,6 +65,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	m := &matrix{plan: plan, stderr: stderr, progress: isTerminal(stderr)}
 	if err := m.check(); err != nil {
 		return usagef("run", "%v", err)
+	}
+	if err := applyCalibration(ctx, calibration, &m.plan.Base.Load, stderr); err != nil {
+		return err
 	}
 	m.hdr = header()
 

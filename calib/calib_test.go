@@ -1,0 +1,228 @@
+package calib
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"vmabench/cell"
+	"vmabench/mm"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// sample is a profile with every field set.
+var sample = Profile{
+	Machine: "build-7", CPU: "AMD EPYC 7B13", Kernel: "6.18.44",
+	Date:  time.Date(2026, 12, 1, 5, 40, 0, 0, time.UTC),
+	Fault: 1600, DontNeed: 15000, Mmap: 1400, Munmap: 1250, Mprotect: 3000,
+	Mincore: 1500, MincoreEmpty: 320, Syscall: 180, Trap: 150,
+	IPISend: 9000, IPIRecv: 5000,
+}
+
+// TestWriteGolden: a profile's text is stable (testdata/profile.golden) and
+// parses back to the same profile.
+func TestWriteGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := sample.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "profile.golden")
+	if *update {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("profile text differs from %s (go test -update rewrites it):\n%s", golden, b.String())
+	}
+	p, err := Parse(&b, "profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != sample {
+		t.Errorf("parsed back as %+v, want %+v", p, sample)
+	}
+}
+
+// TestParseErrors: every bad profile is an ErrFormat naming the file and,
+// where there is one, the line.
+func TestParseErrors(t *testing.T) {
+	var good bytes.Buffer
+	sample.Write(&good)
+	lines := strings.Split(strings.TrimSuffix(good.String(), "\n"), "\n")
+	with := func(i int, line string) string { // line i replaced (1-based)
+		l := append([]string(nil), lines...)
+		l[i-1] = line
+		return strings.Join(l, "\n") + "\n"
+	}
+	tests := []struct {
+		name, text, want string
+	}{
+		{"not key value", with(6, "fault-ns 1600"), `p.txt:6: "fault-ns 1600" is not a "key: value" line`},
+		{"unknown key", with(6, "faults-ns: 1600"), `p.txt:6: unknown key "faults-ns" (valid: machine, cpu, kernel, date, fault-ns,`},
+		{"bad number", with(7, "dontneed-ns: fast"), `p.txt:7: dontneed-ns "fast": want a positive number of ns`},
+		{"zero cost", with(8, "mmap-ns: 0"), `p.txt:8: mmap-ns "0": want a positive number of ns`},
+		{"negative cost", with(9, "munmap-ns: -3"), `p.txt:9: munmap-ns "-3": want a positive number of ns`},
+		{"bad date", with(5, "date: yesterday"), `p.txt:5: date "yesterday": want RFC 3339`},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:17: trap-ns given twice`},
+		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `p.txt: missing ipi-send-ns, ipi-recv-ns`},
+		{"negative ipi", with(15, "ipi-send-ns: -1"), `p.txt:15: ipi-send-ns "-1": want a number of ns, 0 or more`},
+		{"zero ipi", with(15, "ipi-send-ns: 0"), ""},
+		{"empty", "", `p.txt: missing machine, cpu, kernel, date, fault-ns`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tt.text), "p.txt")
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("Parse: %v, want no error", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse: %v\nwant an ErrFormat containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDesignFor(t *testing.T) {
+	tests := []struct{ release, want string }{
+		{"6.18.44-fc-v657", "vmarefcnt"},
+		{"6.15.0", "vmarefcnt"},
+		{"6.14.11-300.fc42.x86_64", "vmaseq"},
+		{"6.4.0", "vmaseq"},
+		{"6.3.13", "mmaplock"},
+		{"5.15.0-105-generic", "mmaplock"},
+		{"7.0.1", "vmarefcnt"},
+		{"unknown", "vmarefcnt"},
+	}
+	for _, tt := range tests {
+		if got := DesignFor(tt.release); got != tt.want {
+			t.Errorf("DesignFor(%q) = %s, want %s", tt.release, got, tt.want)
+		}
+	}
+}
+
+// TestDerive: each kernel cost less what lies outside the lock and less the
+// model's own cost is done under the lock, the rest outside, so the parts
+// add up to the kernel's cost; a model already slower than the kernel adds
+// nothing, rather than negative work.
+func TestDerive(t *testing.T) {
+	bare := Bare{Fault: 100, Zap: 400, Mmap: 400, Munmap: 450, Mprotect: 800, Mincore: 50}
+	w := Derive(sample, bare, 1.5)
+	want := mm.Work{
+		Trap: 150, Fault: 1600 - 150 - 100,
+		Syscall: 180, Zap: 15000 - 180 - 400,
+		Mmap:       1400 - 180 - 400,
+		Munmap:     (1250 - 180 - 450) * (1 - MunmapTailShare),
+		MunmapTail: (1250 - 180 - 450) * MunmapTailShare,
+		Mprotect:   3000 - 180 - 800,
+		Mincore:    1500 - 320 - 50, MincoreOut: 320 - 180,
+		IPISend: 9000, IPIRecv: 5000,
+		IterPerNs: 1.5,
+	}
+	if w != want {
+		t.Errorf("Derive = %+v\nwant     %+v", w, want)
+	}
+	// The model's single-thread cost comes out at the kernel's.
+	for _, c := range []struct {
+		name        string
+		model, kern float64
+	}{
+		{"fault", bare.Fault + w.Fault + w.Trap, sample.Fault},
+		{"mmap+munmap", bare.Mmap + bare.Munmap + w.Mmap + w.Munmap + w.MunmapTail + 2*w.Syscall, sample.Mmap + sample.Munmap},
+		{"mincore", bare.Mincore + w.Mincore + w.MincoreOut + w.Syscall, sample.Mincore},
+	} {
+		if d := c.model - c.kern; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s: model %v ns, kernel %v ns", c.name, c.model, c.kern)
+		}
+	}
+	slow := Derive(sample, Bare{Fault: 5000, Mprotect: 9000}, 1)
+	if slow.Fault != 0 || slow.Mprotect != 0 {
+		t.Errorf("a model slower than the kernel got work: fault %v, mprotect %v", slow.Fault, slow.Mprotect)
+	}
+}
+
+// TestResolve: none is no work; a file is used as given, and a bad one is
+// an error naming it; the automatic profile is measured when missing or
+// made on another machine, with a note saying so, and used as is otherwise.
+func TestResolve(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the live kernel")
+	}
+	ctx := context.Background()
+	r, err := Resolve(ctx, None)
+	if err != nil || r.Work != (mm.Work{}) || r.Path != "" {
+		t.Errorf("Resolve(none) = %+v, %v; want no work", r, err)
+	}
+	if got := r.Pairs(); len(got) != 1 || got[0] != (cell.KV{Key: "calibration", Value: "none"}) {
+		t.Errorf("none's configuration lines %v", got)
+	}
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "given.txt")
+	if err := sample.WriteFile(file); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Resolve(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Profile != sample || r.Path != file || r.Work.IterPerNs <= 0 || r.Work.Fault <= 0 {
+		t.Errorf("Resolve(file) = %+v", r)
+	}
+	if got := r.Pairs(); got[0] != (cell.KV{Key: "calibration", Value: file}) || got[1] != (cell.KV{Key: "calib-fault", Value: "1600ns"}) {
+		t.Errorf("configuration lines %v", got)
+	}
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("machine: x\nfault-ns: soon\n"), 0o644)
+	if _, err := Resolve(ctx, bad); err == nil || !strings.Contains(err.Error(), bad+":2:") {
+		t.Errorf("Resolve(bad file) = %v, want an error naming %s:2", err, bad)
+	}
+	if _, err := Resolve(ctx, filepath.Join(dir, "missing.txt")); err == nil || !strings.Contains(err.Error(), "missing.txt") {
+		t.Errorf("Resolve(missing file) = %v, want an error naming it", err)
+	}
+
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	t.Setenv("HOME", dir)
+	path, err := DefaultPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = Resolve(ctx, Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Note, "no calibration for this machine") || r.Path != path {
+		t.Errorf("first Resolve(auto): note %q, path %s; want a fresh profile in %s", r.Note, r.Path, path)
+	}
+	r, err = Resolve(ctx, Auto)
+	if err != nil || r.Note != "" || r.Path != path {
+		t.Errorf("second Resolve(auto): note %q, path %s, %v; want %s used as is", r.Note, r.Path, err, path)
+	}
+	other := sample
+	other.Machine = "elsewhere"
+	if err := other.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Resolve(ctx, Auto)
+	if err != nil || !strings.Contains(r.Note, "made on elsewhere") || r.Profile.Machine == "elsewhere" {
+		t.Errorf("Resolve(auto) of another machine's profile: note %q, machine %q, %v; want a fresh profile", r.Note, r.Profile.Machine, err)
+	}
+	os.WriteFile(path, []byte("machine: vm\ncpu x\n"), 0o644)
+	if _, err := Resolve(ctx, Auto); err == nil || !strings.Contains(err.Error(), path+":2:") {
+		t.Errorf("Resolve(auto) of a malformed profile = %v, want an error naming %s:2", err, path)
+	}
+}

@@ -1,0 +1,358 @@
+package calib
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"vmabench/kernel"
+	"vmabench/mm"
+)
+
+// Geometry of the measured operations: the workloads' defaults, so a
+// profile's costs are those of the operations the live workloads make.
+const (
+	vmaPages  = 64  // pages in a VMA (workloads.DefaultConfig().Pages)
+	slotPages = 128 // VMA start to VMA start: the workloads' layout for 64 pages
+	churnN    = 4   // slots a churning writer cycles through
+	lookSlot  = 12  // lookMem's slot: 6 MiB from faultMem, past any shared page table
+	rounds    = 7   // timed rounds per cost; the fastest is kept
+)
+
+// Measure measures this machine's profile on the live kernel, in a fraction
+// of a second (well under 5 s), on the calling goroutine's OS thread. Each
+// cost is the fastest of several timed rounds: on a shared machine a round
+// in which the thread was preempted, or another process thrashed the caches,
+// is slower, never faster, so the fastest is the nearest to the kernel's own
+// cost. (Most rounds of a quiet machine agree within a few percent.)
+// It fails where the kernel cannot be measured (no mmap, a seccomp filter).
+func Measure(ctx context.Context) (Profile, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p := Profile{Machine: hostname(), CPU: cpuModel(), Kernel: kernelRelease(), Date: time.Now().UTC().Truncate(time.Second)}
+	ps := uintptr(kernel.PageSize())
+	span := vmaPages * ps
+	slot := slotPages * ps
+
+	// faultMem at slot 0, the churn slots from 2, lookMem at lookSlot: far
+	// enough from the faulted VMA that no page table covers it, as none
+	// covers the lookups workload's untouched VMAs.
+	r, err := kernel.Reserve((lookSlot + 1) * slot)
+	if err != nil {
+		return Profile{}, fmt.Errorf("calibrating: %w", err)
+	}
+	defer r.Close()
+	faultMem, err := r.Map(0, span, kernel.ProtRead|kernel.ProtWrite)
+	if err != nil {
+		return Profile{}, fmt.Errorf("calibrating: %w", err)
+	}
+	if err := kernel.NoHugePage(faultMem); err != nil {
+		return Profile{}, fmt.Errorf("calibrating: madvise(MADV_NOHUGEPAGE): %w", err)
+	}
+	lookMem, err := r.Map(lookSlot*slot, span, kernel.ProtRead|kernel.ProtWrite)
+	if err != nil {
+		return Profile{}, fmt.Errorf("calibrating: %w", err)
+	}
+	if err := r.Trim(); err != nil {
+		return Profile{}, fmt.Errorf("calibrating: %w", err)
+	}
+	hints := make([]unsafe.Pointer, churnN)
+	for i := range hints {
+		hints[i] = r.At((2 + uintptr(i)) * slot)
+	}
+
+	steps := []struct {
+		what string
+		run  func() error
+	}{
+		{"page faults", func() error { return measureFaults(ctx, faultMem, &p) }},
+		{"mprotect", func() error { return measureMprotect(ctx, faultMem, &p) }},
+		{"mmap and munmap", func() error { return measureMmap(ctx, hints, span, &p) }},
+		{"mincore", func() error { return measureMincore(ctx, lookMem, &p) }},
+		{"a null system call", func() error { measureNull(&p); return nil }},
+		{"TLB shoot-down IPIs", func() error { return measureIPI(ctx, faultMem, &p) }},
+	}
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return Profile{}, err
+		}
+		if err := s.run(); err != nil {
+			return Profile{}, fmt.Errorf("calibrating %s: %w", s.what, err)
+		}
+	}
+	return p, nil
+}
+
+// fastest returns the least of xs, the round least disturbed.
+func fastest(xs []float64) float64 { return slices.Min(xs) }
+
+// measureFaults times passes over mem as the faults workload makes them:
+// a write to every page, each a page fault, then MADV_DONTNEED.
+func measureFaults(ctx context.Context, mem []byte, p *Profile) error {
+	const passes = 40
+	ps := kernel.PageSize()
+	var faults, zaps []float64
+	for range rounds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var tf, tz time.Duration
+		for range passes {
+			start := time.Now()
+			for off := 0; off < len(mem); off += ps {
+				mem[off] = 1
+			}
+			mid := time.Now()
+			if err := kernel.DontNeed(mem); err != nil {
+				return err
+			}
+			tf += mid.Sub(start)
+			tz += time.Since(mid)
+		}
+		faults = append(faults, float64(tf)/float64(passes*len(mem)/ps))
+		zaps = append(zaps, float64(tz)/passes)
+	}
+	p.Fault, p.DontNeed = fastest(faults), fastest(zaps)
+	return nil
+}
+
+// measureMprotect times mprotect of one page in the middle of mem, whose
+// pages are present, to another protection (a split into three VMAs) and
+// back (the merge), as the faults-mprotect writer does.
+func measureMprotect(ctx context.Context, mem []byte, p *Profile) error {
+	const pairs = 200
+	ps := kernel.PageSize()
+	for off := 0; off < len(mem); off += ps {
+		mem[off] = 1
+	}
+	defer kernel.DontNeed(mem)
+	rw := kernel.ProtRead | kernel.ProtWrite
+	var ts []float64
+	for round := range rounds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		start := time.Now()
+		for i := range pairs {
+			pg := 1 + (round*pairs+i)%(vmaPages-2)
+			page := mem[pg*ps : (pg+1)*ps]
+			if err := kernel.Mprotect(page, rw|kernel.ProtExec); err != nil {
+				return err
+			}
+			if err := kernel.Mprotect(page, rw); err != nil {
+				return err
+			}
+		}
+		ts = append(ts, float64(time.Since(start))/(2*pairs))
+	}
+	p.Mprotect = fastest(ts)
+	return nil
+}
+
+// measureMmap times mmap of n bytes at each hint, then munmap of each, as
+// the churning writers do; the batches keep clock reads out of the cost.
+func measureMmap(ctx context.Context, hints []unsafe.Pointer, n uintptr, p *Profile) error {
+	const batches = 100
+	maps := make([]unsafe.Pointer, len(hints))
+	var tm, tu []float64
+	for range rounds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var dm, du time.Duration
+		for range batches {
+			start := time.Now()
+			for i, h := range hints {
+				m, err := kernel.Mmap(h, n, kernel.ProtRead|kernel.ProtWrite)
+				if err != nil {
+					for _, m := range maps[:i] {
+						kernel.Munmap(m, n)
+					}
+					return err
+				}
+				maps[i] = m
+			}
+			mid := time.Now()
+			for _, m := range maps {
+				if err := kernel.Munmap(m, n); err != nil {
+					return err
+				}
+			}
+			dm += mid.Sub(start)
+			du += time.Since(mid)
+		}
+		tm = append(tm, float64(dm)/float64(batches*len(hints)))
+		tu = append(tu, float64(du)/float64(batches*len(hints)))
+	}
+	p.Mmap, p.Munmap = fastest(tm), fastest(tu)
+	return nil
+}
+
+// measureMincore times mincore() of mem, untouched as the lookups
+// workload's VMAs are, and mincore() of length 0.
+func measureMincore(ctx context.Context, mem []byte, p *Profile) error {
+	const calls = 2000
+	vec := make([]byte, vmaPages)
+	var tl, te []float64
+	for range rounds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		start := time.Now()
+		for range calls {
+			if err := kernel.Mincore(mem, vec); err != nil {
+				return err
+			}
+		}
+		mid := time.Now()
+		for range calls {
+			if err := kernel.MincoreEmpty(mem, vec); err != nil {
+				return err
+			}
+		}
+		tl = append(tl, float64(mid.Sub(start))/calls)
+		te = append(te, float64(time.Since(mid))/calls)
+	}
+	p.Mincore, p.MincoreEmpty = fastest(tl), fastest(te)
+	return nil
+}
+
+// measureNull times the null system call, with and without Go's wrapper.
+func measureNull(p *Profile) {
+	const calls = 5000
+	var ts, tt []float64
+	for range rounds {
+		start := time.Now()
+		for range calls {
+			kernel.NullSyscall()
+		}
+		mid := time.Now()
+		for range calls {
+			kernel.NullTrap()
+		}
+		ts = append(ts, float64(mid.Sub(start))/calls)
+		tt = append(tt, float64(time.Since(mid))/calls)
+	}
+	p.Syscall, p.Trap = fastest(ts), fastest(tt)
+}
+
+// kernelRelease is kernel.Release, "unknown" when unreadable, as a profile
+// records it.
+func kernelRelease() string {
+	if r := kernel.Release(); r != "" {
+		return r
+	}
+	return "unknown"
+}
+
+// measureIPI measures what a TLB flush costs when a second thread of the
+// process runs on another CPU, the case of every multi-threaded cell: this
+// thread mprotects a present page back and forth (each a flush_tlb_range())
+// on one CPU while a sibling spins on another. The flusher's extra time per
+// mprotect over p.Mprotect is IPISend (fastest round); the share of its
+// spinning the sibling loses, per flush, is IPIRecv (median round, taken
+// against the sibling's rate in a round with no flushes just before). With
+// fewer than two CPUs allowed both are 0: no other CPU runs the process.
+func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
+	var orig unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &orig); err != nil {
+		return err
+	}
+	var cpus []int
+	for i := 0; i < 1024 && len(cpus) < 2; i++ {
+		if orig.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	if len(cpus) < 2 || runtime.GOMAXPROCS(0) < 2 {
+		p.IPISend, p.IPIRecv = 0, 0
+		return nil
+	}
+	if err := pinTo(cpus[0]); err != nil {
+		return err
+	}
+	defer unix.SchedSetaffinity(0, &orig)
+
+	ps := kernel.PageSize()
+	for off := 0; off < len(mem); off += ps {
+		mem[off] = 1
+	}
+	defer kernel.DontNeed(mem)
+	page := mem[ps : 2*ps]
+	rw := kernel.ProtRead | kernel.ProtWrite
+
+	// The sibling spins in chunks and publishes its count; phase tells it
+	// when to stop.
+	var count atomic.Int64
+	var stop atomic.Bool
+	started, done := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		started <- pinTo(cpus[1])
+		var x uint64
+		for !stop.Load() {
+			x = mm.Spin(2000, x)
+			count.Add(1)
+		}
+		spinSink = x
+	}()
+	defer func() { stop.Store(true); <-done }()
+	if err := <-started; err != nil {
+		return err
+	}
+
+	const window = 20 * time.Millisecond
+	var sends, recvs []float64
+	for range 5 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// The sibling alone: its rate in chunks per ns.
+		c0, t0 := count.Load(), time.Now()
+		time.Sleep(window)
+		rate := float64(count.Load()-c0) / float64(time.Since(t0))
+		// The sibling beside the flushes.
+		c1, t1 := count.Load(), time.Now()
+		n := 0
+		for time.Since(t1) < window {
+			if err := kernel.Mprotect(page, rw|kernel.ProtExec); err != nil {
+				return err
+			}
+			if err := kernel.Mprotect(page, rw); err != nil {
+				return err
+			}
+			n += 2
+		}
+		el := float64(time.Since(t1))
+		got := float64(count.Load() - c1)
+		sends = append(sends, el/float64(n)-p.Mprotect)
+		if rate > 0 { // else the sibling did not run: the machine is busy
+			lost := max(rate*el-got, 0) / rate // ns of spinning lost
+			recvs = append(recvs, lost/float64(n))
+		}
+	}
+	if len(recvs) == 0 {
+		return fmt.Errorf("the spinning thread on CPU %d never ran in %d windows of %v", cpus[1], 5, window)
+	}
+	p.IPISend = max(fastest(sends), 0)
+	slices.Sort(recvs)
+	p.IPIRecv = recvs[len(recvs)/2]
+	return nil
+}
+
+// pinTo binds the calling OS thread to cpu.
+func pinTo(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	return unix.SchedSetaffinity(0, &set)
+}
+
+var spinSink uint64

@@ -1,0 +1,267 @@
+// Package calib calibrates the models' costs against the live kernel: it
+// measures what one anonymous page fault, one mmap and munmap, one mprotect
+// split or merge and one mincore() cost on this machine (Measure), keeps
+// them in a small profile file per machine (Write, Load), and turns a
+// profile into the work each model does under and around its locks
+// (Derive), so that a model operation takes the kernel's time and holds its
+// lock for as long as the kernel does.
+//
+// A profile is text in the benchfmt configuration syntax, one "key: value"
+// line each, with the machine, the CPU, the kernel release and the date it
+// was made, and each cost in ns:
+//
+//	machine: build-7
+//	cpu: AMD EPYC 7B13
+//	kernel: 6.18.44
+//	date: 2026-12-01T05:40:00Z
+//	fault-ns: 1612
+//	...
+package calib
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"vmabench/internal/atomicfile"
+)
+
+// Profile is the live kernel's cost of each operation the models calibrate,
+// measured on one machine, in ns per operation.
+type Profile struct {
+	Machine string    // the host name
+	CPU     string    // the CPU model, as /proc/cpuinfo names it
+	Kernel  string    // the kernel release, uname -r
+	Date    time.Time // when it was measured
+
+	// Fault is one anonymous page fault, write to an untouched page of a
+	// private mapping (do_anonymous_page()), from user space: trap, fault
+	// handling and return.
+	Fault float64
+	// DontNeed is one madvise(MADV_DONTNEED) of a 64-page VMA whose pages
+	// are all present: how a faults pass resets its VMA.
+	DontNeed float64
+	// Mmap and Munmap are one mmap(2) of a 64-page private anonymous
+	// region and its munmap(2); the pair is mmap-churn's operation.
+	Mmap, Munmap float64
+	// Mprotect is one mprotect(2) of one page inside a 64-page VMA whose
+	// pages are present: a split into three or the merge back, on average.
+	Mprotect float64
+	// Mincore is one mincore(2) of a 64-page VMA: one mmap_read_lock round
+	// trip. MincoreEmpty is mincore() of length 0: everything but the lock
+	// and the walk.
+	Mincore, MincoreEmpty float64
+	// Syscall is the cheapest system call (getppid) through Go's wrapper;
+	// Trap the same without the wrapper, the stand-in for a fault's
+	// exception entry and exit.
+	Syscall, Trap float64
+	// IPISend is what mprotect's TLB flush adds to it when another thread
+	// of the process runs on another CPU (flush_tlb_mm_range() sending an
+	// IPI and waiting for it); IPIRecv is the CPU time that thread loses to
+	// each such flush. Both are 0 where only one CPU is allowed.
+	IPISend, IPIRecv float64
+}
+
+// costs lists the cost keys of a profile file in order, with their fields.
+func (p *Profile) costs() []struct {
+	key string
+	v   *float64
+} {
+	return []struct {
+		key string
+		v   *float64
+	}{
+		{"fault-ns", &p.Fault},
+		{"dontneed-ns", &p.DontNeed},
+		{"mmap-ns", &p.Mmap},
+		{"munmap-ns", &p.Munmap},
+		{"mprotect-ns", &p.Mprotect},
+		{"mincore-ns", &p.Mincore},
+		{"mincore-empty-ns", &p.MincoreEmpty},
+		{"syscall-ns", &p.Syscall},
+		{"trap-ns", &p.Trap},
+		{"ipi-send-ns", &p.IPISend},
+		{"ipi-recv-ns", &p.IPIRecv},
+	}
+}
+
+// Pairs returns the profile as key/value pairs, in file order.
+func (p Profile) Pairs() [][2]string {
+	out := [][2]string{
+		{"machine", p.Machine},
+		{"cpu", p.CPU},
+		{"kernel", p.Kernel},
+		{"date", p.Date.UTC().Format(time.RFC3339)},
+	}
+	for _, c := range p.costs() {
+		out = append(out, [2]string{c.key, strconv.FormatFloat(math.Round(*c.v*10)/10, 'f', -1, 64)})
+	}
+	return out
+}
+
+// Write writes p in the profile format.
+func (p Profile) Write(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# vmabench calibration: the live kernel's cost of each operation on this machine, in ns\n")
+	for _, kv := range p.Pairs() {
+		fmt.Fprintf(&b, "%s: %s\n", kv[0], kv[1])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteFile writes p to path, creating its directory, atomically, so a
+// reader never sees half a profile.
+func (p Profile) WriteFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, p.Write)
+}
+
+// ErrFormat is wrapped by Parse's errors: the text is not a valid profile.
+var ErrFormat = errors.New("bad calibration profile")
+
+// Parse reads a profile; name is the file it came from, for errors, which
+// name the line. Every key must be present, once; blank lines and lines
+// starting with # are ignored; costs must be positive numbers of ns.
+func Parse(r io.Reader, name string) (Profile, error) {
+	var p Profile
+	byKey := map[string]*float64{}
+	for _, c := range p.costs() {
+		byKey[c.key] = c.v
+	}
+	seen := map[string]bool{}
+	s := bufio.NewScanner(r)
+	line := 0
+	for s.Scan() {
+		line++
+		text := strings.TrimSpace(s.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		key, val, ok := strings.Cut(text, ":")
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		if !ok || key == "" {
+			return Profile{}, fmt.Errorf("%w: %s:%d: %q is not a \"key: value\" line", ErrFormat, name, line, text)
+		}
+		if seen[key] {
+			return Profile{}, fmt.Errorf("%w: %s:%d: %s given twice", ErrFormat, name, line, key)
+		}
+		seen[key] = true
+		switch key {
+		case "machine":
+			p.Machine = val
+		case "cpu":
+			p.CPU = val
+		case "kernel":
+			p.Kernel = val
+		case "date":
+			d, err := time.Parse(time.RFC3339, val)
+			if err != nil {
+				return Profile{}, fmt.Errorf("%w: %s:%d: date %q: want RFC 3339, e.g. 2026-12-01T05:40:00Z", ErrFormat, name, line, val)
+			}
+			p.Date = d
+		default:
+			v, ok := byKey[key]
+			if !ok {
+				return Profile{}, fmt.Errorf("%w: %s:%d: unknown key %q (valid: %s)", ErrFormat, name, line, key, strings.Join(Keys(), ", "))
+			}
+			f, err := strconv.ParseFloat(val, 64)
+			if zeroOK := strings.HasPrefix(key, "ipi-"); err != nil || math.IsInf(f, 0) || !(f > 0 || zeroOK && f == 0) {
+				want := "a positive number of ns"
+				if zeroOK {
+					want = "a number of ns, 0 or more"
+				}
+				return Profile{}, fmt.Errorf("%w: %s:%d: %s %q: want %s", ErrFormat, name, line, key, val, want)
+			}
+			*v = f
+		}
+	}
+	if err := s.Err(); err != nil {
+		return Profile{}, fmt.Errorf("reading %s: %w", name, err)
+	}
+	var missing []string
+	for _, k := range Keys() {
+		if !seen[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return Profile{}, fmt.Errorf("%w: %s: missing %s", ErrFormat, name, strings.Join(missing, ", "))
+	}
+	return p, nil
+}
+
+// Keys returns every key of a profile file, in file order.
+func Keys() []string {
+	var p Profile
+	keys := []string{"machine", "cpu", "kernel", "date"}
+	for _, c := range p.costs() {
+		keys = append(keys, c.key)
+	}
+	return keys
+}
+
+// Load reads the profile file at path.
+func Load(path string) (Profile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Profile{}, fmt.Errorf("calibration profile: %w", err)
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
+// DefaultPath returns this machine's profile file: one per host name, under
+// the user's cache directory (os.UserCacheDir()/vmabench/).
+func DefaultPath() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory for the calibration profile: %w", err)
+	}
+	return filepath.Join(dir, "vmabench", "calibration-"+fileSafe(hostname())+".txt"), nil
+}
+
+// fileSafe keeps a host name usable as part of a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	return h
+}
+
+// cpuModel returns the first "model name" of /proc/cpuinfo, or "unknown".
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		key, val, ok := strings.Cut(s.Text(), ":")
+		if ok && strings.TrimSpace(key) == "model name" {
+			return strings.TrimSpace(val)
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,299 @@
+package calib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"vmabench/cell"
+	"vmabench/mm"
+	"vmabench/strategies"
+	"vmabench/workloads"
+)
+
+// DesignFor returns the model of the VMA locking design a kernel release
+// has: vmarefcnt from v6.15 (the per-VMA refcount), vmaseq from v6.4 to
+// v6.14 (the per-VMA rwsem), mmaplock before. An unreadable release is taken
+// as the newest.
+func DesignFor(release string) string {
+	var major, minor int
+	if _, err := fmt.Sscanf(release, "%d.%d", &major, &minor); err != nil {
+		return "vmarefcnt"
+	}
+	switch v := major*1000 + minor; {
+	case v >= 6015:
+		return "vmarefcnt"
+	case v >= 6004:
+		return "vmaseq"
+	}
+	return "mmaplock"
+}
+
+// Bare is a model's own cost of each calibrated operation, single-threaded,
+// in ns. Without calibrated work (-calibration none) it is the part of the
+// kernel's time the model already spends, which Derive subtracts.
+type Bare struct {
+	Fault, Zap, Mmap, Munmap, Mprotect, Mincore float64
+}
+
+// MeasureBare measures the bare costs of the design named design, in a
+// fraction of a second, the fastest of a few rounds each, as Measure.
+func MeasureBare(ctx context.Context, design string) (Bare, error) {
+	return MeasureModel(ctx, design, mm.Work{})
+}
+
+// MeasureModel measures the single-threaded costs of the design named
+// design doing work beside its own, as MeasureBare does, with the work
+// outside the locks that the workloads add around a fault or a system
+// call. validate holds it against the kernel's.
+func MeasureModel(ctx context.Context, design string, work mm.Work) (Bare, error) {
+	info, err := strategies.Get(design)
+	if err != nil {
+		return Bare{}, err
+	}
+	if info.New == nil {
+		return Bare{}, fmt.Errorf("%s is not a model", design)
+	}
+	l := uint64(slotPages * mm.PageSize)
+	span := uint64(vmaPages * mm.PageSize)
+	const base = 1 << 24
+	s := info.New(mm.Config{Pages: int((base + 8*l) / mm.PageSize)})
+	m := s.MM()
+	for i := range 2 {
+		if err := m.Setup(mm.Op{Kind: mm.OpMmap, Start: base + uint64(i)*l, Len: span, Prot: mm.ProtRead | mm.ProtWrite}); err != nil {
+			return Bare{}, err
+		}
+	}
+	t := mm.NewTask(m, 0, workloads.DefaultConfig().FaultWork)
+	t.Work = work.Spins()
+	sp := t.Work
+	write := func(op mm.Op) error {
+		t.Spin(sp.SyscallHalf)
+		err := s.Write(t, op)
+		if op.Kind == mm.OpMunmap {
+			t.Spin(sp.MunmapTail)
+		}
+		t.Spin(sp.SyscallHalf)
+		return err
+	}
+	var b Bare
+	var fs, zs, ms, us, ps, ls []float64
+	for round := range rounds {
+		if err := ctx.Err(); err != nil {
+			return Bare{}, err
+		}
+		const passes = 40
+		var tf, tz time.Duration
+		for range passes {
+			start := time.Now()
+			for a := uint64(base); a < base+span; a += mm.PageSize {
+				t.Spin(sp.TrapHalf)
+				if err := s.Fault(t, a); err != nil {
+					return Bare{}, err
+				}
+				t.Spin(sp.TrapHalf)
+			}
+			mid := time.Now()
+			t.Spin(sp.SyscallHalf)
+			r, err := s.Lookup(t, base)
+			if err != nil {
+				return Bare{}, err
+			}
+			m.Zap(base, base+span)
+			t.Spin(sp.Zap)
+			s.Release(t, r)
+			t.Spin(sp.SyscallHalf)
+			tf += mid.Sub(start)
+			tz += time.Since(mid)
+		}
+		fs = append(fs, float64(tf)/(passes*vmaPages))
+		zs = append(zs, float64(tz)/passes)
+
+		const batches = 50
+		var dm, du time.Duration
+		for range batches {
+			start := time.Now()
+			for k := range uint64(churnN) {
+				if err := write(mm.Op{Kind: mm.OpMmap, Start: base + (2+k)*l, Len: span, Prot: mm.ProtRead | mm.ProtWrite}); err != nil {
+					return Bare{}, err
+				}
+			}
+			mid := time.Now()
+			for k := range uint64(churnN) {
+				if err := write(mm.Op{Kind: mm.OpMunmap, Start: base + (2+k)*l, Len: span}); err != nil {
+					return Bare{}, err
+				}
+			}
+			dm += mid.Sub(start)
+			du += time.Since(mid)
+		}
+		ms = append(ms, float64(dm)/(batches*churnN))
+		us = append(us, float64(du)/(batches*churnN))
+
+		const pairs = 200
+		start := time.Now()
+		for i := range pairs {
+			at := base + uint64(1+(round*pairs+i)%(vmaPages-2))*mm.PageSize
+			if err := write(mm.Op{Kind: mm.OpMprotect, Start: at, Len: mm.PageSize, Prot: mm.ProtRead}); err != nil {
+				return Bare{}, err
+			}
+			if err := write(mm.Op{Kind: mm.OpMprotect, Start: at, Len: mm.PageSize, Prot: mm.ProtRead | mm.ProtWrite}); err != nil {
+				return Bare{}, err
+			}
+		}
+		ps = append(ps, float64(time.Since(start))/(2*pairs))
+
+		const calls = 2000
+		start = time.Now()
+		for range calls {
+			if err := workloads.Mincore(t, base+l, span); err != nil {
+				return Bare{}, err
+			}
+		}
+		ls = append(ls, float64(time.Since(start))/calls)
+	}
+	b.Fault, b.Zap, b.Mmap, b.Munmap, b.Mprotect, b.Mincore = fastest(fs), fastest(zs), fastest(ms), fastest(us), fastest(ps), fastest(ls)
+	return b, nil
+}
+
+// MunmapTailShare is the share of munmap()'s work under mmap_lock that the
+// kernel does after mmap_write_downgrade(), with the lock held only for
+// reading: in vms_complete_munmap_vmas(), the page-table teardown
+// (unmap_region(): unmap_vmas(), free_pgtables(), the TLB flush) and
+// remove_vma(), against the lookup, vms_gather_munmap_vmas() (vma_start_write(),
+// the detached tree) and the maple-tree clear before it. It cannot be timed
+// from user space; 0.4 is an estimate from those steps for an untouched
+// 64-page VMA (no pages to free), not a fitted value. Readers do not wait for
+// that part.
+const MunmapTailShare = 0.4
+
+// Derive turns a profile into the work a model does beside its own cost:
+// each kernel cost, less what lies outside the lock (the trap or syscall
+// entry and exit, mincore()'s page buffer, munmap's tail), less the model's
+// bare cost of the operation, is done under the lock; the parts outside are
+// done outside. A single-threaded calibrated model operation then takes
+// about the kernel's time. A part the model already spends more than (the
+// bare cost above the kernel's) is 0. iterPerNs is the spin rate
+// (mm.SpinRate).
+//
+// The kernel's costs are single-threaded; what a second CPU adds to a TLB
+// flush (the shoot-down IPI of mprotect and MADV_DONTNEED) is IPISend and
+// IPIRecv, measured apart and modelled by mm's Task.Shootdown. What else a
+// second CPU adds (cache-line bouncing in the page allocator and on the
+// mm's counters) is left out.
+func Derive(p Profile, b Bare, iterPerNs float64) mm.Work {
+	pos := func(v float64) float64 { return max(v, 0) }
+	munmap := pos(p.Munmap - p.Syscall - b.Munmap)
+	return mm.Work{
+		Trap:       p.Trap,
+		Fault:      pos(p.Fault - p.Trap - b.Fault),
+		Syscall:    p.Syscall,
+		Zap:        pos(p.DontNeed - p.Syscall - b.Zap),
+		Mmap:       pos(p.Mmap - p.Syscall - b.Mmap),
+		Munmap:     munmap * (1 - MunmapTailShare),
+		MunmapTail: munmap * MunmapTailShare,
+		Mprotect:   pos(p.Mprotect - p.Syscall - b.Mprotect),
+		Mincore:    pos(p.Mincore - p.MincoreEmpty - b.Mincore),
+		MincoreOut: pos(p.MincoreEmpty - p.Syscall),
+		IPISend:    p.IPISend,
+		IPIRecv:    p.IPIRecv,
+		IterPerNs:  iterPerNs,
+	}
+}
+
+// Setting values of -calibration besides a file name.
+const (
+	// None runs the models without calibrated work: raw lock costs.
+	None = "none"
+	// Auto uses this machine's profile, measuring it first if missing.
+	Auto = ""
+)
+
+// Resolved is a calibration ready for a run: the work to put in
+// workloads.Config, and where it came from.
+type Resolved struct {
+	Work    mm.Work
+	Profile Profile // zero for none
+	Path    string  // the profile file; "" for none
+	// Note says what happened that the user should know of: a profile
+	// measured now, or one made on another machine replaced. "" if none.
+	Note string
+}
+
+// Pairs returns the configuration lines that say which calibration a run
+// used: the profile file ("none" without one) and its kernel costs, in ns.
+// They are the profile's values, not the derived work, so two runs with the
+// same profile have the same lines and benchstat compares them.
+func (r Resolved) Pairs() []cell.KV {
+	if r.Path == "" {
+		return []cell.KV{{Key: "calibration", Value: None}}
+	}
+	out := []cell.KV{{Key: "calibration", Value: r.Path}}
+	for _, c := range r.Profile.costs() {
+		out = append(out, cell.KV{Key: "calib-" + strings.TrimSuffix(c.key, "-ns"), Value: strconv.FormatFloat(math.Round(*c.v), 'f', -1, 64) + "ns"})
+	}
+	return out
+}
+
+// Apply puts the calibration into a workload configuration: its work, and
+// the configuration lines that name it.
+func (r Resolved) Apply(c *workloads.Config) {
+	c.Work, c.Calibration = r.Work, r.Pairs()
+}
+
+// Resolve turns a -calibration setting into the work of a run: none (raw
+// lock costs), a profile file (which must parse, or the error names the
+// file and line), or Auto: this machine's profile in DefaultPath, measured
+// now (Measure) and written there if it is missing or was made on another
+// machine or kernel (Note says so). It then measures the bare costs of the
+// design the running kernel has and the spin rate, once.
+func Resolve(ctx context.Context, setting string) (Resolved, error) {
+	if setting == None {
+		return Resolved{}, nil
+	}
+	var r Resolved
+	if setting != Auto {
+		p, err := Load(setting)
+		if err != nil {
+			return Resolved{}, err
+		}
+		r.Profile, r.Path = p, setting
+	} else {
+		path, err := DefaultPath()
+		if err != nil {
+			return Resolved{}, err
+		}
+		p, err := Load(path)
+		switch {
+		case err == nil && (p.Machine != hostname() || p.Kernel != kernelRelease()):
+			r.Note = fmt.Sprintf("%s was made on %s (kernel %s), this is %s (kernel %s): calibrating afresh", path, p.Machine, p.Kernel, hostname(), kernelRelease())
+		case err == nil:
+			r.Profile, r.Path = p, path
+		case errors.Is(err, fs.ErrNotExist):
+			r.Note = fmt.Sprintf("no calibration for this machine yet: measured one into %s", path)
+		default:
+			return Resolved{}, fmt.Errorf("%w (remove it, or run vmabench calibrate to remake it)", err)
+		}
+		if r.Path == "" {
+			p, err := Measure(ctx)
+			if err != nil {
+				return Resolved{}, err
+			}
+			if err := p.WriteFile(path); err != nil {
+				return Resolved{}, err
+			}
+			r.Profile, r.Path = p, path
+		}
+	}
+	bare, err := MeasureBare(ctx, DesignFor(r.Profile.Kernel))
+	if err != nil {
+		return Resolved{}, fmt.Errorf("measuring the model's bare costs: %w", err)
+	}
+	r.Work = Derive(r.Profile, bare, mm.SpinRate())
+	return r, nil
+}

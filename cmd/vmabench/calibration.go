@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"vmabench/calib"
+	"vmabench/kernel"
+	"vmabench/workloads"
+)
+
+// calibrationFlagUsage is the help of every command's -calibration flag.
+const calibrationFlagUsage = "cost `profile` the models' work is calibrated from: a file written by vmabench calibrate,\n" +
+	"none for raw lock costs, or empty for this machine's profile (measured once, in about a second, if missing)"
+
+// applyCalibration resolves a -calibration setting and puts its work and
+// its configuration lines into load. It tells stderr when it measured a
+// profile.
+func applyCalibration(ctx context.Context, setting string, load *workloads.Config, stderr io.Writer) error {
+	r, err := calib.Resolve(ctx, setting)
+	if err != nil {
+		return err
+	}
+	if r.Note != "" {
+		fmt.Fprintf(stderr, "vmabench: %s\n", r.Note)
+	}
+	r.Apply(load)
+	return nil
+}
+
+const calibrateUsage = `Usage: vmabench calibrate [-o FILE]
+
+Calibrate measures on this machine, with the live kernel, in about a second:
+one anonymous page fault, one madvise(MADV_DONTNEED) of a VMA, one mmap and
+one munmap, one mprotect split or merge, one mincore() (an mmap_read_lock
+round trip) and a null system call. It writes them as a profile of "key:
+value" lines (ns per operation; the machine, CPU, kernel release and date
+named in it) to this machine's file in the user's cache directory, or to
+-o FILE, and prints it, with the work each model then does under and
+around its locks.
+
+run, the quick default run, nightly, validate and go test -bench use this
+machine's profile unless given -calibration none (raw lock costs) or
+-calibration FILE; they measure it first if it is missing, and measure it
+afresh, with a warning, if it was made on another machine or kernel.
+
+Examples:
+
+	vmabench calibrate
+	vmabench calibrate -o results/calibration.txt
+	vmabench run -workload faults -calibration results/calibration.txt
+	vmabench run -workload faults -calibration none
+`
+
+// calibrateCmd is vmabench calibrate.
+func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
+	var out string
+	fs.StringVar(&out, "o", "", "write the profile to `FILE` instead of this machine's file in the cache directory")
+	if err := parseFlags(fs, args, calibrateUsage, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("calibrate", "unexpected argument %q", fs.Arg(0))
+	}
+	if out == "" {
+		var err error
+		if out, err = calib.DefaultPath(); err != nil {
+			return err
+		}
+	}
+	p, err := calib.Measure(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.WriteFile(out); err != nil {
+		return err
+	}
+	design := calib.DesignFor(kernel.Release())
+	bare, err := calib.MeasureBare(ctx, design)
+	if err != nil {
+		return err
+	}
+	w := calib.Derive(p, bare, 0)
+	fmt.Fprintf(stdout, "%s:\n", out)
+	if err := p.Write(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nmodel work per operation, beside %s's own cost (ns):\n", design)
+	fmt.Fprintf(stdout, "  fault: %.0f under the lock, %.0f trap outside (own cost %.0f)\n", w.Fault, w.Trap, bare.Fault)
+	fmt.Fprintf(stdout, "  madvise(DONTNEED): %.0f under the lock, %.0f syscall outside (own cost %.0f)\n", w.Zap, w.Syscall, bare.Zap)
+	fmt.Fprintf(stdout, "  mmap: %.0f under mmap_write_lock (own cost %.0f)\n", w.Mmap, bare.Mmap)
+	fmt.Fprintf(stdout, "  munmap: %.0f under mmap_write_lock, %.0f after the downgrade (own cost %.0f)\n", w.Munmap, w.MunmapTail, bare.Munmap)
+	fmt.Fprintf(stdout, "  mprotect: %.0f under mmap_write_lock (own cost %.0f)\n", w.Mprotect, bare.Mprotect)
+	fmt.Fprintf(stdout, "  mincore: %.0f under mmap_read_lock, %.0f outside (own cost %.0f)\n", w.Mincore, w.MincoreOut+w.Syscall, bare.Mincore)
+	return nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"vmabench/calib"
+	"vmabench/internal/atomicfile"
+	"vmabench/planflag"
+	"vmabench/runner"
+	"vmabench/validate"
+)
+
+const validateUsage = `Usage: vmabench validate [flags]
+
+Validate holds the models against the live kernel on this machine, in one
+run of about half a minute: it runs pairs of cells (a workload alone, and
+beside a writer) on the kernel strategy and on a calibrated model, each
+-count times in a child process, and prints one row per experiment: the
+kernel's figure, the model's, their ratio, and whether the ratio lies within
+-tolerance either way. It exits 1 if a row is out of tolerance, and 1 with
+the reason where the live kernel cannot be measured (no /proc, a seccomp
+filter).
+
+Rows: reader-penalty and writer-penalty (mincore() reader and mmap/munmap
+writer on mmap_lock, kernel vs mmaplock); fault-mmap-penalty and
+fault-mprotect-penalty (a faulting thread beside each writer, kernel vs the
+model of the design the running kernel has: vmarefcnt from v6.15, vmaseq
+from v6.4, mmaplock before); fault-ns, mmap-munmap-ns, mprotect-ns
+(single-thread costs); round-trip-ns (the writer's time per operation
+beside a mincore() reader, within -round-trip-tolerance).
+
+Examples:
+
+	vmabench validate
+	vmabench validate -count 5 -o results/validate.txt
+	vmabench validate -tolerance 2 -calibration results/calibration.txt
+`
+
+// validateCmd is vmabench validate.
+func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := validate.DefaultConfig()
+	cfg.Child = cellCommand()
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	var out string
+	calibration := calib.Auto
+	fs.Float64Var(&cfg.Tolerance, "tolerance", cfg.Tolerance, "how far model/kernel may stray either way, a `factor` (1.5: from 0.67 to 1.5)")
+	fs.Float64Var(&cfg.RoundTripTolerance, "round-trip-tolerance", cfg.RoundTripTolerance, "round-trip-ns's tolerance, a `factor`")
+	// The window and load flags of vmabench run (and -count), on a plan
+	// that only carries them.
+	plan := runner.Plan{Base: cfg.Base, Count: cfg.Count}
+	flags := planflag.Bind(fs, &plan, planflag.Count|planflag.Window|planflag.Load|planflag.Pin, "")
+	fs.StringVar(&cfg.Design, "design", cfg.Design, "the `model` of the running kernel's design (default from the kernel release)")
+	fs.StringVar(&calibration, "calibration", calibration, calibrationFlagUsage)
+	fs.StringVar(&out, "o", "", "also write the rows and cells in the Go benchmark format to `FILE`")
+	if err := parseFlags(fs, args, validateUsage, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("validate", "unexpected argument %q", fs.Arg(0))
+	}
+	if err := flags.Apply(); err != nil {
+		return usagef("validate", "%v", err)
+	}
+	cfg.Base, cfg.Count = plan.Base, plan.Count
+	if err := cfg.Validate(); err != nil {
+		return usagef("validate", "%v", err)
+	}
+	if err := applyCalibration(ctx, calibration, &cfg.Base.Load, stderr); err != nil {
+		return err
+	}
+	n := cfg.Count * len(validate.Cells(cfg.Design))
+	fmt.Fprintf(stderr, "vmabench validate: kernel %s against %s, %d cells, about %v\n", cfg.Release, cfg.Design, n,
+		(time.Duration(n) * (cfg.Base.Warmup + cfg.Base.Duration + 100*time.Millisecond)).Round(time.Second))
+	if isTerminal(stderr) {
+		cfg.Progress = func(i, n int, r runner.Result) error {
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", i+1, n, r.Name())
+			if i+1 == n {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+			return nil
+		}
+	}
+	rep, err := validate.Run(ctx, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return errInterrupted
+		}
+		return err
+	}
+	if out != "" {
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		if err := atomicfile.Write(out, func(w io.Writer) error { return rep.WriteBenchfmt(w, header()) }); err != nil {
+			return err
+		}
+	}
+	if err := rep.WriteTable(stdout); err != nil {
+		return err
+	}
+	if bad := rep.Failed(); len(bad) > 0 {
+		names := make([]string, len(bad))
+		for i, r := range bad {
+			names[i] = r.Name
+		}
+		return fmt.Errorf("validate: %d of %d rows out of tolerance: %s", len(bad), len(rep.Rows), strings.Join(names, ", "))
+	}
+	return nil
+}

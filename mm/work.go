@@ -1,0 +1,172 @@
+package mm
+
+import "time"
+
+// Work is the calibrated work a model does beside its lock operations, so
+// that a model operation takes the live kernel's time and a lock is held for
+// as long as the kernel holds it. Each field is in ns of CPU work; the zero
+// value is no work at all (-calibration none: raw lock costs). Package calib
+// derives it from a profile of the live kernel's costs.
+//
+// Each cost is split where the kernel splits it: the part under the lock
+// (handle_mm_fault(), do_mmap(), mprotect_fixup(), do_mincore()) and the part
+// outside any lock (the trap or syscall entry and exit, mincore()'s page
+// buffer, munmap()'s page-table teardown after mmap_write_downgrade()).
+type Work struct {
+	// Trap is a page fault's exception entry and exit, outside any lock;
+	// half is spent before the fault takes its lock, half after.
+	Trap float64 `json:",omitempty"`
+	// Fault is a fault's work under the VMA lock or mmap_read_lock
+	// (handle_mm_fault(): the page allocation, clear_page(), the charge and
+	// the PTE), beyond the model's own.
+	Fault float64 `json:",omitempty"`
+	// Syscall is a system call's entry and exit, outside any lock; half
+	// before the lock, half after.
+	Syscall float64 `json:",omitempty"`
+	// Zap is madvise(MADV_DONTNEED)'s work under its lock
+	// (zap_page_range_single() and the TLB flush), per call.
+	Zap float64 `json:",omitempty"`
+	// Mmap, Munmap and Mprotect are the work of each change under
+	// mmap_write_lock. MunmapTail is munmap's part after
+	// mmap_write_downgrade() (unmap_region(), remove_vma()), done after the
+	// model's Write returns: see the calib package for why that is close.
+	Mmap       float64 `json:",omitempty"`
+	Munmap     float64 `json:",omitempty"`
+	MunmapTail float64 `json:",omitempty"`
+	Mprotect   float64 `json:",omitempty"`
+	// Mincore is do_mincore()'s work under mmap_read_lock (vma_lookup() and
+	// the page walk); MincoreOut is mincore()'s work outside it
+	// (__get_free_page(), free_page(), copy_to_user()).
+	Mincore    float64 `json:",omitempty"`
+	MincoreOut float64 `json:",omitempty"`
+	// IPISend is what a TLB flush costs the flushing thread, under its
+	// lock, when another thread of the MM runs on another CPU: sending the
+	// IPIs of flush_tlb_mm_range() and waiting for them to be handled.
+	// IPIRecv is the CPU time each such flush takes from every other
+	// running thread of the MM (the interrupt, flush_tlb_func(), the
+	// return). Neither is in the single-threaded costs above.
+	IPISend float64 `json:",omitempty"`
+	IPIRecv float64 `json:",omitempty"`
+
+	// IterPerNs is the spin loop's speed on this machine, measured once per
+	// process (SpinRate) and carried to child processes, so every cell of a
+	// run spins at the same rate.
+	IterPerNs float64 `json:",omitempty"`
+}
+
+// Spins is Work converted to spin-loop iterations, what a Task carries so
+// the hot path does an integer compare and no clock read.
+type Spins struct {
+	TrapHalf, Fault, SyscallHalf, Zap  int64
+	Mmap, Munmap, MunmapTail, Mprotect int64
+	Mincore, MincoreOutHalf            int64
+	IPISend, IPIRecv                   int64
+}
+
+// Spins converts w at w.IterPerNs. With no rate (uncalibrated) every count
+// is 0.
+func (w Work) Spins() Spins {
+	it := func(ns float64) int64 {
+		if ns <= 0 || w.IterPerNs <= 0 {
+			return 0
+		}
+		return int64(ns*w.IterPerNs + 0.5)
+	}
+	return Spins{
+		TrapHalf: it(w.Trap / 2), Fault: it(w.Fault),
+		SyscallHalf: it(w.Syscall / 2), Zap: it(w.Zap),
+		Mmap: it(w.Mmap), Munmap: it(w.Munmap), MunmapTail: it(w.MunmapTail), Mprotect: it(w.Mprotect),
+		Mincore: it(w.Mincore), MincoreOutHalf: it(w.MincoreOut / 2),
+		IPISend: it(w.IPISend), IPIRecv: it(w.IPIRecv),
+	}
+}
+
+// Spin does n iterations of CPU work and returns a value that depends on
+// all of them, so the compiler keeps the loop.
+//
+// The work is a calibrated loop of dependent multiply-adds, not a spin on
+// the clock until a deadline: a thread preempted in the middle (by another
+// thread of the cell, or by the hypervisor) then finishes its work later,
+// as a kernel thread preempted under a lock does, where a clock-bounded spin
+// would count the time it did not run as work done and so shorten lock hold
+// times exactly when the machine is contended. The cost is that the rate
+// drifts with the CPU's clock (turbo, SMT): SpinRate is measured once per
+// process, and a run's cells share it. n == 0 costs one compare.
+//
+//go:noinline
+func Spin(n int64, seed uint64) uint64 {
+	x := seed
+	for ; n > 0; n-- {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	return x
+}
+
+// Spin does n iterations of work on t's behalf, keeping the result in t so
+// nothing shared is written.
+func (t *Task) Spin(n int64) {
+	if n > 0 {
+		t.sink = Spin(n, t.sink)
+	}
+}
+
+// SpinRate measures Spin's speed on this CPU, in iterations per ns: the
+// fastest of a few timed runs of about a millisecond, so a run disturbed by
+// preemption does not count.
+func SpinRate() float64 {
+	const n = 1 << 20
+	best := time.Duration(1<<63 - 1)
+	var sink uint64
+	for range 7 {
+		start := time.Now()
+		sink = Spin(n, sink)
+		best = min(best, time.Since(start))
+	}
+	spinSink = sink
+	return float64(n) / float64(max(best, 1))
+}
+
+var spinSink uint64
+
+// Shootdown models the TLB flush of a change that cleared or changed
+// present page-table entries (flush_tlb_mm_range() from change_protection()
+// or from zap_page_range_single()'s tlb_finish_mmu()): when other threads
+// of the MM run, every one of their CPUs gets an IPI, and the flushing
+// thread waits for them all, under the lock it holds. The flusher spins
+// IPISend; each other thread pays IPIRecv for it at its next operation
+// (Interrupts). Uncalibrated, or alone in its MM, it does nothing.
+//
+// The model sends to every other thread of the MM that is not asleep on a
+// lock (Waited forgets flushes a sleeper missed); the kernel sends to the
+// CPUs in mm_cpumask() that are not in lazy TLB mode, the same set while
+// each thread has a CPU of its own, as in every cell up to the CPU count.
+func (t *Task) Shootdown() {
+	if t.Work.IPISend == 0 && t.Work.IPIRecv == 0 || t.MM.tasks.Load() < 2 {
+		return
+	}
+	t.Interrupts() // take the flushes before this one
+	t.shootSeen = t.MM.shootdowns.Add(1)
+	t.Spin(t.Work.IPISend)
+}
+
+// Interrupts spins IPIRecv for each TLB flush of another thread of the MM
+// since this thread last looked: the IPIs its CPU took meanwhile. Threads
+// call it once per operation; uncalibrated it costs one compare.
+func (t *Task) Interrupts() {
+	if t.Work.IPIRecv == 0 {
+		return
+	}
+	if n := t.MM.shootdowns.Load(); n != t.shootSeen {
+		d := n - t.shootSeen
+		t.shootSeen = n
+		t.Spin(int64(d) * t.Work.IPIRecv)
+	}
+}
+
+// ZapWork is the calibrated work of madvise(MADV_DONTNEED) under its lock:
+// the zap and its TLB flush (Shootdown). The caller has just zapped pages
+// a thread faulted in, so the flush is always taken as needed.
+func (t *Task) ZapWork() {
+	t.Spin(t.Work.Zap)
+	t.Shootdown()
+}

@@ -1,0 +1,113 @@
+package mm
+
+import "testing"
+
+// TestSpins: calibrated ns become spin iterations at the given rate, half
+// of each entry/exit cost on either side of the lock; without a rate
+// (uncalibrated) every count is 0.
+func TestSpins(t *testing.T) {
+	w := Work{Trap: 100, Fault: 1000, Syscall: 200, Zap: 50, Mmap: 300, Munmap: 60, MunmapTail: 40, Mprotect: 700, Mincore: 900, MincoreOut: 150}
+	tests := []struct {
+		name string
+		rate float64
+		want Spins
+	}{
+		{"uncalibrated", 0, Spins{}},
+		{"1 per ns", 1, Spins{TrapHalf: 50, Fault: 1000, SyscallHalf: 100, Zap: 50, Mmap: 300, Munmap: 60, MunmapTail: 40, Mprotect: 700, Mincore: 900, MincoreOutHalf: 75}},
+		{"2.5 per ns", 2.5, Spins{TrapHalf: 125, Fault: 2500, SyscallHalf: 250, Zap: 125, Mmap: 750, Munmap: 150, MunmapTail: 100, Mprotect: 1750, Mincore: 2250, MincoreOutHalf: 188}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := w
+			w.IterPerNs = tt.rate
+			if got := w.Spins(); got != tt.want {
+				t.Errorf("Spins() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSpin: the spin's result depends on every iteration (so the compiler
+// cannot drop the loop), and no iterations leave the seed as it is.
+func TestSpin(t *testing.T) {
+	if Spin(0, 7) != 7 {
+		t.Error("Spin(0) changed its seed")
+	}
+	a, b := Spin(1000, 7), Spin(1001, 7)
+	if a == b || a == 7 {
+		t.Errorf("Spin(1000) = %d, Spin(1001) = %d: want distinct results", a, b)
+	}
+	if r := SpinRate(); !(r > 0) {
+		t.Errorf("SpinRate() = %v, want a positive rate", r)
+	}
+}
+
+// TestShootdown: a flush interrupts the MM's other threads once each, not
+// the flusher; a thread that slept on a lock forgets the flushes it missed;
+// alone in its MM, or uncalibrated, a thread sends none.
+func TestShootdown(t *testing.T) {
+	w := Work{IPISend: 10, IPIRecv: 5, IterPerNs: 1}
+	m := New(Config{Pages: 64})
+	a, b := NewTask(m, 0, 0), NewTask(m, 1, 0)
+	a.Work, b.Work = w.Spins(), w.Spins()
+	a.Shootdown()
+	a.Shootdown()
+	if got := m.shootdowns.Load(); got != 2 {
+		t.Fatalf("shootdowns = %d, want 2", got)
+	}
+	if a.shootSeen != 2 {
+		t.Errorf("the flusher has seen %d of its own flushes, want 2: it does not interrupt itself", a.shootSeen)
+	}
+	b.Interrupts()
+	if b.shootSeen != 2 {
+		t.Errorf("the other thread took %d interrupts, want 2", b.shootSeen)
+	}
+	a.Shootdown()
+	b.Waited() // it slept meanwhile
+	if b.shootSeen != 3 {
+		t.Errorf("after sleeping the thread owes %d interrupts, want none", 3-b.shootSeen)
+	}
+
+	alone := New(Config{Pages: 64})
+	c := NewTask(alone, 0, 0)
+	c.Work = w.Spins()
+	c.Shootdown()
+	if alone.shootdowns.Load() != 0 {
+		t.Error("a thread alone in its MM sent a shoot-down")
+	}
+	d := NewTask(m, 2, 0) // uncalibrated
+	d.Shootdown()
+	if m.shootdowns.Load() != 3 {
+		t.Error("an uncalibrated thread sent a shoot-down")
+	}
+}
+
+// TestMprotectFlush: an mprotect that changes present pages flushes the
+// TLB; one over pages never faulted has nothing to flush.
+func TestMprotectFlush(t *testing.T) {
+	m := New(Config{Pages: 1 << 12})
+	const base = 1 << 20
+	if err := m.Setup(Op{Kind: OpMmap, Start: base, Len: 8 * PageSize, Prot: ProtRead | ProtWrite}); err != nil {
+		t.Fatal(err)
+	}
+	w, r := NewTask(m, 0, 0), NewTask(m, 1, 0)
+	w.Work = Work{IPISend: 1, IPIRecv: 1, IterPerNs: 1}.Spins()
+	v := m.FindVMA(base)
+	HandleFault(r, v, base+2*PageSize, 0)
+	for _, tt := range []struct {
+		page  uint64
+		flush uint64
+	}{{1, 0}, {2, 1}} {
+		before := m.shootdowns.Load()
+		for _, p := range []Prot{ProtRead, ProtRead | ProtWrite} {
+			c, err := m.Prepare(w, Op{Kind: OpMprotect, Start: base + tt.page*PageSize, Len: PageSize, Prot: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Commit(w, c)
+		}
+		if got := m.shootdowns.Load() - before; got != 2*tt.flush {
+			t.Errorf("mprotect of page %d back and forth: %d flushes, want %d", tt.page, got, 2*tt.flush)
+		}
+	}
+}

@@ -1,0 +1,364 @@
+// Package validate holds the models against the live kernel on the same
+// machine, in one run: it runs pairs of cells (a workload alone and beside a
+// writer) on the kernel strategy and on a model, and reports one row per
+// experiment with the kernel's figure, the model's, their ratio and whether
+// the ratio lies within a tolerance.
+//
+// The experiments (Experiments lists them):
+//
+//   - reader-penalty: the mmap_lock rwsem. A mincore() reader's rate alone
+//     (lookups, 1 thread) over its rate beside a thread that mmaps and
+//     munmaps unrelated regions (lookups-mmap, 2 threads); kernel vs
+//     mmaplock, since mincore() takes mmap_read_lock in every design.
+//   - writer-penalty: the writer's rate alone (mmap-churn, 1 thread; one of
+//     its operations is an mmap and a munmap, two of lookups-mmap's) over
+//     its rate beside that reader; kernel vs mmaplock.
+//   - fault-mmap-penalty and fault-mprotect-penalty: a faulting thread's
+//     rate alone (faults, 1 thread) over its rate beside an mmap/munmap
+//     writer (faults-mmap) or an mprotect writer on its own VMA
+//     (faults-mprotect), 2 threads; kernel vs the model of the design the
+//     running kernel has (calib.DesignFor: vmarefcnt from v6.15, vmaseq
+//     from v6.4, mmaplock before).
+//   - fault-ns, mmap-munmap-ns, mprotect-ns: single-thread cost of one
+//     fault (faults, 1 thread), one mmap and munmap pair (mmap-churn, 1
+//     thread) and one mprotect split or merge (timed in this process, as
+//     calib measures it), kernel vs the calibrated model of that design.
+//     The calibration makes these match by construction; the rows check
+//     that it did (the spin rate, the split under and outside the lock).
+//   - round-trip-ns: one reader-writer round trip under contention, defined
+//     as the writer's mean time per operation in lookups-mmap at 2 threads
+//     (1 / its writes/s): with a reader always on mmap_lock, each of the
+//     writer's mmap or munmap waits for the reader to leave, takes the lock
+//     (the hand-off), does its work and hands the lock back to the waiting
+//     reader; kernel vs mmaplock. Its tolerance is RoundTripTolerance.
+//
+// Each cell runs Count times in a child process under the runner's
+// watchdog (runner.RunIsolated); a row uses the medians.
+//
+// A caller outside the CLI (a nightly job) runs it as
+//
+//	cal, err := calib.Resolve(ctx, calib.Auto)
+//	cfg := validate.DefaultConfig()
+//	cal.Apply(&cfg.Base.Load)
+//	rep, err := validate.Run(ctx, cfg)
+//	rep.WriteBenchfmt(file, report.MachineConfig(commit))
+//
+// and keeps the rows, BenchmarkValidate/experiment=.../model=..., with the
+// cells in its history.
+package validate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"vmabench/calib"
+	"vmabench/kernel"
+	"vmabench/runner"
+	"vmabench/strategies"
+)
+
+// Config is one validation run.
+type Config struct {
+	// Count is how many times each cell runs; rows use the medians.
+	Count int
+	// Tolerance is how far the model/kernel ratio may stray, either way:
+	// 1.5 accepts ratios from 1/1.5 to 1.5.
+	Tolerance float64
+	// RoundTripTolerance is round-trip-ns's tolerance.
+	RoundTripTolerance float64
+	// Base is every cell's configuration: the window, the workload knobs
+	// and the calibrated work (Base.Load.Work).
+	Base runner.Config
+	// Release is the running kernel's release; Design the model it is
+	// held against (calib.DesignFor(Release) when empty).
+	Release, Design string
+	// Progress, if set, is told of each finished cell.
+	Progress runner.Progress
+	// Child is the command line that runs one cell in a child process
+	// under the watchdog (runner.RunIsolated): for vmabench, its own
+	// executable and "cell".
+	Child []string
+	// RunCell runs one cell; nil means runner.RunIsolated with Child.
+	// Tests inject results through it.
+	RunCell func(ctx context.Context, c runner.Config) (runner.Result, error)
+}
+
+// DefaultConfig returns a validation of the running kernel: 3 repetitions
+// of 100ms + 300ms cells, tolerance 1.5, round trip 2.
+func DefaultConfig() Config {
+	base := runner.DefaultConfig()
+	base.Warmup = 100 * time.Millisecond
+	base.Duration = 300 * time.Millisecond
+	rel := kernel.Release()
+	return Config{Count: 3, Tolerance: 1.5, RoundTripTolerance: 2, Base: base, Release: rel, Design: calib.DesignFor(rel)}
+}
+
+// Validate reports the first bad field.
+func (c Config) Validate() error {
+	switch {
+	case c.Count < 1:
+		return fmt.Errorf("count %d: want at least 1", c.Count)
+	case !(c.Tolerance > 1):
+		return fmt.Errorf("tolerance %v: want a factor above 1, e.g. 1.5", c.Tolerance)
+	case !(c.RoundTripTolerance > 1):
+		return fmt.Errorf("round-trip tolerance %v: want a factor above 1, e.g. 2", c.RoundTripTolerance)
+	}
+	if c.Design != "" {
+		s, err := strategies.Get(c.Design)
+		if err != nil {
+			return fmt.Errorf("design: %w", err)
+		}
+		if s.New == nil {
+			return fmt.Errorf("design %q: not a model", c.Design)
+		}
+	}
+	return nil
+}
+
+// Cell is one cell of the plan: a workload at a thread count on a strategy.
+type Cell struct {
+	Strategy, Workload string
+	Threads            int
+}
+
+// Cells returns the cells a validation of design runs, once each, in run
+// order: the kernel's and the models' of one workload side by side.
+func Cells(design string) []Cell {
+	var out []Cell
+	add := func(w string, n int, models ...string) {
+		out = append(out, Cell{"kernel", w, n})
+		for _, m := range models {
+			if !slices.Contains(out, Cell{m, w, n}) {
+				out = append(out, Cell{m, w, n})
+			}
+		}
+	}
+	add("lookups", 1, "mmaplock")
+	add("lookups-mmap", 2, "mmaplock")
+	add("mmap-churn", 1, "mmaplock", design)
+	add("faults", 1, design)
+	add("faults-mmap", 2, design)
+	add("faults-mprotect", 2, design)
+	return out
+}
+
+// ErrKernel is wrapped when the kernel strategy cannot run here (no /proc,
+// a seccomp filter, no mmap): there is nothing to validate against.
+var ErrKernel = errors.New("the live kernel cannot be measured here")
+
+// Run runs the validation: every cell Count times, then the rows. It fails
+// with ErrKernel where the kernel strategy cannot run, and with the cell's
+// reason where any cell did not finish: a row of zeros would be a lie.
+func Run(ctx context.Context, c Config) (Report, error) {
+	if c.Design == "" {
+		c.Design = calib.DesignFor(c.Release)
+	}
+	if err := c.Validate(); err != nil {
+		return Report{}, err
+	}
+	if c.RunCell == nil && len(c.Child) == 0 {
+		return Report{}, errors.New("validate: no child command (Config.Child) to run cells in")
+	}
+	// The single-thread mprotect row is timed here, and doubles as the
+	// check that the kernel's calls work at all.
+	kp, err := calib.Measure(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Report{}, ctx.Err()
+		}
+		return Report{}, fmt.Errorf("%w: %v", ErrKernel, err)
+	}
+	mp, err := calib.MeasureModel(ctx, c.Design, c.Base.Load.Work)
+	if err != nil {
+		return Report{}, err
+	}
+	cells := Cells(c.Design)
+	var results []runner.Result
+	n := c.Count * len(cells)
+	for rep := 0; rep < c.Count; rep++ {
+		for _, cell := range cells {
+			if err := ctx.Err(); err != nil {
+				return Report{}, err
+			}
+			rc := c.Base
+			rc.Strategy, rc.Workload, rc.Threads = cell.Strategy, cell.Workload, cell.Threads
+			run := c.RunCell
+			if run == nil {
+				run = func(ctx context.Context, rc runner.Config) (runner.Result, error) {
+					return runner.RunIsolated(ctx, rc, c.Child)
+				}
+			}
+			r, err := run(ctx, rc)
+			if err != nil {
+				return Report{}, err
+			}
+			if r.Status != runner.StatusOK {
+				err := fmt.Errorf("%s: %s: %s", r.Name(), r.Status, r.Detail)
+				if cell.Strategy == "kernel" {
+					return Report{}, fmt.Errorf("%w: %v", ErrKernel, err)
+				}
+				return Report{}, err
+			}
+			results = append(results, r)
+			if c.Progress != nil {
+				if err := c.Progress(len(results)-1, n, r); err != nil {
+					return Report{}, err
+				}
+			}
+		}
+	}
+	return Compute(c, results, Single{Kernel: kp.Mprotect, Model: mp.Mprotect})
+}
+
+// Single is the single-thread mprotect cost, in ns, of the kernel and of
+// the calibrated model, timed in the validating process.
+type Single struct {
+	Kernel, Model float64
+}
+
+// Row is one experiment's outcome.
+type Row struct {
+	// Name is the experiment, e.g. "reader-penalty"; Detail says what was
+	// compared.
+	Name, Detail string
+	// Model is the strategy held against the kernel.
+	Model string
+	// Unit is "x" for a penalty (alone / beside) and "ns" for a cost.
+	Unit string
+	// KernelValue and ModelValue are the medians' figures; Ratio is
+	// ModelValue / KernelValue.
+	KernelValue, ModelValue, Ratio float64
+	// Tolerance is the row's; OK reports 1/Tolerance <= Ratio <= Tolerance.
+	Tolerance float64
+	OK        bool
+}
+
+// Report is a validation's outcome.
+type Report struct {
+	Release, Design string
+	Tolerance       float64
+	Rows            []Row
+	// Results are the cells' results, every repetition.
+	Results []runner.Result
+}
+
+// Failed returns the rows out of tolerance.
+func (r Report) Failed() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if !row.OK {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// Compute turns the cells' results (every repetition, any order) and the
+// single-thread mprotect costs into the report's rows. It fails if a cell
+// a row needs is missing or measured nothing.
+func Compute(c Config, results []runner.Result, mprotect Single) (Report, error) {
+	if c.Design == "" {
+		c.Design = calib.DesignFor(c.Release)
+	}
+	rep := Report{Release: c.Release, Design: c.Design, Tolerance: c.Tolerance, Results: results}
+	med := func(strategy, workload string, threads int, unit string) (float64, error) {
+		var xs []float64
+		for i := range results {
+			r := &results[i]
+			if r.Strategy != strategy || r.Workload != workload || r.Threads != threads || r.Status != runner.StatusOK {
+				continue
+			}
+			v, ok := r.Metric(unit)
+			if unit == "ns/op" {
+				v, ok = r.NsPerOp(), true
+			}
+			if ok {
+				xs = append(xs, v)
+			}
+		}
+		if len(xs) == 0 {
+			return 0, fmt.Errorf("no %s result of %s on %s at %d threads", unit, workload, strategy, threads)
+		}
+		m := median(xs)
+		if !(m > 0) || math.IsInf(m, 0) {
+			return 0, fmt.Errorf("%s of %s on %s at %d threads is %v: the cell measured nothing", unit, workload, strategy, threads, m)
+		}
+		return m, nil
+	}
+	type fig func(strategy string) (float64, error)
+	penalty := func(alone Cell, aloneUnit string, aloneScale float64, beside Cell, besideUnit string) fig {
+		return func(s string) (float64, error) {
+			a, err := med(s, alone.Workload, alone.Threads, aloneUnit)
+			if err != nil {
+				return 0, err
+			}
+			b, err := med(s, beside.Workload, beside.Threads, besideUnit)
+			if err != nil {
+				return 0, err
+			}
+			return a * aloneScale / b, nil
+		}
+	}
+	perSecond := func(w string, n int, unit string) fig {
+		return func(s string) (float64, error) {
+			v, err := med(s, w, n, unit)
+			return 1e9 / v, err
+		}
+	}
+	nsPerOp := func(w string, n int) fig {
+		return func(s string) (float64, error) { return med(s, w, n, "ns/op") }
+	}
+	exps := []struct {
+		name, detail, model, unit string
+		tol                       float64
+		f                         fig
+	}{
+		{"reader-penalty", "mincore() reader alone / beside an mmap+munmap writer (lookups 1 thread / lookups-mmap 2)", "mmaplock", "x", c.Tolerance,
+			penalty(Cell{"", "lookups", 1}, "lookups/s", 1, Cell{"", "lookups-mmap", 2}, "lookups/s")},
+		{"writer-penalty", "mmap or munmap writer alone / beside a mincore() reader (mmap-churn 1 thread x2 / lookups-mmap 2)", "mmaplock", "x", c.Tolerance,
+			penalty(Cell{"", "mmap-churn", 1}, "writes/s", 2, Cell{"", "lookups-mmap", 2}, "writes/s")},
+		{"fault-mmap-penalty", "faulting thread alone / beside an mmap+munmap writer (faults 1 / faults-mmap 2)", c.Design, "x", c.Tolerance,
+			penalty(Cell{"", "faults", 1}, "faults/s", 1, Cell{"", "faults-mmap", 2}, "faults/s")},
+		{"fault-mprotect-penalty", "faulting thread alone / beside an mprotect writer (faults 1 / faults-mprotect 2)", c.Design, "x", c.Tolerance,
+			penalty(Cell{"", "faults", 1}, "faults/s", 1, Cell{"", "faults-mprotect", 2}, "faults/s")},
+		{"fault-ns", "one anonymous fault, 1 thread, reset amortized (faults 1)", c.Design, "ns", c.Tolerance, perSecond("faults", 1, "faults/s")},
+		{"mmap-munmap-ns", "one mmap and munmap pair, 1 thread (mmap-churn 1)", c.Design, "ns", c.Tolerance, nsPerOp("mmap-churn", 1)},
+		{"mprotect-ns", "one mprotect split or merge, 1 thread (timed in process)", c.Design, "ns", c.Tolerance, nil},
+		{"round-trip-ns", "writer's time per operation beside a mincore() reader (1 / writes/s, lookups-mmap 2)", "mmaplock", "ns", c.RoundTripTolerance,
+			perSecond("lookups-mmap", 2, "writes/s")},
+	}
+	for _, e := range exps {
+		row := Row{Name: e.name, Detail: e.detail, Model: e.model, Unit: e.unit, Tolerance: e.tol}
+		if e.f == nil {
+			row.KernelValue, row.ModelValue = mprotect.Kernel, mprotect.Model
+			if !(row.KernelValue > 0 && row.ModelValue > 0) {
+				return Report{}, fmt.Errorf("%s: no single-thread mprotect cost (kernel %v ns, model %v ns)", e.name, row.KernelValue, row.ModelValue)
+			}
+		} else {
+			var err error
+			if row.KernelValue, err = e.f("kernel"); err != nil {
+				return Report{}, fmt.Errorf("%s: %w", e.name, err)
+			}
+			if row.ModelValue, err = e.f(e.model); err != nil {
+				return Report{}, fmt.Errorf("%s: %w", e.name, err)
+			}
+		}
+		row.Ratio = row.ModelValue / row.KernelValue
+		row.OK = row.Ratio >= 1/row.Tolerance && row.Ratio <= row.Tolerance
+		rep.Rows = append(rep.Rows, row)
+	}
+	return rep, nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

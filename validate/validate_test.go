@@ -1,0 +1,336 @@
+package validate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+
+	"vmabench/cell"
+	"vmabench/runner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// fakeCell returns a fake OK result: reader is the reader class's rate
+// (faults/s or lookups/s), writes the writer's (writes/s, also the reader
+// class of mmap-churn), over a 1s window with ops operations.
+func fakeCell(strategy, workload string, threads int, rate, writes float64, ops uint64) runner.Result {
+	r := runner.Result{Cell: cell.Cell{Strategy: strategy, Workload: workload, Threads: threads, Procs: 2},
+		Status: runner.StatusOK, Ops: ops, Elapsed: time.Second}
+	switch workload {
+	case "faults", "faults-mmap", "faults-mprotect":
+		r.Metrics = append(r.Metrics, runner.Metric{Value: rate, Unit: "faults/s"})
+	case "lookups", "lookups-mmap":
+		r.Metrics = append(r.Metrics, runner.Metric{Value: rate, Unit: "lookups/s"})
+	}
+	if writes > 0 {
+		r.Metrics = append(r.Metrics, runner.Metric{Value: writes, Unit: "writes/s"})
+	}
+	return r
+}
+
+// fakeRun returns the cells of a validation of vmarefcnt, count times, with
+// the model's figures scaled by the factors in skew (by experiment input)
+// and a little spread between repetitions, so the medians matter.
+func fakeRun(count int, skew map[string]float64) []runner.Result {
+	f := func(k string) float64 {
+		if v, ok := skew[k]; ok {
+			return v
+		}
+		return 1
+	}
+	var out []runner.Result
+	for rep := range count {
+		j := 1 + 0.01*float64(rep-count/2) // 0.99, 1, 1.01: the median is the middle one
+		for _, s := range []string{"kernel", "mmaplock", "vmarefcnt"} {
+			m := func(k string) float64 {
+				if s == "kernel" {
+					return j
+				}
+				return j * f(s+"/"+k)
+			}
+			if s != "vmarefcnt" {
+				out = append(out,
+					fakeCell(s, "lookups", 1, 700e3*m("lookups"), 0, 700e3),
+					fakeCell(s, "lookups-mmap", 2, 150e3*m("lookups-mmap"), 40e3*m("lookups-mmap-w"), 190e3))
+			}
+			// mmap-churn: 3µs a pair (333e3 writes/s, one op a pair)
+			out = append(out, fakeCell(s, "mmap-churn", 1, 0, 333e3*m("mmap-churn"), uint64(333e3*m("mmap-churn"))))
+			if s != "mmaplock" {
+				out = append(out,
+					fakeCell(s, "faults", 1, 620e3*m("faults"), 0, 620e3),
+					fakeCell(s, "faults-mmap", 2, 400e3*m("faults-mmap"), 30e3, 430e3),
+					fakeCell(s, "faults-mprotect", 2, 100e3*m("faults-mprotect"), 20e3, 120e3))
+			}
+		}
+	}
+	return out
+}
+
+func testConfig() Config {
+	c := DefaultConfig()
+	c.Release, c.Design = "6.18.44", "vmarefcnt"
+	return c
+}
+
+// TestCompute: the rows from injected cell results, for a model that
+// agrees with the kernel, and for one whose reader suffers twice the
+// kernel's penalty under the writer and whose faults run 1.6x slower.
+func TestCompute(t *testing.T) {
+	tests := []struct {
+		name   string
+		skew   map[string]float64
+		single Single
+		failed []string
+		ratios map[string]float64
+	}{
+		{"agrees", nil, Single{3000, 2900}, nil, map[string]float64{
+			"reader-penalty": 1, "writer-penalty": 1, "fault-mmap-penalty": 1, "fault-mprotect-penalty": 1,
+			"fault-ns": 1, "mmap-munmap-ns": 1, "mprotect-ns": 2900.0 / 3000, "round-trip-ns": 1,
+		}},
+		{"disagrees", map[string]float64{"mmaplock/lookups-mmap": 0.5, "vmarefcnt/faults": 1 / 1.6, "vmarefcnt/faults-mmap": 1 / 1.6, "mmaplock/lookups-mmap-w": 1 / 2.5},
+			Single{3000, 4600}, []string{"reader-penalty", "writer-penalty", "fault-mprotect-penalty", "fault-ns", "mprotect-ns", "round-trip-ns"},
+			map[string]float64{"reader-penalty": 2, "writer-penalty": 2.5, "fault-mmap-penalty": 1, "fault-mprotect-penalty": 1 / 1.6, "fault-ns": 1.6, "round-trip-ns": 2.5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Compute(testConfig(), fakeRun(3, tt.skew), tt.single)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, row := range rep.Rows {
+				if !row.OK {
+					failed = append(failed, row.Name)
+				}
+				if want, ok := tt.ratios[row.Name]; ok && (row.Ratio < want*0.999 || row.Ratio > want*1.001) {
+					t.Errorf("%s: ratio %v, want %v (kernel %v, model %v)", row.Name, row.Ratio, want, row.KernelValue, row.ModelValue)
+				}
+			}
+			if strings.Join(failed, ",") != strings.Join(tt.failed, ",") {
+				t.Errorf("rows out of tolerance %v, want %v", failed, tt.failed)
+			}
+		})
+	}
+}
+
+// TestComputeFigures: the figures themselves, from the medians: penalties
+// are rate alone over rate beside, costs ns per operation.
+func TestComputeFigures(t *testing.T) {
+	rep, err := Compute(testConfig(), fakeRun(3, nil), Single{3000, 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"reader-penalty":         700e3 / 150e3,
+		"writer-penalty":         2 * 333e3 / 40e3,
+		"fault-mmap-penalty":     620e3 / 400e3,
+		"fault-mprotect-penalty": 620e3 / 100e3,
+		"fault-ns":               1e9 / 620e3,
+		"mmap-munmap-ns":         1e9 / 333e3,
+		"mprotect-ns":            3000,
+		"round-trip-ns":          1e9 / 40e3,
+	}
+	for _, row := range rep.Rows {
+		if w := want[row.Name]; row.KernelValue < w*0.999 || row.KernelValue > w*1.001 {
+			t.Errorf("%s: kernel %v, want %v", row.Name, row.KernelValue, w)
+		}
+	}
+	if len(rep.Rows) != len(want) {
+		t.Errorf("%d rows, want %d", len(rep.Rows), len(want))
+	}
+}
+
+// TestComputeMissing: a row whose cell is missing or measured nothing is an
+// error naming it, never a row of zeros.
+func TestComputeMissing(t *testing.T) {
+	all := fakeRun(1, nil)
+	tests := []struct {
+		name string
+		drop func(r runner.Result) bool
+		zero func(r *runner.Result) bool
+		want string
+	}{
+		{"no kernel lookups", func(r runner.Result) bool { return r.Strategy == "kernel" && r.Workload == "lookups" }, nil,
+			"reader-penalty: no lookups/s result of lookups on kernel at 1 threads"},
+		{"no model faults-mprotect", func(r runner.Result) bool { return r.Strategy == "vmarefcnt" && r.Workload == "faults-mprotect" }, nil,
+			"fault-mprotect-penalty: no faults/s result of faults-mprotect on vmarefcnt at 2 threads"},
+		{"zero writes", nil, func(r *runner.Result) bool {
+			if r.Strategy == "mmaplock" && r.Workload == "lookups-mmap" {
+				r.Metrics[1].Value = 0
+				return true
+			}
+			return false
+		}, "writer-penalty: writes/s of lookups-mmap on mmaplock at 2 threads is 0: the cell measured nothing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rs []runner.Result
+			for _, r := range all {
+				if tt.drop != nil && tt.drop(r) {
+					continue
+				}
+				r.Metrics = append([]runner.Metric(nil), r.Metrics...)
+				if tt.zero != nil {
+					tt.zero(&r)
+				}
+				rs = append(rs, r)
+			}
+			_, err := Compute(testConfig(), rs, Single{3000, 3000})
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("Compute: %v\nwant %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Compute(testConfig(), all, Single{}); err == nil || !strings.Contains(err.Error(), "mprotect-ns") {
+		t.Errorf("Compute without the mprotect costs: %v", err)
+	}
+}
+
+// TestTableGolden: the printed table of the disagreeing run is
+// testdata/table.golden.
+func TestTableGolden(t *testing.T) {
+	rep, err := Compute(testConfig(), fakeRun(3, map[string]float64{"mmaplock/lookups-mmap": 0.5}), Single{3000, 2900})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "table.golden")
+	if *update {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("table differs from %s (go test -update rewrites it):\n%s", golden, b.String())
+	}
+}
+
+// TestBenchfmt: the benchfmt file reads back with benchfmt: the cells, then
+// one result per row with its four values and the validate configuration.
+func TestBenchfmt(t *testing.T) {
+	rep, err := Compute(testConfig(), fakeRun(1, map[string]float64{"mmaplock/lookups-mmap": 0.5}), Single{3000, 2900})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteBenchfmt(&b, []cell.KV{{Key: "goos", Value: "linux"}, {Key: "kernel", Value: "6.18.44"}}); err != nil {
+		t.Fatal(err)
+	}
+	rd := benchfmt.NewReader(&b, "validate.txt")
+	cells, rows := 0, map[string][]benchfmt.Value{}
+	for rd.Scan() {
+		switch r := rd.Result().(type) {
+		case *benchfmt.Result:
+			name := string(r.Name)
+			if strings.HasPrefix(name, "Validate/") {
+				rows[name] = append([]benchfmt.Value(nil), r.Values...)
+				if r.GetConfig("validate-design") != "vmarefcnt" || r.GetConfig("validate-tolerance") != "1.5" || r.GetConfig("kernel") != "6.18.44" {
+					t.Errorf("%s: configuration %v", name, r.Config)
+				}
+			} else {
+				cells++
+			}
+		case *benchfmt.SyntaxError:
+			t.Fatal(r)
+		}
+	}
+	if cells != len(rep.Results) {
+		t.Errorf("%d cells read back, want %d", cells, len(rep.Results))
+	}
+	v := rows["Validate/experiment=reader-penalty/model=mmaplock"]
+	// benchfmt tidies a unit in ns to sec; OrigUnit keeps what was written.
+	unit := func(v benchfmt.Value) string {
+		if v.OrigUnit != "" {
+			return v.OrigUnit
+		}
+		return v.Unit
+	}
+	if len(v) != 4 || unit(v[0]) != "kernel-x" || unit(v[1]) != "model-x" || unit(v[2]) != "ratio" || unit(v[3]) != "within" || v[3].Value != 0 {
+		t.Errorf("reader-penalty values %v", v)
+	}
+	if v := rows["Validate/experiment=fault-ns/model=vmarefcnt"]; len(v) != 4 || unit(v[0]) != "kernel-ns" || v[0].OrigValue < 1612 || v[0].OrigValue > 1613 || v[3].Value != 1 {
+		t.Errorf("fault-ns values %v", v)
+	}
+	if len(rows) != len(rep.Rows) {
+		t.Errorf("%d rows read back, want %d", len(rows), len(rep.Rows))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"default", func(*Config) {}, ""},
+		{"zero count", func(c *Config) { c.Count = 0 }, "count 0: want at least 1"},
+		{"tolerance 1", func(c *Config) { c.Tolerance = 1 }, "tolerance 1: want a factor above 1, e.g. 1.5"},
+		{"round trip 0.5", func(c *Config) { c.RoundTripTolerance = 0.5 }, "round-trip tolerance 0.5: want a factor above 1, e.g. 2"},
+		{"unknown design", func(c *Config) { c.Design = "vmafoo" }, `design: unknown strategy "vmafoo"`},
+		{"kernel as design", func(c *Config) { c.Design = "kernel" }, `design "kernel": not a model`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testConfig()
+			tt.edit(&c)
+			err := c.Validate()
+			if (err == nil) != (tt.want == "") || err != nil && !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunFailures: a kernel cell that cannot run makes Run fail with
+// ErrKernel and the cell's reason; a model cell that fails, with its
+// reason; neither gives a report.
+func TestRunFailures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the live kernel")
+	}
+	tests := []struct {
+		name     string
+		strategy string
+		kernel   bool
+	}{
+		{"kernel cell", "kernel", true},
+		{"model cell", "mmaplock", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testConfig()
+			c.Count = 1
+			c.RunCell = func(_ context.Context, rc runner.Config) (runner.Result, error) {
+				r := fakeCell(rc.Strategy, rc.Workload, rc.Threads, 1e6, 1e4, 1e6)
+				if rc.Strategy == tt.strategy && rc.Workload == "lookups-mmap" {
+					r.Status, r.Detail = runner.StatusError, "setup: mmap: operation not permitted"
+				}
+				return r, nil
+			}
+			rep, err := Run(context.Background(), c)
+			if err == nil {
+				t.Fatalf("Run succeeded: %+v", rep.Rows)
+			}
+			if errors.Is(err, ErrKernel) != tt.kernel || !strings.Contains(err.Error(), "mmap: operation not permitted") ||
+				!strings.Contains(err.Error(), "workload=lookups-mmap/strategy="+tt.strategy) {
+				t.Errorf("Run: %v; want the cell and its reason, ErrKernel %v", err, tt.kernel)
+			}
+		})
+	}
+}

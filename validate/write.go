@@ -1,0 +1,115 @@
+package validate
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchfmt"
+
+	"vmabench/cell"
+	"vmabench/report"
+)
+
+// WriteTable prints the report as a table, one row per experiment, then a
+// line naming the rows out of tolerance, if any:
+//
+//	experiment              model      kernel    model   ratio  within 1.5x
+//	reader-penalty          mmaplock    4.30x    4.10x    0.95  yes
+func (r Report) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "vmabench validate: kernel %s, its design modelled by %s\n", r.Release, r.Design)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "experiment\tmodel\tkernel\tmodel\tratio\twithin\t\n")
+	for _, row := range r.Rows {
+		ok := "yes"
+		if !row.OK {
+			ok = "NO"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s %sx\t\n", row.Name, row.Model,
+			figure(row.KernelValue, row.Unit), figure(row.ModelValue, row.Unit), row.Ratio, ok, trim(row.Tolerance))
+	}
+	tw.Flush()
+	for _, row := range r.Rows {
+		fmt.Fprintf(&b, "  %s: %s\n", row.Name, row.Detail)
+	}
+	if bad := r.Failed(); len(bad) > 0 {
+		names := make([]string, len(bad))
+		for i, row := range bad {
+			names[i] = row.Name
+		}
+		fmt.Fprintf(&b, "out of tolerance: %s\n", strings.Join(names, ", "))
+	} else {
+		fmt.Fprintf(&b, "every row within tolerance\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// figure formats a row's value: a penalty as "4.30x", a cost as "1.61µs".
+func figure(v float64, unit string) string {
+	if unit == "x" {
+		return strconv.FormatFloat(v, 'f', 2, 64) + "x"
+	}
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "ms"
+	case v >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'f', 2, 64) + "µs"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + "ns"
+}
+
+func trim(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// WriteBenchfmt writes the report in the Go benchmark format: the header
+// (report.MachineConfig) and every cell, as vmabench run writes them, then
+// one line per row,
+//
+//	BenchmarkValidate/experiment=reader-penalty/model=mmaplock 1 4.3 kernel-x 4.1 model-x 0.95 ratio 1 within
+//
+// with "within" 1 or 0 and the configuration lines "validate-tolerance" and
+// "validate-design". benchstat and vmabench compare read the cells; a
+// nightly keeps the rows in its history.
+func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
+	rw := report.NewWriter(w)
+	if err := rw.WriteHeader(header); err != nil {
+		return err
+	}
+	for i := range r.Results {
+		if err := rw.WriteResult(&r.Results[i]); err != nil {
+			return err
+		}
+	}
+	bw := benchfmt.NewWriter(w)
+	var cfg []benchfmt.Config
+	for _, kv := range header {
+		cfg = append(cfg, benchfmt.Config{Key: kv.Key, Value: []byte(kv.Value), File: true})
+	}
+	cfg = append(cfg,
+		benchfmt.Config{Key: "validate-design", Value: []byte(r.Design), File: true},
+		benchfmt.Config{Key: "validate-tolerance", Value: []byte(trim(r.Tolerance)), File: true})
+	for _, row := range r.Rows {
+		within := 0.0
+		if row.OK {
+			within = 1
+		}
+		res := &benchfmt.Result{
+			Config: cfg,
+			Name:   benchfmt.Name(fmt.Sprintf("Validate/experiment=%s/model=%s", row.Name, row.Model)),
+			Iters:  1,
+			Values: []benchfmt.Value{
+				{Value: row.KernelValue, Unit: "kernel-" + row.Unit},
+				{Value: row.ModelValue, Unit: "model-" + row.Unit},
+				{Value: row.Ratio, Unit: "ratio"},
+				{Value: within, Unit: "within"},
+			},
+		}
+		if err := bw.Write(res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
