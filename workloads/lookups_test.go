@@ -41,7 +41,8 @@ func TestMincore(t *testing.T) {
 			}
 			// mmap_lock held for writing: mincore must wait for it, and
 			// say so to the watchdog.
-			s.MM().MmapLock.Lock()
+			wt := mm.NewTask(s.MM(), 1, 0)
+			s.MM().MmapLock.DownWrite(wt)
 			done := make(chan error, 1)
 			go func() { done <- Mincore(th.Task, base, w.l.span) }()
 			for {
@@ -55,7 +56,7 @@ func TestMincore(t *testing.T) {
 					runtime.Gosched()
 				}
 			}
-			s.MM().MmapLock.Unlock()
+			s.MM().MmapLock.UpWrite(wt)
 			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
