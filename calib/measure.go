@@ -22,7 +22,7 @@ const (
 	slotPages = 128 // VMA start to VMA start: the workloads' layout for 64 pages
 	churnN    = 4   // slots a churning writer cycles through
 	lookSlot  = 12  // lookMem's slot: 6 MiB from faultMem, past any shared page table
-	rounds    = 7   // timed rounds per cost; the fastest is kept
+	rounds    = 15  // short timed rounds per cost; the fastest is kept
 )
 
 // Measure measures this machine's profile on the live kernel, in a fraction
@@ -95,7 +95,7 @@ func fastest(xs []float64) float64 { return slices.Min(xs) }
 // measureFaults times passes over mem as the faults workload makes them:
 // a write to every page, each a page fault, then MADV_DONTNEED.
 func measureFaults(ctx context.Context, mem []byte, p *Profile) error {
-	const passes = 40
+	const passes = 8
 	ps := kernel.PageSize()
 	var faults, zaps []float64
 	for range rounds {
@@ -126,7 +126,7 @@ func measureFaults(ctx context.Context, mem []byte, p *Profile) error {
 // pages are present, to another protection (a split into three VMAs) and
 // back (the merge), as the faults-mprotect writer does.
 func measureMprotect(ctx context.Context, mem []byte, p *Profile) error {
-	const pairs = 200
+	const pairs = 50
 	ps := kernel.PageSize()
 	for off := 0; off < len(mem); off += ps {
 		mem[off] = 1
@@ -158,7 +158,7 @@ func measureMprotect(ctx context.Context, mem []byte, p *Profile) error {
 // measureMmap times mmap of n bytes at each hint, then munmap of each, as
 // the churning writers do; the batches keep clock reads out of the cost.
 func measureMmap(ctx context.Context, hints []unsafe.Pointer, n uintptr, p *Profile) error {
-	const batches = 100
+	const batches = 25
 	maps := make([]unsafe.Pointer, len(hints))
 	var tm, tu []float64
 	for range rounds {
@@ -197,7 +197,7 @@ func measureMmap(ctx context.Context, hints []unsafe.Pointer, n uintptr, p *Prof
 // measureMincore times mincore() of mem, untouched as the lookups
 // workload's VMAs are, and mincore() of length 0.
 func measureMincore(ctx context.Context, mem []byte, p *Profile) error {
-	const calls = 2000
+	const calls = 500
 	vec := make([]byte, vmaPages)
 	var tl, te []float64
 	for range rounds {
@@ -225,7 +225,7 @@ func measureMincore(ctx context.Context, mem []byte, p *Profile) error {
 
 // measureNull times the null system call, with and without Go's wrapper.
 func measureNull(p *Profile) {
-	const calls = 5000
+	const calls = 1000
 	var ts, tt []float64
 	for range rounds {
 		start := time.Now()
@@ -309,9 +309,9 @@ func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 		return err
 	}
 
-	const window = 20 * time.Millisecond
+	const window, ipiRounds = 10 * time.Millisecond, 11
 	var sends, recvs []float64
-	for range 5 {
+	for range ipiRounds {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -340,7 +340,7 @@ func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 		}
 	}
 	if len(recvs) == 0 {
-		return fmt.Errorf("the spinning thread on CPU %d never ran in %d windows of %v", cpus[1], 5, window)
+		return fmt.Errorf("the spinning thread on CPU %d never ran in %d windows of %v", cpus[1], ipiRounds, window)
 	}
 	p.IPISend = max(fastest(sends), 0)
 	slices.Sort(recvs)

@@ -87,7 +87,7 @@ func MeasureModel(ctx context.Context, design string, work mm.Work) (Bare, error
 		if err := ctx.Err(); err != nil {
 			return Bare{}, err
 		}
-		const passes = 40
+		const passes = 8
 		var tf, tz time.Duration
 		for range passes {
 			start := time.Now()
@@ -114,7 +114,7 @@ func MeasureModel(ctx context.Context, design string, work mm.Work) (Bare, error
 		fs = append(fs, float64(tf)/(passes*vmaPages))
 		zs = append(zs, float64(tz)/passes)
 
-		const batches = 50
+		const batches = 25
 		var dm, du time.Duration
 		for range batches {
 			start := time.Now()
@@ -135,7 +135,7 @@ func MeasureModel(ctx context.Context, design string, work mm.Work) (Bare, error
 		ms = append(ms, float64(dm)/(batches*churnN))
 		us = append(us, float64(du)/(batches*churnN))
 
-		const pairs = 200
+		const pairs = 50
 		start := time.Now()
 		for i := range pairs {
 			at := base + uint64(1+(round*pairs+i)%(vmaPages-2))*mm.PageSize
@@ -148,7 +148,7 @@ func MeasureModel(ctx context.Context, design string, work mm.Work) (Bare, error
 		}
 		ps = append(ps, float64(time.Since(start))/(2*pairs))
 
-		const calls = 2000
+		const calls = 500
 		start = time.Now()
 		for range calls {
 			if err := workloads.Mincore(t, base+l, span); err != nil {

@@ -111,13 +111,13 @@ func (t *Task) Spin(n int64) {
 }
 
 // SpinRate measures Spin's speed on this CPU, in iterations per ns: the
-// fastest of a few timed runs of about a millisecond, so a run disturbed by
-// preemption does not count.
+// fastest of 64 timed runs of about 64 µs each, so that on a busy machine
+// some run is not preempted, and a disturbed run does not count.
 func SpinRate() float64 {
-	const n = 1 << 20
+	const n = 1 << 16
 	best := time.Duration(1<<63 - 1)
 	var sink uint64
-	for range 7 {
+	for range 64 {
 		start := time.Now()
 		sink = Spin(n, sink)
 		best = min(best, time.Since(start))
