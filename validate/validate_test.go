@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -330,6 +331,40 @@ func TestRunFailures(t *testing.T) {
 			if errors.Is(err, ErrKernel) != tt.kernel || !strings.Contains(err.Error(), "mmap: operation not permitted") ||
 				!strings.Contains(err.Error(), "workload=lookups-mmap/strategy="+tt.strategy) {
 				t.Errorf("Run: %v; want the cell and its reason, ErrKernel %v", err, tt.kernel)
+			}
+		})
+	}
+}
+
+// TestRunRetriesStarvedCell: a cell that ends OK with no operation is run
+// again; one that measures nothing three times makes Run fail naming it.
+func TestRunRetriesStarvedCell(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the live kernel")
+	}
+	for _, tt := range []struct {
+		name    string
+		starved int // times the kernel lookups cell comes back empty
+		wantErr string
+	}{
+		{"once", 1, ""},
+		{"always", 3, "reader-penalty: lookups/s of lookups on kernel at 1 threads is 0: the cell measured nothing"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testConfig()
+			c.Count = 1
+			starved := tt.starved
+			c.RunCell = func(_ context.Context, rc runner.Config) (runner.Result, error) {
+				r := fakeCell(rc.Strategy, rc.Workload, rc.Threads, 1e6, 1e4, 1e6)
+				if rc.Strategy == "kernel" && rc.Workload == "lookups" && starved > 0 {
+					starved--
+					r.Ops, r.Metrics = 0, []runner.Metric{{Value: 0, Unit: "lookups/s"}}
+				}
+				return r, nil
+			}
+			_, err := Run(context.Background(), c)
+			if got := fmt.Sprint(err); tt.wantErr == "" && err != nil || tt.wantErr != "" && got != tt.wantErr {
+				t.Errorf("Run: %v, want %q", err, tt.wantErr)
 			}
 		})
 	}
