@@ -52,7 +52,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"vmabench/calib"
@@ -176,6 +180,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	load0 := LoadAverage()
 	cells := Cells(c.Design)
 	var results []runner.Result
 	n := c.Count * len(cells)
@@ -217,7 +222,26 @@ func Run(ctx context.Context, c Config) (Report, error) {
 			}
 		}
 	}
-	return Compute(c, results, Single{Kernel: kp.Mprotect, Model: mp.Mprotect})
+	rep, err := Compute(c, results, Single{Kernel: kp.Mprotect, Model: mp.Mprotect})
+	rep.LoadStart, rep.LoadEnd = load0, LoadAverage()
+	return rep, err
+}
+
+// LoadAverage returns the 1-minute load average of /proc/loadavg, or -1.
+func LoadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
 
 // Single is the single-thread mprotect cost, in ns, of the kernel and of
@@ -247,7 +271,14 @@ type Row struct {
 type Report struct {
 	Release, Design string
 	Tolerance       float64
-	Rows            []Row
+	// CPUs is the number of CPUs; LoadStart and LoadEnd the 1-minute load
+	// average (/proc/loadavg) before and after the cells, -1 where it
+	// cannot be read. Other work on the machine disturbs both sides of
+	// every row, not always alike: a load near or above CPUs makes the
+	// figures noise.
+	CPUs               int
+	LoadStart, LoadEnd float64
+	Rows               []Row
 	// Results are the cells' results, every repetition.
 	Results []runner.Result
 }
@@ -270,7 +301,8 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 	if c.Design == "" {
 		c.Design = calib.DesignFor(c.Release)
 	}
-	rep := Report{Release: c.Release, Design: c.Design, Tolerance: c.Tolerance, Results: results}
+	rep := Report{Release: c.Release, Design: c.Design, Tolerance: c.Tolerance, Results: results,
+		CPUs: runtime.NumCPU(), LoadStart: -1, LoadEnd: -1}
 	med := func(strategy, workload string, threads int, unit string) (float64, error) {
 		var xs []float64
 		for i := range results {

@@ -21,6 +21,13 @@ import (
 func (r Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "vmabench validate: kernel %s, its design modelled by %s\n", r.Release, r.Design)
+	if r.LoadStart >= 0 && r.LoadEnd >= 0 {
+		fmt.Fprintf(&b, "load average %.2f at the start, %.2f at the end, on %d CPUs", r.LoadStart, r.LoadEnd, r.CPUs)
+		if max(r.LoadStart, r.LoadEnd) > float64(r.CPUs)/2 {
+			b.WriteString(": a busy machine, whose other work disturbs every figure")
+		}
+		b.WriteString("\n")
+	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "experiment\tmodel\tkernel\tmodel\tratio\twithin\t\n")
 	for _, row := range r.Rows {
@@ -90,7 +97,8 @@ func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
 	}
 	cfg = append(cfg,
 		benchfmt.Config{Key: "validate-design", Value: []byte(r.Design), File: true},
-		benchfmt.Config{Key: "validate-tolerance", Value: []byte(trim(r.Tolerance)), File: true})
+		benchfmt.Config{Key: "validate-tolerance", Value: []byte(trim(r.Tolerance)), File: true},
+		benchfmt.Config{Key: "validate-load", Value: []byte(fmt.Sprintf("%.2f-%.2f", r.LoadStart, r.LoadEnd)), File: true})
 	for _, row := range r.Rows {
 		within := 0.0
 		if row.OK {
