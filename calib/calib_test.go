@@ -185,6 +185,9 @@ func TestResolve(t *testing.T) {
 		r.Work.MincoreOut != sample.MincoreEmpty-sample.Syscall || r.Work.IPISend != sample.IPISend {
 		t.Errorf("Resolve(file) = %+v", r)
 	}
+	if !strings.Contains(r.Note, "was made on build-7 (kernel 6.18.44)") || !strings.Contains(r.Note, "using it as given") {
+		t.Errorf("Resolve(another machine's file): note %q, want it named", r.Note)
+	}
 	if got := r.Pairs(); got[0] != (cell.KV{Key: "calibration", Value: file}) || got[1] != (cell.KV{Key: "calib-fault", Value: "1600ns"}) {
 		t.Errorf("configuration lines %v", got)
 	}

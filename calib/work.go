@@ -248,7 +248,8 @@ func (r Resolved) Apply(c *workloads.Config) {
 
 // Resolve turns a -calibration setting into the work of a run: none (raw
 // lock costs), a profile file (which must parse, or the error names the
-// file and line), or Auto: this machine's profile in DefaultPath, measured
+// file and line; one made on another machine or kernel is used, and Note
+// says so), or Auto: this machine's profile in DefaultPath, measured
 // now (Measure) and written there if it is missing or was made on another
 // machine or kernel (Note says so). It then measures the bare costs of the
 // design the running kernel has and the spin rate, once.
@@ -263,6 +264,10 @@ func Resolve(ctx context.Context, setting string) (Resolved, error) {
 			return Resolved{}, err
 		}
 		r.Profile, r.Path = p, setting
+		if p.Machine != hostname() || p.Kernel != kernelRelease() {
+			// Given by name, it is used as given; but say so.
+			r.Note = fmt.Sprintf("%s was made on %s (kernel %s), this is %s (kernel %s): using it as given", setting, p.Machine, p.Kernel, hostname(), kernelRelease())
+		}
 	} else {
 		path, err := DefaultPath()
 		if err != nil {
