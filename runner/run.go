@@ -410,7 +410,7 @@ func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 	r.Elapsed = elapsed
 	if r.Ops == 0 {
 		r.Status = StatusError
-		r.Detail = fmt.Sprintf("starved: no operation finished in the timed window (%d of %d threads joined it)", joined, len(ths))
+		r.Detail = fmt.Sprintf(starvedDetail+"no operation finished in the timed window (%d of %d threads joined it)", joined, len(ths))
 		return
 	}
 	r.Violations = st.Violations

@@ -198,14 +198,17 @@ func Run(ctx context.Context, c Config) (Report, error) {
 				}
 			}
 			r, err := run(ctx, rc)
-			// A cell that ended OK with no operation was starved of its
-			// CPUs for the whole window (a busy shared machine): it measured
-			// nothing, so it is run again, up to twice.
-			for retry := 0; err == nil && r.Status == runner.StatusOK && r.Ops == 0 && retry < 2; retry++ {
+			// A cell starved of its CPUs for the whole window (a busy
+			// shared machine) measured nothing: it is run again, up to
+			// twice.
+			for retry := 0; err == nil && r.Starved() && retry < 2; retry++ {
 				r, err = run(ctx, rc)
 			}
 			if err != nil {
 				return Report{}, err
+			}
+			if r.Starved() {
+				return Report{}, fmt.Errorf("%s: %s, three times: the machine is too busy to validate on", r.Name(), r.Detail)
 			}
 			if r.Status != runner.StatusOK {
 				err := fmt.Errorf("%s: %s: %s", r.Name(), r.Status, r.Detail)
