@@ -254,11 +254,16 @@ func kernelRelease() string {
 // measureIPI measures what a TLB flush costs when a second thread of the
 // process runs on another CPU, the case of every multi-threaded cell: this
 // thread mprotects a present page back and forth (each a flush_tlb_range())
-// on one CPU while a sibling spins on another. The flusher's extra time per
-// mprotect over p.Mprotect is IPISend (fastest round); the share of its
-// spinning the sibling loses, per flush, is IPIRecv (median round, taken
-// against the sibling's rate in a round with no flushes just before). With
-// fewer than two CPUs allowed both are 0: no other CPU runs the process.
+// on one CPU, first while a sibling thread sleeps (no other CPU runs the
+// process: no IPI), then while the sibling spins on another CPU. In each
+// round, the flusher's extra time per mprotect with the sibling running is
+// the send cost, and the spinning the sibling loses per flush, against its
+// rate alone in the same round, is the receive cost. Both are medians over
+// the rounds in which the sibling kept its CPU for most of the window (else
+// the flushes need not have interrupted it): an IPI to a vCPU the
+// hypervisor has descheduled waits for it, so on a busy VM the costs vary
+// from round to round, and the median is the typical one. With fewer than
+// two CPUs allowed both are 0: no other CPU runs the process.
 func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 	var orig unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &orig); err != nil {
@@ -286,11 +291,26 @@ func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 	defer kernel.DontNeed(mem)
 	page := mem[ps : 2*ps]
 	rw := kernel.ProtRead | kernel.ProtWrite
+	flushes := func(d time.Duration) (perOp, elapsed float64, n int, err error) {
+		t := time.Now()
+		for time.Since(t) < d {
+			if err := kernel.Mprotect(page, rw|kernel.ProtExec); err != nil {
+				return 0, 0, 0, err
+			}
+			if err := kernel.Mprotect(page, rw); err != nil {
+				return 0, 0, 0, err
+			}
+			n += 2
+		}
+		el := float64(time.Since(t))
+		return el / float64(n), el, n, nil
+	}
 
-	// The sibling spins in chunks and publishes its count; phase tells it
-	// when to stop.
+	// The sibling sleeps on wake (its CPU then does not run the process)
+	// and, once woken, spins in chunks, counting them, until stop.
 	var count atomic.Int64
-	var stop atomic.Bool
+	var stop, quit atomic.Bool
+	wake, stopped := make(chan struct{}), make(chan struct{})
 	started, done := make(chan error, 1), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -298,54 +318,69 @@ func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 		defer runtime.UnlockOSThread()
 		started <- pinTo(cpus[1])
 		var x uint64
-		for !stop.Load() {
-			x = mm.Spin(2000, x)
-			count.Add(1)
+		for range wake {
+			if quit.Load() {
+				break
+			}
+			for !stop.Load() {
+				x = mm.Spin(2000, x)
+				count.Add(1)
+			}
+			stopped <- struct{}{}
 		}
 		spinSink = x
 	}()
-	defer func() { stop.Store(true); <-done }()
+	defer func() { quit.Store(true); close(wake); <-done }()
 	if err := <-started; err != nil {
 		return err
 	}
 
-	const window, ipiRounds = 10 * time.Millisecond, 11
+	const window, ipiRounds = 8 * time.Millisecond, 15
 	var sends, recvs []float64
 	for range ipiRounds {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// Flushes with the sibling asleep: no IPI.
+		alone, _, _, err := flushes(window)
+		if err != nil {
+			return err
+		}
 		// The sibling alone: its rate in chunks per ns.
+		stop.Store(false)
+		wake <- struct{}{}
 		c0, t0 := count.Load(), time.Now()
 		time.Sleep(window)
 		rate := float64(count.Load()-c0) / float64(time.Since(t0))
-		// The sibling beside the flushes.
-		c1, t1 := count.Load(), time.Now()
-		n := 0
-		for time.Since(t1) < window {
-			if err := kernel.Mprotect(page, rw|kernel.ProtExec); err != nil {
-				return err
-			}
-			if err := kernel.Mprotect(page, rw); err != nil {
-				return err
-			}
-			n += 2
-		}
-		el := float64(time.Since(t1))
+		// Flushes with the sibling spinning.
+		c1 := count.Load()
+		with, el, n, err := flushes(window)
 		got := float64(count.Load() - c1)
-		sends = append(sends, el/float64(n)-p.Mprotect)
-		if rate > 0 { // else the sibling did not run: the machine is busy
-			lost := max(rate*el-got, 0) / rate // ns of spinning lost
-			recvs = append(recvs, lost/float64(n))
+		stop.Store(true)
+		<-stopped
+		if err != nil {
+			return err
+		}
+		if rate > 0 && got >= rate*el/4 {
+			sends = append(sends, max(with-alone, 0))
+			recvs = append(recvs, max(rate*el-got, 0)/rate/float64(n))
 		}
 	}
-	if len(recvs) == 0 {
-		return fmt.Errorf("the spinning thread on CPU %d never ran in %d windows of %v", cpus[1], ipiRounds, window)
+	if len(sends) == 0 {
+		return fmt.Errorf("the spinning thread on CPU %d kept its CPU in none of %d windows of %v", cpus[1], ipiRounds, window)
 	}
-	p.IPISend = max(fastest(sends), 0)
-	slices.Sort(recvs)
-	p.IPIRecv = recvs[len(recvs)/2]
+	p.IPISend, p.IPIRecv = median(sends), median(recvs)
 	return nil
+}
+
+// median returns the median of xs.
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // pinTo binds the calling OS thread to cpu.
