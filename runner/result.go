@@ -27,7 +27,8 @@ type Metric struct {
 
 // Result is one measured cell: strategy x workload x threads x config.
 type Result struct {
-	// Cell is what ran; its Procs is the GOMAXPROCS it ran with.
+	// Cell is what ran; its Procs is the GOMAXPROCS it ran with, less the
+	// runner's own spare P (harnessProcs).
 	cell.Cell
 
 	// Config is the effective workload configuration, reported as

@@ -2,7 +2,8 @@
 // x config) and measures it without disturbing it.
 //
 // Worker threads are locked to OS threads and pinned to CPUs (GOMAXPROCS is
-// raised to the thread count where that exceeds the CPUs), warm up, then
+// raised to the thread count where that exceeds the CPUs, plus one P for
+// the runner itself: see harnessProcs), warm up, then
 // run a timed window, counted down once every thread has joined it. Each
 // counts its operations and samples one latency in 64 in its own
 // workloads.Thread, so the hot path writes nothing shared; the runner reads
@@ -162,7 +163,7 @@ type measurement struct {
 // times the window and stops them, under the watchdog.
 func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func(*workloads.Thread)) measurement {
 	cpus := allowedCPUs()
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procsFor(len(ths))))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procsFor(len(ths)) + harnessProcs))
 	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(softMemoryLimit))
@@ -242,6 +243,19 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 // worker thread can run Go code at once and the kernel, not Go's scheduler,
 // decides who runs, as it does for the threads of a real process.
 func procsFor(threads int) int { return max(runtime.NumCPU(), threads) }
+
+// harnessProcs is the P the runner adds to procsFor while a cell runs (the
+// cell still reports procsFor, the workers' Ps). Without it, a worker that
+// sleeps in a system call (a model thread blocked on a lock in futex(2), a
+// live thread blocked on mmap_lock inside mmap(2)) while every other P is
+// busy has its P taken by Go's sysmon after 20 µs (retake() keeps it only
+// while some P is idle), and on waking must get a P back before it runs: a
+// wake-up cost the kernel's schedule() does not have, paid on every
+// lock hand-off. Measured on 2 CPUs, lookups-mmap under mmaplock with the
+// calibrated work: the writer's rate rose from 26-32k to 65-80k writes/s
+// with the spare P, and vmabench validate went from three runs of five with
+// every row within tolerance to four in a row.
+const harnessProcs = 1
 
 // softMemoryLimit is the heap size at which the collector runs during a cell
 // despite being off.
