@@ -1,5 +1,5 @@
-// Package chart draws vmabench results as charts (gonum/plot) and a static
-// HTML report around them.
+// Package chart draws vmabench results as charts (gonum/plot); the nightly
+// job puts them in its HTML report.
 //
 // Charts answer the design's question visually: per workload, how each
 // strategy's throughput scales with threads, what its tail latency is, and how
@@ -44,6 +44,9 @@ type Options struct {
 	// not listed follow in order of first appearance; nil means first
 	// appearance throughout.
 	Strategies []string
+	// ChangePoints are marked on the trend charts (see Trends); other
+	// charts ignore them.
+	ChangePoints []ChangePoint
 }
 
 // Size of a saved chart: a landscape that fits a page or a screen.

@@ -2,16 +2,27 @@ package chart
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"slices"
 	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"vmabench/cell"
 	"vmabench/runner"
 )
+
+// A ChangePoint is a step in a cell's nightly series: Date is the first
+// night after it.
+type ChangePoint struct {
+	Workload, Strategy string
+	Threads            int
+	Date               time.Time
+}
 
 // Night is one nightly run: the results file of one date and commit.
 type Night struct {
@@ -27,7 +38,9 @@ type Night struct {
 // locking designs differ most, and one chart per workload keeps a nightly
 // page short; a night that did not run that count has no point, and the line
 // joins its neighbours. Nights are drawn in date order whatever their order
-// in nights; results that are not StatusOK are skipped.
+// in nights; results that are not StatusOK are skipped. Each of
+// opts.ChangePoints on a drawn series is ringed at its night, in black,
+// under the legend entry "change point".
 func Trends(nights []Night, opts Options) ([]Chart, error) {
 	nights = slices.Clone(nights)
 	slices.SortStableFunc(nights, func(a, b Night) int { return a.Date.Compare(b.Date) })
@@ -57,6 +70,7 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 		p := newPlot(title(opts, w, fmt.Sprintf("nightly throughput at %d threads", maxT)), xLabel, all.rateLabel(w), true)
 		p.Y.Tick.Marker = siTicks{linearTicks{}}
 		p.X.Tick.Marker = plot.TimeTicks{Ticker: dayTicks{}, Format: "2006-01-02"}
+		var marks plotter.XYs
 		for i, s := range all.strategies {
 			var xys plotter.XYs
 			var errs plotter.YErrors
@@ -71,6 +85,11 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 					return nil, fmt.Errorf("%w (night %s)", err, nights[n].Date.Format(time.DateOnly))
 				}
 				xys = append(xys, plotter.XY{X: float64(nights[n].Date.Unix()), Y: sum.median})
+				for _, cp := range opts.ChangePoints {
+					if cp.Workload == w && cp.Strategy == s && cp.Threads == maxT && cp.Date.Equal(nights[n].Date) {
+						marks = append(marks, xys[len(xys)-1])
+					}
+				}
 				errs = append(errs, struct{ Low, High float64 }{sum.median - sum.lo, sum.hi - sum.median})
 				unsafe = unsafe || c.unsafe
 			}
@@ -80,6 +99,15 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 			if err := addSeries(p, legendName(s, unsafe), styleOf(i, unsafe), xys, errs); err != nil {
 				return nil, fmt.Errorf("chart: %s %s trend: %w", w, s, err)
 			}
+		}
+		if len(marks) > 0 {
+			sc, err := plotter.NewScatter(marks)
+			if err != nil {
+				return nil, fmt.Errorf("chart: %s change points: %w", w, err)
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(8), Shape: draw.RingGlyph{}}
+			p.Add(sc)
+			p.Legend.Add("change point", sc)
 		}
 		if p.X.Min == p.X.Max { // one night: give the axis a day's width
 			p.X.Min -= 12 * 3600

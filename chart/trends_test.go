@@ -165,3 +165,33 @@ func TestRealisticTrends(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestTrendsChangePoints(t *testing.T) {
+	ns := []Night{
+		{Date: day(1), Results: reps("faults", "vmaseq", 8, []float64{2e6})},
+		{Date: day(2), Results: reps("faults", "vmaseq", 8, []float64{4e6})},
+		{Date: day(3), Results: reps("faults", "vmaseq", 8, []float64{4e6})},
+	}
+	opts := Options{Machine: machine, ChangePoints: []ChangePoint{
+		{Workload: "faults", Strategy: "vmaseq", Threads: 8, Date: day(2)},
+		{Workload: "faults", Strategy: "vmaseq", Threads: 1, Date: day(3)}, // not drawn: not the highest count
+		{Workload: "faults-mmap", Strategy: "vmaseq", Threads: 8, Date: day(3)},
+	}}
+	charts, err := Trends(ns, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := charts[0].Plot
+	if got, want := legend(p), []string{"vmaseq", "change point"}; !slices.Equal(got, want) {
+		t.Errorf("legend = %q, want %q", got, want)
+	}
+	var rings []plotter.XY
+	for _, sc := range ofType[*plotter.Scatter](t, p) {
+		if sc.GlyphStyle.Radius > 5 {
+			rings = append(rings, sc.XYs...)
+		}
+	}
+	if want := []plotter.XY{{X: float64(day(2).Unix()), Y: 4e6}}; !slices.Equal(rings, want) {
+		t.Errorf("change point rings at %v, want %v", rings, want)
+	}
+}

@@ -39,6 +39,9 @@ type GateOptions struct {
 	// run in four. DefaultConfig sets it: a nightly gate that fails on
 	// noise teaches people to ignore it.
 	Holm bool
+	// History configures the judgement against the earlier nights (see
+	// GateHistory).
+	History HistoryOptions
 }
 
 // DefaultUnits are the units the gate judges unless told otherwise: time
@@ -53,6 +56,11 @@ var DefaultUnits = units.Gated()
 type Regression struct {
 	Delta   *report.Delta
 	Failure *runner.Result
+	// Band is the cell's noise band over the history that the new run is
+	// outside of; nil where the history was too short for one (the cold
+	// threshold judged instead). Nights is how many nights had the cell.
+	Band   *Band
+	Nights int
 }
 
 // Cell returns the cell that regressed.
@@ -69,7 +77,7 @@ func (r Regression) Cell() cell.Cell {
 //	workload=faults/strategy=vmaseq/threads=2 deadlock (ok in the baseline): <first line of detail>
 func (r Regression) String() string {
 	if r.Delta != nil {
-		return describeDelta(r.Delta)
+		return describeDelta(r.Delta) + describeBand(r.Band, r.Nights, r.Delta.Unit)
 	}
 	s := fmt.Sprintf("%s %s (ok in the baseline)", r.Cell(), r.Failure.Status)
 	if detail, _, _ := strings.Cut(r.Failure.Detail, "\n"); detail != "" {
@@ -87,6 +95,24 @@ func describeDelta(d *report.Delta) string {
 		s += " (unsafe: a floor, not a result)"
 	}
 	return s
+}
+
+// describeBand says how a delta stands against the history: its band, or
+// that there was none.
+func describeBand(b *Band, nights int, unit string) string {
+	if b != nil {
+		return " against the band " + b.format(unit)
+	}
+	return fmt.Sprintf(" with no band (%d nights of history)", nights)
+}
+
+// A Dismissed is a change the U test found against the previous night that
+// the history shows to be noise: inside the cell's band, or (without a
+// band) not beyond the cold threshold.
+type Dismissed struct {
+	Delta  report.Delta
+	Band   *Band
+	Nights int
 }
 
 // formatChange formats two values of unit on a common scale, as benchstat
@@ -121,22 +147,51 @@ type Verdict struct {
 	// the cell with the fewest samples among them can reach.
 	Tests int
 	MinP  float64
+	// History are the nights the bands were built from (GateOptions'
+	// window of the history), oldest first, and HistoryOptions the
+	// options used, defaults filled in.
+	History        []Past
+	HistoryOptions HistoryOptions
+	// Dismissed are the changes significant against the previous night
+	// and beyond the threshold that the history shows to be noise.
+	Dismissed []Dismissed
+	// noise caches the machine's noise per unit.
+	noise map[string]machineNoise
 }
 
 // Failed reports whether the gate found a regression.
 func (v *Verdict) Failed() bool { return len(v.Regressions) > 0 }
 
-// Gate compares a new run with a baseline (old) as report.Compare does, each
+// Gate is GateHistory without a history: every change is judged against
+// the cold threshold.
+func Gate(old, new []runner.Result, opts GateOptions) (*Verdict, error) {
+	return GateHistory(old, new, nil, opts)
+}
+
+// GateHistory compares a new run with a baseline (old) as report.Compare does, each
 // cell's OK repetitions being its samples, and judges it: a cell regressed
 // if, in a gated unit, the Mann-Whitney U test finds the change significant
 // (per cell, or over all gated cells with GateOptions.Holm) and it is worse
 // than the baseline by more than the threshold, or if the cell deadlocked,
 // timed out or failed in the new run while every repetition of it in the
 // baseline ended OK. Skipped cells are neither.
-func Gate(old, new []runner.Result, opts GateOptions) (*Verdict, error) {
+//
+// A change in a gated unit must also stand out from the history, the
+// earlier nights of the same machine (the newest GateOptions.History.Window
+// of them): tonight's median must be outside the cell's noise band (see
+// HistoryOptions) and worse than the band's median by more than the
+// threshold. Where fewer than MinNights nights have the cell, there is no
+// band, and the change must instead be worse than the cold threshold. A
+// change the history dismisses is listed in Verdict.Dismissed, never
+// dropped in silence.
+func GateHistory(old, new []runner.Result, history []Past, opts GateOptions) (*Verdict, error) {
 	if opts.Threshold < 0 || math.IsNaN(opts.Threshold) {
 		return nil, fmt.Errorf("nightly: threshold %v: must not be negative", opts.Threshold)
 	}
+	if err := opts.History.Validate(); err != nil {
+		return nil, fmt.Errorf("nightly: %w", err)
+	}
+	h := opts.History.withDefaults()
 	c, err := report.Compare(old, new, opts.Compare)
 	if err != nil {
 		return nil, err
@@ -149,9 +204,10 @@ func Gate(old, new []runner.Result, opts GateOptions) (*Verdict, error) {
 	if opts.Holm {
 		judged = v.holm(c)
 	}
+	v.History, v.HistoryOptions = window(history, h), h
 	for _, d := range judged.Regressions(opts.Threshold) {
 		if slices.Contains(v.Units, d.Unit) {
-			v.Regressions = append(v.Regressions, Regression{Delta: &d})
+			v.judge(d, opts.Threshold)
 		}
 	}
 	for _, d := range judged.Improvements(opts.Threshold) {
@@ -180,6 +236,44 @@ func Gate(old, new []runner.Result, opts GateOptions) (*Verdict, error) {
 		}
 	}
 	return v, nil
+}
+
+// judge sorts a delta that regressed against the previous night into a
+// regression or a dismissal, by the history.
+func (v *Verdict) judge(d report.Delta, threshold float64) {
+	h := v.HistoryOptions
+	lower := units.BetterOf(d.Unit) == units.Lower
+	if v.noise == nil {
+		v.noise = make(map[string]machineNoise)
+	}
+	noise, ok := v.noise[d.Unit]
+	if !ok {
+		noise = noiseOf(v.History, d.Unit, h)
+		v.noise[d.Unit] = noise
+	}
+	b, ok := fence(v.History, d.Cell, d.Unit, h, noise)
+	if !ok {
+		worse := d.Change
+		if !lower {
+			worse = -worse
+		}
+		if worse > max(threshold, h.ColdThreshold) {
+			v.Regressions = append(v.Regressions, Regression{Delta: &d, Nights: b.Nights})
+		} else {
+			v.Dismissed = append(v.Dismissed, Dismissed{Delta: d, Nights: b.Nights})
+		}
+		return
+	}
+	worse := d.New.Center/b.Median - 1
+	outside := d.New.Center > b.Hi
+	if !lower {
+		worse, outside = -worse, d.New.Center < b.Lo
+	}
+	if outside && worse > threshold {
+		v.Regressions = append(v.Regressions, Regression{Delta: &d, Band: &b, Nights: b.Nights})
+	} else {
+		v.Dismissed = append(v.Dismissed, Dismissed{Delta: d, Band: &b, Nights: b.Nights})
+	}
 }
 
 // holm returns a copy of c whose gated deltas are significant by Holm's
@@ -237,8 +331,24 @@ func (v *Verdict) WriteText(w io.Writer) error {
 func (v *Verdict) WriteSummary(w io.Writer) error {
 	var b strings.Builder
 	b.WriteByte('\n')
+	h := v.HistoryOptions
+	if n := len(v.History); n == 0 {
+		fmt.Fprintf(&b, "history: none: no earlier night of this machine, so no noise band; a change must be worse than %g%% to fail\n",
+			100*max(h.ColdThreshold, v.Threshold))
+	} else {
+		first, last := v.History[0], v.History[n-1]
+		fmt.Fprintf(&b, "history: %d nights, %s (%s) to %s (%s)\nband per cell: Q1 - %g·IQR .. Q3 + %g·IQR of its nightly medians, or of all cells' relative to their own if wider, from %d nights on\n",
+			n, first.Date.Format(dateLayout), ShortCommit(first.Commit), last.Date.Format(dateLayout), ShortCommit(last.Commit), h.K, h.K, h.MinNights)
+	}
 	for _, r := range v.Regressions {
 		fmt.Fprintf(&b, "regression: %s\n", r)
+	}
+	for _, d := range v.Dismissed {
+		if d.Band != nil {
+			fmt.Fprintf(&b, "within noise: %s, inside the band %s\n", describeDelta(&d.Delta), d.Band.format(d.Delta.Unit))
+		} else {
+			fmt.Fprintf(&b, "within noise: %s, not beyond %g%% with no band (%d nights of history)\n", describeDelta(&d.Delta), 100*max(h.ColdThreshold, v.Threshold), d.Nights)
+		}
 	}
 	for i := range v.Improvements {
 		fmt.Fprintf(&b, "improvement: %s\n", describeDelta(&v.Improvements[i]))
@@ -256,8 +366,8 @@ func (v *Verdict) WriteSummary(w io.Writer) error {
 				v.Tests, need, v.MinP)
 		}
 	}
-	rule := fmt.Sprintf("%s worse by more than %g%% at %s, or ok before and not finished now",
-		strings.Join(v.Units, ", "), 100*v.Threshold, p)
+	rule := fmt.Sprintf("%s worse by more than %g%% at %s against the previous night and outside the cell's band over the history (with no band: worse by more than %g%%), or ok before and not finished now",
+		strings.Join(v.Units, ", "), 100*v.Threshold, p, 100*max(h.ColdThreshold, v.Threshold))
 	switch n := len(v.Regressions); n {
 	case 0:
 		fmt.Fprintf(&b, "PASS: no cell got worse (%s); %d improved\n", rule, len(v.Improvements))

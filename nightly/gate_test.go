@@ -175,9 +175,10 @@ func TestGateText(t *testing.T) {
 			new:  slices.Concat(reps("faults", "vmaseq", 2, seq(200, 2, 6)...), reps("faults", "nolock", 2, seq(25, 0.5, 6)...)),
 			want: []string{
 				"sec/op", // the comparison table comes first
-				"\nregression: workload=faults/strategy=vmaseq/threads=2 ns/op +100.00% (102.5ns/op -> 205.0ns/op, p=0.002 n=6+6)\n",
+				"\nhistory: none: no earlier night of this machine, so no noise band; a change must be worse than 5% to fail\n",
+				"\nregression: workload=faults/strategy=vmaseq/threads=2 ns/op +100.00% (102.5ns/op -> 205.0ns/op, p=0.002 n=6+6) with no band (0 nights of history)\n",
 				"\nimprovement: workload=faults/strategy=nolock/threads=2 ns/op -50.00% (52.50ns/op -> 26.25ns/op, p=0.002 n=6+6)\n",
-				"\nFAIL: 1 regression (ns/op worse by more than 5% at p <= 0.05, or ok before and not finished now)\n",
+				"\nFAIL: 1 regression (ns/op worse by more than 5% at p <= 0.05 against the previous night and outside the cell's band over the history (with no band: worse by more than 5%), or ok before and not finished now)\n",
 			},
 			notWant: "PASS",
 		},
@@ -186,7 +187,7 @@ func TestGateText(t *testing.T) {
 			new:  slices.Concat(reps("faults", "vmaseq", 2, seq(100.5, 1, 6)...), reps("faults", "nolock", 2, seq(50.5, 1, 6)...)),
 			want: []string{
 				"sec/op",
-				"\nPASS: no cell got worse (ns/op worse by more than 5% at p <= 0.05, or ok before and not finished now); 0 improved\n",
+				"\nPASS: no cell got worse (ns/op worse by more than 5% at p <= 0.05 against the previous night and outside the cell's band over the history (with no band: worse by more than 5%), or ok before and not finished now); 0 improved\n",
 			},
 			notWant: "regression",
 		},

@@ -12,8 +12,12 @@ import (
 	"vmabench/runner"
 )
 
+// testMachine is the machine the tests' nightly runs are filed under.
+const testMachine = "test-vm"
+
 // testHeader is the machine header of the files the tests write.
 var testHeader = []cell.KV{
+	{Key: "machine", Value: testMachine},
 	{Key: "goos", Value: "linux"}, {Key: "goarch", Value: "amd64"}, {Key: "pkg", Value: "vmabench"},
 	{Key: "cpu", Value: "Test CPU"}, {Key: "kernel", Value: "6.18.0"}, {Key: "gomaxprocs", Value: "2"},
 	{Key: "vmabench-commit", Value: "0123456789abcdef"},

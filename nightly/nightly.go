@@ -3,11 +3,15 @@
 // the previous night and gates on regressions, and draws the history as trend
 // charts in a static HTML report.
 //
-// A results directory holds one file per run, "<YYYY-MM-DD>-<commit>.txt"
-// (see FileName), each an ordinary vmabench results file that benchstat
-// reads. A file that cannot be read or parsed is reported and left out,
-// never fatal: the other nights still make the trends, and the comparison
-// uses the newest good file before the new one.
+// A results directory is a tree with a folder per machine, and each folder
+// holds one file per run of that machine, "<YYYY-MM-DD>-<commit>.txt" (see
+// FileName), each an ordinary vmabench results file that benchstat reads,
+// whose config lines name the machine, its CPU model and count and its
+// kernel. A machine is only ever compared with itself. A file that cannot
+// be read or parsed, or that does not belong where it was found (another
+// machine's, a truncated one, a copy of another night), is reported by name
+// and left out, never fatal: the other nights still make the trends, and
+// the comparison uses the newest good file before the new one.
 package nightly
 
 import (
@@ -24,6 +28,7 @@ import (
 	"time"
 
 	"vmabench/cell"
+	"vmabench/changepoint"
 	"vmabench/internal/atomicfile"
 	"vmabench/report"
 	"vmabench/runner"
@@ -65,9 +70,13 @@ func DefaultPlan() runner.Plan {
 type Config struct {
 	// Plan is the matrix to run; it must be valid (see runner.Plan).
 	Plan runner.Plan
-	// ResultsDir holds the history and receives the new file; it is
+	// ResultsDir is the results tree: the history of Machine is its
+	// folder ResultsDir/<Machine>, which receives the new file; both are
 	// created if needed. Empty means "results".
 	ResultsDir string
+	// Machine names the machine the run is filed under (see
+	// CheckMachine). Empty means the host's name (HostMachine).
+	Machine string
 	// PlotsDir receives the trend charts, the new run's charts and
 	// index.html; it is created if needed. Empty means "plots".
 	PlotsDir string
@@ -85,6 +94,15 @@ type Config struct {
 	Date time.Time
 	// Progress, if set, is told of each finished cell.
 	Progress runner.Progress
+	// Validation, if set, is run after the matrix (see Validation): its
+	// table is kept beside the night's file, in the machine's folder
+	// "validate", and shown in the report with its drifts. vmabench
+	// validate provides it.
+	Validation Validation
+	// ChangePoints configures the search for change points over the
+	// machine's history, in the gated units. Zero values mean
+	// changepoint.DefaultOptions.
+	ChangePoints changepoint.Options
 }
 
 // DefaultConfig returns the standard nightly job: DefaultPlan, the
@@ -95,7 +113,8 @@ func DefaultConfig() Config {
 		Plan:       DefaultPlan(),
 		ResultsDir: "results",
 		PlotsDir:   "plots",
-		Gate:       GateOptions{Threshold: 0.05, Holm: true},
+		Gate: GateOptions{Threshold: 0.05, Holm: true,
+			History: HistoryOptions{Window: 14, MinNights: 5, K: 2, ColdThreshold: 0.5}},
 	}
 }
 
@@ -107,8 +126,19 @@ func (c Config) Validate() error {
 	if !(c.Gate.Threshold >= 0) {
 		return fmt.Errorf("threshold %v: must not be negative", c.Gate.Threshold)
 	}
+	if err := c.ChangePoints.Validate(); err != nil {
+		return err
+	}
+	if err := c.Gate.History.Validate(); err != nil {
+		return err
+	}
 	if err := c.Gate.Compare.Validate(); err != nil {
 		return err
+	}
+	if c.Machine != "" {
+		if err := CheckMachine(c.Machine); err != nil {
+			return err
+		}
 	}
 	if c.ResultsDir != "" && c.PlotsDir != "" && filepath.Clean(c.ResultsDir) == filepath.Clean(c.PlotsDir) {
 		return fmt.Errorf("results and plots directory %s: must differ", c.ResultsDir)
@@ -124,11 +154,14 @@ type Outcome struct {
 	Results []runner.Result
 	// Header is the new file's machine configuration.
 	Header []cell.KV
-	// History is every nightly file found in the results directory before
+	// Machine is the machine the run was filed under.
+	Machine string
+	// History is every nightly file found in the machine's folder before
 	// the run, oldest first.
 	History []Entry
-	// Problems are the history files that could not be used, as
-	// "file:line: message" or "file: message". (A Config.Baseline that
+	// Problems are the history files that could not be used (and stray
+	// files in the results tree), as "file:line: message" or
+	// "file: message". (A Config.Baseline that
 	// cannot be used is an error: Run stops before running anything.)
 	Problems []error
 	// Baseline is the file the run was compared with; empty if none.
@@ -141,6 +174,21 @@ type Outcome struct {
 	Verdict *Verdict
 	// Nights is the number of nights the trend charts cover.
 	Nights int
+	// Changes are the change points over those nights, in the gated
+	// units, oldest first.
+	Changes []Change
+	// Validation is the night's validate table ("" if none was made) and
+	// ValidationErr what went wrong making it, or validate's verdict (a
+	// row out of tolerance); Drifts are the change points of the validate
+	// tables over the history.
+	Validation    string
+	ValidationErr error
+	Drifts        []Drift
+	validated     []validatedNight
+	// units and changeOpts are what the change points were searched in
+	// and with.
+	units      []string
+	changeOpts changepoint.Options
 	// Charts are the chart files written, and Index the HTML report.
 	Charts []string
 	Index  string
@@ -166,25 +214,46 @@ func Run(ctx context.Context, c Config) (*Outcome, error) {
 		return nil, err
 	}
 	resultsDir, plotsDir := cmp.Or(c.ResultsDir, "results"), cmp.Or(c.PlotsDir, "plots")
-	o := new(Outcome)
+	o := &Outcome{units: c.Gate.Units, changeOpts: c.ChangePoints}
+	if o.units == nil {
+		o.units = DefaultUnits
+	}
 
 	// Read the baseline and the history first: a bad -baseline should not
 	// cost a whole run to find out.
 	var base *report.File
+	machine := c.Machine
+	if machine == "" {
+		var err error
+		if machine, err = HostMachine(); err != nil {
+			return nil, err
+		}
+	}
+	o.Machine = machine
 	if c.Baseline != "" {
 		n, err := load(Entry{Path: c.Baseline})
 		if err != nil {
 			return nil, fmt.Errorf("baseline %w", err)
 		}
+		// A machine is only compared with itself. A file that names no
+		// machine (vmabench run's) is taken as given, and said so.
+		if m, ok := header(n.File.Header, keyMachine); ok && m != machine {
+			return nil, fmt.Errorf("baseline %s: a file of machine %q, not %q: a machine is only compared with itself", c.Baseline, m, machine)
+		}
 		base, o.Baseline, o.Explicit = n.File, c.Baseline, true
 	}
-	history, err := List(resultsDir)
+	tree, err := ReadTree(resultsDir)
+	if err != nil {
+		return nil, err
+	}
+	machineDir := filepath.Join(resultsDir, machine)
+	history, err := List(machineDir)
 	if err != nil {
 		return nil, err
 	}
 	o.History = history
-	nights, problems := Load(history)
-	o.Problems = problems
+	nights, problems := LoadMachine(machine, history)
+	o.Problems = append(tree.Problems, problems...)
 
 	commit := cmp.Or(c.Commit, "unknown")
 	date := c.Date
@@ -192,11 +261,14 @@ func Run(ctx context.Context, c Config) (*Outcome, error) {
 		date = time.Now()
 	}
 	date = date.UTC().Truncate(24 * time.Hour)
-	path, err := runToFile(ctx, c, resultsDir, date, commit, history)
+	path, err := runToFile(ctx, c, machineDir, machine, date, commit, history)
 	if err != nil {
 		return nil, err
 	}
 	o.Path = path
+	if c.Validation != nil {
+		o.Validation, o.ValidationErr = runValidation(ctx, c.Validation, path)
+	}
 	f, err := report.ReadFile(path)
 	if err != nil {
 		return o, fmt.Errorf("reading back the new results: %w", err)
@@ -204,6 +276,12 @@ func Run(ctx context.Context, c Config) (*Outcome, error) {
 	o.Results, o.Header = f.Results, f.Header
 	self, _ := ParseName(filepath.Base(path))
 
+	var past []Past
+	for _, n := range trendNights(nights) {
+		if n.Date.Before(self.Date) {
+			past = append(past, Past{Date: n.Date, Commit: n.Commit, Results: n.Results})
+		}
+	}
 	if base == nil {
 		for i := len(nights) - 1; i >= 0; i-- {
 			if nights[i].Compare(self) < 0 {
@@ -219,7 +297,7 @@ func Run(ctx context.Context, c Config) (*Outcome, error) {
 		// names would make the tables too wide to read.
 		opts.Compare.OldLabel = cmp.Or(opts.Compare.OldLabel, "baseline")
 		opts.Compare.NewLabel = cmp.Or(opts.Compare.NewLabel, "new")
-		if o.Verdict, err = Gate(base.Results, o.Results, opts); err != nil {
+		if o.Verdict, err = GateHistory(base.Results, o.Results, past, opts); err != nil {
 			return o, err
 		}
 	}
@@ -250,7 +328,7 @@ func skipped(history []Entry, base, self Entry, nights []Night) []string {
 
 // runToFile runs c.Plan into a temporary file in dir and gives it the
 // night's next free name, which it returns.
-func runToFile(ctx context.Context, c Config, dir string, date time.Time, commit string, history []Entry) (path string, err error) {
+func runToFile(ctx context.Context, c Config, dir, machine string, date time.Time, commit string, history []Entry) (path string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("nightly: %w", err)
 	}
@@ -263,10 +341,11 @@ func runToFile(ctx context.Context, c Config, dir string, date time.Time, commit
 		os.Remove(tmp.Name())
 	}()
 	w := report.NewWriter(tmp)
-	if err := w.WriteHeader(report.MachineConfig(commit)); err != nil {
+	if err := w.WriteHeader(append(report.MachineConfig(commit), nightHeader(machine, date, len(c.Plan.Cells()))...)); err != nil {
 		return "", err
 	}
 	err = runner.RunPlan(ctx, c.Plan, func(i, n int, r runner.Result) error {
+		unmeasured(&r)
 		if err := w.WriteResult(&r); err != nil {
 			return err
 		}
@@ -286,6 +365,18 @@ func runToFile(ctx context.Context, c Config, dir string, date time.Time, commit
 		atomicfile.SyncDir(dir)
 	}
 	return path, err
+}
+
+// unmeasured turns a cell that ended ok with no operation into an error
+// that says why. Its threads were all starved of a CPU (or blocked) for the
+// whole timed window, which a loaded machine does to a short window: that
+// is no measurement, and its zero would pass for one in the comparison and
+// break the charts.
+func unmeasured(r *runner.Result) {
+	if r.Status == runner.StatusOK && r.Ops == 0 {
+		r.Status = runner.StatusError
+		r.Detail = "no operation in the timed window: every thread was starved of a CPU or blocked for all of it"
+	}
 }
 
 // claim gives the file at tmp the first free name of the night from seq
@@ -326,15 +417,19 @@ func (o *Outcome) WriteText(w io.Writer) error {
 	if o.Path != "" {
 		fmt.Fprintf(&b, "results: %s (%s)\n", o.Path, countStatuses(o.Results))
 	}
+	if o.Machine != "" {
+		fmt.Fprintf(&b, "machine: %s (%s)\n", o.Machine, cmp.Or(report.MachineName(o.Header), "unknown CPU"))
+	}
 	if len(o.Problems) > 0 {
-		fmt.Fprintf(&b, "history: %d of %d nightly files unusable, left out:\n", len(o.Problems), len(o.History))
+		fmt.Fprintf(&b, "history: %d files unusable, left out:\n", len(o.Problems))
 		for _, p := range o.Problems {
 			fmt.Fprintf(&b, "  %v\n", p)
 		}
 	}
 	switch {
 	case o.Baseline == "":
-		fmt.Fprintf(&b, "baseline: none: no earlier nightly file to compare with; the next run compares with this one\n")
+		fmt.Fprintf(&b, "baseline: none: no earlier nightly file of machine %s to compare with; the next run compares with this one\n", o.Machine)
+		fmt.Fprintf(&b, "NOT GATED: nothing to judge this night against; it is not a pass\n")
 	case o.Explicit:
 		fmt.Fprintf(&b, "baseline: %s (given)\n", o.Baseline)
 	case len(o.Skipped) > 0:
@@ -342,11 +437,27 @@ func (o *Outcome) WriteText(w io.Writer) error {
 	default:
 		fmt.Fprintf(&b, "baseline: %s (the previous nightly)\n", o.Baseline)
 	}
+	switch {
+	case o.ValidationErr != nil && o.Validation != "":
+		fmt.Fprintf(&b, "validate: %s: %v\n", o.Validation, o.ValidationErr)
+	case o.ValidationErr != nil:
+		fmt.Fprintf(&b, "validate: no table: %v\n", o.ValidationErr)
+	case o.Validation != "":
+		fmt.Fprintf(&b, "validate: %s\n", o.Validation)
+	}
 	if o.Verdict != nil {
 		b.WriteByte('\n')
 		if err := o.Verdict.WriteText(&b); err != nil {
 			return err
 		}
+	}
+	if o.Nights > 0 {
+		fmt.Fprintf(&b, "\nchange points: %d over %s of %s", len(o.Changes), plural(o.Nights, "night"), o.Machine)
+		if n := len(o.Changes); n > 0 {
+			c := o.Changes[n-1]
+			fmt.Fprintf(&b, "; newest: %s %s %+.1f%% first on %s, bisect %s", c.Cell, c.Unit, 100*c.Point.Change(), c.After.Date.Format(dateLayout), c.Range())
+		}
+		b.WriteByte('\n')
 	}
 	if o.Index != "" {
 		nights := "nights"

@@ -52,9 +52,25 @@ func headerValue(h []cell.KV, key string) string {
 // dir/index.html around them, recording what it wrote in o.
 func writeReport(o *Outcome, nights []Night, self Entry, dir string) error {
 	opts := chart.Options{Machine: report.MachineName(o.Header), Strategies: strategies.Names()}
+	if o.Machine != "" {
+		opts.Machine = o.Machine + ": " + opts.Machine
+	}
 	tn := trendNights(nights)
 	o.Nights = len(tn)
-	trends, err := chart.Trends(tn, opts)
+	changes, err := ChangePoints(tn, o.units, o.changeOpts)
+	if err != nil {
+		return err
+	}
+	o.Changes = changes
+	vn, vproblems := validateHistory(nights)
+	o.Problems = append(o.Problems, vproblems...)
+	if o.Drifts, err = drifts(vn, o.changeOpts); err != nil {
+		return err
+	}
+	o.validated = vn
+	topts := opts
+	topts.ChangePoints = marks(changes)
+	trends, err := chart.Trends(tn, topts)
 	if err != nil && !errors.Is(err, chart.ErrNoData) {
 		return err
 	}
@@ -78,7 +94,7 @@ func writeReport(o *Outcome, nights []Night, self Entry, dir string) error {
 		}
 	}
 	var html bytes.Buffer
-	if err := chart.WriteHTML(&html, page); err != nil {
+	if err := WriteHTML(&html, page); err != nil {
 		return err
 	}
 	index := filepath.Join(dir, "index.html")
@@ -94,8 +110,8 @@ func writeReport(o *Outcome, nights []Night, self Entry, dir string) error {
 // and the history. The tables stay short, so the charts start within the
 // first screen; the comparison of every unit is for benchstat or
 // vmabench compare.
-func newPage(o *Outcome, nights []Night, self Entry) (chart.Page, error) {
-	page := chart.Page{
+func newPage(o *Outcome, nights []Night, self Entry) (Page, error) {
+	page := Page{
 		Title:     fmt.Sprintf("vmabench nightly %s, commit %s", self.Date.Format(dateLayout), self.Commit),
 		Generated: time.Now(),
 	}
@@ -104,7 +120,7 @@ func newPage(o *Outcome, nights []Night, self Entry) (chart.Page, error) {
 		if err := write(&b); err != nil {
 			return err
 		}
-		page.Tables = append(page.Tables, chart.Table{Title: title, Text: b.String()})
+		page.Tables = append(page.Tables, Table{Title: title, Text: b.String()})
 		return nil
 	}
 	verdict := "Summary"
@@ -116,6 +132,8 @@ func newPage(o *Outcome, nights []Night, self Entry) (chart.Page, error) {
 	}
 	err := errors.Join(
 		add(verdict, func(b *bytes.Buffer) error { return o.WriteText(b) }),
+		add("Change points", func(b *bytes.Buffer) error { return writeChanges(b, o.Changes, o.Nights, o.changeOpts) }),
+		add("Model against the kernel (vmabench validate)", func(b *bytes.Buffer) error { return writeValidate(b, o.validated, o.Drifts) }),
 		add("Results: medians, "+self.Name(), func(b *bytes.Buffer) error {
 			return report.WriteTable(b, o.Results)
 		}),

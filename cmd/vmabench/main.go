@@ -13,6 +13,7 @@
 //	vmabench nightly [flags]        the nightly job: run, keep, compare, chart
 //	vmabench calibrate [-o FILE]    measure the live kernel's costs for the models
 //	vmabench validate [flags]       the models against the live kernel, in one table
+//	vmabench report [-o DIR] RESULTS one site from a many-machine results tree
 //
 // Exit status: 0 on success, 1 on failure, 2 on a usage error, 130 when a
 // run was interrupted (its finished cells are kept).
@@ -113,6 +114,7 @@ var commands = []struct {
 	{"nightly", "[flags]", "the nightly job: run, keep the history, gate, chart", nightlyCmd},
 	{"calibrate", "[-o FILE]", "measure the live kernel's costs the models are calibrated from", calibrateCmd},
 	{"validate", "[flags]", "hold the models against the live kernel, one row per experiment", validateCmd},
+	{"report", "[-o DIR] RESULTS", "one site from a results tree that many machines fill", reportCmd},
 }
 
 const usageText = `vmabench compares Linux kernel VMA locking designs (simulated models and the

@@ -17,23 +17,37 @@ import (
 
 const nightlyUsage = `Usage: vmabench nightly [flags]
 
-Runs the standard nightly matrix, adds its results to the history in the
-results directory as <YYYY-MM-DD>-<commit>.txt (a second run of the same
-night gets -2, -3, ...; nothing is overwritten), compares them with the
-previous usable nightly file (or -baseline FILE), and prints the comparison
-of ns/op ('vmabench compare OLD NEW' compares every unit). It fails (exit status 1) if a cell got significantly worse
-(Mann-Whitney U test, p <= 0.05) by more than -threshold, or stopped
-finishing (deadlock, timeout, error) where the baseline finished: each
-such cell is named on a "regression:" line with its change. Improvements
-are listed too.
+Runs the standard nightly matrix, adds its results to this machine's
+history in the results tree as <results>/<machine>/<YYYY-MM-DD>-<commit>.txt
+(a second run of the same night gets -2, -3, ...; nothing is overwritten),
+compares them with the machine's previous usable nightly file (or
+-baseline FILE), and prints the comparison of ns/op ('vmabench compare
+OLD NEW' compares every unit). A machine is only compared with itself; its
+name is -machine or the host name's first label.
 
-Trend charts over the whole history (one point per night, with the spread
-of its repetitions), the new run's charts and a static index.html that
+It fails (exit status 1) if a cell got significantly worse than the
+previous night (Mann-Whitney U test, p <= 0.05 over all cells, Holm) by
+more than -threshold and is also outside its noise band over the last
+-window nights of the machine (Q1 - 2 IQR .. Q3 + 2 IQR of the nightly
+medians); with fewer than 5 nights there is no band and the change must be
+worse than -cold-threshold. It also fails if a cell stopped finishing
+(deadlock, timeout, error) where the baseline finished. Each such cell is
+named on a "regression:" line with its change and band; changes the
+history dismisses are listed on "within noise:" lines, improvements too.
+A machine's first night is not gated, and says so.
+
+Over the machine's whole history, E-Divisive Means finds the nights where a
+cell's series stepped (change points, p <= 0.01 by a seeded permutation
+test); the report lists each with the commit range to bisect. Trend charts
+over the history (one point per night, with the spread of its repetitions,
+change points ringed), the new run's charts and a static index.html that
 shows them with the tables are written to the plots directory; open
-plots/index.html in a browser, no server needed.
+plots/index.html in a browser, no server needed. 'vmabench report' builds
+one site for all the machines of a results tree.
 
-A history file that cannot be read or parsed is reported as file:line and
-left out; the other nights are still used.
+A history file that cannot be read or parsed, or that does not belong
+(another machine's, no machine, truncated, a copy of another night), is
+reported by name and left out; the other nights are still used.
 
 The standard matrix is every model strategy (not kernel) under the
 workloads faults and faults-mmap at 1 and 2 threads, 6 repetitions of
@@ -45,7 +59,7 @@ defaults; they narrow or widen it.
 
 Examples:
 
-	vmabench nightly
+	vmabench nightly -machine ci-epyc-2
 	vmabench nightly -results /srv/vmabench/results -plots /srv/vmabench/plots
 	vmabench nightly -baseline results/2026-01-05-abc1234.txt -threshold 0.1
 	vmabench nightly -workload faults -strategy vmaseq,vmarefcnt -count 8
@@ -61,6 +75,9 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&calibration, "calibration", calibration, calibrationFlagUsage)
 	fs.StringVar(&cfg.ResultsDir, "results", cfg.ResultsDir, "`directory` of the nightly history; the new results file is added to it")
 	fs.StringVar(&cfg.PlotsDir, "plots", cfg.PlotsDir, "`directory` for the trend charts, the run's charts and index.html")
+	fs.StringVar(&cfg.Machine, "machine", "", "`name` of this machine, its folder in the results tree (lower-case letters, digits, hyphens); default: the host name")
+	fs.IntVar(&cfg.Gate.History.Window, "window", cfg.Gate.History.Window, "how many of the machine's earlier `nights` the noise band is built from")
+	fs.Float64Var(&cfg.Gate.History.ColdThreshold, "cold-threshold", cfg.Gate.History.ColdThreshold, "how much worse a change must be to fail while the history is too short for a band (`fraction`)")
 	fs.StringVar(&cfg.Baseline, "baseline", "", "compare with this results `file` instead of the previous nightly")
 	fs.Float64Var(&cfg.Gate.Threshold, "threshold", cfg.Gate.Threshold, "how much worse a significant change must be to fail (`fraction`: 0.05 is 5%)")
 	fs.BoolVar(&cfg.Gate.Holm, "holm", cfg.Gate.Holm, "judge significance over all cells together (Holm-Bonferroni): unchanged code then fails at most one run in 20, however many cells")
@@ -74,6 +91,12 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("nightly", "%v", err)
 	}
 	cfg.Commit = machine.Commit()
+	if cfg.Machine == "" {
+		var err error
+		if cfg.Machine, err = nightly.HostMachine(); err != nil {
+			return usagef("nightly", "-machine: %v", err)
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return usagef("nightly", "%v", err)
 	}

@@ -27,6 +27,9 @@ func TestNightlyBadInput(t *testing.T) {
 			`vmabench nightly: invalid value "fast" for flag -duration: not a duration (want e.g. 300ms, 2s, 1m)` + "\n"},
 		{"nothing to run", []string{"-workload", "faults-mmap", "-threads", "1"},
 			"vmabench nightly: no cell to run with threads [1]: faults-mmap needs 2\n"},
+		{"bad machine", []string{"-machine", "Build_01"},
+			`vmabench nightly: machine name "Build_01": want 1 to 63 lower-case letters, digits and inner hyphens, such as ci-epyc-2` + "\n"},
+		{"negative window", []string{"-window", "-1"}, "vmabench nightly: window -1: must not be negative\n"},
 		{"same directories", []string{"-results", "out", "-plots", "out/"},
 			"vmabench nightly: results and plots directory out: must differ\n"},
 	}
@@ -61,8 +64,8 @@ func TestNightlyFastBaseline(t *testing.T) {
 	}
 	results, plots := filepath.Join(dir, "results"), filepath.Join(dir, "plots")
 	code, stdout, stderr := vmabench(t, "nightly", "-workload", "faults", "-strategy", "nolock", "-threads", "1",
-		"-duration", "20ms", "-warmup", "20ms", "-count", "5", "-calibration", "none",
-		"-results", results, "-plots", plots, "-baseline", baseline)
+		"-duration", "50ms", "-warmup", "20ms", "-count", "5", "-calibration", "none",
+		"-results", results, "-plots", plots, "-baseline", baseline, "-machine", "test-box")
 	if code != 1 {
 		t.Errorf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -83,7 +86,7 @@ func TestNightlyFastBaseline(t *testing.T) {
 		!strings.HasSuffix(last, " against "+baseline) {
 		t.Errorf("stderr:\n%s\nwant it to end \"vmabench: nightly: N regressions against %s\"", stderr, baseline)
 	}
-	files, err := filepath.Glob(filepath.Join(results, "*-*.txt"))
+	files, err := filepath.Glob(filepath.Join(results, "test-box", "*-*.txt"))
 	if err != nil || len(files) != 1 {
 		t.Errorf("results files %v (%v), want one", files, err)
 	}
@@ -123,5 +126,70 @@ func TestNightlyHelpFlags(t *testing.T) {
 		if !strings.Contains(usage, f) {
 			t.Errorf("nightly's usage does not name %s", f)
 		}
+	}
+}
+
+func TestReportBadInput(t *testing.T) {
+	empty := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"no tree", nil, 2, "vmabench report: want one results tree, got 0 arguments\nRun 'vmabench report -h' for usage.\n"},
+		{"two trees", []string{"a", "b"}, 2, "vmabench report: want one results tree, got 2 arguments\nRun 'vmabench report -h' for usage.\n"},
+		{"no machines", []string{"-o", filepath.Join(empty, "site"), empty}, 1,
+			fmt.Sprintf("vmabench: nightly: %s: no machine folders (want %s/<machine>/<date>-<commit>.txt)\n", empty, empty)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := vmabench(t, append([]string{"report"}, tt.args...)...)
+			if code != tt.code || stderr != tt.stderr {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, stderr:\n%s", code, stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+}
+
+// TestReport builds a site from a tree of two machines, one with a file of
+// the other misfiled in its folder: each machine has its section, and the
+// misfiled file is named on a warning.
+func TestReport(t *testing.T) {
+	root := t.TempDir()
+	night := func(machine, dir, name string, ns float64) {
+		t.Helper()
+		var b strings.Builder
+		fmt.Fprintf(&b, "machine: %s\ncpu: Test CPU\ngomaxprocs: 2\nkernel: 6.18.0\n\n", machine)
+		for i := range 6 {
+			fmt.Fprintf(&b, "BenchmarkVMA/workload=faults/strategy=vmaseq/threads=1-2 1000000 %.2f ns/op %.4g faults/s\n", ns+float64(i), 1e9/(ns+float64(i)))
+		}
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, dir, name), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	night("ci-epyc", "ci-epyc", "2026-01-01-aaaaaaa.txt", 100)
+	night("ci-epyc", "ci-epyc", "2026-01-02-bbbbbbb.txt", 101)
+	night("arm-box", "arm-box", "2026-01-02-ccccccc.txt", 300)
+	night("ci-epyc", "arm-box", "2026-01-03-ddddddd.txt", 100)
+	site := filepath.Join(t.TempDir(), "site")
+	code, stdout, stderr := vmabench(t, "report", "-o", site, root)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"arm-box: 1 night, 0 change points, newest night NOT GATED\n",
+		"ci-epyc: 2 nights, 0 change points, newest night PASS\n",
+		"report: " + filepath.Join(site, "index.html") + "\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if want := `vmabench report: warning: ` + filepath.Join(root, "arm-box", "2026-01-03-ddddddd.txt") + `: a file of machine "ci-epyc" in the folder of "arm-box"`; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 }

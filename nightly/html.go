@@ -1,4 +1,4 @@
-package chart
+package nightly
 
 import (
 	"fmt"
@@ -6,11 +6,12 @@ import (
 	"io"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Page is the content of a static HTML report.
+// Page is the content of the nightly job's static HTML report.
 type Page struct {
 	Title     string
 	Generated time.Time
@@ -19,6 +20,17 @@ type Page struct {
 	// Images are relative paths or URLs, from the page's directory, to PNG or
 	// SVG charts, shown in order, each linking to itself at full size.
 	Images []string
+	// Sections follow, each under its own heading and listed at the top:
+	// one per machine in a fleet's report.
+	Sections []Section
+}
+
+// Section is a part of a page with its own tables and charts.
+type Section struct {
+	// ID is the section's anchor, Title its heading.
+	ID, Title string
+	Tables    []Table
+	Images    []string
 }
 
 // Table is one preformatted text table with its heading.
@@ -32,7 +44,11 @@ type Table struct {
 // archived CI artifact as well as from a server. Images must be relative
 // paths to .png or .svg files, so the page stays self-contained beside them.
 func WriteHTML(w io.Writer, page Page) error {
-	for _, img := range page.Images {
+	imgs := slices.Clone(page.Images)
+	for _, sec := range page.Sections {
+		imgs = append(imgs, sec.Images...)
+	}
+	for _, img := range imgs {
 		if err := checkImage(img); err != nil {
 			return err
 		}
@@ -72,6 +88,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; padding: 1em 2em; max-width: 1100px; color: #222; background: #fff; line-height: 1.4; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+h3 { font-size: 1.05em; margin-top: 1.2em; }
 .generated { color: #666; margin-top: 0; }
 pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.85em; background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.8em; overflow-x: auto; }
 figure { margin: 1.2em 0; }
@@ -99,6 +116,25 @@ nav ul { columns: 3; padding-left: 1.2em; }
 {{- range $i, $img := .Images}}
 <figure id="chart-{{$i}}"><a href="{{$img}}"><img src="{{$img}}" alt="{{caption $img}}"></a><figcaption>{{caption $img}}</figcaption></figure>
 {{- end}}
+{{- end}}
+{{- if .Sections}}
+<nav><ul>
+{{- range .Sections}}
+<li><a href="#{{.ID}}">{{.Title}}</a></li>
+{{- end}}
+</ul></nav>
+{{- end}}
+{{- range .Sections}}
+<section id="{{.ID}}">
+<h2>{{.Title}}</h2>
+{{- range .Tables}}
+<h3>{{.Title}}</h3>
+<pre>{{.Text}}</pre>
+{{- end}}
+{{- range .Images}}
+<figure><a href="{{.}}"><img src="{{.}}" alt="{{caption .}}"></a><figcaption>{{caption .}}</figcaption></figure>
+{{- end}}
+</section>
 {{- end}}
 </body>
 </html>

@@ -1,0 +1,211 @@
+package nightly
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/montanaflynn/stats"
+	"golang.org/x/perf/benchfmt"
+
+	"vmabench/changepoint"
+	"vmabench/chart"
+)
+
+// A Validation holds the model against the live kernel on this machine
+// (vmabench validate) and writes its table to w in the Go benchmark format:
+// one result per experiment, with the kernel's and the model's figures and
+// their ratio as units. The nightly job keeps each night's table beside the
+// night's file, so that a drift of the model from the kernel shows in the
+// report and as a change point, as a regression does. An error (validate
+// exits 1 when a row is out of tolerance) is reported with the night; what
+// was written is kept.
+type Validation func(ctx context.Context, w io.Writer) error
+
+// validateDir is the folder, in a machine's folder, of the nights'
+// validate tables, each named as its night's file.
+const validateDir = "validate"
+
+// validatePath returns the path of the validate table of the night at path.
+func validatePath(path string) string {
+	return filepath.Join(filepath.Dir(path), validateDir, filepath.Base(path))
+}
+
+// runValidation runs v into the validate table of the night at path. It
+// returns the table's path ("" if v wrote nothing) and v's error.
+func runValidation(ctx context.Context, v Validation, path string) (string, error) {
+	var b bytes.Buffer
+	verr := v(ctx, &b)
+	if b.Len() == 0 {
+		if verr == nil {
+			verr = errors.New("validate wrote no table")
+		}
+		return "", verr
+	}
+	out := validatePath(path)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", errors.Join(verr, fmt.Errorf("nightly: %w", err))
+	}
+	if err := writeFileAtomic(out, b.Bytes()); err != nil {
+		return "", errors.Join(verr, err)
+	}
+	return out, verr
+}
+
+// A figureKey is one figure of a validate table: a benchmark and a unit.
+type figureKey struct{ name, unit string }
+
+// figures are a benchfmt file's values by benchmark and unit, in file
+// order; a benchmark repeated has several values.
+type figures struct {
+	keys []figureKey
+	vals map[figureKey][]float64
+}
+
+// readFigures reads any benchfmt file: every result line, whatever its
+// name's form.
+func readFigures(path string) (*figures, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("nightly: %w", err)
+	}
+	defer f.Close()
+	figs := &figures{vals: make(map[figureKey][]float64)}
+	r := benchfmt.NewReader(f, path)
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.SyntaxError:
+			return nil, rec
+		case *benchfmt.Result:
+			for _, v := range rec.Values {
+				k := figureKey{string(rec.Name.Full()), v.Unit}
+				if _, ok := figs.vals[k]; !ok {
+					figs.keys = append(figs.keys, k)
+				}
+				figs.vals[k] = append(figs.vals[k], v.Value)
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("nightly: %s: %w", path, err)
+	}
+	if len(figs.keys) == 0 {
+		return nil, fmt.Errorf("%s: no results (an empty or truncated validate table?)", path)
+	}
+	return figs, nil
+}
+
+// median returns the median of the figure's values.
+func (f *figures) median(k figureKey) (float64, bool) {
+	vs := f.vals[k]
+	if len(vs) == 0 {
+		return 0, false
+	}
+	m, err := stats.Median(vs)
+	return m, err == nil
+}
+
+// A validatedNight is a night with a validate table.
+type validatedNight struct {
+	chart.Night
+	path string
+	figs *figures
+}
+
+// validateHistory reads the validate tables of nights (in history order),
+// the last run's of each night; a night without one is left out, and a
+// table that cannot be read is a problem, named.
+func validateHistory(nights []Night) (out []validatedNight, problems []error) {
+	tn := trendNights(nights) // one per date, in the order of nights
+	j := 0
+	for i, n := range nights {
+		if i+1 < len(nights) && nights[i+1].Date.Equal(n.Date) {
+			continue // a later run of the night is its last word
+		}
+		cn := tn[j]
+		j++
+		path := validatePath(n.Path)
+		figs, err := readFigures(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		out = append(out, validatedNight{Night: cn, path: path, figs: figs})
+	}
+	return out, problems
+}
+
+// A Drift is a change point in one figure of the validate tables.
+type Drift struct {
+	Name, Unit    string
+	Point         changepoint.Point
+	Before, After chart.Night
+}
+
+// drifts finds the change points of every figure over the validate tables.
+func drifts(vn []validatedNight, opts changepoint.Options) ([]Drift, error) {
+	var keys []figureKey
+	for _, n := range vn {
+		for _, k := range n.figs.keys {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	var out []Drift
+	for _, k := range keys {
+		var series []float64
+		var at []int
+		for i, n := range vn {
+			if m, ok := n.figs.median(k); ok {
+				series = append(series, m)
+				at = append(at, i)
+			}
+		}
+		ps, err := changepoint.EDivisive(series, opts)
+		if err != nil {
+			return nil, fmt.Errorf("nightly: change points of %s %s: %w", k.name, k.unit, err)
+		}
+		for _, p := range ps {
+			out = append(out, Drift{Name: k.name, Unit: k.unit, Point: p, Before: vn[at[p.Index-1]].Night, After: vn[at[p.Index]].Night})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Drift) int { return a.After.Date.Compare(b.After.Date) })
+	return out, nil
+}
+
+// writeValidate writes the newest validate table and the drifts over all
+// of them, each with the commit range to bisect.
+func writeValidate(b *bytes.Buffer, vn []validatedNight, ds []Drift) error {
+	if len(vn) == 0 {
+		fmt.Fprintln(b, "no validate table in this machine's history")
+		return nil
+	}
+	newest := vn[len(vn)-1]
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "newest: %s\n", newest.path)
+	for _, k := range newest.figs.keys {
+		m, _ := newest.figs.median(k)
+		fmt.Fprintf(tw, "%s\t%.4g %s\t\n", k.name, m, k.unit)
+	}
+	fmt.Fprintf(tw, "\nchanges over %d nights:\n", len(vn))
+	if len(ds) == 0 {
+		fmt.Fprintln(tw, "none")
+	}
+	for _, d := range slices.Backward(ds) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g -> %.4g (%+.1f%%)\tp=%.3f\tbisect %s..%s\t\n", d.After.Date.Format(time.DateOnly), d.Name, d.Unit,
+			d.Point.Before, d.Point.After, 100*d.Point.Change(), d.Point.P, ShortCommit(d.Before.Commit), ShortCommit(d.After.Commit))
+	}
+	return tw.Flush()
+}
