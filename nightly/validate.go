@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,8 +23,9 @@ import (
 
 // A Validation holds the model against the live kernel on this machine
 // (vmabench validate) and writes its table to w in the Go benchmark format:
-// one result per experiment, with the kernel's and the model's figures and
-// their ratio as units. The nightly job keeps each night's table beside the
+// one row per experiment, named "Validate/experiment=<name>/model=<design>",
+// with the kernel's and the model's figures and their ratio as units (other
+// results, the cells the rows come from, may come with them). The nightly job keeps each night's table beside the
 // night's file, so that a drift of the model from the kernel shows in the
 // report and as a change point, as a regression does. An error (validate
 // exits 1 when a row is out of tolerance) is reported with the night; what
@@ -70,8 +72,13 @@ type figures struct {
 	vals map[figureKey][]float64
 }
 
-// readFigures reads any benchfmt file: every result line, whatever its
-// name's form.
+// validatePrefix begins the name of a validate row:
+// "Validate/experiment=reader-penalty/model=mmaplock", whose units are the
+// kernel's and the model's figures ("kernel-x", "model-x"), their "ratio"
+// and whether it is "within" the tolerance.
+const validatePrefix = "Validate/"
+
+// readFigures reads the rows of a validate table, a benchfmt file.
 func readFigures(path string) (*figures, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -85,7 +92,15 @@ func readFigures(path string) (*figures, error) {
 		case *benchfmt.SyntaxError:
 			return nil, rec
 		case *benchfmt.Result:
+			// The rows; the cells the rows were computed from are
+			// vmabench results as any night's, left to benchstat.
+			if !strings.HasPrefix(string(rec.Name.Full()), validatePrefix) {
+				continue
+			}
 			for _, v := range rec.Values {
+				if v.Unit == "within" { // 1 or 0: the ratio says it, and by how much
+					continue
+				}
 				k := figureKey{string(rec.Name.Full()), v.Unit}
 				if _, ok := figs.vals[k]; !ok {
 					figs.keys = append(figs.keys, k)
@@ -98,7 +113,7 @@ func readFigures(path string) (*figures, error) {
 		return nil, fmt.Errorf("nightly: %s: %w", path, err)
 	}
 	if len(figs.keys) == 0 {
-		return nil, fmt.Errorf("%s: no results (an empty or truncated validate table?)", path)
+		return nil, fmt.Errorf("%s: no validate rows (%s...): an empty or truncated validate table?", path, validatePrefix)
 	}
 	return figs, nil
 }

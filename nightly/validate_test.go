@@ -12,15 +12,22 @@ import (
 	"testing"
 )
 
-// validateTable is a validate table as vmabench validate might write it:
-// per experiment, the kernel's and the model's penalty and their ratio.
+// validateTable is a validate table as vmabench validate writes it: a cell
+// and, per experiment, the kernel's and the model's penalty, their ratio and
+// whether it is within the tolerance.
 func validateTable(rng *rand.Rand, ratio float64) string {
 	var b strings.Builder
 	b.WriteString("machine: test-vm\n\n")
-	for _, e := range []string{"rwsem-reader", "fault-mmap"} {
+	// A cell the rows come from: not a row, not searched for drifts.
+	fmt.Fprintf(&b, "BenchmarkVMA/workload=faults/strategy=kernel/threads=1-2 1000 %.1f ns/op\n", 1000*(1+0.5*rng.Float64()))
+	for _, e := range []string{"reader-penalty/model=mmaplock", "fault-mmap-penalty/model=vmarefcnt"} {
 		k := 4 * (1 + 0.03*(2*rng.Float64()-1))
 		r := ratio * (1 + 0.03*(2*rng.Float64()-1))
-		fmt.Fprintf(&b, "BenchmarkValidate/experiment=%s 1 %.4f kernel-penalty %.4f model-penalty %.4f model/kernel\n", e, k, k*r, r)
+		within := 1
+		if r > 1.5 {
+			within = 0
+		}
+		fmt.Fprintf(&b, "BenchmarkValidate/experiment=%s 1 %.4f kernel-x %.4f model-x %.4f ratio %d within\n", e, k, k*r, r, within)
 	}
 	return b.String()
 }
@@ -66,7 +73,7 @@ func TestRunValidation(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s %s..%s", d.Name, d.Unit, ShortCommit(d.Before.Commit), ShortCommit(d.After.Commit)))
 	}
 	// The history's files all say commit 0123456789abcdef in their header.
-	for _, want := range []string{"Validate/experiment=rwsem-reader model/kernel", "Validate/experiment=fault-mmap model-penalty"} {
+	for _, want := range []string{"Validate/experiment=reader-penalty/model=mmaplock ratio", "Validate/experiment=fault-mmap-penalty/model=vmarefcnt model-x"} {
 		found := false
 		for _, g := range got {
 			found = found || strings.HasPrefix(g, want+" ")
@@ -76,6 +83,9 @@ func TestRunValidation(t *testing.T) {
 		}
 	}
 	for _, d := range o.Drifts {
+		if !strings.HasPrefix(d.Name, "Validate/") || d.Unit == "within" {
+			t.Errorf("drift in %s %s: only the rows' figures are searched", d.Name, d.Unit)
+		}
 		if !d.After.Date.Equal(date(2026, 1, 7)) {
 			t.Errorf("seed %d: drift %s %s first on %s, want 2026-01-07", seed, d.Name, d.Unit, d.After.Date.Format(dateLayout))
 		}
@@ -84,7 +94,7 @@ func TestRunValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Model against the kernel (vmabench validate)", "Validate/experiment=rwsem-reader", "bisect "} {
+	for _, want := range []string{"Model against the kernel (vmabench validate)", "Validate/experiment=reader-penalty/model=mmaplock", "bisect "} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("index.html lacks %q", want)
 		}
@@ -95,8 +105,9 @@ func TestValidateBadTable(t *testing.T) {
 	tests := []struct {
 		name, table, want string
 	}{
-		{"empty", "", "no results (an empty or truncated validate table?)"},
+		{"empty", "", "no validate rows (Validate/...): an empty or truncated validate table?"},
 		{"malformed", "BenchmarkValidate/experiment=x 1 2\n", "missing units"},
+		{"no rows", "BenchmarkVMA/workload=faults/strategy=kernel/threads=1-2 1000 5 ns/op\n", "no validate rows (Validate/...): an empty or truncated validate table?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
