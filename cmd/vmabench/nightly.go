@@ -61,7 +61,7 @@ Examples:
 
 	vmabench nightly -machine ci-epyc-2
 	vmabench nightly -results /srv/vmabench/results -plots /srv/vmabench/plots
-	vmabench nightly -baseline results/2026-01-05-abc1234.txt -threshold 0.1
+	vmabench nightly -baseline results/ci-epyc-2/2026-01-05-abc1234.txt -threshold 0.1
 	vmabench nightly -workload faults -strategy vmaseq,vmarefcnt -count 8
 `
 
@@ -73,7 +73,7 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	flags := planflag.Bind(fs, &cfg.Plan, planflag.All&^planflag.InProcess, "")
 	calibration := calib.Auto
 	fs.StringVar(&calibration, "calibration", calibration, calibrationFlagUsage)
-	fs.StringVar(&cfg.ResultsDir, "results", cfg.ResultsDir, "`directory` of the nightly history; the new results file is added to it")
+	fs.StringVar(&cfg.ResultsDir, "results", cfg.ResultsDir, "`directory` of the results tree: this machine's history is its folder <directory>/<machine>, to which the new file is added")
 	fs.StringVar(&cfg.PlotsDir, "plots", cfg.PlotsDir, "`directory` for the trend charts, the run's charts and index.html")
 	fs.StringVar(&cfg.Machine, "machine", "", "`name` of this machine, its folder in the results tree (lower-case letters, digits, hyphens); default: the host name")
 	fs.IntVar(&cfg.Gate.History.Window, "window", cfg.Gate.History.Window, "how many of the machine's earlier `nights` the noise band is built from")
