@@ -108,6 +108,9 @@ func TestRunTwice(t *testing.T) {
 			if !strings.Contains(out1, "NOT GATED: nothing to judge this night against; it is not a pass") || strings.Contains(out1, "PASS") {
 				t.Errorf("first night's output does not say it is not gated:\n%s", out1)
 			}
+			if html, err := os.ReadFile(o1.Index); err != nil || !bytes.Contains(html, []byte("Summary: NOT GATED")) {
+				t.Errorf("first night's report does not say it is not gated (%v)", err)
+			}
 			o2, out2 := run(t, tinyConfig(dir, tt.second))
 			es, err := List(filepath.Join(dir, "results", testMachine))
 			if err != nil {

@@ -123,7 +123,7 @@ func newPage(o *Outcome, nights []Night, self Entry) (Page, error) {
 		page.Tables = append(page.Tables, Table{Title: title, Text: b.String()})
 		return nil
 	}
-	verdict := "Summary"
+	verdict := "Summary: NOT GATED, nothing to judge this night against"
 	if o.Verdict != nil {
 		verdict = "Summary: PASS"
 		if o.Verdict.Failed() {
