@@ -223,7 +223,11 @@ func machineSection(root, m string, unitNames []string, opts SiteOptions) (Machi
 	copts := chart.Options{Machine: m, Strategies: strategies.Names(), ChangePoints: marks(changes)}
 	charts, err := chart.Trends(mr.Nights, copts)
 	if err != nil && !errors.Is(err, chart.ErrNoData) {
-		return mr, sec, nil, err
+		// One machine's bad file must not take the fleet's site down:
+		// say so in its section, and draw the others.
+		mr.Problems = append(mr.Problems, fmt.Errorf("%s: trend charts not drawn: %w", m, err))
+		add("Trend charts not drawn", err.Error())
+		return mr, sec, nil, nil
 	}
 	for i := range charts {
 		charts[i].Name = m + "-" + charts[i].Name

@@ -150,3 +150,37 @@ func TestWriteSiteEmpty(t *testing.T) {
 		t.Errorf("WriteSite(empty) = %v, want no machine folders", err)
 	}
 }
+
+// TestWriteSiteBadMachine: a machine whose nights cannot be drawn (an ok
+// cell with no readers' rate) gets a section that says so; the other
+// machines' sections and charts are still built.
+func TestWriteSiteBadMachine(t *testing.T) {
+	root := fleetTree(t)
+	bad := reps("faults", "vmaseq", 1, 100)
+	bad[0].Metrics = nil
+	dir := filepath.Join(root, "odd-box")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "2026-02-01-aaaaaaa.txt", withKV("machine", "odd-box"), bad)
+	site, err := WriteSite(root, filepath.Join(t.TempDir(), "site"), DefaultSiteOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(site.Machines) != 3 {
+		t.Fatalf("%d machines, want 3", len(site.Machines))
+	}
+	odd := site.Machines[2]
+	if odd.Name != "odd-box" || len(odd.Problems) != 1 || !strings.Contains(odd.Problems[0].Error(), "odd-box: trend charts not drawn: ") {
+		t.Errorf("odd-box problems %q, want the charts named", odd.Problems)
+	}
+	html, err := os.ReadFile(site.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Trend charts not drawn", `<img src="ci-epyc-faults-trend.png"`} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+}
