@@ -5,7 +5,6 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/montanaflynn/stats"
@@ -22,9 +21,11 @@ import (
 // tonight is outside the band if its median is beyond Q3 + K·IQR (or, for a
 // unit where higher is better, below Q1 - K·IQR). Where the cell's series
 // stepped within the window, the band is of the nights since the step (see
-// fence). Rather than a lookback
-// z-score (Conbench) because timing noise on a shared machine is skewed and
-// has outliers: a bad night is much slower, never much faster. A z-score's
+// fence).
+//
+// An IQR fence rather than a lookback z-score (Conbench) because timing
+// noise on a shared machine is skewed and has outliers: a bad night is much
+// slower, never much faster. A z-score's
 // mean and standard deviation are pulled by the one bad night and stay wide
 // for the whole window, hiding a real regression for two weeks, and they
 // assume a normal spread that 14 nightly medians do not have; the quartiles
@@ -84,7 +85,7 @@ func (h HistoryOptions) Validate() error {
 	case h.Window > 0 && h.MinNights > h.Window:
 		return fmt.Errorf("min nights %d: must be at most the window, %d", h.MinNights, h.Window)
 	case !(h.K >= 0):
-		return fmt.Errorf("fence %v: must not be negative", h.K)
+		return fmt.Errorf("fence multiplier K %v: must not be negative", h.K)
 	case !(h.ColdThreshold >= 0):
 		return fmt.Errorf("cold threshold %v: must not be negative", h.ColdThreshold)
 	}
@@ -112,12 +113,10 @@ type Band struct {
 	Lo, Hi float64
 }
 
-// format formats the band in unit: "[95.00ns/op, 120.0ns/op] (median 101.0ns/op, 14 nights)".
+// format formats the band in unit:
+// "[95.00ns/op, 120.0ns/op] (median 101.0ns/op of 14 nights)".
 func (b Band) format(unit string) string {
-	lohi := formatChange(b.Lo, b.Hi, unit)
-	lo, hi, _ := strings.Cut(lohi, " -> ")
-	med := formatChange(b.Median, b.Median, unit)
-	med, _, _ = strings.Cut(med, " -> ")
+	lo, hi, med := formatValue(b.Lo, unit), formatValue(b.Hi, unit), formatValue(b.Median, unit)
 	if !b.Since.IsZero() {
 		return fmt.Sprintf("[%s, %s] (median %s of %d nights, since the step on %s)", lo, hi, med, b.Nights, b.Since.Format(dateLayout))
 	}

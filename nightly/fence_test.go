@@ -189,7 +189,7 @@ func TestHistoryOptionsValidate(t *testing.T) {
 		{"zero", HistoryOptions{}, ""},
 		{"window", HistoryOptions{Window: -1}, "window -1: must not be negative"},
 		{"min nights", HistoryOptions{Window: 3, MinNights: 4}, "min nights 4: must be at most the window, 3"},
-		{"fence", HistoryOptions{K: -1}, "fence -1: must not be negative"},
+		{"fence", HistoryOptions{K: -1}, "fence multiplier K -1: must not be negative"},
 		{"cold", HistoryOptions{ColdThreshold: -0.5}, "cold threshold -0.5: must not be negative"},
 	}
 	for _, tt := range tests {
@@ -199,6 +199,17 @@ func TestHistoryOptionsValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestBandFormat(t *testing.T) {
+	b := Band{Nights: 14, Median: 101, Lo: 95, Hi: 120}
+	if got, want := b.format("ns/op"), "[95.00ns/op, 120.0ns/op] (median 101.0ns/op of 14 nights)"; got != want {
+		t.Errorf("ns/op band %q, want %q", got, want)
+	}
+	b = Band{Nights: 6, Since: date(2026, 1, 8), Median: 1.3e6, Lo: 1.2e6, Hi: 1.5e6}
+	if got, want := b.format("faults/s"), "[1.200M faults/s, 1.500M faults/s] (median 1.300M faults/s of 6 nights, since the step on 2026-01-08)"; got != want {
+		t.Errorf("faults/s band %q, want %q", got, want)
 	}
 }
 

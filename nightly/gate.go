@@ -115,6 +115,17 @@ type Dismissed struct {
 	Nights int
 }
 
+// formatValue formats one value of unit as benchstat does: "75.91ns/op",
+// "1.50M faults/s".
+func formatValue(v float64, unit string) string {
+	factor, tidy := benchunit.Tidy(1, unit)
+	sc := benchunit.CommonScale([]float64{v * factor}, benchunit.ClassOf(tidy))
+	if rest, ok := strings.CutPrefix(tidy, "sec"); ok {
+		return sc.Format(v*factor) + "s" + rest
+	}
+	return sc.Format(v*factor) + " " + tidy
+}
+
 // formatChange formats two values of unit on a common scale, as benchstat
 // does: "71.23ns/op -> 75.91ns/op", "1.20M -> 1.50M faults/s".
 func formatChange(old, new float64, unit string) string {
