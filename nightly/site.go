@@ -52,8 +52,11 @@ func headerValue(h []cell.KV, key string) string {
 // dir/index.html around them, recording what it wrote in o.
 func writeReport(o *Outcome, nights []Night, self Entry, dir string) error {
 	opts := chart.Options{Machine: report.MachineName(o.Header), Strategies: strategies.Names()}
-	if o.Machine != "" {
+	switch {
+	case o.Machine != "" && opts.Machine != "":
 		opts.Machine = o.Machine + ": " + opts.Machine
+	case o.Machine != "":
+		opts.Machine = o.Machine
 	}
 	tn := trendNights(nights)
 	o.Nights = len(tn)
