@@ -2,9 +2,8 @@
 // changes level: E-Divisive Means (Matteson and James, "A Nonparametric
 // Approach for Multiple Change Point Analysis of Multivariate Data", JASA
 // 2014), the method MongoDB's performance CI uses over each test's history
-// (Daly et al., "The Use of Change Point Detection to Identify Software
-// Performance Regressions in a Continuous Integration System", ICPE 2020)
-// and that Hunter (now Apache Otava) took from it.
+// (Daly et al., "Change Point Detection in Software Performance Testing",
+// ICPE 2020) and that Hunter (now Apache Otava) took from it.
 //
 // A night-to-night comparison asks whether tonight differs from last night;
 // a change point asks where, over the whole history, the series stepped. A
