@@ -164,17 +164,3 @@ func TestRunOwnMachine(t *testing.T) {
 		t.Errorf("output does not name the machine:\n%s", out)
 	}
 }
-
-func TestUnmeasured(t *testing.T) {
-	starved := reps("faults", "vmaseq", 1, 100)[0]
-	starved.Ops, starved.Elapsed = 0, 0
-	unmeasured(&starved)
-	if starved.Status != runner.StatusError || !strings.Contains(starved.Detail, "no operation in the timed window") {
-		t.Errorf("a cell ok with no operation: status %s %q, want an error that says why", starved.Status, starved.Detail)
-	}
-	ok := reps("faults", "vmaseq", 1, 100)[0]
-	unmeasured(&ok)
-	if ok.Status != runner.StatusOK {
-		t.Errorf("a measured cell became %s", ok.Status)
-	}
-}

@@ -345,7 +345,6 @@ func runToFile(ctx context.Context, c Config, dir, machine string, date time.Tim
 		return "", err
 	}
 	err = runner.RunPlan(ctx, c.Plan, func(i, n int, r runner.Result) error {
-		unmeasured(&r)
 		if err := w.WriteResult(&r); err != nil {
 			return err
 		}
@@ -365,18 +364,6 @@ func runToFile(ctx context.Context, c Config, dir, machine string, date time.Tim
 		atomicfile.SyncDir(dir)
 	}
 	return path, err
-}
-
-// unmeasured turns a cell that ended ok with no operation into an error
-// that says why. Its threads were all starved of a CPU (or blocked) for the
-// whole timed window, which a loaded machine does to a short window: that
-// is no measurement, and its zero would pass for one in the comparison and
-// break the charts.
-func unmeasured(r *runner.Result) {
-	if r.Status == runner.StatusOK && r.Ops == 0 {
-		r.Status = runner.StatusError
-		r.Detail = "no operation in the timed window: every thread was starved of a CPU or blocked for all of it"
-	}
 }
 
 // claim gives the file at tmp the first free name of the night from seq

@@ -25,11 +25,7 @@ func tinyConfig(dir string, night time.Time) Config {
 	c.Plan.Workloads = []string{"faults"}
 	c.Plan.Threads = []int{1}
 	c.Plan.Count = 2
-	// 100ms and unpinned: a one-thread cell pinned to a CPU that other
-	// work holds for its whole window ends "ok" with no operation (a
-	// runner issue), which a loaded test machine shows.
-	c.Plan.Base.Duration = 100 * time.Millisecond
-	c.Plan.Base.NoPin = true
+	c.Plan.Base.Duration = 20 * time.Millisecond
 	c.Plan.Base.Warmup = 5 * time.Millisecond
 	c.Plan.InProcess = true
 	c.Machine = testMachine

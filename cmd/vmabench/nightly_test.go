@@ -64,7 +64,7 @@ func TestNightlyFastBaseline(t *testing.T) {
 	}
 	results, plots := filepath.Join(dir, "results"), filepath.Join(dir, "plots")
 	code, stdout, stderr := vmabench(t, "nightly", "-workload", "faults", "-strategy", "nolock", "-threads", "1",
-		"-duration", "50ms", "-warmup", "20ms", "-count", "5", "-calibration", "none",
+		"-duration", "20ms", "-warmup", "20ms", "-count", "5", "-calibration", "none",
 		"-results", results, "-plots", plots, "-baseline", baseline, "-machine", "test-box")
 	if code != 1 {
 		t.Errorf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
