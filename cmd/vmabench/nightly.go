@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"vmabench/calib"
@@ -13,6 +14,7 @@ import (
 	"vmabench/nightly"
 	"vmabench/planflag"
 	"vmabench/runner"
+	"vmabench/validate"
 )
 
 const nightlyUsage = `Usage: vmabench nightly [flags]
@@ -45,6 +47,13 @@ shows them with the tables are written to the plots directory; open
 plots/index.html in a browser, no server needed. 'vmabench report' builds
 one site for all the machines of a results tree.
 
+With -validate, the models are also held against the live kernel, as
+'vmabench validate' does, and its table (benchfmt) is kept beside the
+night's file, in <results>/<machine>/validate/; the report shows the
+newest table and the change points of each row over the nights, so that a
+drift of the model from the kernel shows as a regression does. A row out of
+tolerance is reported, but does not fail the night.
+
 A history file that cannot be read or parsed, or that does not belong
 (another machine's, no machine, truncated, a copy of another night), is
 reported by name and left out; the other nights are still used.
@@ -60,10 +69,35 @@ defaults; they narrow or widen it.
 Examples:
 
 	vmabench nightly -machine ci-epyc-2
+	vmabench nightly -machine ci-epyc-2 -validate
 	vmabench nightly -results /srv/vmabench/results -plots /srv/vmabench/plots
 	vmabench nightly -baseline results/ci-epyc-2/2026-01-05-abc1234.txt -threshold 0.1
 	vmabench nightly -workload faults -strategy vmaseq,vmarefcnt -count 8
 `
+
+// validation returns the nightly job's validation: vc run as vmabench
+// validate runs it, its rows and cells written to the night's validate
+// table; rows out of tolerance are its error, named, as validate's exit
+// status says them.
+func validation(vc validate.Config) nightly.Validation {
+	return func(ctx context.Context, w io.Writer) error {
+		rep, err := validate.Run(ctx, vc)
+		if err != nil {
+			return err
+		}
+		if err := rep.WriteBenchfmt(w, header()); err != nil {
+			return err
+		}
+		if bad := rep.Failed(); len(bad) > 0 {
+			names := make([]string, len(bad))
+			for i, r := range bad {
+				names[i] = r.Name
+			}
+			return fmt.Errorf("%d of %d rows out of tolerance: %s", len(bad), len(rep.Rows), strings.Join(names, ", "))
+		}
+		return nil
+	}
+}
 
 // nightlyCmd runs the nightly job: see nightlyUsage.
 func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -78,6 +112,8 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.Machine, "machine", "", "`name` of this machine, its folder in the results tree (lower-case letters, digits, hyphens); default: the host name")
 	fs.IntVar(&cfg.Gate.History.Window, "window", cfg.Gate.History.Window, "how many of the machine's earlier `nights` the noise band is built from")
 	fs.Float64Var(&cfg.Gate.History.ColdThreshold, "cold-threshold", cfg.Gate.History.ColdThreshold, "how much worse a change must be to fail while the history is too short for a band (`fraction`)")
+	withValidate := false
+	fs.BoolVar(&withValidate, "validate", false, "also hold the models against the live kernel (vmabench validate, about 20s more) and keep its table beside the night's file, so that a drift of the model from the kernel shows as a change point")
 	fs.StringVar(&cfg.Baseline, "baseline", "", "compare with this results `file` instead of the previous nightly")
 	fs.Float64Var(&cfg.Gate.Threshold, "threshold", cfg.Gate.Threshold, "how much worse a significant change must be to fail (`fraction`: 0.05 is 5%)")
 	fs.BoolVar(&cfg.Gate.Holm, "holm", cfg.Gate.Holm, "judge significance over all cells together (Holm-Bonferroni): unchanged code then fails at most one run in 20, however many cells")
@@ -103,6 +139,14 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	if err := applyCalibration(ctx, calibration, &cfg.Plan.Base.Load, stderr); err != nil {
 		return err
+	}
+	if withValidate {
+		vc := validate.DefaultConfig()
+		vc.Child = cellCommand()
+		if err := applyCalibration(ctx, calibration, &vc.Base.Load, io.Discard); err != nil {
+			return err
+		}
+		cfg.Validation = validation(vc)
 	}
 	cells := cfg.Plan.Cells()
 	p := progress{w: stderr, on: isTerminal(stderr), n: len(cells), start: time.Now(),

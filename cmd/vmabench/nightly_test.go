@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"vmabench/cell"
+	"vmabench/runner"
+	"vmabench/validate"
 )
 
 func TestNightlyBadInput(t *testing.T) {
@@ -191,5 +198,39 @@ func TestReport(t *testing.T) {
 	}
 	if want := `vmabench report: warning: ` + filepath.Join(root, "arm-box", "2026-01-03-ddddddd.txt") + `: a file of machine "ci-epyc" in the folder of "arm-box"`; !strings.Contains(stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+}
+
+// TestNightlyValidation runs nightly -validate's validation with validate's
+// cells faked (the same figures for the kernel and the models): it writes
+// validate's rows in the Go benchmark format for the night's table, and
+// names any row out of tolerance in its error.
+func TestNightlyValidation(t *testing.T) {
+	vc := validate.DefaultConfig()
+	vc.Count = 1
+	vc.RunCell = func(_ context.Context, rc runner.Config) (runner.Result, error) {
+		r := runner.Result{Cell: cell.Cell{Strategy: rc.Strategy, Workload: rc.Workload, Threads: rc.Threads, Procs: 2},
+			Status: runner.StatusOK, Ops: 1e6, Elapsed: time.Second}
+		switch {
+		case strings.HasPrefix(rc.Workload, "faults"):
+			r.Metrics = append(r.Metrics, runner.Metric{Value: 1e6, Unit: "faults/s"})
+		case strings.HasPrefix(rc.Workload, "lookups"):
+			r.Metrics = append(r.Metrics, runner.Metric{Value: 1e6, Unit: "lookups/s"})
+		}
+		if rc.Threads > 1 || rc.Workload == "mmap-churn" {
+			r.Metrics = append(r.Metrics, runner.Metric{Value: 1e5, Unit: "writes/s"})
+		}
+		return r, nil
+	}
+	var b bytes.Buffer
+	err := validation(vc)(context.Background(), &b)
+	if err != nil && !strings.Contains(err.Error(), " rows out of tolerance: ") {
+		t.Fatalf("validation: %v", err)
+	}
+	out := b.String()
+	for _, want := range []string{"\nBenchmarkValidate/experiment=reader-penalty/model=mmaplock ", " ratio ", "\nvalidate-tolerance: 1.5\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate table lacks %q:\n%s", want, out)
+		}
 	}
 }
