@@ -200,6 +200,18 @@ func drifts(vn []validatedNight, opts changepoint.Options) ([]Drift, error) {
 	return out, nil
 }
 
+// figure formats a validate figure: a penalty ("x") as "4.30x", a time in
+// seconds ("sec") as a duration, "1.61µs"; others as a number and unit.
+func figure(v float64, unit string) string {
+	switch unit {
+	case "x":
+		return fmt.Sprintf("%.2fx", v)
+	case "sec":
+		return time.Duration(v * 1e9).String()
+	}
+	return fmt.Sprintf("%.4g %s", v, unit)
+}
+
 // writeValidate writes the newest validate table and the drifts over all
 // of them, each with the commit range to bisect.
 func writeValidate(b *bytes.Buffer, vn []validatedNight, ds []Drift) error {
@@ -208,12 +220,37 @@ func writeValidate(b *bytes.Buffer, vn []validatedNight, ds []Drift) error {
 		return nil
 	}
 	newest := vn[len(vn)-1]
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "newest: %s\n", newest.path)
+	fmt.Fprintf(b, "newest: %s\n", newest.path)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "experiment\tkernel\tmodel\tmodel/kernel\t")
+	var names []string
 	for _, k := range newest.figs.keys {
-		m, _ := newest.figs.median(k)
-		fmt.Fprintf(tw, "%s\t%.4g %s\t\n", k.name, m, k.unit)
+		if !slices.Contains(names, k.name) {
+			names = append(names, k.name)
+		}
 	}
+	for _, name := range names {
+		var kernel, model, ratio string
+		for _, k := range newest.figs.keys {
+			if k.name != name {
+				continue
+			}
+			m, _ := newest.figs.median(k)
+			switch {
+			case k.unit == "ratio":
+				ratio = fmt.Sprintf("%.2f", m)
+			case strings.HasPrefix(k.unit, "kernel-"):
+				kernel = figure(m, strings.TrimPrefix(k.unit, "kernel-"))
+			case strings.HasPrefix(k.unit, "model-"):
+				model = figure(m, strings.TrimPrefix(k.unit, "model-"))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", strings.TrimPrefix(name, validatePrefix), kernel, model, ratio)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "\nchanges over %d nights:\n", len(vn))
 	if len(ds) == 0 {
 		fmt.Fprintln(tw, "none")
