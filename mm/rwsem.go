@@ -94,7 +94,7 @@ import (
 //   - wait_lock is a spin lock that yields its thread after about a
 //     microsecond of spinning (see spinLock), since a Go thread holding it can
 //     be descheduled, which a raw spinlock with interrupts off cannot.
-//   - No lockdep, no CONFIG_DEBUG_RWSEMS, no lock events, no RT or deadline
+//   - No lockdep, no CONFIG_DEBUG_RWSEMS, no RT or deadline
 //     tasks (rt_or_dl_task() is false), no killable or interruptible waits.
 //   - The waiter block is in the Task, not on the stack (a task waits on one
 //     lock at a time), because a Go stack can move under a futex.
@@ -473,6 +473,7 @@ func (s *RWSem) downReadSlowpath(t *Task, count int64) {
 	likelyReaderOwned := s.oflags.Load()&ownerReaderOwned != 0 && rcnt > 1 && count&RWSemWriterLocked == 0
 	if !likelyReaderOwned && count&(RWSemWriterLocked|RWSemFlagHandoff) == 0 {
 		// Reader optimistic lock stealing.
+		t.Stats.Lock.RlockSteal++
 		s.setReaderOwned(t)
 		// Wake the other readers in the queue if we are the first.
 		if rcnt == 1 && count&RWSemFlagWaiters != 0 {
@@ -519,6 +520,7 @@ func (s *RWSem) downReadSlowpath(t *Task, count int64) {
 			break
 		}
 		t.schedule()
+		t.Stats.Lock.SleepReader++
 	}
 	t.setRunning()
 }
@@ -560,6 +562,7 @@ func (s *RWSem) tryWriteLock(w *rwsemWaiter) bool {
 	// Either the lock is ours with the handoff bit clear, or we set the
 	// handoff bit; only the first waiter gets handoff_set then.
 	if next&RWSemFlagHandoff != 0 {
+		w.task.Stats.Lock.WlockHandoff++ // w's own thread calls this
 		first.handoffSet.Store(true)
 		return false
 	}
@@ -683,6 +686,7 @@ func (s *RWSem) optimisticSpin(t *Task) bool {
 				rspinDeadline = s.rspinThreshold()
 				loop = 0
 			} else if loop++; loop&0xf == 0 && now() > rspinDeadline {
+				t.Stats.Lock.OptNospin++
 				s.setNonspinnable()
 				break
 			}
@@ -701,8 +705,10 @@ func (s *RWSem) optimisticSpin(t *Task) bool {
 func (s *RWSem) downWriteSlowpath(t *Task) {
 	// Optimistic spinning; steal the lock if possible.
 	if s.canSpinOnOwner() && s.optimisticSpin(t) {
+		t.Stats.Lock.OptLock++
 		return
 	}
+	t.Stats.Lock.OptFail++
 	// Spinning failed: queue, and sleep until we can take the lock.
 	w := &t.rwWaiter
 	w.task, w.typ, w.timeout = t, waitingForWrite, now()+rwsemWaitTimeout
@@ -732,6 +738,7 @@ func (s *RWSem) downWriteSlowpath(t *Task) {
 		// writer that just released it, try again without sleeping.
 		if !w.handoffSet.Load() || s.spinOnOwner(now()) != ownerNull {
 			t.schedule()
+			t.Stats.Lock.SleepWriter++
 			t.setCurrentState()
 		}
 		s.waitLock.lock()

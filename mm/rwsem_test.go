@@ -485,3 +485,59 @@ func TestRCUWait(t *testing.T) {
 		})
 	}
 }
+
+// TestRWSemLockEvents: the slow paths count their lock events on the
+// calling thread's Task, in the kernel's names, and nothing else does.
+func TestRWSemLockEvents(t *testing.T) {
+	t.Run("rwsem_sleep_reader", func(t *testing.T) {
+		var s RWSem
+		w, r := NewTask(nil, 0, 0), NewTask(nil, 1, 0)
+		s.DownWrite(w)
+		rd := hold(r, s.DownRead, s.UpRead)
+		waitFor(t, "the reader to sleep", func() bool { return r.state.Load() == taskSleeping })
+		s.UpWrite(w)
+		recv(t, rd.got, "the reader to get the lock")
+		close(rd.release)
+		recv(t, rd.done, "the reader to unlock")
+		if got := r.Stats.Lock; got.SleepReader != 1 || got.RlockSteal != 0 {
+			t.Errorf("reader's events %+v, want one rwsem_sleep_reader", got)
+		}
+		if got := w.Stats.Lock; got != (LockEvents{}) {
+			t.Errorf("writer's events %+v, want none (fast path)", got)
+		}
+	})
+	t.Run("rwsem_rlock_steal", func(t *testing.T) {
+		// A writer queued (RWSEM_FLAG_WAITERS), no one holding the
+		// lock: a reader fails the fast path and steals it.
+		var s RWSem
+		w, r := NewTask(nil, 0, 0), NewTask(nil, 1, 0)
+		ww := &w.rwWaiter
+		ww.task, ww.typ = w, waitingForWrite
+		s.addWaiter(ww)
+		s.count.Store(RWSemFlagWaiters)
+		s.DownRead(r)
+		s.UpRead(r) // wakes w, which is running: nothing to do
+		if got := r.Stats.Lock; got.RlockSteal != 1 || got.SleepReader != 0 {
+			t.Errorf("reader's events %+v, want one rwsem_rlock_steal", got)
+		}
+		s.listDel(ww)
+		s.count.Store(0)
+	})
+	t.Run("rwsem_opt_nospin", func(t *testing.T) {
+		// A writer spins on a reader-owned lock past
+		// rwsem_rspin_threshold(), gives up, queues and sleeps.
+		var s RWSem
+		r, w := NewTask(nil, 0, 0), NewTask(nil, 1, 0)
+		s.DownRead(r)
+		wr := hold(w, s.DownWrite, s.UpWrite)
+		waitFor(t, "the writer to sleep", func() bool { return w.state.Load() == taskSleeping })
+		s.UpRead(r)
+		recv(t, wr.got, "the writer to get the lock")
+		close(wr.release)
+		recv(t, wr.done, "the writer to unlock")
+		got := w.Stats.Lock
+		if got.OptNospin != 1 || got.OptFail != 1 || got.OptLock != 0 || got.SleepWriter < 1 {
+			t.Errorf("writer's events %+v, want one rwsem_opt_nospin and rwsem_opt_fail, no rwsem_opt_lock, a rwsem_sleep_writer", got)
+		}
+	})
+}

@@ -18,6 +18,48 @@ type Stats struct {
 
 	Faults     uint64 // pages installed in the page table
 	Violations uint64 // checker: a reader saw a changing VMA, or writers overlapped
+
+	// Lock is what this thread's RWSem slow paths did.
+	Lock LockEvents
+}
+
+// LockEvents counts an RWSem's slow-path events, in the kernel's lock event
+// names (kernel/locking/lock_events_list.h, CONFIG_LOCK_EVENT_COUNTS), per
+// thread: each is one increment of the calling Task's own counter on a slow
+// path, never on the fast paths, so counting costs a contended lock nothing
+// measurable and an uncontended one nothing at all.
+type LockEvents struct {
+	OptLock      uint64 // rwsem_opt_lock: a writer took the lock while spinning
+	OptFail      uint64 // rwsem_opt_fail: a writer could not spin, or spun and failed
+	OptNospin    uint64 // rwsem_opt_nospin: a writer timed out spinning on readers
+	SleepWriter  uint64 // rwsem_sleep_writer: a queued writer called schedule()
+	WlockHandoff uint64 // rwsem_wlock_handoff: a queued writer set the handoff bit
+	RlockSteal   uint64 // rwsem_rlock_steal: a reader failed the fast path and stole the lock
+	SleepReader  uint64 // rwsem_sleep_reader: a queued reader called schedule()
+}
+
+// Add adds o to e.
+func (e *LockEvents) Add(o LockEvents) {
+	e.OptLock += o.OptLock
+	e.OptFail += o.OptFail
+	e.OptNospin += o.OptNospin
+	e.SleepWriter += o.SleepWriter
+	e.WlockHandoff += o.WlockHandoff
+	e.RlockSteal += o.RlockSteal
+	e.SleepReader += o.SleepReader
+}
+
+// Sub returns e less o.
+func (e LockEvents) Sub(o LockEvents) LockEvents {
+	return LockEvents{
+		OptLock:      e.OptLock - o.OptLock,
+		OptFail:      e.OptFail - o.OptFail,
+		OptNospin:    e.OptNospin - o.OptNospin,
+		SleepWriter:  e.SleepWriter - o.SleepWriter,
+		WlockHandoff: e.WlockHandoff - o.WlockHandoff,
+		RlockSteal:   e.RlockSteal - o.RlockSteal,
+		SleepReader:  e.SleepReader - o.SleepReader,
+	}
 }
 
 // Add adds o to s.
@@ -28,6 +70,7 @@ func (s *Stats) Add(o Stats) {
 	s.VMALockMiss += o.VMALockMiss
 	s.Faults += o.Faults
 	s.Violations += o.Violations
+	s.Lock.Add(o.Lock)
 }
 
 // LockState names what a thread holds or waits for, in lockdep's terms, so a

@@ -450,6 +450,44 @@ func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 	add(q[2], units.P999)
 	if w.Writer && w.Reader != workloads.ClassWrite {
 		add(quantiles(ths, workloads.ClassWrite, 99)[0], units.WriterP99)
+		addSleeps(r, w, ths, ops)
+	}
+}
+
+// addSleeps adds the sleeps per operation of a cell with readers and a
+// writer: each side's voluntary context switches (the live kernel's
+// threads in rwsem_down_*_slowpath()'s schedule(), a model's in futex(2)),
+// and, for a model, its rwsem's spin timeouts and steals (the lock events
+// rwsem_opt_nospin, rwsem_rlock_steal). They say how a writer's time beside
+// readers is spent, which a rate alone does not: see "How far to trust the
+// model" in the README.
+func addSleeps(r *Result, w workloads.Info, ths []*workloads.Thread, ops [workloads.NumClasses]uint64) {
+	var rsleep, wsleep uint64
+	var lk mm.LockEvents
+	for _, th := range ths {
+		if !th.Measured() {
+			continue
+		}
+		if !th.Sched.OK {
+			return
+		}
+		if th.Ops[workloads.ClassWrite] > 0 && th.Ops[w.Reader] == 0 {
+			wsleep += th.Sched.Voluntary
+		} else {
+			rsleep += th.Sched.Voluntary
+		}
+		lk.Add(th.Stats().Lock)
+	}
+	rops, wops := ops[w.Reader], ops[workloads.ClassWrite]
+	if rops == 0 || wops == 0 {
+		return
+	}
+	add := func(v float64, unit string) { r.Metrics = append(r.Metrics, Metric{Value: v, Unit: unit}) }
+	add(float64(rsleep)/float64(rops), units.ReaderSleeps)
+	add(float64(wsleep)/float64(wops), units.WriterSleeps)
+	if ths[0].Strategy != nil { // a model: the live kernel's lock events are not visible
+		add(float64(lk.OptNospin)/float64(wops), units.WriterSpinTimeouts)
+		add(float64(lk.RlockSteal)/float64(rops), units.ReaderSteals)
 	}
 }
 

@@ -78,6 +78,11 @@ const (
 	P99         = "p99-ns"
 	P999        = "p99.9-ns"
 	WriterP99   = "writer-p99-ns"
+
+	ReaderSleeps       = "reader-sleeps/op"
+	WriterSleeps       = "writer-sleeps/op"
+	WriterSpinTimeouts = "writer-nospin/op"
+	ReaderSteals       = "reader-steals/op"
 )
 
 // Table lists every unit vmabench writes, in the order a result line has
@@ -94,6 +99,12 @@ var Table = []Unit{
 	{Name: P99, Counts: "99th percentile latency of one reader operation, ns", Better: Lower, Reader: true, Chart: Latency, Label: "p99"},
 	{Name: P999, Counts: "99.9th percentile latency of one reader operation, ns", Better: Lower, Reader: true, Chart: Latency, Label: "p99.9"},
 	{Name: WriterP99, Counts: "99th percentile latency of one writer operation, ns", Better: Lower, Chart: Latency, Label: "writer p99"},
+	// The sleeps and lock events have no direction: they say how a cell
+	// spent its time, and a design that sleeps less is not better for it.
+	{Name: ReaderSleeps, Counts: "the reader threads' voluntary context switches (sleeps on a lock, in the kernel or in a model's futex) per reader operation, cells with a writer"},
+	{Name: WriterSleeps, Counts: "the writer thread's voluntary context switches per write, cells with a writer"},
+	{Name: WriterSpinTimeouts, Counts: "a model writer's optimistic spins on a reader-owned rwsem that timed out (rwsem_opt_nospin) per write; model cells with a writer"},
+	{Name: ReaderSteals, Counts: "model readers' rwsem steals past a queued writer (rwsem_rlock_steal) per reader operation; model cells with a writer"},
 	{Name: FaultsPerOp, Counts: "page faults the live kernel counted per reader operation (kernel cells only)"},
 	// Violations has no direction: it marks a cell unsafe, it is not a
 	// figure to improve, and a comparison does not judge it.

@@ -84,6 +84,10 @@ type Thread struct {
 	Base mm.Stats
 	// Err is the error that stopped the thread, if any.
 	Err error
+	// Sched is what the OS scheduler did with the thread in the measured
+	// phase; schedBase is its reading when the phase began.
+	Sched     SchedStats
+	schedBase SchedStats
 
 	// ack is the last phase the thread noticed (PhaseStop once it has
 	// returned), for the runner, which waits until every thread has
@@ -137,6 +141,10 @@ func (th *Thread) Running() bool {
 //go:noinline
 func (th *Thread) enter(p uint32) bool {
 	if p == PhaseStop {
+		if th.phase == PhaseMeasure && th.schedBase.OK {
+			th.Sched = readSchedStats().Sub(th.schedBase)
+			th.schedBase.OK = false
+		}
 		return false
 	}
 	th.phase = p
@@ -145,6 +153,9 @@ func (th *Thread) enter(p uint32) bool {
 		h.Reset()
 	}
 	th.Base = th.Task.Stats
+	if p == PhaseMeasure {
+		th.schedBase = readSchedStats()
+	}
 	th.ack.Store(p)
 	return true
 }
@@ -225,6 +236,7 @@ func (th *Thread) Stats() mm.Stats {
 		VMALockMiss:    s.VMALockMiss - b.VMALockMiss,
 		Faults:         s.Faults - b.Faults,
 		Violations:     s.Violations - b.Violations,
+		Lock:           s.Lock.Sub(b.Lock),
 	}
 }
 
