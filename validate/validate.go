@@ -63,6 +63,7 @@ import (
 	"vmabench/kernel"
 	"vmabench/runner"
 	"vmabench/strategies"
+	"vmabench/units"
 )
 
 // Config is one validation run.
@@ -282,9 +283,26 @@ type Report struct {
 	CPUs               int
 	LoadStart, LoadEnd float64
 	Rows               []Row
+	// Sleeps are how the rwsem experiments' two threads (lookups-mmap, 2
+	// threads) spent their time beside each other, kernel and model:
+	// figures, not judged, that say why writer-penalty and reader-penalty
+	// come out as they do. See SleepUnits.
+	Sleeps []Sleep
 	// Results are the cells' results, every repetition.
 	Results []runner.Result
 }
+
+// Sleep is one of Report.Sleeps: a unit's median in lookups-mmap at 2
+// threads on the kernel and on mmaplock, NaN where that side does not
+// report it (the live kernel's lock events are not visible to user space).
+type Sleep struct {
+	Unit          string
+	Kernel, Model float64
+}
+
+// SleepUnits are the units of Report.Sleeps: each side's voluntary context
+// switches per operation, and the model's rwsem spin timeouts and steals.
+var SleepUnits = []string{units.ReaderSleeps, units.WriterSleeps, units.WriterSpinTimeouts, units.ReaderSteals}
 
 // Failed returns the rows out of tolerance.
 func (r Report) Failed() []Row {
@@ -391,6 +409,28 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 		row.Ratio = row.ModelValue / row.KernelValue
 		row.OK = row.Ratio >= 1/row.Tolerance && row.Ratio <= row.Tolerance
 		rep.Rows = append(rep.Rows, row)
+	}
+	// medOf is med for a figure that may be 0: NaN where no cell has it.
+	medOf := func(strategy, unit string) float64 {
+		var xs []float64
+		for i := range results {
+			r := &results[i]
+			if r.Strategy == strategy && r.Workload == "lookups-mmap" && r.Threads == 2 && r.Status == runner.StatusOK {
+				if v, ok := r.Metric(unit); ok {
+					xs = append(xs, v)
+				}
+			}
+		}
+		if len(xs) == 0 {
+			return math.NaN()
+		}
+		return median(xs)
+	}
+	for _, u := range SleepUnits {
+		sl := Sleep{Unit: u, Kernel: medOf("kernel", u), Model: medOf("mmaplock", u)}
+		if !math.IsNaN(sl.Kernel) || !math.IsNaN(sl.Model) {
+			rep.Sleeps = append(rep.Sleeps, sl)
+		}
 	}
 	return rep, nil
 }

@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -42,6 +43,16 @@ func (r Report) WriteTable(w io.Writer) error {
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "  %s: %s\n", row.Name, row.Detail)
 	}
+	if len(r.Sleeps) > 0 {
+		b.WriteString("  lookups-mmap 2 threads, kernel / mmaplock:")
+		for i, sl := range r.Sleeps {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, " %s %s / %s", sl.Unit, perOp(sl.Kernel), perOp(sl.Model))
+		}
+		b.WriteString("\n")
+	}
 	if bad := r.Failed(); len(bad) > 0 {
 		names := make([]string, len(bad))
 		for i, row := range bad {
@@ -67,6 +78,14 @@ func figure(v float64, unit string) string {
 		return strconv.FormatFloat(v/1e3, 'f', 2, 64) + "µs"
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64) + "ns"
+}
+
+// perOp formats a Sleep figure, "-" where a side does not report it.
+func perOp(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
 func trim(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
