@@ -32,6 +32,17 @@
 //     (the hand-off), does its work and hands the lock back to the waiting
 //     reader; kernel vs mmaplock. Its tolerance is RoundTripTolerance.
 //
+// Under the rows, the report gives the lookups-mmap cells' sleeps per
+// operation, kernel and model (Report.Sleeps: each side's voluntary
+// context switches, and the model's rwsem spin timeouts and steals), which
+// say why the two rwsem rows come out as they do. On the 2-CPU VM the
+// README describes, a model reader granted mmap_lock by the writer's
+// release runs 12 to 15 µs later (a futex wake-up of an idle vCPU), the
+// writer's next down_write() gives up its spin on that reader at
+// rwsem_rspin_threshold() (10.5 µs), sleeps, and the reader steals the
+// lock past it meanwhile: writer-penalty comes out about 2x the kernel's
+// and reader-penalty below it ("How far to trust the model").
+//
 // Each cell runs Count times in a child process under the runner's
 // watchdog (runner.RunIsolated); a row uses the medians.
 //
