@@ -37,7 +37,7 @@
 // context switches, and the model's rwsem spin timeouts and steals), which
 // say why the two rwsem rows come out as they do. On the 2-CPU VM the
 // README describes, a model reader granted mmap_lock by the writer's
-// release runs 12 to 15 µs later (a futex wake-up of an idle vCPU), the
+// release runs 12 to 15 µs later (its futex wake-up is that slow), the
 // writer's next down_write() gives up its spin on that reader at
 // rwsem_rspin_threshold() (10.5 µs), sleeps, and the reader steals the
 // lock past it meanwhile: writer-penalty comes out about 2x the kernel's
