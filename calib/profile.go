@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"vmabench/internal/atomicfile"
+	"vmabench/internal/machine"
 )
 
 // Profile is the live kernel's cost of each operation the models calibrate,
@@ -249,19 +250,11 @@ func hostname() string {
 	return h
 }
 
-// cpuModel returns the first "model name" of /proc/cpuinfo, or "unknown".
+// cpuModel returns the CPU model as the testing package's cpu line names
+// it, or "unknown".
 func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		key, val, ok := strings.Cut(s.Text(), ":")
-		if ok && strings.TrimSpace(key) == "model name" {
-			return strings.TrimSpace(val)
-		}
+	if m := machine.CPUModel(); m != "" {
+		return m
 	}
 	return "unknown"
 }
