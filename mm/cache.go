@@ -61,12 +61,14 @@ func (c *Cache) alloc() *VMA {
 	}
 	// vma_lock_init(vma, false): not write-locked.
 	v.LockSeq.Store(-1)
+	v.freed.Store(false)
 	return v
 }
 
 // Free models vm_area_free(): it returns a detached VMA to the cache. The
 // caller has detached it and waited out its readers (vma_mark_detached).
 func (c *Cache) Free(v *VMA) {
+	v.freed.Store(true)
 	if !c.reuse {
 		return
 	}

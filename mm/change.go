@@ -206,6 +206,7 @@ func (m *MM) Commit(t *Task, c *Change) {
 		v.changing.Add(1)
 		v.gen.Add(1)
 	}
+	At(PointCommit, t, nil)
 	for _, s := range c.segs {
 		v := s.vma
 		v.mm.Store(m)

@@ -48,6 +48,7 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 		}
 	}
 	gen := t.AssertStable(v, addr)
+	At(PointFaultHeld, t, v)
 	// do_anonymous_page(): set the PTE under the page-table lock, here a
 	// compare-and-swap on it.
 	if i := addr >> PageShift; i < uint64(len(t.MM.pte)) {
@@ -64,12 +65,15 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 }
 
 // AssertStable is the checker's entry assertion for a thread that now holds
-// v for addr: v must belong to t's MM, cover addr and not be marked by a
+// v for addr: v must be attached (not marked detached by the v6.4 flag, not
+// freed to the cache), belong to t's MM, cover addr and not be marked by a
 // writer. It counts a violation otherwise, and returns v's generation for
 // AssertUnchanged.
 func (t *Task) AssertStable(v *VMA, addr uint64) uint64 {
 	gen := v.gen.Load()
 	switch {
+	case v.Detached.Load() || v.freed.Load():
+		t.violation("thread %d: holds VMA [%#x, %#x) for %#x while it is detached", t.ID, v.Start(), v.End(), addr)
 	case v.changing.Load() != 0:
 		t.violation("thread %d: holds VMA [%#x, %#x) for %#x while a writer changes it", t.ID, v.Start(), v.End(), addr)
 	case v.mm.Load() != t.MM:

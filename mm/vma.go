@@ -79,6 +79,9 @@ type VMA struct {
 	// readers assert the mark is clear and gen unchanged while they hold it.
 	changing atomic.Int32
 	gen      atomic.Uint64
+	// freed is the checker's mark that the VMA went back to the cache
+	// (vm_area_free()) and has not been handed out again.
+	freed atomic.Bool
 
 	_ cpu.CacheLinePad
 }

@@ -150,7 +150,26 @@ func Run(c Config) (Result, error) {
 		return res, nil
 	}
 	summarize(&res, winfo, ths, m.elapsed)
+	checkIdle(&res, s)
 	return res, nil
+}
+
+// checkIdle runs the strategy's end-of-run invariants (strategies.Checker)
+// once the threads have stopped; each broken one counts as a violation, and
+// the first is the result's Detail.
+func checkIdle(r *Result, s strategies.Strategy) {
+	c, ok := s.(strategies.Checker)
+	if !ok {
+		return
+	}
+	if err := c.CheckIdle(); err != nil {
+		n := uint64(1)
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			n = uint64(len(j.Unwrap()))
+		}
+		r.Violations += n
+		r.Detail = "at rest: " + err.Error()
+	}
 }
 
 type measurement struct {

@@ -93,20 +93,78 @@ type Info struct {
 	// cfg.Cache gets the design's own VMA cache policy. New is nil for
 	// strategies that are not models (kernel).
 	New func(cfg mm.Config) Strategy
-	// Unsafe is set for designs that do not exclude writers from readers.
+	// Unsafe is set for designs that do not exclude writers from readers:
+	// unsafe under every workload with a writer beside its readers, where
+	// the checker must catch them.
 	Unsafe bool
+	// Expect is the rest of what the design promises, which the
+	// conformance suite (strategytest.Run) holds it to.
+	Expect Expect
 	// Live is set for the host kernel itself: the workloads run as real
 	// system calls and page faults (see workloads.Live), not over mm.
 	Live bool
 }
 
+// Expect is what a design promises beyond Unsafe, declared once in its
+// registry row: strategytest.Run holds every model to its row, and package
+// workloads reads from it which cells deadlock.
+type Expect struct {
+	// PerVMA: faults and lookups try a per-VMA lock first and keep the
+	// kernel's vma_lock_* counters; at rest, every fault succeeds on
+	// that path.
+	PerVMA bool
+	// ReusesVMAs: freed VMAs are handed out again at once
+	// (SLAB_TYPESAFE_BY_RCU), so a stress must see reuse.
+	ReusesVMAs bool
+	// LookupNeverFallsBack: Lookup never returns holding mmap_lock.
+	LookupNeverFallsBack bool
+	// AbortsWithoutAnonVMA: lock_vma_under_rcu() refuses a VMA with no
+	// anon_vma (v6.4), so the first fault of each VMA aborts to mmap_lock.
+	AbortsWithoutAnonVMA bool
+	// Deadlocks are the workloads under which the design deadlocks.
+	Deadlocks []Deadlock
+}
+
+// Deadlock is a workload, and the configuration, under which a design
+// deadlocks, with the reason.
+type Deadlock struct {
+	// Workload is the workload's registry name.
+	Workload string
+	// TouchHeldOnly: only when the writer changes the VMAs the readers
+	// hold and fault (the nested-fault workload's touch-held knob).
+	TouchHeldOnly bool
+	// Why says which thread waits for which, in one line.
+	Why string
+}
+
+// DeadlocksUnder returns why the design deadlocks under workload (with the
+// writer touching the held VMAs if touchHeld), or "" if it does not.
+func (i Info) DeadlocksUnder(workload string, touchHeld bool) string {
+	for _, d := range i.Expect.Deadlocks {
+		if d.Workload == workload && (touchHeld || !d.TouchHeldOnly) {
+			return d.Why
+		}
+	}
+	return ""
+}
+
+// Why the models deadlock under the nested-fault workload.
+const (
+	whyNestedMmap    = "a Lookup holder's nested fault takes mmap_lock again behind the queued writer"
+	whyNestedTouched = "the writer write-locks the faulted VMA, then waits for the held one; the nested kernel-mode fault waits for the writer's mmap_lock"
+)
+
 // registry lists the strategies in report order. It is a table, not init()
 // registration, so the order is explicit and a duplicate is a test failure.
 var registry = []Info{
-	{Name: "mmaplock", Description: "one mmap rw-semaphore for faults, lookups and changes (before v6.4)", New: NewMmapLock},
-	{Name: "vmaseq", Description: "v6.4 per-VMA rwsem with vm_lock_seq/mm_lock_seq, fallback to mmap_lock", New: NewVMASeq},
-	{Name: "vmarefcnt", Description: "v6.15+ per-VMA refcount with exclude-readers flag, detached state, type-safe reuse", New: NewVMARefcnt},
-	{Name: "vmawait", Description: "2026 vma_start_read_unlocked(): lookups wait for writers, no mmap_lock fallback", New: NewVMAWait},
+	{Name: "mmaplock", Description: "one mmap rw-semaphore for faults, lookups and changes (before v6.4)", New: NewMmapLock,
+		Expect: Expect{Deadlocks: []Deadlock{{Workload: "nested-fault", Why: whyNestedMmap}}}},
+	{Name: "vmaseq", Description: "v6.4 per-VMA rwsem with vm_lock_seq/mm_lock_seq, fallback to mmap_lock", New: NewVMASeq,
+		Expect: Expect{PerVMA: true, AbortsWithoutAnonVMA: true, Deadlocks: []Deadlock{{Workload: "nested-fault", TouchHeldOnly: true, Why: whyNestedTouched}}}},
+	{Name: "vmarefcnt", Description: "v6.15+ per-VMA refcount with exclude-readers flag, detached state, type-safe reuse", New: NewVMARefcnt,
+		Expect: Expect{PerVMA: true, ReusesVMAs: true, Deadlocks: []Deadlock{{Workload: "nested-fault", TouchHeldOnly: true, Why: whyNestedTouched}}}},
+	{Name: "vmawait", Description: "2026 vma_start_read_unlocked(): lookups wait for writers, no mmap_lock fallback", New: NewVMAWait,
+		Expect: Expect{PerVMA: true, ReusesVMAs: true, LookupNeverFallsBack: true, Deadlocks: []Deadlock{{Workload: "nested-fault", TouchHeldOnly: true, Why: whyNestedTouched}}}},
 	{Name: "nolock", Description: "no locking at all: the cost floor; unsafe under writers", New: NewNoLock, Unsafe: true},
 	{Name: "kernel", Description: "the live kernel: the same workloads as real page faults, mmap, munmap, mprotect, madvise", Live: true},
 }
@@ -167,6 +225,7 @@ func mmapWriteLock(t *mm.Task, m *mm.MM) {
 // mmapWriteUnlock models up_write(&mm->mmap_lock).
 func mmapWriteUnlock(t *mm.Task, m *mm.MM) {
 	t.Unhold(mm.MmapWrite)
+	mm.At(mm.PointWriteUnlock, t, nil)
 	m.MmapLock.UpWrite(t)
 }
 

@@ -115,6 +115,7 @@ func (s *VMARefcnt) vmaStartRead(v *mm.VMA) readResult {
 	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
 		return readFail
 	}
+	mm.At(mm.PointSeqChecked, nil, v)
 	// Fails on 0 (detached) and while the exclude-readers flag is set.
 	if old, ok := refcountIncNotZeroLimited(&v.Refcnt, refLimit); !ok {
 		if old == 0 {
@@ -122,6 +123,7 @@ func (s *VMARefcnt) vmaStartRead(v *mm.VMA) readResult {
 		}
 		return readFail
 	}
+	mm.At(mm.PointReadLocked, nil, v)
 	// The VMA got attached to another mm from under us (type-safe reuse).
 	if v.MM() != s.mm {
 		vmaRefcountPut(v)
@@ -150,6 +152,7 @@ func vmaRefcountPut(v *mm.VMA) {
 func (s *VMARefcnt) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
 	for {
 		v := s.mm.FindVMA(addr) // mas_walk()
+		mm.At(mm.PointWalked, t, v)
 		if v == nil {
 			t.Stats.VMALockAbort++
 			return nil
@@ -325,6 +328,7 @@ func (s *VMARefcnt) vmaEnterLocked(t *mm.Task, v *mm.VMA, detaching bool) bool {
 	if !refcountAddNotZero(&v.Refcnt, RefcntExcludeReaders) {
 		return false
 	}
+	mm.At(mm.PointExcluding, t, v)
 	t.Acquiring(mm.VMAWrite)
 	s.mm.WaitWriter(t, func() bool { return v.Refcnt.Load() == target })
 	t.Waited()
@@ -346,6 +350,7 @@ func (s *VMARefcnt) vmaStartWrite(t *mm.Task, v *mm.VMA) {
 	}
 	locked := s.vmaEnterLocked(t, v, false)
 	v.LockSeq.Store(seq)
+	mm.At(mm.PointWriteLocked, t, v)
 	if locked {
 		vmaExitLocked(v)
 	}
@@ -355,6 +360,7 @@ func (s *VMARefcnt) vmaStartWrite(t *mm.Task, v *mm.VMA) {
 // if readers raced in (they hold it only briefly, before they see the VMA
 // write-locked), wait for them to leave.
 func (s *VMARefcnt) vmaMarkDetached(t *mm.Task, v *mm.VMA) {
+	mm.At(mm.PointDetaching, t, v)
 	if v.Refcnt.Add(-1) != 0 {
 		if s.vmaEnterLocked(t, v, true) {
 			vmaExitLocked(v)

@@ -37,9 +37,11 @@ func (s *VMASeq) vmaStartRead(t *mm.Task, v *mm.VMA) bool {
 	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
 		return false
 	}
+	mm.At(mm.PointSeqChecked, t, v)
 	if !v.Lock.DownReadTrylock(t) { // down_read_trylock(&vma->lock)
 		return false
 	}
+	mm.At(mm.PointReadLocked, t, v)
 	// False unlocked result is impossible: vm_lock_seq is changed under
 	// vma->lock, and an mm_lock_seq change invalidates all write locks.
 	if v.LockSeq.Load() == s.mm.LockSeq.Load() {
@@ -61,6 +63,7 @@ func (s *VMASeq) vmaEndRead(v *mm.VMA) { v.Lock.UpRead(nil) }
 func (s *VMASeq) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
 	for {
 		v := s.mm.FindVMA(addr) // mas_walk()
+		mm.At(mm.PointWalked, t, v)
 		// find_mergeable_anon_vma uses adjacent vmas which are not
 		// locked: the first fault of a VMA needs mmap_lock.
 		if v == nil || !v.HasAnonVMA() || !s.vmaStartRead(t, v) {
@@ -142,6 +145,7 @@ func (s *VMASeq) vmaStartWrite(t *mm.Task, v *mm.VMA) {
 	v.Lock.DownWrite(t) // down_write(&vma->lock): waits for readers
 	t.Waited()
 	v.LockSeq.Store(seq)
+	mm.At(mm.PointWriteLocked, t, v)
 	v.Lock.UpWrite(t)
 }
 

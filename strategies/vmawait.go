@@ -41,6 +41,7 @@ func (s *VMAWait) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 	}
 	// Slow path: preclude VMA writers by getting mmap read lock.
 	mmapReadLock(t, s.mm)
+	mm.At(mm.PointSlowLocked, t, nil)
 	v := s.mm.FindVMA(addr) // vma_lookup()
 	if v == nil {
 		mmapReadUnlock(s.mm)

@@ -102,19 +102,11 @@ func (w Info) Unsafe(s strategies.Info, threads int) bool {
 }
 
 // Deadlocks returns why strategy s deadlocks under this workload with cfg, or
-// "" if it does not. Such cells are only run in a child process under a
-// watchdog, never inside `go test -bench`.
+// "" if it does not, as the strategy's registry row declares it. Such cells
+// are only run in a child process under a watchdog, never inside `go test
+// -bench`.
 func (w Info) Deadlocks(s strategies.Info, cfg Config) string {
-	if w.Name != "nested-fault" {
-		return ""
-	}
-	switch {
-	case s.Name == "mmaplock":
-		return "a Lookup holder's nested fault takes mmap_lock again behind the queued writer"
-	case cfg.TouchHeld && s.Name != "nolock" && s.New != nil:
-		return "the writer write-locks the faulted VMA, then waits for the held one; the nested kernel-mode fault waits for the writer's mmap_lock"
-	}
-	return ""
+	return s.DeadlocksUnder(w.Name, cfg.TouchHeld)
 }
 
 // Config is the workload configuration, the same for every strategy in a

@@ -3,9 +3,14 @@
 // ever holds a VMA a writer is changing, and the nested-fault scenario of the
 // 2026 thread, with a watchdog so a deadlock is reported, not hung on.
 //
-// The functions return what they saw rather than judge it, because the
-// expected outcome differs by design (nolock must be caught; mmaplock must
-// deadlock); the strategies' own tests hold the expectations.
+// Stress and NestedFault return what they saw rather than judge it, because
+// the expected outcome differs by design (nolock must be caught; mmaplock
+// must deadlock). Run judges it against the expectations the design
+// declares in its registry row, in the shape of testing/slogtest:
+//
+//	for _, info := range strategies.List() {
+//		t.Run(info.Name, func(t *testing.T) { strategytest.Run(t, info) })
+//	}
 package strategytest
 
 import (
@@ -47,7 +52,11 @@ type StressReport struct {
 	MmapFallbacks  uint64   // Lookups that returned with mmap_lock held
 	Writes         uint64   // successful writes
 	CacheReuses    uint64   // VMAs handed out again by the cache
-	Err            error    // an unexpected error from the strategy
+	// Idle is what the strategy's end-of-run check (strategies.Checker)
+	// found once the threads stopped; each broken invariant also counts
+	// as a violation.
+	Idle error
+	Err  error // an unexpected error from the strategy
 }
 
 // layout of a stress MM: the readers' VMAs from readBase, each pages long with
@@ -181,6 +190,10 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 	done.Store(true)
 	wg.Wait()
 	rep.Violations = rep.Stats.Violations
+	if c, ok := s.(strategies.Checker); ok {
+		rep.Idle = c.CheckIdle()
+		rep.Violations += CountErrors(rep.Idle)
+	}
 	_, rep.CacheReuses = m.Cache().Stats()
 	return rep
 }
@@ -326,6 +339,18 @@ func writerBlocked(m *mm.MM, writer *mm.Task) bool {
 		return held == 0 && w == mm.MmapWrite
 	}
 	return false
+}
+
+// CountErrors returns how many errors err joins (errors.Join), 1 for a
+// single error and 0 for nil.
+func CountErrors(err error) uint64 {
+	if err == nil {
+		return 0
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return uint64(len(j.Unwrap()))
+	}
+	return 1
 }
 
 func describe(t *mm.Task) string {
