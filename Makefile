@@ -37,6 +37,10 @@ fmt: ## fail if any Go file is not gofmt'ed (and name it)
 	@files="$$(gofmt -l . 2>&1)"; \
 	if [ -n "$$files" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$files"; exit 1; fi
 
+.PHONY: mutants
+mutants: ## the mutation check: every single-step bug in mutants/ must fail the conformance suite
+	$(GO) run ./cmd/mutants
+
 .PHONY: bench
 bench: ## the quick default matrix: a table, results/quick-*.txt and plots/quick-*/
 	$(GO) run ./cmd/vmabench
