@@ -131,9 +131,9 @@ var List = []Mutant{
 	one("vmaseq-miss-as-abort", "a detached VMA is counted as vma_lock_abort, not vma_lock_miss",
 		rep(vmaseq, "\t\t\tt.Stats.VMALockMiss++\n", "\t\t\tt.Stats.VMALockAbort++\n")),
 	one("vmaseq-abort-not-counted", "a failed vma_start_read() (or no VMA) is not counted as vma_lock_abort",
-		rep(vmaseq, "\t\tif v == nil || !s.vmaStartRead(v) {\n\t\t\tt.Stats.VMALockAbort++\n", "\t\tif v == nil || !s.vmaStartRead(v) {\n")),
-	one("vmaseq-retry-as-success", "a fault that returned VM_FAULT_RETRY is counted as vma_lock_success",
-		rep(vmaseq, "\t\tif r != mm.FaultRetry {\n\t\t\tt.Stats.VMALockSuccess++\n\t\t\treturn nil\n\t\t}\n\t\tt.Stats.VMALockRetry++\n", "\t\tt.Stats.VMALockSuccess++\n\t\tif r != mm.FaultRetry {\n\t\t\treturn nil\n\t\t}\n")),
+		rep(vmaseq, "\t\tif v == nil || !v.HasAnonVMA() || !s.vmaStartRead(v) {\n\t\t\tt.Stats.VMALockAbort++\n", "\t\tif v == nil || !v.HasAnonVMA() || !s.vmaStartRead(v) {\n")),
+	one("vmaseq-no-anon-check", "lock_vma_under_rcu() of v6.4 takes a VMA with no anon_vma yet",
+		rep(vmaseq, "if v == nil || !v.HasAnonVMA() || !s.vmaStartRead(v) {", "if v == nil || !s.vmaStartRead(v) {")),
 	one("vmaseq-success-not-counted", "a fault completed under the VMA lock is not counted",
 		rep(vmaseq, "\t\tif r != mm.FaultRetry {\n\t\t\tt.Stats.VMALockSuccess++\n", "\t\tif r != mm.FaultRetry {\n")),
 	one("vmaseq-write-no-down-write", "vma_start_write() does not take vma->lock, so does not wait for readers",
@@ -199,6 +199,13 @@ var List = []Mutant{
 		rep(refcnt, "\t\tif r != mm.FaultRetry {\n\t\t\tt.Stats.VMALockSuccess++\n\t\t\treturn nil\n\t\t}\n\t\tt.Stats.VMALockRetry++\n", "\t\tt.Stats.VMALockSuccess++\n\t\tif r != mm.FaultRetry {\n\t\t\treturn nil\n\t\t}\n")),
 	one("refcnt-retry-not-counted", "a fault that returned VM_FAULT_RETRY is not counted as vma_lock_retry",
 		del(refcnt, "\t\tt.Stats.VMALockRetry++\n")),
+
+	one("refcnt-maps-no-range-check", "lock_next_vma() keeps a VMA that is behind the walk's position (reused below it)",
+		rep(refcnt, "\tok = from < v.End()\n", "\tok = true\n")),
+	one("refcnt-maps-no-gap-check", "lock_next_vma() does not re-check the gap before the VMA when the address space changed",
+		rep(refcnt, "if ok && from < v.Start() && (seq&1 != 0 || s.mm.LockSeq.Load() != seq) {", "if false && ok && from < v.Start() && (seq&1 != 0 || s.mm.LockSeq.Load() != seq) {")),
+	one("refcnt-madvise-spans-vmas", "MADV_DONTNEED under one VMA's lock zaps past its end (must span a single VMA)",
+		rep(refcnt, "\t\tif end <= v.End() {\n", "\t\tif true {\n")),
 
 	// vmawait: vma_start_read_unlocked().
 	one("vmawait-slow-no-ref", "the slow path returns the VMA without taking a reference (vma_start_read_locked)",

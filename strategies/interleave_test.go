@@ -397,7 +397,8 @@ func TestVMAWaitLookupWaitsForWriter(t *testing.T) {
 // scripted scenario: a fault that completes under the VMA lock (success);
 // a fault where no VMA is (abort, as in the kernel); a fault on a
 // write-locked VMA (abort); the first fault of a VMA while mmap_lock is
-// held by a writer, so anon_vma cannot be prepared (retry); and a fault
+// held by a writer, so anon_vma cannot be prepared (retry; in v6.4, whose
+// lock_vma_under_rcu() refuses a VMA without anon_vma, abort); and a fault
 // whose VMA is unmapped between the walk and the lock (miss, then abort
 // when the walk finds nothing).
 func TestCounters(t *testing.T) {
@@ -409,6 +410,9 @@ func TestCounters(t *testing.T) {
 				mm.Op{Kind: mm.OpMmap, Start: 32 * pg, Len: 8 * pg, Prot: mm.ProtRead | mm.ProtWrite})
 			task, writer := mm.NewTask(m, 0, 0), mm.NewTask(m, 1, 0)
 			v := m.FindVMA(16 * pg)
+			if err := s.FaultKernel(writer, 16*pg); err != nil { // prepare anon_vma
+				t.Fatal(err)
+			}
 			step := func(name string, success, abort, retry, miss uint64, f func()) {
 				t.Helper()
 				task.Stats = mm.Stats{}
@@ -450,9 +454,12 @@ func TestCounters(t *testing.T) {
 				}
 			})
 			step("write-locked", 0, 1, 0, 0, func() { blockedFault(17*pg, split) })
-			step("retry", 0, 0, 1, 0, func() {
-				blockedFault(33*pg, mm.Op{Kind: mm.OpMmap, Start: 64 * pg, Len: pg, Prot: mm.ProtRead})
-			})
+			firstFault := func() { blockedFault(33*pg, mm.Op{Kind: mm.OpMmap, Start: 64 * pg, Len: pg, Prot: mm.ProtRead}) }
+			if d.name == "vmaseq" {
+				step("no-anon-vma", 0, 1, 0, 0, firstFault)
+			} else {
+				step("retry", 0, 0, 1, 0, firstFault)
+			}
 			step("miss", 0, 1, 0, 1, func() {
 				walked := newGate(mm.PointWalked, v)
 				hooks(t, []*gate{walked}, nil)
@@ -467,5 +474,72 @@ func TestCounters(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestMapsWalkRechecks: the /proc/pid/maps walk of the refcount designs
+// (lock_next_vma()) finds the next VMA under RCU and locks it; a writer
+// acts in between. If the VMA was freed and reused below the walk's
+// position, the range check must send the walk to mmap_lock (or it shows
+// VMAs again); if a VMA was mapped into the gap before it, the gap check
+// must (or the walk skips the new VMA).
+func TestMapsWalkRechecks(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		change []mm.Op
+		want   int // VMAs shown
+	}{
+		{"reused-below", []mm.Op{
+			{Kind: mm.OpMunmap, Start: 32 * pg, Len: 8 * pg},
+			{Kind: mm.OpMmap, Start: 4 * pg, Len: 4 * pg, Prot: mm.ProtRead},
+		}, 2},
+		{"mapped-in-gap", []mm.Op{
+			{Kind: mm.OpMmap, Start: 26 * pg, Len: 2 * pg, Prot: mm.ProtRead},
+		}, 4},
+	} {
+		for _, d := range perVMADesigns(nil) {
+			if !d.refcnt {
+				continue
+			}
+			t.Run(tt.name+"/"+d.name, func(t *testing.T) {
+				s, m := d.s, d.s.MM()
+				mustSetup(t, m,
+					mm.Op{Kind: mm.OpMmap, Start: 16 * pg, Len: 8 * pg, Prot: mm.ProtRead | mm.ProtWrite},
+					mm.Op{Kind: mm.OpMmap, Start: 32 * pg, Len: 8 * pg, Prot: mm.ProtRead | mm.ProtWrite},
+					mm.Op{Kind: mm.OpMmap, Start: 48 * pg, Len: 8 * pg, Prot: mm.ProtRead | mm.ProtWrite})
+				reader, writer := mm.NewTask(m, 0, 0), mm.NewTask(m, 1, 0)
+				b := m.FindVMA(32 * pg)
+				walked := newGate(mm.PointWalked, b)
+				hooks(t, []*gate{walked}, nil)
+				type result struct {
+					n   int
+					err error
+				}
+				res := async(func() result {
+					n, err := s.ReadMaps(reader)
+					return result{n, err}
+				})
+				walked.reached(t)
+				for _, op := range tt.change {
+					if err := s.Write(writer, op); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tt.name == "reused-below" && m.FindVMA(4*pg) != b {
+					t.Fatal("the freed VMA was not reused below the walk: the race is not set up")
+				}
+				walked.open()
+				got := finish(t, "ReadMaps", res)
+				if got.err != nil || got.n != tt.want {
+					t.Errorf("ReadMaps = %d, %v; want %d VMAs shown", got.n, got.err, tt.want)
+				}
+				if reader.Stats.Violations != 0 {
+					t.Errorf("%d violations: %s", reader.Stats.Violations, reader.FirstViolation())
+				}
+				if err := s.(Checker).CheckIdle(); err != nil {
+					t.Errorf("at rest: %v", err)
+				}
+			})
+		}
 	}
 }

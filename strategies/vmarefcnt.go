@@ -262,6 +262,7 @@ func (s *VMARefcnt) lockNextVMA(t *mm.Task, from uint64) (*mm.VMA, error) {
 			return nil, nil
 		}
 		v := e.VMA
+		mm.At(mm.PointWalked, t, v)
 		switch s.vmaStartRead(v) {
 		case readDetached:
 			continue // reset to search from the last address
