@@ -11,9 +11,10 @@ import (
 // it is there for, and a design at rest passes.
 func TestCheckIdleCatches(t *testing.T) {
 	type spoil func(s Strategy, v *mm.VMA) (undo func())
+	probe := mm.NewTask(nil, 99, 0)
 	lockHeld := func(s Strategy, v *mm.VMA) func() {
-		s.MM().MmapLock.RLock()
-		return s.MM().MmapLock.RUnlock
+		s.MM().MmapLock.DownRead(probe)
+		return func() { s.MM().MmapLock.UpRead(probe) }
 	}
 	tests := []struct {
 		design string
@@ -26,7 +27,7 @@ func TestCheckIdleCatches(t *testing.T) {
 		{"mmaplock", "detached-in-tree", func(_ Strategy, v *mm.VMA) func() { v.Detached.Store(true); return nil }, "is detached"},
 		{"vmaseq", "at-rest", nil, ""},
 		{"vmaseq", "mmap-lock-held", lockHeld, "mmap_lock held"},
-		{"vmaseq", "vma-lock-held", func(_ Strategy, v *mm.VMA) func() { v.Lock.RLock(); return v.Lock.RUnlock }, "vma->lock held"},
+		{"vmaseq", "vma-lock-held", func(_ Strategy, v *mm.VMA) func() { v.Lock.DownRead(probe); return func() { v.Lock.UpRead(probe) } }, "vma->lock held"},
 		{"vmaseq", "write-locked", func(s Strategy, v *mm.VMA) func() { v.LockSeq.Store(s.MM().LockSeq.Load()); return nil }, "still write-locked"},
 		{"vmaseq", "detached-in-tree", func(_ Strategy, v *mm.VMA) func() { v.Detached.Store(true); return nil }, "is detached"},
 		{"vmarefcnt", "at-rest", nil, ""},
