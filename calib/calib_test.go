@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,10 +11,9 @@ import (
 	"time"
 
 	"vmabench/cell"
+	"vmabench/internal/golden"
 	"vmabench/mm"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // sample is a profile with every field set.
 var sample = Profile{
@@ -33,19 +31,7 @@ func TestWriteGolden(t *testing.T) {
 	if err := sample.Write(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "profile.golden")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("profile text differs from %s (go test -update rewrites it):\n%s", golden, b.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "profile.golden"), b.Bytes())
 	p, err := Parse(&b, "profile")
 	if err != nil {
 		t.Fatal(err)

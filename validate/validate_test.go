@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,11 +13,10 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"vmabench/cell"
+	"vmabench/internal/golden"
 	"vmabench/runner"
 	"vmabench/units"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakeCell returns a fake OK result: reader is the reader class's rate
 // (faults/s or lookups/s), writes the writer's (writes/s, also the reader
@@ -216,19 +213,7 @@ func TestTableGolden(t *testing.T) {
 	if err := rep.WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "table.golden")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("table differs from %s (go test -update rewrites it):\n%s", golden, b.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "table.golden"), b.Bytes())
 }
 
 // TestBenchfmt: the benchfmt file reads back with benchfmt: the cells, then

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,13 +11,12 @@ import (
 	"time"
 
 	"vmabench/calib"
+	"vmabench/internal/golden"
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
 	"vmabench/workloads"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func TestMain(m *testing.M) {
 	// vmabench run starts this test binary again for each cell, as
@@ -183,26 +181,7 @@ func TestList(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
-	golden(t, "testdata/list.golden", stdout)
-}
-
-// golden compares got with the golden file path, or rewrites it under
-// -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	golden.Check(t, "testdata/list.golden", []byte(stdout))
 }
 
 // TestReadmeTables checks that README.md lists the registries as they are.
