@@ -311,23 +311,22 @@ func (s *RWSem) DowngradeWrite(t *Task) {
 	old := s.count.Add(-RWSemWriterLocked+RWSemReaderBias) - (-RWSemWriterLocked + RWSemReaderBias)
 	s.storeReaderOwned(t) // owner is t already, without RWSEM_READER_OWNED
 	if old&RWSemFlagWaiters != 0 {
-		var wq wakeQ
-		s.waitLock.lock()
-		if s.waitHead != nil {
-			s.markWake(wakeReadOwned, &wq)
-		}
-		s.waitLock.unlock()
-		wq.wakeUp()
+		s.wakeHead(wakeReadOwned)
 	}
 }
 
 // wake models rwsem_wake(): under wait_lock, mark the head of the queue
 // for wake-up (rwsem_mark_wake(RWSEM_WAKE_ANY)); wake them after.
-func (s *RWSem) wake() {
+func (s *RWSem) wake() { s.wakeHead(wakeAny) }
+
+// wakeHead is the sequence rwsem_wake(), downgrade_write() and a stealing
+// reader share: take wait_lock, rwsem_mark_wake(wt) if the wait list is not
+// empty, drop wait_lock, then wake_up_q() the tasks marked.
+func (s *RWSem) wakeHead(wt wakeType) {
 	var wq wakeQ
 	s.waitLock.lock()
 	if s.waitHead != nil {
-		s.markWake(wakeAny, &wq)
+		s.markWake(wt, &wq)
 	}
 	s.waitLock.unlock()
 	wq.wakeUp()
@@ -477,13 +476,7 @@ func (s *RWSem) downReadSlowpath(t *Task, count int64) {
 		s.setReaderOwned(t)
 		// Wake the other readers in the queue if we are the first.
 		if rcnt == 1 && count&RWSemFlagWaiters != 0 {
-			var wq wakeQ
-			s.waitLock.lock()
-			if s.waitHead != nil {
-				s.markWake(wakeReadOwned, &wq)
-			}
-			s.waitLock.unlock()
-			wq.wakeUp()
+			s.wakeHead(wakeReadOwned)
 		}
 		return
 	}
