@@ -256,3 +256,16 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 		t.Errorf("FindVMA allocates %v times per call, want 0", allocs)
 	}
 }
+
+// TestStatsSub: Sub is Add undone, counter for counter, lock events too.
+func TestStatsSub(t *testing.T) {
+	base := Stats{VMALockSuccess: 1, VMALockAbort: 2, VMALockRetry: 3, VMALockMiss: 4, Faults: 5, Violations: 6,
+		Lock: LockEvents{OptLock: 7, OptFail: 8, OptNospin: 9, SleepWriter: 10, WlockHandoff: 11, RlockSteal: 12, SleepReader: 13}}
+	delta := Stats{VMALockSuccess: 10, VMALockAbort: 20, VMALockRetry: 30, VMALockMiss: 40, Faults: 50, Violations: 60,
+		Lock: LockEvents{OptLock: 70, OptFail: 80, OptNospin: 90, SleepWriter: 100, WlockHandoff: 110, RlockSteal: 120, SleepReader: 130}}
+	sum := base
+	sum.Add(delta)
+	if got := sum.Sub(base); got != delta {
+		t.Errorf("(base+delta).Sub(base) = %+v, want %+v", got, delta)
+	}
+}

@@ -73,6 +73,20 @@ func (s *Stats) Add(o Stats) {
 	s.Lock.Add(o.Lock)
 }
 
+// Sub returns s less o: the events between two readings of one thread's
+// counters.
+func (s Stats) Sub(o Stats) Stats {
+	return Stats{
+		VMALockSuccess: s.VMALockSuccess - o.VMALockSuccess,
+		VMALockAbort:   s.VMALockAbort - o.VMALockAbort,
+		VMALockRetry:   s.VMALockRetry - o.VMALockRetry,
+		VMALockMiss:    s.VMALockMiss - o.VMALockMiss,
+		Faults:         s.Faults - o.Faults,
+		Violations:     s.Violations - o.Violations,
+		Lock:           s.Lock.Sub(o.Lock),
+	}
+}
+
 // LockState names what a thread holds or waits for, in lockdep's terms, so a
 // watchdog can say what each stuck thread was doing.
 type LockState uint32

@@ -78,11 +78,7 @@ func checkFaults(e *idleErrors, s Strategy, perVMA bool) {
 			e.add("fault at %#x: %w", addr, err)
 			continue
 		}
-		d := t.Stats
-		d.VMALockSuccess -= before.VMALockSuccess
-		d.VMALockAbort -= before.VMALockAbort
-		d.VMALockRetry -= before.VMALockRetry
-		d.VMALockMiss -= before.VMALockMiss
+		d := t.Stats.Sub(before)
 		want := uint64(0)
 		if perVMA {
 			want = 1

@@ -226,19 +226,7 @@ func (th *Thread) Fail(err error) { th.Err = err }
 func (th *Thread) Measured() bool { return th.phase == PhaseMeasure }
 
 // Stats returns the Task's counters for the measured phase.
-func (th *Thread) Stats() mm.Stats {
-	s := th.Task.Stats
-	b := th.Base
-	return mm.Stats{
-		VMALockSuccess: s.VMALockSuccess - b.VMALockSuccess,
-		VMALockAbort:   s.VMALockAbort - b.VMALockAbort,
-		VMALockRetry:   s.VMALockRetry - b.VMALockRetry,
-		VMALockMiss:    s.VMALockMiss - b.VMALockMiss,
-		Faults:         s.Faults - b.Faults,
-		Violations:     s.Violations - b.Violations,
-		Lock:           s.Lock.Sub(b.Lock),
-	}
-}
+func (th *Thread) Stats() mm.Stats { return th.Task.Stats.Sub(th.Base) }
 
 // pause sleeps for d between a writer's changes, if d is set.
 func pause(d time.Duration) {
