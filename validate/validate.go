@@ -36,12 +36,16 @@
 // operation, kernel and model (Report.Sleeps: each side's voluntary
 // context switches, and the model's rwsem spin timeouts and steals), which
 // say why the two rwsem rows come out as they do. On the 2-CPU VM the
-// README describes, a model reader granted mmap_lock by the writer's
-// release runs 12 to 15 µs later (its futex wake-up is that slow), the
-// writer's next down_write() gives up its spin on that reader at
-// rwsem_rspin_threshold() (10.5 µs), sleeps, and the reader steals the
-// lock past it meanwhile: writer-penalty comes out about 2x the kernel's
-// and reader-penalty below it ("How far to trust the model").
+// README describes, the writer's next down_write() after it granted the
+// lock to a sleeping reader spins on that reader for
+// rwsem_rspin_threshold() (10.5 µs), then queues and sleeps while the
+// reader steals the lock past it. The kernel's own lock tracepoints show
+// its writer doing the same, but on 12% of its acquisitions where the
+// model's does on about 40%: the model's granted reader runs about 2 µs
+// later at the median (12.7 µs after the release against 11), with a
+// longer tail, and the writer's deadline lies between the two. So
+// writer-penalty tends to come out above the kernel's and reader-penalty
+// below it ("How far to trust the model").
 //
 // Each cell runs Count times in a child process under the runner's
 // watchdog (runner.RunIsolated); a row uses the medians.
