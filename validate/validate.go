@@ -330,6 +330,24 @@ func (r Report) Failed() []Row {
 	return out
 }
 
+// failedNames returns the names of the rows out of tolerance.
+func (r Report) failedNames() []string {
+	var names []string
+	for _, row := range r.Failed() {
+		names = append(names, row.Name)
+	}
+	return names
+}
+
+// Err returns nil if every row lies within its tolerance, and otherwise an
+// error naming the rows that do not: the verdict a command exits 1 on.
+func (r Report) Err() error {
+	if names := r.failedNames(); len(names) > 0 {
+		return fmt.Errorf("%d of %d rows out of tolerance: %s", len(names), len(r.Rows), strings.Join(names, ", "))
+	}
+	return nil
+}
+
 // Compute turns the cells' results (every repetition, any order) and the
 // single-thread mprotect costs into the report's rows. It fails if a cell
 // a row needs is missing or measured nothing.

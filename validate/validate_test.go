@@ -124,6 +124,13 @@ func TestCompute(t *testing.T) {
 			if strings.Join(failed, ",") != strings.Join(tt.failed, ",") {
 				t.Errorf("rows out of tolerance %v, want %v", failed, tt.failed)
 			}
+			err = rep.Err()
+			switch {
+			case len(tt.failed) == 0 && err != nil:
+				t.Errorf("Err() = %v, want nil", err)
+			case len(tt.failed) > 0 && (err == nil || err.Error() != fmt.Sprintf("%d of %d rows out of tolerance: %s", len(tt.failed), len(rep.Rows), strings.Join(tt.failed, ", "))):
+				t.Errorf("Err() = %v, want the %d rows %v named", err, len(tt.failed), tt.failed)
+			}
 		})
 	}
 }

@@ -53,11 +53,7 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	if bad := r.Failed(); len(bad) > 0 {
-		names := make([]string, len(bad))
-		for i, row := range bad {
-			names[i] = row.Name
-		}
+	if names := r.failedNames(); len(names) > 0 {
 		fmt.Fprintf(&b, "out of tolerance: %s\n", strings.Join(names, ", "))
 	} else {
 		fmt.Fprintf(&b, "every row within tolerance\n")

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"vmabench/calib"
@@ -88,14 +87,7 @@ func validation(vc validate.Config) nightly.Validation {
 		if err := rep.WriteBenchfmt(w, header()); err != nil {
 			return err
 		}
-		if bad := rep.Failed(); len(bad) > 0 {
-			names := make([]string, len(bad))
-			for i, r := range bad {
-				names[i] = r.Name
-			}
-			return fmt.Errorf("%d of %d rows out of tolerance: %s", len(bad), len(rep.Rows), strings.Join(names, ", "))
-		}
-		return nil
+		return rep.Err()
 	}
 }
 

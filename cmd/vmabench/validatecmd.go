@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"vmabench/calib"
@@ -105,12 +104,8 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}
-	if bad := rep.Failed(); len(bad) > 0 {
-		names := make([]string, len(bad))
-		for i, r := range bad {
-			names[i] = r.Name
-		}
-		return fmt.Errorf("validate: %d of %d rows out of tolerance: %s", len(bad), len(rep.Rows), strings.Join(names, ", "))
+	if err := rep.Err(); err != nil {
+		return fmt.Errorf("validate: %w", err)
 	}
 	return nil
 }
