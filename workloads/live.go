@@ -95,6 +95,19 @@ func (b *liveBase) mapVMA(i int, faulted bool) ([]byte, error) {
 	return mem, nil
 }
 
+// mapVMAs maps VMAs 0..n-1 of the layout (mapVMA), one per thread that
+// works in its own VMA.
+func (b *liveBase) mapVMAs(n int, faulted bool) ([][]byte, error) {
+	mem := make([][]byte, n)
+	for i := range mem {
+		var err error
+		if mem[i], err = b.mapVMA(i, faulted); err != nil {
+			return nil, err
+		}
+	}
+	return mem, nil
+}
+
 // hints returns the addresses of slots first..first+n-1 of the layout, for
 // a churning writer.
 func (b *liveBase) hints(first, n int) []unsafe.Pointer {

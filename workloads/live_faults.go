@@ -17,12 +17,9 @@ func (w *liveFaults) Setup(threads int) error {
 	if err := w.setupSlots(threads, threads); err != nil {
 		return err
 	}
-	w.mem = make([][]byte, threads)
-	for i := range w.mem {
-		var err error
-		if w.mem[i], err = w.mapVMA(i, true); err != nil {
-			return err
-		}
+	var err error
+	if w.mem, err = w.mapVMAs(threads, true); err != nil {
+		return err
 	}
 	return w.region.Trim()
 }

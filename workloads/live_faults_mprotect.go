@@ -34,12 +34,9 @@ func (w *liveFaultsMprotect) Setup(threads int) error {
 	if err := w.setupSlots(threads-1, threads); err != nil {
 		return err
 	}
-	w.mem = make([][]byte, threads-1)
-	for i := range w.mem {
-		var err error
-		if w.mem[i], err = w.mapVMA(i, true); err != nil {
-			return err
-		}
+	var err error
+	if w.mem, err = w.mapVMAs(threads-1, true); err != nil {
+		return err
 	}
 	return w.region.Trim()
 }

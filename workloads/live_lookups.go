@@ -38,12 +38,9 @@ func (w *liveLookups) Setup(threads int) error {
 	if err := w.setupSlots(threads+churnSlots, threads); err != nil {
 		return err
 	}
-	w.mem = make([][]byte, readers)
-	for i := range w.mem {
-		var err error
-		if w.mem[i], err = w.mapVMA(i, false); err != nil {
-			return err
-		}
+	var err error
+	if w.mem, err = w.mapVMAs(readers, false); err != nil {
+		return err
 	}
 	if w.writer {
 		w.churn = w.hints(threads, churnSlots)
