@@ -127,7 +127,10 @@ func TestHost(t *testing.T) {
 		}
 	}
 	facts := Facts()
-	if len(facts) != 2 || facts[0].Key != "per-vma-lock" || facts[1].Key != "vma-lock-stats" {
-		t.Errorf("Facts() = %v, want per-vma-lock and vma-lock-stats", facts)
+	if len(facts) != 3 || facts[0].Key != "per-vma-lock" || facts[1].Key != "vma-lock-stats" || facts[2].Key != "cpuidle" {
+		t.Errorf("Facts() = %v, want per-vma-lock, vma-lock-stats and cpuidle", facts)
+	}
+	if idle := CPUIdle(); idle == "" || strings.ContainsAny(idle, " \n") {
+		t.Errorf("CPUIdle() = %q, want one word", idle)
 	}
 }

@@ -98,7 +98,10 @@ func readFigures(path string) (*figures, error) {
 				continue
 			}
 			for _, v := range rec.Values {
-				if v.Unit == "within" { // 1 or 0: the ratio says it, and by how much
+				// "within" is 1 or 0: the ratio says it, and by how
+				// much. The spreads describe one night's repetitions,
+				// not a figure to follow from night to night.
+				if v.Unit == "within" || strings.HasPrefix(v.Unit, "spread-") {
 					continue
 				}
 				k := figureKey{string(rec.Name.Full()), v.Unit}

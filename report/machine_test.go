@@ -20,6 +20,7 @@ func TestMachineConfig(t *testing.T) {
 		{"vmabench-commit", "unknown"},
 		{"per-vma-lock", ""},
 		{"vma-lock-stats", ""},
+		{"cpuidle", ""},
 	}
 	if len(kv) != len(want) {
 		t.Fatalf("got %v, want keys %v", kv, want)

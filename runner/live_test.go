@@ -104,7 +104,7 @@ func TestLiveFacts(t *testing.T) {
 			t.Errorf("%s: value %q is not one word", kv.Key, kv.Value)
 		}
 	}
-	if got := strings.Join(keys(facts), " "); got != "per-vma-lock vma-lock-stats" {
-		t.Errorf("keys %s, want per-vma-lock vma-lock-stats", got)
+	if got := strings.Join(keys(facts), " "); got != "per-vma-lock vma-lock-stats cpuidle" {
+		t.Errorf("keys %s, want per-vma-lock vma-lock-stats cpuidle", got)
 	}
 }

@@ -243,6 +243,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	}
 	rep, err := Compute(c, results, Single{Kernel: kp.Mprotect, Model: mp.Mprotect})
 	rep.LoadStart, rep.LoadEnd = load0, LoadAverage()
+	rep.CPUIdle = kernel.CPUIdle()
 	return rep, err
 }
 
@@ -281,6 +282,15 @@ type Row struct {
 	// KernelValue and ModelValue are the medians' figures; Ratio is
 	// ModelValue / KernelValue.
 	KernelValue, ModelValue, Ratio float64
+	// KernelSpread and ModelSpread are how far each side's figure moved
+	// across the repetitions: the largest repetition's figure over the
+	// smallest's (1 for none at all), each repetition's penalty taken
+	// from that repetition's two cells. NaN where the row has fewer than
+	// two repetitions (mprotect-ns is timed once). A kernel spread wider
+	// than the tolerance says the reference itself did not hold still on
+	// this machine: the row's verdict is then as much the kernel's noise
+	// as the model's error.
+	KernelSpread, ModelSpread float64
 	// Tolerance is the row's; OK reports 1/Tolerance <= Ratio <= Tolerance.
 	Tolerance float64
 	OK        bool
@@ -297,7 +307,10 @@ type Report struct {
 	// figures noise.
 	CPUs               int
 	LoadStart, LoadEnd float64
-	Rows               []Row
+	// CPUIdle is how the idle CPUs wait (kernel.CPUIdle), which decides
+	// how soon a woken thread runs: "" where not known.
+	CPUIdle string
+	Rows    []Row
 	// Sleeps are how the rwsem experiments' two threads (lookups-mmap, 2
 	// threads) spent their time beside each other, kernel and model:
 	// figures, not judged, that say why writer-penalty and reader-penalty
@@ -324,6 +337,19 @@ func (r Report) Failed() []Row {
 	var out []Row
 	for _, row := range r.Rows {
 		if !row.OK {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// Unsteady returns the rows whose kernel figure moved by more than their
+// tolerance across the repetitions (Row.KernelSpread): rows whose verdict
+// the machine's own noise can decide either way.
+func (r Report) Unsteady() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if row.KernelSpread > row.Tolerance {
 			out = append(out, row)
 		}
 	}
@@ -357,7 +383,8 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 	}
 	rep := Report{Release: c.Release, Design: c.Design, Tolerance: c.Tolerance, Results: results,
 		CPUs: runtime.NumCPU(), LoadStart: -1, LoadEnd: -1}
-	med := func(strategy, workload string, threads int, unit string) (float64, error) {
+	// reps returns a cell's figure in each repetition, in run order.
+	reps := func(strategy, workload string, threads int, unit string) ([]float64, error) {
 		var xs []float64
 		for i := range results {
 			r := &results[i]
@@ -373,36 +400,54 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 			}
 		}
 		if len(xs) == 0 {
-			return 0, fmt.Errorf("no %s result of %s on %s at %d threads", unit, workload, strategy, threads)
+			return nil, fmt.Errorf("no %s result of %s on %s at %d threads", unit, workload, strategy, threads)
 		}
-		m := median(xs)
-		if !(m > 0) || math.IsInf(m, 0) {
-			return 0, fmt.Errorf("%s of %s on %s at %d threads is %v: the cell measured nothing", unit, workload, strategy, threads, m)
+		if m := median(xs); !(m > 0) || math.IsInf(m, 0) {
+			return nil, fmt.Errorf("%s of %s on %s at %d threads is %v: the cell measured nothing", unit, workload, strategy, threads, m)
 		}
-		return m, nil
+		return xs, nil
 	}
-	type fig func(strategy string) (float64, error)
+	// A fig is a row's figure on one strategy: the figure of the cells'
+	// medians, and the figure of each repetition.
+	type fig func(strategy string) (float64, []float64, error)
 	penalty := func(alone Cell, aloneUnit string, aloneScale float64, beside Cell, besideUnit string) fig {
-		return func(s string) (float64, error) {
-			a, err := med(s, alone.Workload, alone.Threads, aloneUnit)
+		return func(s string) (float64, []float64, error) {
+			a, err := reps(s, alone.Workload, alone.Threads, aloneUnit)
 			if err != nil {
-				return 0, err
+				return 0, nil, err
 			}
-			b, err := med(s, beside.Workload, beside.Threads, besideUnit)
+			b, err := reps(s, beside.Workload, beside.Threads, besideUnit)
 			if err != nil {
-				return 0, err
+				return 0, nil, err
 			}
-			return a * aloneScale / b, nil
+			each := make([]float64, min(len(a), len(b)))
+			for i := range each {
+				each[i] = a[i] * aloneScale / b[i]
+			}
+			return median(a) * aloneScale / median(b), each, nil
 		}
 	}
 	perSecond := func(w string, n int, unit string) fig {
-		return func(s string) (float64, error) {
-			v, err := med(s, w, n, unit)
-			return 1e9 / v, err
+		return func(s string) (float64, []float64, error) {
+			v, err := reps(s, w, n, unit)
+			if err != nil {
+				return 0, nil, err
+			}
+			each := make([]float64, len(v))
+			for i, x := range v {
+				each[i] = 1e9 / x
+			}
+			return 1e9 / median(v), each, nil
 		}
 	}
 	nsPerOp := func(w string, n int) fig {
-		return func(s string) (float64, error) { return med(s, w, n, "ns/op") }
+		return func(s string) (float64, []float64, error) {
+			v, err := reps(s, w, n, "ns/op")
+			if err != nil {
+				return 0, nil, err
+			}
+			return median(v), v, nil
+		}
 	}
 	exps := []struct {
 		name, detail, model, unit string
@@ -424,7 +469,8 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 			perSecond("lookups-mmap", 2, "writes/s")},
 	}
 	for _, e := range exps {
-		row := Row{Name: e.name, Detail: e.detail, Model: e.model, Unit: e.unit, Tolerance: e.tol}
+		row := Row{Name: e.name, Detail: e.detail, Model: e.model, Unit: e.unit, Tolerance: e.tol,
+			KernelSpread: math.NaN(), ModelSpread: math.NaN()}
 		if e.f == nil {
 			row.KernelValue, row.ModelValue = mprotect.Kernel, mprotect.Model
 			if !(row.KernelValue > 0 && row.ModelValue > 0) {
@@ -432,12 +478,14 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 			}
 		} else {
 			var err error
-			if row.KernelValue, err = e.f("kernel"); err != nil {
+			var kernelEach, modelEach []float64
+			if row.KernelValue, kernelEach, err = e.f("kernel"); err != nil {
 				return Report{}, fmt.Errorf("%s: %w", e.name, err)
 			}
-			if row.ModelValue, err = e.f(e.model); err != nil {
+			if row.ModelValue, modelEach, err = e.f(e.model); err != nil {
 				return Report{}, fmt.Errorf("%s: %w", e.name, err)
 			}
+			row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
 		}
 		row.Ratio = row.ModelValue / row.KernelValue
 		row.OK = row.Ratio >= 1/row.Tolerance && row.Ratio <= row.Tolerance
@@ -466,6 +514,15 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 		}
 	}
 	return rep, nil
+}
+
+// spread returns the largest of xs over the smallest, NaN for fewer than
+// two.
+func spread(xs []float64) float64 {
+	if len(xs) < 2 {
+		return math.NaN()
+	}
+	return slices.Max(xs) / slices.Min(xs)
 }
 
 func median(xs []float64) float64 {

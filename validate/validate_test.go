@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -162,6 +163,66 @@ func TestComputeFigures(t *testing.T) {
 	}
 }
 
+// TestSpread: each side's spread pairs the cells of one repetition, and a
+// row whose kernel figure moves by more than the tolerance across the
+// repetitions is named under the table, whatever its verdict.
+func TestSpread(t *testing.T) {
+	results := fakeRun(3, nil)
+	// The kernel's reader beside the writer at 150e3, 100e3 and 200e3
+	// lookups/s: reader-penalty 4.67x, 7x and 3.5x, a 2x spread, while
+	// the medians still agree with the model's.
+	rates := []float64{150e3, 100e3, 200e3}
+	n := 0
+	for i := range results {
+		r := &results[i]
+		if r.Strategy == "kernel" && r.Workload == "lookups-mmap" {
+			for j := range r.Metrics {
+				if r.Metrics[j].Unit == "lookups/s" {
+					r.Metrics[j].Value = rates[n] * (1 + 0.01*float64(n-1))
+				}
+			}
+			n++
+		}
+	}
+	rep, err := Compute(testConfig(), results, Single{3000, 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rep.Rows {
+		want := 1.0
+		switch row.Name {
+		case "reader-penalty":
+			if row.KernelSpread < 1.99 || row.KernelSpread > 2.01 {
+				t.Errorf("reader-penalty: kernel spread %v, want 2", row.KernelSpread)
+			}
+		case "fault-ns", "mmap-munmap-ns", "round-trip-ns":
+			want = 1.01 / 0.99
+		case "mprotect-ns":
+			if !math.IsNaN(row.KernelSpread) || !math.IsNaN(row.ModelSpread) {
+				t.Errorf("mprotect-ns: spreads %v / %v, want NaN: it is timed once", row.KernelSpread, row.ModelSpread)
+			}
+			continue
+		}
+		if row.ModelSpread < want*0.999 || row.ModelSpread > want*1.001 {
+			t.Errorf("%s: model spread %v, want %v", row.Name, row.ModelSpread, want)
+		}
+	}
+	var got []string
+	for _, row := range rep.Unsteady() {
+		got = append(got, row.Name)
+	}
+	if strings.Join(got, " ") != "reader-penalty" {
+		t.Errorf("Unsteady() = %v, want reader-penalty", got)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "reader-penalty: the kernel's own figure moved 2.00x across its repetitions") {
+		t.Errorf("table does not name the unsteady row:\n%s", b.String())
+	}
+}
+
 // TestComputeMissing: a row whose cell is missing or measured nothing is an
 // error naming it, never a row of zeros.
 func TestComputeMissing(t *testing.T) {
@@ -215,7 +276,7 @@ func TestTableGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep.CPUs, rep.LoadStart, rep.LoadEnd = 2, 1.5, 2.25
+	rep.CPUs, rep.LoadStart, rep.LoadEnd, rep.CPUIdle = 2, 1.5, 2.25, "haltpoll,halt-poll-ns=0"
 	var b bytes.Buffer
 	if err := rep.WriteTable(&b); err != nil {
 		t.Fatal(err)
@@ -224,9 +285,10 @@ func TestTableGolden(t *testing.T) {
 }
 
 // TestBenchfmt: the benchfmt file reads back with benchfmt: the cells, then
-// one result per row with its four values and the validate configuration.
+// one result per row with its four values, its two spreads where it has
+// repetitions, and the validate configuration.
 func TestBenchfmt(t *testing.T) {
-	rep, err := Compute(testConfig(), fakeRun(1, map[string]float64{"mmaplock/lookups-mmap": 0.5}), Single{3000, 2900})
+	rep, err := Compute(testConfig(), fakeRun(3, map[string]float64{"mmaplock/lookups-mmap": 0.5}), Single{3000, 2900})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,11 +325,15 @@ func TestBenchfmt(t *testing.T) {
 		}
 		return v.Unit
 	}
-	if len(v) != 4 || unit(v[0]) != "kernel-x" || unit(v[1]) != "model-x" || unit(v[2]) != "ratio" || unit(v[3]) != "within" || v[3].Value != 0 {
+	if len(v) != 6 || unit(v[0]) != "kernel-x" || unit(v[1]) != "model-x" || unit(v[2]) != "ratio" || unit(v[3]) != "within" || v[3].Value != 0 ||
+		unit(v[4]) != "spread-kernel" || unit(v[5]) != "spread-model" || v[4].Value != 1 {
 		t.Errorf("reader-penalty values %v", v)
 	}
-	if v := rows["Validate/experiment=fault-ns/model=vmarefcnt"]; len(v) != 4 || unit(v[0]) != "kernel-ns" || v[0].OrigValue < 1612 || v[0].OrigValue > 1613 || v[3].Value != 1 {
+	if v := rows["Validate/experiment=fault-ns/model=vmarefcnt"]; len(v) != 6 || unit(v[0]) != "kernel-ns" || v[0].OrigValue < 1612 || v[0].OrigValue > 1613 || v[3].Value != 1 {
 		t.Errorf("fault-ns values %v", v)
+	}
+	if v := rows["Validate/experiment=mprotect-ns/model=vmarefcnt"]; len(v) != 4 {
+		t.Errorf("mprotect-ns, timed once, has no spreads: values %v", v)
 	}
 	if len(rows) != len(rep.Rows) {
 		t.Errorf("%d rows read back, want %d", len(rows), len(rep.Rows))

@@ -17,11 +17,19 @@ import (
 // WriteTable prints the report as a table, one row per experiment, then a
 // line naming the rows out of tolerance, if any:
 //
-//	experiment              model      kernel    model   ratio  within 1.5x
-//	reader-penalty          mmaplock    4.30x    4.10x    0.95  yes
+//	experiment      model  kernel  model  ratio    within       spread
+//	reader-penalty  mmaplock  4.30x  4.10x  0.95  yes 1.5x  1.12 / 1.05
+//
+// The spread column is each side's Row.KernelSpread / Row.ModelSpread; a
+// line under the table names the rows whose kernel figure moved by more
+// than their tolerance across the repetitions.
 func (r Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "vmabench validate: kernel %s, its design modelled by %s\n", r.Release, r.Design)
+	fmt.Fprintf(&b, "vmabench validate: kernel %s, its design modelled by %s", r.Release, r.Design)
+	if r.CPUIdle != "" {
+		fmt.Fprintf(&b, "; idle CPUs: %s", r.CPUIdle)
+	}
+	b.WriteString("\n")
 	if r.LoadStart >= 0 && r.LoadEnd >= 0 {
 		fmt.Fprintf(&b, "load average %.2f at the start, %.2f at the end, on %d CPUs", r.LoadStart, r.LoadEnd, r.CPUs)
 		if max(r.LoadStart, r.LoadEnd) > float64(r.CPUs)/2 {
@@ -30,18 +38,24 @@ func (r Report) WriteTable(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "experiment\tmodel\tkernel\tmodel\tratio\twithin\t\n")
+	fmt.Fprintf(tw, "experiment\tmodel\tkernel\tmodel\tratio\twithin\tspread\t\n")
 	for _, row := range r.Rows {
 		ok := "yes"
 		if !row.OK {
 			ok = "NO"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s %sx\t\n", row.Name, row.Model,
-			figure(row.KernelValue, row.Unit), figure(row.ModelValue, row.Unit), row.Ratio, ok, trim(row.Tolerance))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s %sx\t%s / %s\t\n", row.Name, row.Model,
+			figure(row.KernelValue, row.Unit), figure(row.ModelValue, row.Unit), row.Ratio, ok, trim(row.Tolerance),
+			perOp(row.KernelSpread), perOp(row.ModelSpread))
 	}
 	tw.Flush()
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "  %s: %s\n", row.Name, row.Detail)
+	}
+	b.WriteString("  spread: kernel / model, each side's largest repetition over its smallest\n")
+	for _, row := range r.Unsteady() {
+		fmt.Fprintf(&b, "  %s: the kernel's own figure moved %.2fx across its repetitions, more than the %sx tolerance:"+
+			" the row judges this machine's noise as much as the model\n", row.Name, row.KernelSpread, trim(row.Tolerance))
 	}
 	if len(r.Sleeps) > 0 {
 		b.WriteString("  lookups-mmap 2 threads, kernel / mmaplock:")
@@ -92,8 +106,9 @@ func trim(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 //
 //	BenchmarkValidate/experiment=reader-penalty/model=mmaplock 1 4.3 kernel-x 4.1 model-x 0.95 ratio 1 within
 //
-// with "within" 1 or 0 and the configuration lines "validate-tolerance" and
-// "validate-design". benchstat and vmabench compare read the cells; a
+// with "within" 1 or 0, then "spread-kernel" and "spread-model"
+// (Row.KernelSpread, Row.ModelSpread) where the row has repetitions, and
+// the configuration lines "validate-tolerance" and "validate-design". benchstat and vmabench compare read the cells; a
 // nightly keeps the rows in its history.
 func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
 	rw := report.NewWriter(w)
@@ -129,6 +144,11 @@ func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
 				{Value: row.Ratio, Unit: "ratio"},
 				{Value: within, Unit: "within"},
 			},
+		}
+		if !math.IsNaN(row.KernelSpread) && !math.IsNaN(row.ModelSpread) {
+			res.Values = append(res.Values,
+				benchfmt.Value{Value: row.KernelSpread, Unit: "spread-kernel"},
+				benchfmt.Value{Value: row.ModelSpread, Unit: "spread-model"})
 		}
 		if err := bw.Write(res); err != nil {
 			return err
