@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmabench/internal/machine"
 	"vmabench/kernel"
 	"vmabench/mm"
 )
@@ -265,24 +266,17 @@ func kernelRelease() string {
 // from round to round, and the median is the typical one. With fewer than
 // two CPUs allowed both are 0: no other CPU runs the process.
 func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
-	var orig unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &orig); err != nil {
-		return err
-	}
-	var cpus []int
-	for i := 0; i < 1024 && len(cpus) < 2; i++ {
-		if orig.IsSet(i) {
-			cpus = append(cpus, i)
-		}
-	}
+	cpus := machine.CPUs()
 	if len(cpus) < 2 || runtime.GOMAXPROCS(0) < 2 {
 		p.IPISend, p.IPIRecv = 0, 0
 		return nil
 	}
+	// Measure holds this thread; it goes back to the process's CPUs before
+	// Go may hand it to another goroutine.
 	if err := pinTo(cpus[0]); err != nil {
 		return err
 	}
-	defer unix.SchedSetaffinity(0, &orig)
+	defer machine.Unpin()
 
 	ps := kernel.PageSize()
 	for off := 0; off < len(mem); off += ps {
@@ -314,8 +308,11 @@ func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 	started, done := make(chan error, 1), make(chan struct{})
 	go func() {
 		defer close(done)
+		// The sibling never unlocks its thread: pinned to cpus[1], the
+		// thread ends with the goroutine instead of going back to Go's
+		// pool, where a later goroutine (one that forks a cell's child
+		// process) would inherit the pin.
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		started <- pinTo(cpus[1])
 		var x uint64
 		for range wake {

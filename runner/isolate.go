@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"vmabench/cell"
+	"vmabench/internal/machine"
 )
 
 // ServeCell is the child's side of RunIsolated, the body of the hidden
@@ -61,7 +62,15 @@ func RunIsolated(ctx context.Context, c Config, child []string) (Result, error) 
 	cmd.Stdin = bytes.NewReader(js)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	// A thread of this process may have been pinned to one CPU (a cell
+	// run in process, the calibration's IPI measurement) and gone back to
+	// Go's pool: the child, which inherits the forking thread's affinity,
+	// would then run all its threads on that CPU. Fork from a thread set
+	// back to the process's CPUs.
+	runErr := machine.StartUnpinned(cmd.Start)
+	if runErr == nil {
+		runErr = cmd.Wait()
+	}
 	failed := Result{Cell: cell.Cell{Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads}, Config: configKVs(c)}
 	if err := ctx.Err(); err != nil { // the caller gave up (SIGINT)
 		return Result{}, err

@@ -38,6 +38,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmabench/cell"
+	"vmabench/internal/machine"
 	"vmabench/mm"
 	"vmabench/strategies"
 	"vmabench/units"
@@ -181,7 +182,7 @@ type measurement struct {
 // measure starts one pinned goroutine per thread running run, warms up,
 // times the window and stops them, under the watchdog.
 func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func(*workloads.Thread)) measurement {
-	cpus := allowedCPUs()
+	cpus := machine.CPUs()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procsFor(len(ths)) + harnessProcs))
 	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
@@ -537,21 +538,6 @@ func quantiles(ths []*workloads.Thread, c workloads.Class, ps ...float64) []floa
 // the window, the same keys for every workload.
 func configKVs(c Config) []cell.KV {
 	return append(c.Load.Pairs(), cell.KV{Key: "duration", Value: c.Duration.String()}, cell.KV{Key: "warmup", Value: c.Warmup.String()})
-}
-
-// allowedCPUs returns the CPUs this process may run on, in order.
-func allowedCPUs() []int {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return nil
-	}
-	var cpus []int
-	for i := 0; i < 1024 && len(cpus) < set.Count(); i++ {
-		if set.IsSet(i) {
-			cpus = append(cpus, i)
-		}
-	}
-	return cpus
 }
 
 // pin binds the calling OS thread to cpu.
