@@ -36,16 +36,22 @@
 // operation, kernel and model (Report.Sleeps: each side's voluntary
 // context switches, and the model's rwsem spin timeouts and steals), which
 // say why the two rwsem rows come out as they do. On the 2-CPU VM the
-// README describes, the writer's next down_write() after it granted the
-// lock to a sleeping reader spins on that reader for
-// rwsem_rspin_threshold() (10.5 µs), then queues and sleeps while the
-// reader steals the lock past it. The kernel's own lock tracepoints show
-// its writer doing the same, but on 12% of its acquisitions where the
-// model's does on about 40%: the model's granted reader runs about 2 µs
-// later at the median (12.7 µs after the release against 11), with a
-// longer tail, and the writer's deadline lies between the two. So
-// writer-penalty tends to come out above the kernel's and reader-penalty
-// below it ("How far to trust the model").
+// README describes, the model's rwsem takes the kernel's steps but its
+// threads sleep and wake through futex(2), and there the rows turn on
+// where a wake-up lands: the kernel's writer usually wakes its reader while
+// the reader is still switching out, which takes an IPI (about 11 µs off
+// its CPU), the model's writer a little later, when the reader's idle vCPU
+// has not halted yet and no IPI is needed (3.6 µs). So the model's reader
+// suffers less beside the writer than the kernel's (reader-penalty below
+// 1), and its writer, whose next down_write() spins 10.5 µs
+// (rwsem_rspin_threshold()) on the reader it granted the lock to, times out
+// and sleeps more often (writer-penalty above 1). The report's first line
+// names how idle CPUs wait (kernel.CPUIdle), which moves both rows
+// ("How far to trust the model").
+//
+// Each row also gives each side's spread across the repetitions
+// (Row.KernelSpread, Row.ModelSpread); Report.Unsteady names the rows
+// whose kernel figure moved by more than their tolerance.
 //
 // Each cell runs Count times in a child process under the runner's
 // watchdog (runner.RunIsolated); a row uses the medians.
