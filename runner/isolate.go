@@ -62,11 +62,11 @@ func RunIsolated(ctx context.Context, c Config, child []string) (Result, error) 
 	cmd.Stdin = bytes.NewReader(js)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	// A thread of this process may have been pinned to one CPU (a cell
-	// run in process, the calibration's IPI measurement) and gone back to
-	// Go's pool: the child, which inherits the forking thread's affinity,
-	// would then run all its threads on that CPU. Fork from a thread set
-	// back to the process's CPUs.
+	// A thread of this process pinned to one CPU and handed back to Go's
+	// pool (as the calibration's IPI measurement once left one) would pass
+	// its mask to a child forked from it, which inherits the forking
+	// thread's affinity and would run all its threads on that CPU. Fork
+	// from a thread set back to the process's CPUs.
 	runErr := machine.StartUnpinned(cmd.Start)
 	if runErr == nil {
 		runErr = cmd.Wait()

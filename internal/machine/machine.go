@@ -1,7 +1,8 @@
 // Package machine describes the machine and build a run measures: the CPU
-// model and the commit of the code under test. Package report writes them
-// into every results file header; the kernel release comes from
-// kernel.Release.
+// model and the commit of the code under test, which package report writes
+// into every results file header (the kernel release comes from
+// kernel.Release), and the CPUs the process may use, with the way back to
+// all of them for a pinned thread or a child process it forks.
 package machine
 
 import (
