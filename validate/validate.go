@@ -389,8 +389,8 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 	}
 	rep := Report{Release: c.Release, Design: c.Design, Tolerance: c.Tolerance, Results: results,
 		CPUs: runtime.NumCPU(), LoadStart: -1, LoadEnd: -1}
-	// reps returns a cell's figure in each repetition, in run order.
-	reps := func(strategy, workload string, threads int, unit string) ([]float64, error) {
+	// values returns a cell's figure in each repetition, in run order.
+	values := func(strategy, workload string, threads int, unit string) []float64 {
 		var xs []float64
 		for i := range results {
 			r := &results[i]
@@ -405,6 +405,11 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 				xs = append(xs, v)
 			}
 		}
+		return xs
+	}
+	// reps is values for a row's figure, which must be there and above 0.
+	reps := func(strategy, workload string, threads int, unit string) ([]float64, error) {
+		xs := values(strategy, workload, threads, unit)
 		if len(xs) == 0 {
 			return nil, fmt.Errorf("no %s result of %s on %s at %d threads", unit, workload, strategy, threads)
 		}
@@ -497,17 +502,10 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 		row.OK = row.Ratio >= 1/row.Tolerance && row.Ratio <= row.Tolerance
 		rep.Rows = append(rep.Rows, row)
 	}
-	// medOf is med for a figure that may be 0: NaN where no cell has it.
+	// medOf is the median of a lookups-mmap figure that may be 0: NaN
+	// where no cell has it.
 	medOf := func(strategy, unit string) float64 {
-		var xs []float64
-		for i := range results {
-			r := &results[i]
-			if r.Strategy == strategy && r.Workload == "lookups-mmap" && r.Threads == 2 && r.Status == runner.StatusOK {
-				if v, ok := r.Metric(unit); ok {
-					xs = append(xs, v)
-				}
-			}
-		}
+		xs := values(strategy, "lookups-mmap", 2, unit)
 		if len(xs) == 0 {
 			return math.NaN()
 		}
