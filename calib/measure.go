@@ -9,8 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"vmabench/internal/machine"
 	"vmabench/kernel"
 	"vmabench/mm"
@@ -273,7 +271,7 @@ func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 	}
 	// Measure holds this thread; it goes back to the process's CPUs before
 	// Go may hand it to another goroutine.
-	if err := pinTo(cpus[0]); err != nil {
+	if err := machine.Pin(cpus[0]); err != nil {
 		return err
 	}
 	defer machine.Unpin()
@@ -313,7 +311,7 @@ func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 		// pool, where a later goroutine (one that forks a cell's child
 		// process) would inherit the pin.
 		runtime.LockOSThread()
-		started <- pinTo(cpus[1])
+		started <- machine.Pin(cpus[1])
 		var x uint64
 		for range wake {
 			if quit.Load() {
@@ -378,13 +376,6 @@ func median(xs []float64) float64 {
 		return (s[n/2-1] + s[n/2]) / 2
 	}
 	return s[len(s)/2]
-}
-
-// pinTo binds the calling OS thread to cpu.
-func pinTo(cpu int) error {
-	var set unix.CPUSet
-	set.Set(cpu)
-	return unix.SchedSetaffinity(0, &set)
 }
 
 var spinSink uint64

@@ -35,8 +35,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"vmabench/cell"
 	"vmabench/internal/machine"
 	"vmabench/mm"
@@ -199,7 +197,7 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 			defer done.Done()
 			runtime.LockOSThread()
 			if !c.NoPin && len(cpus) > 0 {
-				pinErrs[i] = pin(cpus[i%len(cpus)])
+				pinErrs[i] = machine.Pin(cpus[i%len(cpus)])
 			}
 			ready.Done()
 			<-start
@@ -538,14 +536,4 @@ func quantiles(ths []*workloads.Thread, c workloads.Class, ps ...float64) []floa
 // the window, the same keys for every workload.
 func configKVs(c Config) []cell.KV {
 	return append(c.Load.Pairs(), cell.KV{Key: "duration", Value: c.Duration.String()}, cell.KV{Key: "warmup", Value: c.Warmup.String()})
-}
-
-// pin binds the calling OS thread to cpu.
-func pin(cpu int) error {
-	var set unix.CPUSet
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return fmt.Errorf("sched_setaffinity(cpu %d): %w", cpu, err)
-	}
-	return nil
 }

@@ -1,6 +1,7 @@
 package machine
 
 import (
+	"fmt"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -37,6 +38,18 @@ func CPUs() []int {
 		}
 	}
 	return cpus
+}
+
+// Pin binds the calling thread to cpu. The caller should hold its thread
+// (runtime.LockOSThread), and either end with it locked, so the thread
+// ends too, or Unpin it before it unlocks.
+func Pin(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("sched_setaffinity(cpu %d): %w", cpu, err)
+	}
+	return nil
 }
 
 // Unpin sets the calling thread's affinity back to the process's CPUs

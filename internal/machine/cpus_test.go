@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // childCPUs starts `grep Cpus_allowed_list /proc/self/status` with start
@@ -44,9 +42,7 @@ func TestStartUnpinned(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer Unpin()
-	var one unix.CPUSet
-	one.Set(cpus[1])
-	if err := unix.SchedSetaffinity(0, &one); err != nil {
+	if err := Pin(cpus[1]); err != nil {
 		t.Fatal(err)
 	}
 
