@@ -46,7 +46,7 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s %sx\t%s / %s\t\n", row.Name, row.Model,
 			figure(row.KernelValue, row.Unit), figure(row.ModelValue, row.Unit), row.Ratio, ok, trim(row.Tolerance),
-			perOp(row.KernelSpread), perOp(row.ModelSpread))
+			orDash(row.KernelSpread), orDash(row.ModelSpread))
 	}
 	tw.Flush()
 	for _, row := range r.Rows {
@@ -63,7 +63,7 @@ func (r Report) WriteTable(w io.Writer) error {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			fmt.Fprintf(&b, " %s %s / %s", sl.Unit, perOp(sl.Kernel), perOp(sl.Model))
+			fmt.Fprintf(&b, " %s %s / %s", sl.Unit, orDash(sl.Kernel), orDash(sl.Model))
 		}
 		b.WriteString("\n")
 	}
@@ -90,8 +90,9 @@ func figure(v float64, unit string) string {
 	return strconv.FormatFloat(v, 'f', 0, 64) + "ns"
 }
 
-// perOp formats a Sleep figure, "-" where a side does not report it.
-func perOp(v float64) string {
+// orDash formats a Sleep figure or a spread to two decimals, "-" where a
+// side does not report it (NaN).
+func orDash(v float64) string {
 	if math.IsNaN(v) {
 		return "-"
 	}
