@@ -35,6 +35,10 @@ type Op struct {
 	Kind       OpKind
 	Start, Len uint64
 	Prot       Prot
+	// File, for OpMmap, maps the file from its first page instead of
+	// anonymous memory; Shared makes it MAP_SHARED (else MAP_PRIVATE).
+	File   *File
+	Shared bool
 }
 
 func (o Op) String() string {
@@ -71,7 +75,20 @@ type segment struct {
 	start, end uint64
 	prot       Prot
 	anon       bool
+	file       *File
+	pgoff      uint64
+	shared     bool
 	vma        *VMA // the VMA that will cover it: an old one kept, or a new one
+}
+
+// segOf returns the part [start, end) of the VMA v, with its protection,
+// anon_vma, file and the file offset of start.
+func segOf(v *VMA, vstart, start, end uint64, prot Prot) segment {
+	s := segment{start: start, end: end, prot: prot, anon: v.HasAnonVMA(), file: v.File(), shared: v.Shared()}
+	if s.file != nil {
+		s.pgoff = v.pgoff.Load() + (start-vstart)/PageSize
+	}
+	return s
 }
 
 // Prepare plans op. The caller holds mmap_lock for writing. It returns
@@ -95,15 +112,19 @@ func (m *MM) Prepare(t *Task, op Op) (*Change, error) {
 			m.writing.Store(0)
 			return nil, fmt.Errorf("%v: %w", op, ErrExist)
 		}
-		c.segs = []segment{{start: op.Start, end: end, prot: op.Prot}}
+		if op.File != nil && op.Len/PageSize > uint64(op.File.Pages()) {
+			m.writing.Store(0)
+			return nil, fmt.Errorf("%v: %d pages past a file of %d: %w", op, op.Len/PageSize, op.File.Pages(), ErrRange)
+		}
+		c.segs = []segment{{start: op.Start, end: end, prot: op.Prot, file: op.File, shared: op.File != nil && op.Shared}}
 	case OpMunmap:
 		c.old = ov
 		for _, e := range ov {
 			if e.Start < op.Start {
-				c.segs = append(c.segs, segment{start: e.Start, end: op.Start, prot: e.VMA.Prot(), anon: e.VMA.HasAnonVMA()})
+				c.segs = append(c.segs, segOf(e.VMA, e.Start, e.Start, op.Start, e.VMA.Prot()))
 			}
 			if e.End > end {
-				c.segs = append(c.segs, segment{start: end, end: e.End, prot: e.VMA.Prot(), anon: e.VMA.HasAnonVMA()})
+				c.segs = append(c.segs, segOf(e.VMA, e.Start, end, e.End, e.VMA.Prot()))
 			}
 		}
 	case OpMprotect:
@@ -114,24 +135,24 @@ func (m *MM) Prepare(t *Task, op Op) (*Change, error) {
 		// them, which may merge (vma_merge_existing_range()).
 		if p, ok := tree.before(ov[0].Start); ok && p.End == ov[0].Start {
 			c.old = append(c.old, p)
-			c.segs = append(c.segs, segment{start: p.Start, end: p.End, prot: p.VMA.Prot(), anon: p.VMA.HasAnonVMA()})
+			c.segs = append(c.segs, segOf(p.VMA, p.Start, p.Start, p.End, p.VMA.Prot()))
 		}
 		for _, e := range ov {
 			c.old = append(c.old, e)
-			p, anon := e.VMA.Prot(), e.VMA.HasAnonVMA()
+			p := e.VMA.Prot()
 			lo, hi := max(e.Start, op.Start), min(e.End, end)
 			if e.Start < lo {
-				c.segs = append(c.segs, segment{start: e.Start, end: lo, prot: p, anon: anon})
+				c.segs = append(c.segs, segOf(e.VMA, e.Start, e.Start, lo, p))
 			}
-			c.segs = append(c.segs, segment{start: lo, end: hi, prot: op.Prot, anon: anon})
+			c.segs = append(c.segs, segOf(e.VMA, e.Start, lo, hi, op.Prot))
 			if hi < e.End {
-				c.segs = append(c.segs, segment{start: hi, end: e.End, prot: p, anon: anon})
+				c.segs = append(c.segs, segOf(e.VMA, e.Start, hi, e.End, p))
 			}
 		}
 		last := ov[len(ov)-1]
 		if n, ok := tree.entryAt(last.End); ok {
 			c.old = append(c.old, n)
-			c.segs = append(c.segs, segment{start: n.Start, end: n.End, prot: n.VMA.Prot(), anon: n.VMA.HasAnonVMA()})
+			c.segs = append(c.segs, segOf(n.VMA, n.Start, n.Start, n.End, n.VMA.Prot()))
 		}
 		c.segs = mergeSegments(c.segs)
 	default:
@@ -142,11 +163,14 @@ func (m *MM) Prepare(t *Task, op Op) (*Change, error) {
 	return c, nil
 }
 
-// mergeSegments joins adjacent segments with the same protection.
+// mergeSegments joins adjacent segments with the same protection and the
+// same backing: anonymous both, or the same file, sharing and contiguous
+// file offsets (is_mergeable_vma()'s vm_file check and the pgoff check of
+// can_vma_merge_after()).
 func mergeSegments(segs []segment) []segment {
 	out := segs[:0]
 	for _, s := range segs {
-		if n := len(out); n > 0 && out[n-1].end == s.start && out[n-1].prot == s.prot {
+		if n := len(out); n > 0 && out[n-1].end == s.start && out[n-1].prot == s.prot && sameBacking(out[n-1], s) {
 			out[n-1].end = s.end
 			out[n-1].anon = out[n-1].anon || s.anon
 			continue
@@ -154,6 +178,14 @@ func mergeSegments(segs []segment) []segment {
 		out = append(out, s)
 	}
 	return out
+}
+
+// sameBacking reports whether b continues a's backing where a ends.
+func sameBacking(a, b segment) bool {
+	if a.file != b.file || a.shared != b.shared {
+		return false
+	}
+	return a.file == nil || a.pgoff+(a.end-a.start)/PageSize == b.pgoff
 }
 
 // assign gives each new segment a VMA. As in __split_vma() and vma_merge(),
@@ -172,7 +204,7 @@ func (c *Change) assign(m *MM) {
 		if e, ok := byStart[s.start]; ok {
 			s.vma = e.VMA
 			kept[e.VMA] = true
-			if e.End != s.end || e.VMA.Prot() != s.prot {
+			if e.End != s.end || e.VMA.Prot() != s.prot || e.VMA.File() != s.file {
 				c.Touched = append(c.Touched, e.VMA)
 			}
 			continue
@@ -214,6 +246,25 @@ func (m *MM) Commit(t *Task, c *Change) {
 		v.end.Store(s.end)
 		v.prot.Store(uint32(s.prot))
 		v.anonVMA.Store(s.anon)
+		v.file.Store(s.file)
+		v.pgoff.Store(s.pgoff)
+		v.shared.Store(s.shared)
+	}
+	// The i_mmap tree of each file mapped or unmapped: vma_link_file()
+	// for a new VMA of a file (a split's second half too, through
+	// vma_prepare()), unlink_file_vma() for a removed one, each under
+	// i_mmap_lock_write(). The kernel unlinks an unmapped VMA in
+	// free_pgtables(), after munmap's mmap_write_downgrade(); the model
+	// does it here, under the write lock (see README, trust).
+	for _, v := range c.New {
+		if f := v.file.Load(); f != nil {
+			f.linkVMA(t)
+		}
+	}
+	for _, v := range c.Removed {
+		if f := v.file.Load(); f != nil {
+			f.unlinkVMA(t)
+		}
 	}
 	for _, v := range c.New {
 		// vma_mark_attached(): vm_refcnt 0 -> 1, and the v6.4 flag.
@@ -230,25 +281,43 @@ func (m *MM) Commit(t *Task, c *Change) {
 		}
 		m.tree.Store(nt)
 	}
+	var file, shared bool // a file VMA was unmapped; a MAP_SHARED one
 	if c.Op.Kind == OpMunmap {
-		m.Zap(c.Op.Start, c.Op.Start+c.Op.Len)
+		for _, v := range c.Touched {
+			if v.file.Load() != nil {
+				file, shared = true, shared || v.shared.Load()
+			}
+		}
+		// unmap_region()'s page-table teardown: its cost per page
+		// mapped is in the tail (Task.MunmapTail).
+		n := int64(m.pt.clear(c.Op.Start>>PageShift, (c.Op.Start+c.Op.Len)>>PageShift))
+		if shared {
+			t.zapShared += n
+		} else {
+			t.zapAnon += n
+		}
 	}
 	// The calibrated work the kernel does under mmap_write_lock for the
 	// change: do_mmap()'s, munmap's up to mmap_write_downgrade(), or
 	// mprotect_fixup()'s with change_protection() and its TLB flush.
 	switch c.Op.Kind {
 	case OpMmap:
-		t.Spin(t.Work.Mmap)
+		if c.Op.File != nil {
+			t.Spin(t.Work.MmapFile)
+		} else {
+			t.Spin(t.Work.Mmap)
+		}
 	case OpMunmap:
-		t.Spin(t.Work.Munmap)
+		if file {
+			t.Spin(t.Work.MunmapFile)
+		} else {
+			t.Spin(t.Work.Munmap)
+		}
 	case OpMprotect:
 		t.Spin(t.Work.Mprotect)
 		// change_protection() changed present PTEs: flush_tlb_range().
-		for i := c.Op.Start >> PageShift; i < (c.Op.Start+c.Op.Len)>>PageShift && i < uint64(len(m.pte)); i++ {
-			if m.pte[i].Load() != 0 {
-				t.Shootdown()
-				break
-			}
+		if m.pt.anyPresent(c.Op.Start>>PageShift, (c.Op.Start+c.Op.Len)>>PageShift) {
+			t.Shootdown()
 		}
 	}
 	for _, v := range c.Touched {

@@ -12,18 +12,18 @@ import (
 func TestConcurrentWriterRefused(t *testing.T) {
 	m := New(Config{Pages: 64})
 	a, b := NewTask(m, 0, 0), NewTask(m, 1, 0)
-	c, err := m.Prepare(a, Op{OpMmap, 0, 4 * P, ProtRead})
+	c, err := m.Prepare(a, Op{Kind: OpMmap, Start: 0, Len: 4 * P, Prot: ProtRead})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Prepare(b, Op{OpMmap, 8 * P, 4 * P, ProtRead}); !errors.Is(err, ErrConcurrentWriter) {
+	if _, err := m.Prepare(b, Op{Kind: OpMmap, Start: 8 * P, Len: 4 * P, Prot: ProtRead}); !errors.Is(err, ErrConcurrentWriter) {
 		t.Errorf("second Prepare = %v, want ErrConcurrentWriter", err)
 	}
 	if b.Stats.Violations != 1 {
 		t.Errorf("violations = %d, want 1", b.Stats.Violations)
 	}
 	m.Commit(a, c)
-	if _, err := m.Prepare(b, Op{OpMmap, 8 * P, 4 * P, ProtRead}); err != nil {
+	if _, err := m.Prepare(b, Op{Kind: OpMmap, Start: 8 * P, Len: 4 * P, Prot: ProtRead}); err != nil {
 		t.Errorf("Prepare after Commit = %v", err)
 	}
 }
@@ -48,7 +48,7 @@ func TestAssertStable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := New(Config{Pages: 64})
-			if err := m.Setup(Op{OpMmap, 0, 4 * P, ProtRead}); err != nil {
+			if err := m.Setup(Op{Kind: OpMmap, Start: 0, Len: 4 * P, Prot: ProtRead}); err != nil {
 				t.Fatal(err)
 			}
 			v := m.FindVMA(0)
@@ -75,7 +75,7 @@ func TestAssertStable(t *testing.T) {
 // across the whole change sees its generation moved.
 func TestCommitMarks(t *testing.T) {
 	m := New(Config{Pages: 64})
-	if err := m.Setup(Op{OpMmap, 0, 8 * P, ProtRead | ProtWrite}); err != nil {
+	if err := m.Setup(Op{Kind: OpMmap, Start: 0, Len: 8 * P, Prot: ProtRead | ProtWrite}); err != nil {
 		t.Fatal(err)
 	}
 	during, across, writer := NewTask(m, 0, 0), NewTask(m, 1, 0), NewTask(m, 2, 0)
@@ -87,7 +87,7 @@ func TestCommitMarks(t *testing.T) {
 		}
 	})
 	defer SetHook(nil)
-	c, err := m.Prepare(writer, Op{OpMprotect, 4 * P, 4 * P, ProtRead})
+	c, err := m.Prepare(writer, Op{Kind: OpMprotect, Start: 4 * P, Len: 4 * P, Prot: ProtRead})
 	if err != nil {
 		t.Fatal(err)
 	}

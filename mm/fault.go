@@ -19,23 +19,39 @@ const (
 	FaultRetry
 )
 
-// HandleFault models handle_mm_fault() on an anonymous VMA: it maps the page
-// at addr, doing t.FaultWork bytes of work (clear_page()) and t.Work.Fault
-// calibrated work under the caller's lock. The caller holds v read-locked
-// (flags has FaultFlagVMALock) or holds mmap_lock for reading.
+// HandleFault models handle_mm_fault() for a VMA the caller holds: it maps
+// the page at addr, doing t.FaultWork bytes of work (clear_page() or
+// copy_user_highpage()) and the path's calibrated work under the caller's
+// lock. The caller holds v read-locked (flags has FaultFlagVMALock) or holds
+// mmap_lock for reading. Every fault the model takes is a write where the
+// VMA is writable (the workloads store a byte, as the peers' testcases
+// do), and a read where it is not.
 //
-// The first fault in a VMA must prepare its anon_vma, which needs mmap_lock,
-// because it may share a neighbour's anon_vma and so looks at VMAs the VMA
-// lock does not cover. Under the VMA lock this models __vmf_anon_prepare()
-// of v6.8+: try mmap_read_trylock(), and return FaultRetry (VM_FAULT_RETRY)
-// only if that fails. (v6.4 refused such VMAs earlier, in
-// lock_vma_under_rcu(), as the vmaseq strategy does, so it never gets here
-// without an anon_vma; v6.7 always returned VM_FAULT_RETRY.)
+// The path is do_anonymous_page() for an anonymous VMA and do_fault()'s for
+// a file: do_read_fault() for a read, do_cow_fault() for a write to a
+// private mapping, do_shared_fault() for a write to a shared one. Under the
+// VMA lock these are the paths of v6.7 and later, where each file fault
+// checks vmf_can_call_fault(), which lets it go on because every file the
+// model maps has ->map_pages (filemap_map_pages(), as ext4 and shmem do).
+// Designs that model an earlier release keep file faults off this path in
+// their lock_vma_under_rcu() (v6.4 refuses any VMA that is not anonymous).
+//
+// A fault that needs an anon_vma (an anonymous VMA's, and the private copy
+// of do_cow_fault(): vmf_anon_prepare()) must prepare it on the VMA's
+// first fault, which needs mmap_lock, because it may share a neighbour's
+// anon_vma and so looks at VMAs the VMA lock does not cover. Under the VMA
+// lock this models __vmf_anon_prepare() of v6.8+: try mmap_read_trylock(),
+// and return FaultRetry (VM_FAULT_RETRY) only if that fails. (v6.4 refused
+// such VMAs earlier, in lock_vma_under_rcu(), as the vmaseq strategy does,
+// so it never gets here without an anon_vma; v6.7 always returned
+// VM_FAULT_RETRY.)
 //
 // HandleFault is also the checker's reader: it asserts that v belongs to t's
 // MM, covers addr and is not being changed, before and after the work.
 func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
-	if !v.anonVMA.Load() {
+	f := v.file.Load()
+	write := Prot(v.prot.Load())&ProtWrite != 0
+	if (f == nil || write && !v.shared.Load()) && !v.anonVMA.Load() {
 		locked := flags&FaultFlagVMALock != 0
 		if locked && !t.MM.MmapLock.DownReadTrylock(t) { // mmap_read_trylock()
 			return FaultRetry
@@ -49,19 +65,89 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 	}
 	gen := t.AssertStable(v, addr)
 	At(PointFaultHeld, t, v)
-	// do_anonymous_page(): set the PTE under the page-table lock, here a
-	// compare-and-swap on it.
-	if i := addr >> PageShift; i < uint64(len(t.MM.pte)) {
-		if pte := &t.MM.pte[i]; pte.Load() == 0 && pte.CompareAndSwap(0, 1) {
-			t.Stats.Faults++
-		}
+	switch {
+	case f == nil:
+		doAnonymousPage(t, addr)
+	case !write:
+		doReadFault(t, v, f, addr)
+	case !v.shared.Load():
+		doCOWFault(t, v, f, addr)
+	default:
+		doSharedFault(t, v, f, addr)
 	}
-	clear(t.scratch[:t.FaultWork])
-	// The rest of handle_mm_fault()'s work under the lock, calibrated:
-	// the page allocation, clear_page(), the memcg charge.
-	t.Spin(t.Work.Fault)
 	t.AssertUnchanged(v, gen)
 	return FaultDone
+}
+
+// setPTE installs the page at addr in the page table under the page-table
+// lock (set_pte_at() in finish_fault() or do_anonymous_page()), here a
+// compare-and-swap on the entry, allocating the page-table page on the
+// first fault of its 2 MiB (pte_alloc()). It counts the fault if the
+// entry was empty.
+func setPTE(t *Task, addr uint64) {
+	if pte := t.MM.pt.alloc(addr >> PageShift); pte != nil && pte.Load() == 0 && pte.CompareAndSwap(0, 1) {
+		t.Stats.Faults++
+	}
+}
+
+// doAnonymousPage models do_anonymous_page(): a zeroed page mapped, and
+// the rest of handle_mm_fault()'s work under the lock, calibrated: the page
+// allocation, clear_page(), the memcg charge.
+func doAnonymousPage(t *Task, addr uint64) {
+	setPTE(t, addr)
+	clear(t.scratch[:t.FaultWork])
+	t.Spin(t.Work.Fault)
+}
+
+// filePage returns the file page index addr maps in v (linear_page_index()).
+func filePage(v *VMA, addr uint64) uint64 {
+	return v.pgoff.Load() + (addr-v.start.Load())>>PageShift
+}
+
+// doReadFault models do_read_fault(): the folio from the page cache
+// (__do_fault(), or ->map_pages()'s fault-around when it is cached), and
+// finish_fault() maps it read-only. The fault-around of the kernel maps up
+// to 16 cached pages per fault; the model maps the one page.
+func doReadFault(t *Task, v *VMA, f *File, addr uint64) {
+	f.getFolio(t, filePage(v, addr))
+	setPTE(t, addr)
+	t.Spin(t.Work.FaultRead)
+}
+
+// doCOWFault models do_cow_fault(): a new anonymous page
+// (vma_alloc_folio()), the page-cache folio found or added (__do_fault()),
+// its contents copied to the new page (copy_user_highpage(), the
+// FaultWork bytes), and the copy mapped by finish_fault(). The page cache
+// keeps its folio, clean: a later pass finds it there.
+func doCOWFault(t *Task, v *VMA, f *File, addr uint64) {
+	f.getFolio(t, filePage(v, addr))
+	clear(t.scratch[:t.FaultWork])
+	setPTE(t, addr)
+	t.Spin(t.Work.FaultCOW)
+}
+
+// doSharedFault models do_shared_fault(): the folio found or added
+// (__do_fault() returns it locked), ->page_mkwrite() where the file system
+// has one (do_page_mkwrite(): ext4_page_mkwrite() on a disk file system;
+// tmpfs has none), finish_fault() maps it writable, and
+// fault_dirty_shared_page() marks it dirty (folio_mark_dirty(), the dirty
+// accounting) and unlocks it. The calibrated work is the kernel's for the
+// file system of the live run's temporary directory.
+func doSharedFault(t *Task, v *VMA, f *File, addr uint64) {
+	i := filePage(v, addr)
+	f.getFolio(t, i)
+	f.lockFolio(i)
+	if f.FS == DiskFS {
+		// do_page_mkwrite(): ->page_mkwrite() unlocks and relocks the
+		// folio around the file system's work; its cost is in
+		// FaultShared.
+		f.unlockFolio(i)
+		f.lockFolio(i)
+	}
+	setPTE(t, addr)
+	f.markDirty(i)
+	f.unlockFolio(i)
+	t.Spin(t.Work.FaultShared)
 }
 
 // AssertStable is the checker's entry assertion for a thread that now holds

@@ -42,7 +42,7 @@ type MM struct {
 	_ cpu.CacheLinePad
 
 	cache *Cache
-	pte   []atomic.Uint32 // the page table: 1 where a page is mapped
+	pt    pageTable // the page table (pagetable.go)
 	// writerWait is mm->vma_writer_wait, the rcuwait a vma_start_write()
 	// sleeps on until readers drain; readers wake it.
 	writerWait RCUWait
@@ -70,14 +70,14 @@ func New(cfg Config) *MM {
 	}
 	m := &MM{
 		cache: cfg.Cache,
-		pte:   make([]atomic.Uint32, cfg.Pages),
+		pt:    newPageTable(cfg.Pages),
 	}
 	m.tree.Store(newTree())
 	return m
 }
 
 // Size returns the address-space size in bytes.
-func (m *MM) Size() uint64 { return uint64(len(m.pte)) << PageShift }
+func (m *MM) Size() uint64 { return m.pt.pages << PageShift }
 
 // Cache returns the MM's VMA cache.
 func (m *MM) Cache() *Cache { return m.cache }
@@ -94,20 +94,14 @@ func (m *MM) FindVMA(addr uint64) *VMA { return m.tree.Load().Lookup(addr) }
 
 // PagePresent reports whether the page at addr is mapped.
 func (m *MM) PagePresent(addr uint64) bool {
-	i := addr >> PageShift
-	return i < uint64(len(m.pte)) && m.pte[i].Load() != 0
+	e := m.pt.lookup(addr >> PageShift)
+	return e != nil && e.Load() != 0
 }
 
 // Zap models zap_page_range_single() as madvise(MADV_DONTNEED) uses it: it
 // unmaps the pages of [start, end) so the next touch faults again. The caller
 // holds the VMA covering the range (VMA or mmap read lock).
-func (m *MM) Zap(start, end uint64) {
-	for i := start >> PageShift; i < end>>PageShift && i < uint64(len(m.pte)); i++ {
-		if m.pte[i].Load() != 0 {
-			m.pte[i].Store(0)
-		}
-	}
-}
+func (m *MM) Zap(start, end uint64) { m.pt.clear(start>>PageShift, end>>PageShift) }
 
 // WaitWriter models rcuwait_wait_event(&mm->vma_writer_wait, cond,
 // TASK_UNINTERRUPTIBLE): t sleeps until cond holds. Only the mmap_lock

@@ -33,71 +33,71 @@ func TestChanges(t *testing.T) {
 	}{
 		{
 			name: "mmap into empty",
-			op:   Op{OpMmap, 10 * P, 4 * P, rw},
+			op:   Op{Kind: OpMmap, Start: 10 * P, Len: 4 * P, Prot: rw},
 			want: "[10,14)rw-", new: 1,
 		},
 		{
 			name:  "mmap over mapping",
-			setup: []Op{{OpMmap, 10 * P, 4 * P, rw}},
-			op:    Op{OpMmap, 12 * P, 4 * P, rw},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 4 * P, Prot: rw}},
+			op:    Op{Kind: OpMmap, Start: 12 * P, Len: 4 * P, Prot: rw},
 			err:   ErrExist,
 		},
 		{
 			name: "mmap unaligned",
-			op:   Op{OpMmap, 10*P + 1, 4 * P, rw},
+			op:   Op{Kind: OpMmap, Start: 10*P + 1, Len: 4 * P, Prot: rw},
 			err:  ErrRange,
 		},
 		{
 			name:  "munmap whole",
-			setup: []Op{{OpMmap, 10 * P, 4 * P, rw}, {OpMmap, 20 * P, 4 * P, rw}},
-			op:    Op{OpMunmap, 10 * P, 4 * P, 0},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 4 * P, Prot: rw}, {Kind: OpMmap, Start: 20 * P, Len: 4 * P, Prot: rw}},
+			op:    Op{Kind: OpMunmap, Start: 10 * P, Len: 4 * P, Prot: 0},
 			want:  "[20,24)rw-", touched: 1, removed: 1,
 		},
 		{
 			name:  "munmap middle splits",
-			setup: []Op{{OpMmap, 10 * P, 10 * P, rw}},
-			op:    Op{OpMunmap, 12 * P, 2 * P, 0},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 10 * P, Prot: rw}},
+			op:    Op{Kind: OpMunmap, Start: 12 * P, Len: 2 * P, Prot: 0},
 			want:  "[10,12)rw- [14,20)rw-", touched: 1, new: 1,
 		},
 		{
 			name:  "munmap spanning two",
-			setup: []Op{{OpMmap, 10 * P, 4 * P, rw}, {OpMmap, 20 * P, 4 * P, rw}},
-			op:    Op{OpMunmap, 12 * P, 10 * P, 0},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 4 * P, Prot: rw}, {Kind: OpMmap, Start: 20 * P, Len: 4 * P, Prot: rw}},
+			op:    Op{Kind: OpMunmap, Start: 12 * P, Len: 10 * P, Prot: 0},
 			want:  "[10,12)rw- [22,24)rw-", touched: 2, new: 1, removed: 1,
 		},
 		{
 			name:  "munmap hole",
-			setup: []Op{{OpMmap, 10 * P, 4 * P, rw}},
-			op:    Op{OpMunmap, 30 * P, 4 * P, 0},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 4 * P, Prot: rw}},
+			op:    Op{Kind: OpMunmap, Start: 30 * P, Len: 4 * P, Prot: 0},
 			want:  "[10,14)rw-",
 		},
 		{
 			name:  "mprotect middle splits in three",
-			setup: []Op{{OpMmap, 10 * P, 10 * P, rw}},
-			op:    Op{OpMprotect, 12 * P, 2 * P, r},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 10 * P, Prot: rw}},
+			op:    Op{Kind: OpMprotect, Start: 12 * P, Len: 2 * P, Prot: r},
 			want:  "[10,12)rw- [12,14)r-- [14,20)rw-", touched: 1, new: 2,
 		},
 		{
 			name:  "mprotect back merges",
-			setup: []Op{{OpMmap, 10 * P, 10 * P, rw}, {OpMprotect, 12 * P, 2 * P, r}},
-			op:    Op{OpMprotect, 12 * P, 2 * P, rw},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 10 * P, Prot: rw}, {Kind: OpMprotect, Start: 12 * P, Len: 2 * P, Prot: r}},
+			op:    Op{Kind: OpMprotect, Start: 12 * P, Len: 2 * P, Prot: rw},
 			want:  "[10,20)rw-", touched: 3, removed: 2,
 		},
 		{
 			name:  "mprotect same prot is no change",
-			setup: []Op{{OpMmap, 10 * P, 10 * P, rw}},
-			op:    Op{OpMprotect, 12 * P, 2 * P, rw},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 10 * P, Prot: rw}},
+			op:    Op{Kind: OpMprotect, Start: 12 * P, Len: 2 * P, Prot: rw},
 			want:  "[10,20)rw-",
 		},
 		{
 			name:  "mprotect head merges into prev",
-			setup: []Op{{OpMmap, 10 * P, 4 * P, r}, {OpMmap, 14 * P, 4 * P, rw}},
-			op:    Op{OpMprotect, 14 * P, 2 * P, r},
+			setup: []Op{{Kind: OpMmap, Start: 10 * P, Len: 4 * P, Prot: r}, {Kind: OpMmap, Start: 14 * P, Len: 4 * P, Prot: rw}},
+			op:    Op{Kind: OpMprotect, Start: 14 * P, Len: 2 * P, Prot: r},
 			want:  "[10,16)r-- [16,18)rw-", touched: 2, new: 1, removed: 1,
 		},
 		{
 			name: "mprotect beyond the address space",
-			op:   Op{OpMprotect, 1 << 40, P, r},
+			op:   Op{Kind: OpMprotect, Start: 1 << 40, Len: P, Prot: r},
 			err:  ErrRange,
 		},
 	}
@@ -116,7 +116,7 @@ func TestChanges(t *testing.T) {
 			}
 			if err != nil {
 				// A refused change leaves the writer mark clear.
-				if _, err := m.Prepare(task, Op{OpMmap, 0, P, ProtRead}); err != nil {
+				if _, err := m.Prepare(task, Op{Kind: OpMmap, Start: 0, Len: P, Prot: ProtRead}); err != nil {
 					t.Fatalf("Prepare after a refused change: %v", err)
 				}
 				return
@@ -143,7 +143,7 @@ func TestChanges(t *testing.T) {
 
 func TestMunmapZapsPages(t *testing.T) {
 	m := New(Config{Pages: 64})
-	if err := m.Setup(Op{OpMmap, 0, 8 * P, ProtRead}); err != nil {
+	if err := m.Setup(Op{Kind: OpMmap, Start: 0, Len: 8 * P, Prot: ProtRead}); err != nil {
 		t.Fatal(err)
 	}
 	task := NewTask(m, 0, 64)
@@ -153,7 +153,7 @@ func TestMunmapZapsPages(t *testing.T) {
 	if task.Stats.Faults != 8 {
 		t.Fatalf("faults = %d, want 8", task.Stats.Faults)
 	}
-	if err := m.Setup(Op{OpMunmap, 2 * P, 2 * P, 0}); err != nil {
+	if err := m.Setup(Op{Kind: OpMunmap, Start: 2 * P, Len: 2 * P, Prot: 0}); err != nil {
 		t.Fatal(err)
 	}
 	for a, want := range []bool{true, true, false, false, true, true, true, true} {
@@ -168,14 +168,14 @@ func TestCacheReuse(t *testing.T) {
 		t.Run(fmt.Sprintf("reuse=%v", reuse), func(t *testing.T) {
 			c := NewCache(reuse)
 			m := New(Config{Pages: 64, Cache: c})
-			if err := m.Setup(Op{OpMmap, 0, 4 * P, ProtRead}); err != nil {
+			if err := m.Setup(Op{Kind: OpMmap, Start: 0, Len: 4 * P, Prot: ProtRead}); err != nil {
 				t.Fatal(err)
 			}
 			old := m.FindVMA(0)
-			if err := m.Setup(Op{OpMunmap, 0, 4 * P, 0}); err != nil {
+			if err := m.Setup(Op{Kind: OpMunmap, Start: 0, Len: 4 * P, Prot: 0}); err != nil {
 				t.Fatal(err)
 			}
-			if err := m.Setup(Op{OpMmap, 8 * P, 4 * P, ProtRead}); err != nil {
+			if err := m.Setup(Op{Kind: OpMmap, Start: 8 * P, Len: 4 * P, Prot: ProtRead}); err != nil {
 				t.Fatal(err)
 			}
 			if got := m.FindVMA(8*P) == old; got != reuse {
@@ -190,7 +190,7 @@ func TestCacheReuse(t *testing.T) {
 
 func TestFirstFaultNeedsMmapLock(t *testing.T) {
 	m := New(Config{Pages: 64})
-	if err := m.Setup(Op{OpMmap, 0, 4 * P, ProtRead}); err != nil {
+	if err := m.Setup(Op{Kind: OpMmap, Start: 0, Len: 4 * P, Prot: ProtRead}); err != nil {
 		t.Fatal(err)
 	}
 	task := NewTask(m, 0, 0)
@@ -216,13 +216,13 @@ func TestFirstFaultNeedsMmapLock(t *testing.T) {
 
 func TestCheckerCatchesChange(t *testing.T) {
 	m := New(Config{Pages: 64})
-	if err := m.Setup(Op{OpMmap, 0, 8 * P, ProtRead | ProtWrite}); err != nil {
+	if err := m.Setup(Op{Kind: OpMmap, Start: 0, Len: 8 * P, Prot: ProtRead | ProtWrite}); err != nil {
 		t.Fatal(err)
 	}
 	reader, writer := NewTask(m, 0, 0), NewTask(m, 1, 0)
 	v := m.FindVMA(0)
 	gen := reader.AssertStable(v, 0)
-	c, err := m.Prepare(writer, Op{OpMprotect, 0, 4 * P, ProtRead})
+	c, err := m.Prepare(writer, Op{Kind: OpMprotect, Start: 0, Len: 4 * P, Prot: ProtRead})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestCheckerCatchesChange(t *testing.T) {
 func TestLookupDoesNotAllocate(t *testing.T) {
 	m := New(Config{Pages: 1 << 12})
 	for i := uint64(0); i < 100; i++ {
-		if err := m.Setup(Op{OpMmap, i * 20 * P, 10 * P, ProtRead}); err != nil {
+		if err := m.Setup(Op{Kind: OpMmap, Start: i * 20 * P, Len: 10 * P, Prot: ProtRead}); err != nil {
 			t.Fatal(err)
 		}
 	}

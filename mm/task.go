@@ -144,6 +144,10 @@ type Task struct {
 	Work      Spins
 	sink      uint64 // Spin's result, kept so the loop is not optimised away
 	shootSeen uint64 // the MM's shootdowns this thread has taken (Interrupts)
+	// zapAnon and zapShared are the pages the thread's last munmap
+	// unmapped, anonymous (or private copies) and shared file pages, whose
+	// teardown MunmapTail does.
+	zapAnon, zapShared int64
 
 	// ops counts the thread's operations for a watchdog; see Progress.
 	ops atomic.Uint64

@@ -69,11 +69,14 @@ type VMA struct {
 	Refcnt   atomic.Int32 // vma->vm_refcnt (v6.15+)
 	Detached atomic.Bool  // vma->detached (v6.4)
 
-	mm      atomic.Pointer[MM] // vma->vm_mm: re-checked after type-safe reuse
-	start   atomic.Uint64      // vma->vm_start
-	end     atomic.Uint64      // vma->vm_end
-	prot    atomic.Uint32      // vma->vm_page_prot
-	anonVMA atomic.Bool        // vma->anon_vma != NULL
+	mm      atomic.Pointer[MM]   // vma->vm_mm: re-checked after type-safe reuse
+	start   atomic.Uint64        // vma->vm_start
+	end     atomic.Uint64        // vma->vm_end
+	prot    atomic.Uint32        // vma->vm_page_prot
+	anonVMA atomic.Bool          // vma->anon_vma != NULL
+	file    atomic.Pointer[File] // vma->vm_file; nil for anonymous memory
+	pgoff   atomic.Uint64        // vma->vm_pgoff: the file page at vm_start
+	shared  atomic.Bool          // VM_SHARED: a MAP_SHARED file mapping
 
 	// Checker state: writers mark a VMA while they change it and bump gen;
 	// readers assert the mark is clear and gen unchanged while they hold it.
@@ -103,6 +106,15 @@ func (v *VMA) MM() *MM { return v.mm.Load() }
 func (v *VMA) Contains(addr uint64) bool {
 	return addr >= v.start.Load() && addr < v.end.Load()
 }
+
+// File returns vm_file, or nil for an anonymous VMA.
+func (v *VMA) File() *File { return v.file.Load() }
+
+// IsAnonymous models vma_is_anonymous(): no vm_ops, no file.
+func (v *VMA) IsAnonymous() bool { return v.file.Load() == nil }
+
+// Shared reports VM_SHARED.
+func (v *VMA) Shared() bool { return v.shared.Load() }
 
 // HasAnonVMA reports whether anon_vma is prepared (see HandleFault).
 func (v *VMA) HasAnonVMA() bool { return v.anonVMA.Load() }

@@ -34,6 +34,24 @@ type Work struct {
 	Munmap     float64 `json:",omitempty"`
 	MunmapTail float64 `json:",omitempty"`
 	Mprotect   float64 `json:",omitempty"`
+	// MmapFile and MunmapFile are Mmap and Munmap for a mapping of a
+	// file (the i_mmap_rwsem, the file's reference, ->mmap()).
+	MmapFile   float64 `json:",omitempty"`
+	MunmapFile float64 `json:",omitempty"`
+	// ZapAnon and ZapShared are munmap's teardown per page that was
+	// mapped, in its tail: an anonymous page (or a private copy of a file
+	// page) unmapped and freed, and a shared file page unmapped (its
+	// folio stays in the page cache).
+	ZapAnon   float64 `json:",omitempty"`
+	ZapShared float64 `json:",omitempty"`
+	// FaultCOW, FaultShared and FaultRead are Fault for the three file
+	// faults of do_fault(): a write to a private file mapping
+	// (do_cow_fault(): the page-cache folio copied to a new anonymous
+	// page), a write to a shared one (do_shared_fault(): the folio locked,
+	// ->page_mkwrite(), dirtied) and a read (do_read_fault()).
+	FaultCOW    float64 `json:",omitempty"`
+	FaultShared float64 `json:",omitempty"`
+	FaultRead   float64 `json:",omitempty"`
 	// Mincore is do_mincore()'s work under mmap_read_lock (vma_lookup() and
 	// the page walk); MincoreOut is mincore()'s work outside it
 	// (__get_free_page(), free_page(), copy_to_user()).
@@ -61,6 +79,9 @@ type Spins struct {
 	Mmap, Munmap, MunmapTail, Mprotect int64
 	Mincore, MincoreOutHalf            int64
 	IPISend, IPIRecv                   int64
+	MmapFile, MunmapFile               int64
+	ZapAnon, ZapShared                 int64
+	FaultCOW, FaultShared, FaultRead   int64
 }
 
 // Spins converts w at w.IterPerNs. With no rate (uncalibrated) every count
@@ -78,6 +99,9 @@ func (w Work) Spins() Spins {
 		Mmap: it(w.Mmap), Munmap: it(w.Munmap), MunmapTail: it(w.MunmapTail), Mprotect: it(w.Mprotect),
 		Mincore: it(w.Mincore), MincoreOutHalf: it(w.MincoreOut / 2),
 		IPISend: it(w.IPISend), IPIRecv: it(w.IPIRecv),
+		MmapFile: it(w.MmapFile), MunmapFile: it(w.MunmapFile),
+		ZapAnon: it(w.ZapAnon), ZapShared: it(w.ZapShared),
+		FaultCOW: it(w.FaultCOW), FaultShared: it(w.FaultShared), FaultRead: it(w.FaultRead),
 	}
 }
 
@@ -161,6 +185,16 @@ func (t *Task) Interrupts() {
 		t.shootSeen = n
 		t.Spin(int64(d) * t.Work.IPIRecv)
 	}
+}
+
+// MunmapTail is the calibrated work of munmap() after
+// mmap_write_downgrade(), in vms_complete_munmap_vmas(): unmap_region() and
+// remove_vma(), plus the teardown of each page the munmap unmapped
+// (zap_pte_range(), the folios freed or released). Call it after a Write
+// that unmapped; it forgets the pages it charged.
+func (t *Task) MunmapTail() {
+	t.Spin(t.Work.MunmapTail + t.zapAnon*t.Work.ZapAnon + t.zapShared*t.Work.ZapShared)
+	t.zapAnon, t.zapShared = 0, 0
 }
 
 // ZapWork is the calibrated work of madvise(MADV_DONTNEED) under its lock:

@@ -265,3 +265,46 @@ func TestMapsLineLen(t *testing.T) {
 		})
 	}
 }
+
+// TestFileFaultPaths: which design handles a file fault under the VMA lock,
+// by the release it models: v6.4's lock_vma_under_rcu() refuses every VMA
+// that is not anonymous (vma_lock_abort, then mmap_lock), from v6.7 read,
+// COW and shared faults run under the VMA lock.
+func TestFileFaultPaths(t *testing.T) {
+	want := map[string]mm.Stats{
+		"mmaplock":  {Faults: 1},
+		"vmaseq":    {Faults: 1, VMALockAbort: 1},
+		"vmarefcnt": {Faults: 1, VMALockSuccess: 1},
+		"vmawait":   {Faults: 1, VMALockSuccess: 1},
+		"nolock":    {Faults: 1},
+	}
+	for _, info := range pathModels() {
+		for _, kind := range []struct {
+			name   string
+			prot   mm.Prot
+			shared bool
+		}{{"cow", rw, false}, {"shared", rw, true}, {"read", mm.ProtRead, false}} {
+			t.Run(info.Name+"/"+kind.name, func(t *testing.T) {
+				w, ok := want[info.Name]
+				if !ok {
+					t.Fatalf("no expectation for %q", info.Name)
+				}
+				s := info.New(mm.Config{Pages: 1 << 12})
+				f := mm.NewFile(8, mm.DiskFS)
+				const start = 64 * mm.PageSize
+				if err := s.MM().Setup(mm.Op{Kind: mm.OpMmap, Start: start, Len: 8 * mm.PageSize, Prot: kind.prot, File: f, Shared: kind.shared}); err != nil {
+					t.Fatal(err)
+				}
+				for i := range uint64(2) {
+					task := mm.NewTask(s.MM(), 0, 0)
+					if err := s.Fault(task, start+i*mm.PageSize); err != nil {
+						t.Fatal(err)
+					}
+					if task.Stats != w {
+						t.Errorf("fault %d: stats %+v, want %+v", i+1, task.Stats, w)
+					}
+				}
+			})
+		}
+	}
+}

@@ -57,16 +57,20 @@ func (s *VMASeq) vmaStartRead(t *mm.Task, v *mm.VMA) bool {
 func (s *VMASeq) vmaEndRead(v *mm.VMA) { v.Lock.UpRead(nil) }
 
 // lockVMAUnderRCU models lock_vma_under_rcu() of v6.4: walk the tree without
-// a lock, refuse a VMA whose anon_vma is not prepared yet, read-lock the VMA,
-// re-check its range, and walk again if it was detached in between. (Every
-// model VMA is anonymous, so the vma_is_anonymous() check never refuses.)
+// a lock, refuse a VMA that is not anonymous (a file mapping: every file
+// fault of v6.4 and v6.5 aborts to mmap_lock; v6.6 let them take the VMA
+// lock only to return VM_FAULT_RETRY from handle_mm_fault(), and v6.7 handled
+// read, COW and shared faults under it) or whose anon_vma is not prepared
+// yet, read-lock the VMA, re-check its range, and walk again if it was
+// detached in between.
 func (s *VMASeq) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
 	for {
 		v := s.mm.FindVMA(addr) // mas_walk()
 		mm.At(mm.PointWalked, t, v)
+		// Only anonymous vmas are supported for now; and
 		// find_mergeable_anon_vma uses adjacent vmas which are not
 		// locked: the first fault of a VMA needs mmap_lock.
-		if v == nil || !v.HasAnonVMA() || !s.vmaStartRead(t, v) {
+		if v == nil || !v.IsAnonymous() || !v.HasAnonVMA() || !s.vmaStartRead(t, v) {
 			t.Stats.VMALockAbort++
 			return nil
 		}

@@ -1,0 +1,105 @@
+package mm
+
+import "sync/atomic"
+
+// PTEsPerTable is the entries of one page-table page: 512 on x86-64, so one
+// table maps 2 MiB (PMD_SIZE) of address space.
+const PTEsPerTable = 512
+
+// pteTable is one page-table page: its entries, 1 where a page is mapped.
+type pteTable [PTEsPerTable]atomic.Uint32
+
+// pageTable is the MM's page table, two levels as the kernel's last two
+// (PMD -> PTE page): a directory with one slot per 2 MiB of address space,
+// and a pteTable allocated the first time a fault maps a page in its range,
+// as __pte_alloc() does. An address space of 128 MiB per thread costs 8
+// bytes per 2 MiB until it is touched, not 4 bytes per page, so a cell of
+// the field's shapes (will-it-scale's 128 MiB per thread) needs no dense
+// array, and a fault pays one more load than a flat array.
+//
+// Tables are never freed (free_pgtables() is left to munmap's calibrated
+// work): a thread that maps the same range again finds its tables, as the
+// kernel would find freshly allocated ones.
+type pageTable struct {
+	dir   []atomic.Pointer[pteTable]
+	pages uint64
+}
+
+func newPageTable(pages int) pageTable {
+	n := (pages + PTEsPerTable - 1) / PTEsPerTable
+	return pageTable{dir: make([]atomic.Pointer[pteTable], n), pages: uint64(pages)}
+}
+
+// lookup returns the entry of page i, or nil if its table was never
+// allocated (or i is past the end).
+func (pt *pageTable) lookup(i uint64) *atomic.Uint32 {
+	if i >= pt.pages {
+		return nil
+	}
+	if tb := pt.dir[i/PTEsPerTable].Load(); tb != nil {
+		return &tb[i%PTEsPerTable]
+	}
+	return nil
+}
+
+// alloc returns the entry of page i, allocating its table if need be: the
+// model of pte_alloc(), where racing faults install one table (pmd_install()
+// under the page_table_lock; here a compare-and-swap) and the loser frees
+// its own. It returns nil past the end.
+func (pt *pageTable) alloc(i uint64) *atomic.Uint32 {
+	if i >= pt.pages {
+		return nil
+	}
+	slot := &pt.dir[i/PTEsPerTable]
+	tb := slot.Load()
+	if tb == nil {
+		nt := new(pteTable)
+		if slot.CompareAndSwap(nil, nt) {
+			tb = nt
+		} else {
+			tb = slot.Load()
+		}
+	}
+	return &tb[i%PTEsPerTable]
+}
+
+// clear unmaps the pages [from, to) and returns how many were mapped,
+// skipping ranges with no table.
+func (pt *pageTable) clear(from, to uint64) int {
+	to = min(to, pt.pages)
+	n := 0
+	for i := from; i < to; {
+		tb := pt.dir[i/PTEsPerTable].Load()
+		end := min((i/PTEsPerTable+1)*PTEsPerTable, to)
+		if tb == nil {
+			i = end
+			continue
+		}
+		for ; i < end; i++ {
+			if e := &tb[i%PTEsPerTable]; e.Load() != 0 {
+				e.Store(0)
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// anyPresent reports whether a page of [from, to) is mapped.
+func (pt *pageTable) anyPresent(from, to uint64) bool {
+	to = min(to, pt.pages)
+	for i := from; i < to; {
+		tb := pt.dir[i/PTEsPerTable].Load()
+		end := min((i/PTEsPerTable+1)*PTEsPerTable, to)
+		if tb == nil {
+			i = end
+			continue
+		}
+		for ; i < end; i++ {
+			if tb[i%PTEsPerTable].Load() != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
