@@ -53,14 +53,14 @@ func (c Cell) Name() string {
 	return "VMA/" + c.String()
 }
 
-// Validate reports whether c's name reads back as c: names in [a-z0-9-]+
+// Validate reports whether c's name reads back as c: names in [a-z0-9_-]+
 // and Threads at least 1.
 func (c Cell) Validate() error {
 	switch {
 	case !ValidName(c.Workload):
-		return fmt.Errorf("workload %q is not in [a-z0-9-]+", c.Workload)
+		return fmt.Errorf("workload %q is not in [a-z0-9_-]+", c.Workload)
 	case !ValidName(c.Strategy):
-		return fmt.Errorf("strategy %q is not in [a-z0-9-]+", c.Strategy)
+		return fmt.Errorf("strategy %q is not in [a-z0-9_-]+", c.Strategy)
 	case c.Threads < 1:
 		return fmt.Errorf("%s: threads %d < 1", c.Key().Name(), c.Threads)
 	}
@@ -68,13 +68,14 @@ func (c Cell) Validate() error {
 }
 
 // ValidName reports whether s can be a workload or strategy name,
-// [a-z0-9-]+.
+// [a-z0-9_-]+: the underscore is for the workloads that keep a peer's own
+// name (will-it-scale's page_fault1).
 func ValidName(s string) bool {
 	if s == "" {
 		return false
 	}
 	for _, c := range s {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
 	}

@@ -168,3 +168,21 @@ func (f *File) markDirty(i uint64) bool {
 		}
 	}
 }
+
+// InsertPages models vm_insert_pages() for a VMA the caller holds (its VMA
+// lock, or mmap_lock for reading): it maps n pages from start, each under
+// the page-table lock (insert_pages(): set_pte_at() on an empty entry).
+// The pages are the caller's (a socket's receive queue), not faulted, so no
+// fault is counted. It asserts, as a fault does, that v is stable meanwhile,
+// and returns how many entries it filled.
+func InsertPages(t *Task, v *VMA, start uint64, n int) int {
+	gen := t.AssertStable(v, start)
+	filled := 0
+	for i := range uint64(n) {
+		if pte := t.MM.pt.alloc(start>>PageShift + i); pte != nil && pte.CompareAndSwap(0, 1) {
+			filled++
+		}
+	}
+	t.AssertUnchanged(v, gen)
+	return filled
+}

@@ -19,7 +19,7 @@ const (
 	Cells     Set = 1 << iota // -strategy, -workload, -threads
 	Count                     // -count
 	Window                    // -duration, -warmup, -timeout, -stall
-	Load                      // -seed, -pages, -fault-work, -maps-vmas, -writer-pause, -touch-held
+	Load                      // -seed, -pages, -fault-work, -maps-vmas, -size, -tmpdir, -writer-pause, -touch-held
 	Pin                       // -nopin
 	InProcess                 // -inprocess
 
@@ -72,6 +72,8 @@ func Bind(fs *flag.FlagSet, p *runner.Plan, set Set, prefix string) *Flags {
 		fs.IntVar(&base.Load.Pages, name("pages"), base.Load.Pages, "pages in each thread's VMA")
 		fs.IntVar(&base.Load.FaultWork, name("fault-work"), base.Load.FaultWork, "bytes a fault clears under its lock (clear_page); 0 for none")
 		fs.IntVar(&base.Load.MapsVMAs, name("maps-vmas"), base.Load.MapsVMAs, "VMAs maps-walk walks")
+		fs.Var(sizeFlag{&base.Load.Size}, name("size"), "`bytes` each thread of page_fault1-3, mmap1-2 and pft maps, a multiple of the page size (128MiB, 2MiB, 65536)")
+		fs.StringVar(&base.Load.TempDir, name("tmpdir"), base.Load.TempDir, "`dir`ectory of page_fault2, page_fault3 and mmap2's files (default $TMPDIR, else /tmp)")
 		fs.Var(durationFlag{&base.Load.WriterPause}, name("writer-pause"), "writer thread's pause between changes, a `duration`; 0 for back to back")
 		fs.BoolVar(&base.Load.TouchHeld, name("touch-held"), base.Load.TouchHeld, "nested-fault's writer changes the VMAs the readers hold")
 	}

@@ -49,6 +49,12 @@ func TestApply(t *testing.T) {
 					t.Errorf("pages %d, want 16", p.Base.Load.Pages)
 				}
 			}},
+		{name: "size with a suffix", set: Load, args: []string{"-size", "2MiB"},
+			check: func(t *testing.T, p *runner.Plan) {
+				if p.Base.Load.Size != 2<<20 {
+					t.Errorf("size %d, want 2 MiB", p.Base.Load.Size)
+				}
+			}},
 		{name: "zero count", set: Count, args: []string{"-count", "0"}, wantErr: "count 0: want at least 1"},
 		{name: "unknown strategy", set: Cells, args: []string{"-strategy", "nope"}, wantErr: `-strategy: unknown strategy "nope"`},
 		{name: "all with names", set: Cells, args: []string{"-workload", "all,faults"}, wantErr: `-workload: "all,faults": "all" cannot be combined with names`},
@@ -89,7 +95,7 @@ func TestSets(t *testing.T) {
 	if got := bound(Pin | InProcess); !slices.Equal(got, []string{"inprocess", "nopin"}) {
 		t.Errorf("Pin|InProcess binds %v", got)
 	}
-	if got := len(bound(All)); got != 16 {
-		t.Errorf("All binds %d flags, want 16", got)
+	if got := len(bound(All)); got != 18 {
+		t.Errorf("All binds %d flags, want 18", got)
 	}
 }

@@ -116,3 +116,24 @@ func (f durationFlag) Set(s string) error {
 	*f.d = d
 	return nil
 }
+
+// sizeFlag is a size in bytes, given as bytes or with a KiB, MiB or GiB
+// suffix (workloads.ParseSize). Whether it is a multiple of the page size
+// and within range is the workload configuration's check.
+type sizeFlag struct{ p *uint64 }
+
+func (f sizeFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return workloads.FormatSize(*f.p)
+}
+
+func (f sizeFlag) Set(s string) error {
+	n, err := workloads.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*f.p = n
+	return nil
+}

@@ -123,8 +123,8 @@ func TestWriterErrors(t *testing.T) {
 		edit   func(*runner.Result)
 		want   string
 	}{
-		{"workload", nil, func(r *runner.Result) { r.Workload = "Faults" }, `report: workload "Faults" is not in [a-z0-9-]+`},
-		{"strategy", nil, func(r *runner.Result) { r.Strategy = "" }, `report: strategy "" is not in [a-z0-9-]+`},
+		{"workload", nil, func(r *runner.Result) { r.Workload = "Faults" }, `report: workload "Faults" is not in [a-z0-9_-]+`},
+		{"strategy", nil, func(r *runner.Result) { r.Strategy = "" }, `report: strategy "" is not in [a-z0-9_-]+`},
 		{"threads", nil, func(r *runner.Result) { r.Threads = 0 }, `report: VMA/workload=faults/strategy=vmaseq/threads=0: threads 0 < 1`},
 		{"gomaxprocs", nil, func(r *runner.Result) { r.Procs = 0 }, `report: VMA/workload=faults/strategy=vmaseq/threads=2: GOMAXPROCS 0 < 1`},
 		{"status", nil, func(r *runner.Result) { r.Status = "" }, `report: VMA/workload=faults/strategy=vmaseq/threads=2-2: unknown status ""`},

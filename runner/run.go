@@ -37,6 +37,7 @@ import (
 
 	"vmabench/cell"
 	"vmabench/internal/machine"
+	"vmabench/kernel"
 	"vmabench/mm"
 	"vmabench/strategies"
 	"vmabench/units"
@@ -90,7 +91,8 @@ func (c Config) Validate() error {
 	if _, err := strategies.Get(c.Strategy); err != nil {
 		return err
 	}
-	if _, err := workloads.Get(c.Workload); err != nil {
+	w, err := workloads.Get(c.Workload)
+	if err != nil {
 		return err
 	}
 	switch {
@@ -105,7 +107,10 @@ func (c Config) Validate() error {
 	case c.Timeout <= c.Warmup+c.Duration:
 		return fmt.Errorf("timeout %v: must exceed warmup+duration (%v)", c.Timeout, c.Warmup+c.Duration)
 	}
-	return c.Load.Validate()
+	if err := c.Load.Validate(); err != nil {
+		return err
+	}
+	return w.CheckMemory(c.Load, c.Threads, kernel.MemTotal())
 }
 
 // Run runs one cell in this process. A cell the workload cannot run at

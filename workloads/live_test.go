@@ -43,7 +43,7 @@ func (b *liveBase) base() *liveBase { return b }
 // alone has no live form, and says why.
 func TestLiveLayout(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Pages, cfg.MapsVMAs = 8, 5
+	cfg.Pages, cfg.MapsVMAs, cfg.Size = 8, 5, 4*PMDSize
 	const threads = 3
 	for _, w := range List() {
 		t.Run(w.Name, func(t *testing.T) {

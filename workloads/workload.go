@@ -32,7 +32,8 @@ type Workload interface {
 
 // Info describes a registered workload.
 type Info struct {
-	// Name is the registry name, in [a-z0-9-]+.
+	// Name is the registry name, in [a-z0-9_-]+ (cell.ValidName): a
+	// peer's shape keeps the peer's name, underscore and all.
 	Name string
 	// Description is one line for `vmabench list`.
 	Description string
@@ -42,6 +43,12 @@ type Info struct {
 	// others run: a strategy that does not exclude writers (nolock) is
 	// unsafe under it.
 	Writer bool
+	// Changes is set when every thread changes the address space beside
+	// its own operations (page_fault1 maps and unmaps its region around
+	// its faults), with no writer thread of its own: a strategy that does
+	// not exclude writers is unsafe under it too, but there is no
+	// writer's rate to report.
+	Changes bool
 	// MinThreads is the fewest threads it runs with: 2 where the last
 	// thread is a dedicated writer.
 	MinThreads int
@@ -55,6 +62,13 @@ type Info struct {
 	NewLive func(cfg Config) Live
 	// LiveSkip is why the workload has no live form, or "".
 	LiveSkip string
+	// Peer names the benchmark of the field whose shape the workload
+	// follows (will-it-scale's tests/page_fault1.c), or "".
+	Peer string
+	// Resident is how many times Config.Size per thread a cell keeps in
+	// memory at most (anonymous pages, private copies, page cache); 0 for
+	// workloads that do not use Size. CheckMemory holds it to the machine.
+	Resident int
 }
 
 var registry = []Info{
@@ -67,6 +81,34 @@ var registry = []Info{
 	{Name: "lookups", Description: "each thread looks up and walks its own VMA under mmap_read_lock, as mincore() does", New: newLookups, MinThreads: 1, Reader: ClassLookup, NewLive: newLiveLookups},
 	{Name: "lookups-mmap", Description: "T-1 threads as lookups; one thread mmaps and munmaps unrelated regions", New: newLookupsMmap, Writer: true, MinThreads: 2, Reader: ClassLookup, NewLive: newLiveLookupsMmap},
 	{Name: "nested-fault", Description: "T-1 threads hold a VMA (Lookup) and fault another inside it while one thread mprotects", New: newNestedFault, Writer: true, MinThreads: 2, Reader: ClassLookup, LiveSkip: nestedFaultLiveSkip},
+	{Name: "page_fault1", Description: "each thread maps -size bytes of anonymous memory, writes a byte to each page, unmaps them (will-it-scale)", New: newPageFault(anonymous), Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(anonymous), Peer: "will-it-scale tests/page_fault1.c", Resident: 1},
+	{Name: "page_fault2", Description: "page_fault1 over a private mapping of the thread's own file: each write copies a page-cache page", New: newPageFault(privateFile), Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(privateFile), Peer: "will-it-scale tests/page_fault2.c", Resident: 2},
+	{Name: "page_fault3", Description: "page_fault1 over a shared mapping of the thread's own file: each write dirties a page-cache page", New: newPageFault(sharedFile), Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(sharedFile), Peer: "will-it-scale tests/page_fault3.c", Resident: 1},
+	{Name: "mmap1", Description: "each thread maps -size bytes of anonymous memory and unmaps them, untouched (will-it-scale)", New: newPeerMmap(anonymous), Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapPeer(anonymous), Peer: "will-it-scale tests/mmap1.c"},
+	{Name: "mmap2", Description: "mmap1 over a private mapping of the thread's own file", New: newPeerMmap(privateFile), Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapPeer(privateFile), Peer: "will-it-scale tests/mmap2.c"},
+	{Name: "pft", Description: "one anonymous mapping of -size bytes per thread; each thread faults its own part; the last one done remaps it (mmtests pft-threads)", New: newPft, MinThreads: 1, Reader: ClassFault, NewLive: newLivePft, Peer: "mmtests pft-threads", Resident: 1},
+	{Name: "zerocopy", Description: "T-1 threads Lookup their receive buffer's VMA and map a batch of pages into it (tcp zerocopy); one thread mprotects parts of the buffers", New: newZerocopy, Writer: true, MinThreads: 2, Reader: ClassLookup, LiveSkip: zerocopyLiveSkip, Peer: "the 2026 helper's callers: tcp_zerocopy_receive(), binder"},
+}
+
+// zerocopyLiveSkip is why zerocopy has no live form (yet).
+const zerocopyLiveSkip = "not built yet: getsockopt(TCP_ZEROCOPY_RECEIVE) on a loopback TCP socket the receiver has mmapped takes " +
+	"the kernel's per-VMA path (find_tcp_vma(): lock_vma_under_rcu(), mmap_read_lock() as the fallback), but it maps only " +
+	"whole pages of the receive queue and copies the rest, so a live form must check that pages were mapped (zc.length) " +
+	"to measure what it claims; that form is left for later"
+
+// CheckMemory returns an error, naming the size and the limit, if a cell
+// of w with c at threads threads would keep more memory resident than half
+// of memTotal bytes (0: unknown, no check).
+func (w Info) CheckMemory(c Config, threads int, memTotal uint64) error {
+	if w.Resident == 0 || memTotal == 0 {
+		return nil
+	}
+	need := c.Size * uint64(threads) * uint64(w.Resident)
+	if limit := memTotal / 2; need > limit {
+		return fmt.Errorf("size %s: %s at %d threads keeps %d MiB in memory, more than half of this machine's %d MiB (limit %d MiB)",
+			FormatSize(c.Size), w.Name, threads, need>>20, memTotal>>20, limit>>20)
+	}
+	return nil
 }
 
 // List returns every registered workload, in report order.
@@ -98,7 +140,7 @@ func Get(name string) (Info, error) {
 // threads threads: it does not exclude writers, and a writer runs beside
 // other threads.
 func (w Info) Unsafe(s strategies.Info, threads int) bool {
-	return s.Unsafe && w.Writer && threads > 1
+	return s.Unsafe && (w.Writer || w.Changes) && threads > 1
 }
 
 // Deadlocks returns why strategy s deadlocks under this workload with cfg, or
@@ -127,6 +169,14 @@ type Config struct {
 	// WriterPause is the writer thread's pause between changes; 0 means
 	// back to back.
 	WriterPause time.Duration
+	// Size is the bytes each thread of the field's shapes (page_fault1-3,
+	// mmap1-2, pft) maps, a multiple of the page size, 2 pages to MaxSize
+	// (default the peers' 128 MiB).
+	Size uint64
+	// TempDir is where page_fault2, page_fault3 and mmap2 create each
+	// thread's file; "" means os.TempDir() ($TMPDIR, else /tmp, where
+	// will-it-scale creates them). The models model its file system.
+	TempDir string
 	// TouchHeld makes nested-fault's writer change the VMAs the readers
 	// hold and fault (the deadlock vmawait does not avoid); otherwise it
 	// changes an unrelated VMA.
@@ -144,7 +194,7 @@ type Config struct {
 
 // DefaultConfig returns the default configuration.
 func DefaultConfig() Config {
-	return Config{Pages: 64, FaultWork: mm.PageSize, MapsVMAs: 64, Seed: 1}
+	return Config{Pages: 64, FaultWork: mm.PageSize, MapsVMAs: 64, Size: DefaultSize, Seed: 1}
 }
 
 // Limits of Config fields.
@@ -153,6 +203,10 @@ const (
 	MaxFaultWork = 1 << 20
 	MaxMapsVMAs  = 4096
 	MaxThreads   = 256
+	// DefaultSize is will-it-scale's MEMSIZE, 128 MiB.
+	DefaultSize = 128 << 20
+	// MaxSize is the most one thread of a field's shape maps: 64 GiB.
+	MaxSize = 64 << 30
 )
 
 // Validate reports the first bad field, naming it and its valid range.
@@ -164,6 +218,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("fault-work %d: want 0..%d bytes", c.FaultWork, MaxFaultWork)
 	case c.MapsVMAs < 1 || c.MapsVMAs > MaxMapsVMAs:
 		return fmt.Errorf("maps-vmas %d: want 1..%d", c.MapsVMAs, MaxMapsVMAs)
+	case c.Size < 2*mm.PageSize || c.Size > MaxSize || c.Size%mm.PageSize != 0:
+		return fmt.Errorf("size %d: want a multiple of the page size (%d bytes) from %d to %d (64 GiB)", c.Size, mm.PageSize, 2*mm.PageSize, uint64(MaxSize))
 	case c.WriterPause < 0:
 		return fmt.Errorf("writer-pause %v: must not be negative", c.WriterPause)
 	}
@@ -176,6 +232,7 @@ func (c Config) Pairs() []cell.KV {
 		{Key: "pages", Value: strconv.Itoa(c.Pages)},
 		{Key: "fault-work", Value: strconv.Itoa(c.FaultWork) + "B"},
 		{Key: "maps-vmas", Value: strconv.Itoa(c.MapsVMAs)},
+		{Key: "size", Value: FormatSize(c.Size)},
 		{Key: "writer-pause", Value: c.WriterPause.String()},
 		{Key: "touch-held", Value: strconv.FormatBool(c.TouchHeld)},
 		{Key: "seed", Value: strconv.FormatUint(c.Seed, 10)},
@@ -225,10 +282,46 @@ func (l layout) pagesNeeded(n int) int {
 }
 
 // AddressSpacePages returns the address-space size a cell of this
-// configuration needs, in pages.
+// configuration needs, in pages: enough for the VMAs of Pages pages of
+// every workload and for the field's shapes at Size per thread. (The
+// model's page table costs 8 bytes per 2 MiB of it until touched.)
 func (c Config) AddressSpacePages(threads int) int {
 	n := max(threads, c.MapsVMAs, 2*threads+2)
-	return newLayout(c.Pages).pagesNeeded(n)
+	return max(newLayout(c.Pages).pagesNeeded(n), newPeerLayout(c.Size).pagesNeeded(threads))
+}
+
+// FormatSize prints a size in bytes as ParseSize reads it back: "128MiB",
+// "4KiB", or bytes.
+func FormatSize(n uint64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatUint(n>>30, 10) + "GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatUint(n>>20, 10) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatUint(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatUint(n, 10)
+}
+
+// ParseSize reads a size as -size takes it: bytes, or a number with a
+// KiB, MiB or GiB suffix ("128MiB").
+func ParseSize(s string) (uint64, error) {
+	mult := uint64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > (1<<63)/mult {
+		return 0, fmt.Errorf("size %q: want bytes or a number with KiB, MiB or GiB (128MiB)", s)
+	}
+	return n * mult, nil
 }
 
 const rw = mm.ProtRead | mm.ProtWrite

@@ -68,7 +68,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown strategy", []string{"run", "-strategy", "vmaseq,vmafoo"}, 2,
 			`vmabench run: -strategy: unknown strategy "vmafoo" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock, kernel)` + "\n" + hint("vmabench run")},
 		{"unknown workload", []string{"run", "-workload", "fault"}, 2,
-			`vmabench run: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, lookups, lookups-mmap, nested-fault)` + "\n" + hint("vmabench run")},
+			`vmabench run: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, lookups, lookups-mmap, nested-fault, page_fault1, page_fault2, page_fault3, mmap1, mmap2, pft, zerocopy)` + "\n" + hint("vmabench run")},
 		{"all and a name", []string{"run", "-strategy", "all,vmaseq"}, 2,
 			`vmabench run: -strategy: "all,vmaseq": "all" cannot be combined with names` + "\n" + hint("vmabench run")},
 		{"empty name", []string{"run", "-workload", "faults,"}, 2,

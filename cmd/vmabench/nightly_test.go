@@ -27,7 +27,7 @@ func TestNightlyBadInput(t *testing.T) {
 		{"unknown strategy", []string{"-strategy", "vmafoo"},
 			`vmabench nightly: -strategy: unknown strategy "vmafoo" (valid: mmaplock, vmaseq, vmarefcnt, vmawait, nolock, kernel)` + "\n"},
 		{"unknown workload", []string{"-workload", "fault"},
-			`vmabench nightly: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, lookups, lookups-mmap, nested-fault)` + "\n"},
+			`vmabench nightly: -workload: unknown workload "fault" (valid: faults, faults-shared, faults-mmap, faults-mprotect, mmap-churn, maps-walk, lookups, lookups-mmap, nested-fault, page_fault1, page_fault2, page_fault3, mmap1, mmap2, pft, zerocopy)` + "\n"},
 		{"zero count", []string{"-count", "0"}, "vmabench nightly: count 0: want at least 1\n"},
 		{"negative threshold", []string{"-threshold", "-0.1"}, "vmabench nightly: threshold -0.1: must not be negative\n"},
 		{"bad duration", []string{"-duration", "fast"},

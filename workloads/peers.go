@@ -1,0 +1,309 @@
+package workloads
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/cpu"
+
+	"vmabench/kernel"
+	"vmabench/mm"
+)
+
+// The field's own benchmarks: will-it-scale's page_fault1-3 and mmap1-2
+// (tests/*.c, threads mode) and mmtests' pft-threads, with the peers'
+// names and shapes, so that a figure reads beside the one a kernel
+// developer knows. Each thread maps Size bytes (the peers' 128 MiB).
+
+// backing is what a field's shape maps.
+type backing uint8
+
+const (
+	anonymous   backing = iota // MAP_PRIVATE|MAP_ANONYMOUS
+	privateFile                // MAP_PRIVATE of the thread's own file
+	sharedFile                 // MAP_SHARED of the thread's own file
+)
+
+// newPeerLayout places thread i's mapping of size bytes: slots 2 MiB
+// aligned with at least 2 MiB free between mappings, so that no two
+// threads' mappings share a page-table page (and its split PTE lock), and
+// none merges with its neighbour.
+func newPeerLayout(size uint64) layout {
+	const pmd = PMDSize
+	slot := (size + 2*pmd - 1) / pmd * pmd
+	return layout{pages: int(size / mm.PageSize), span: size, slot: slot}
+}
+
+// PMDSize is the address space one page-table page maps: 2 MiB.
+const PMDSize = mm.PTEsPerTable * mm.PageSize
+
+// tempDir returns the directory files are created in.
+func (c Config) tempDir() string {
+	if c.TempDir != "" {
+		return c.TempDir
+	}
+	return os.TempDir()
+}
+
+// modelFS returns the model of the file system the live form's files are
+// on, so a model's file faults take the kernel's path (->page_mkwrite() or
+// not).
+func modelFS(dir string) (mm.FileSystem, error) {
+	fs, err := kernel.StatFS(dir)
+	if err != nil {
+		return 0, err
+	}
+	if fs.Tmpfs {
+		return mm.Tmpfs, nil
+	}
+	return mm.DiskFS, nil
+}
+
+// peerFaults is will-it-scale's page_fault1 (anonymous), page_fault2 (a
+// private mapping of the thread's own file: each write copies a page-cache
+// page, do_cow_fault()) and page_fault3 (a shared mapping of it: each
+// write dirties a page-cache page, do_shared_fault()): each thread, in a
+// loop, maps Size bytes, writes one byte to each page (one fault, one
+// operation) and unmaps them. The mmap and munmap are not operations of
+// their own, as in the peer: their time is in the faults' rate.
+type peerFaults struct {
+	l     layout
+	kind  backing
+	dir   string
+	files []*mm.File
+}
+
+func newPageFault(kind backing) func(Config) Workload {
+	return func(cfg Config) Workload {
+		return &peerFaults{l: newPeerLayout(cfg.Size), kind: kind, dir: cfg.tempDir()}
+	}
+}
+
+// setupFiles makes each thread's file, of the file system of w.dir.
+func setupFiles(dir string, n, pages int) ([]*mm.File, error) {
+	fs, err := modelFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]*mm.File, n)
+	for i := range files {
+		files[i] = mm.NewFile(pages, fs)
+	}
+	return files, nil
+}
+
+func (w *peerFaults) Setup(m *mm.MM, threads int) error {
+	if w.kind == anonymous {
+		return nil
+	}
+	var err error
+	w.files, err = setupFiles(w.dir, threads, w.l.pages)
+	return err
+}
+
+// mapOp returns thread id's mmap of its mapping.
+func (l layout) mapOp(id int, files []*mm.File, kind backing) mm.Op {
+	op := mm.Op{Kind: mm.OpMmap, Start: l.at(regionBase, id), Len: l.span, Prot: rw}
+	if kind != anonymous {
+		op.File, op.Shared = files[id], kind == sharedFile
+	}
+	return op
+}
+
+func (w *peerFaults) Run(th *Thread) {
+	s, t := th.Strategy, th.Task
+	mapOp := w.l.mapOp(th.ID, w.files, w.kind)
+	unmapOp := mm.Op{Kind: mm.OpMunmap, Start: mapOp.Start, Len: mapOp.Len}
+	for th.Running() {
+		if err := write(s, t, mapOp); err != nil {
+			th.Fail(err)
+			return
+		}
+		done := faultRange(th, mapOp.Start, w.l.pages)
+		if err := write(s, t, unmapOp); err != nil {
+			th.Fail(err)
+			return
+		}
+		if !done {
+			return
+		}
+	}
+}
+
+// faultRange faults every page of [base, base+pages) in order, counting
+// each as an operation, and checks Running every page table's worth of
+// pages (512), so a long pass stops within a fraction of a millisecond of
+// the window's end. It reports false if the thread failed or stopped.
+func faultRange(th *Thread, base uint64, pages int) bool {
+	for p := 0; p < pages; p += mm.PTEsPerTable {
+		if !th.Running() {
+			return false
+		}
+		n := min(mm.PTEsPerTable, pages-p)
+		if !faultChunk(th, base+uint64(p)*mm.PageSize, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// faultChunk is faultPass without the reset.
+func faultChunk(th *Thread, base uint64, pages int) bool {
+	next := th.nextSampled()
+	for p := 0; p < pages; p++ {
+		addr := base + uint64(p)*mm.PageSize
+		var err error
+		if p == next {
+			start := nanotime()
+			err = fault(th, addr)
+			th.Sample(ClassFault, start)
+			next += SampleEvery
+		} else {
+			err = fault(th, addr)
+		}
+		if err != nil {
+			th.Count(ClassFault, p)
+			th.Fail(fmt.Errorf("fault at %#x: %w", addr, err))
+			return false
+		}
+	}
+	th.Count(ClassFault, pages)
+	return true
+}
+
+// peerMmap is will-it-scale's mmap1 (anonymous) and mmap2 (a private
+// mapping of the thread's own file): each thread maps Size bytes and
+// unmaps them again, untouched; one operation is the pair.
+type peerMmap struct {
+	l     layout
+	kind  backing
+	dir   string
+	files []*mm.File
+}
+
+func newPeerMmap(kind backing) func(Config) Workload {
+	return func(cfg Config) Workload {
+		return &peerMmap{l: newPeerLayout(cfg.Size), kind: kind, dir: cfg.tempDir()}
+	}
+}
+
+func (w *peerMmap) Setup(m *mm.MM, threads int) error {
+	if w.kind == anonymous {
+		return nil
+	}
+	var err error
+	w.files, err = setupFiles(w.dir, threads, w.l.pages)
+	return err
+}
+
+func (w *peerMmap) Run(th *Thread) {
+	s, t := th.Strategy, th.Task
+	mapOp := w.l.mapOp(th.ID, w.files, w.kind)
+	unmapOp := mm.Op{Kind: mm.OpMunmap, Start: mapOp.Start, Len: mapOp.Len}
+	for th.Running() {
+		start := th.BeginSlow()
+		for _, op := range [...]mm.Op{mapOp, unmapOp} {
+			if err := write(s, t, op); err != nil {
+				th.Fail(err)
+				return
+			}
+		}
+		th.End(ClassWrite, start)
+	}
+}
+
+// barrier is pft's join point: the threads of a pass wait at it until the
+// last one arrives, which remaps the region and opens the next pass. Its
+// words have lines of their own (every thread writes arrived once a pass).
+type barrier struct {
+	_       cpu.CacheLinePad
+	arrived atomic.Int32
+	_       cpu.CacheLinePad
+	gen     atomic.Uint64
+	_       cpu.CacheLinePad
+}
+
+// arrive reports whether the caller is the last of n to arrive at the
+// current pass, after which it must call open; the others wait for open
+// with wait. It returns the pass's generation.
+func (b *barrier) arrive(n int) (last bool, gen uint64) {
+	gen = b.gen.Load()
+	if int(b.arrived.Add(1)) == n {
+		b.arrived.Store(0)
+		return true, gen
+	}
+	return false, gen
+}
+
+// open ends the pass: the waiters go on.
+func (b *barrier) open() { b.gen.Add(1) }
+
+// wait waits until the pass gen is over, while running reports true: it
+// yields for a while, then sleeps in short naps, as a pthread barrier's
+// waiter spins briefly and then sleeps in futex(). It reports whether the
+// pass ended.
+func (b *barrier) wait(gen uint64, running func() bool) bool {
+	for i := 0; b.gen.Load() == gen; i++ {
+		if !running() {
+			return false
+		}
+		if i < 200 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	return true
+}
+
+// pft is mmtests' pft in threads mode (pft-threads): one anonymous mapping
+// for all threads, Size bytes per thread; each thread write-faults its own
+// part, every page one fault and one operation; when all are done, the last
+// one unmaps the mapping and maps it again, and the next pass begins. The
+// threads of one mapping share its VMA, so every per-VMA design reads one
+// VMA's lock from every CPU.
+type pft struct {
+	l    layout
+	part uint64
+	b    barrier
+}
+
+func newPft(cfg Config) Workload {
+	return &pft{l: newPeerLayout(cfg.Size), part: cfg.Size}
+}
+
+// span is the whole mapping of threads threads.
+func (w *pft) span(threads int) uint64 { return uint64(threads) * w.part }
+
+func (w *pft) Setup(m *mm.MM, threads int) error {
+	return m.Setup(mm.Op{Kind: mm.OpMmap, Start: regionBase, Len: w.span(threads), Prot: rw})
+}
+
+func (w *pft) Run(th *Thread) {
+	s, t := th.Strategy, th.Task
+	n := w.span(th.Threads)
+	base := regionBase + uint64(th.ID)*w.part
+	for th.Running() {
+		if !faultRange(th, base, int(w.part/mm.PageSize)) {
+			return
+		}
+		last, gen := w.b.arrive(th.Threads)
+		if !last {
+			if !w.b.wait(gen, th.Running) {
+				return
+			}
+			continue
+		}
+		for _, op := range [...]mm.Op{{Kind: mm.OpMunmap, Start: regionBase, Len: n}, {Kind: mm.OpMmap, Start: regionBase, Len: n, Prot: rw}} {
+			if err := write(s, t, op); err != nil {
+				th.Fail(err)
+				w.b.open()
+				return
+			}
+		}
+		w.b.open()
+	}
+}
