@@ -38,8 +38,21 @@ fmt: ## fail if any Go file is not gofmt'ed (and name it)
 	if [ -n "$$files" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$files"; exit 1; fi
 
 .PHONY: mutants
-mutants: ## the mutation check: every single-step bug in mutants/ must fail the conformance suite
+mutants: ## the mutation check: every single-step bug in mutants/ must be caught, by the exploration first
 	$(GO) run ./cmd/mutants
+
+# STRATEGY (a regexp of design names, "" for all), RUNS (PCT runs per
+# scenario and depth) and DFS (most schedules of one DFS search) shape
+# `make explore`.
+STRATEGY ?=
+RUNS     ?= 20000
+DFS      ?= 200000
+
+.PHONY: explore
+explore: ## a long exploration of interleavings (STRATEGY, RUNS, DFS): per design, the bound it reached at depth 2 and 3
+	$(GO) test ./explore -run '^TestExplore$$' -v -count=1 -timeout 0 -args \
+		-vmabench.strategy='$(STRATEGY)' -vmabench.runs=$(RUNS) -vmabench.dfs=$(DFS) | \
+		grep -v -E '^ *(=== RUN|--- PASS)' | sed 's/^ *explore_test.go:[0-9]*: //'
 
 .PHONY: bench
 bench: ## the quick default matrix: a table, results/quick-*.txt and plots/quick-*/

@@ -231,11 +231,15 @@ func (c *Change) assign(m *MM) {
 func (m *MM) Commit(t *Task, c *Change) {
 	defer m.writing.Store(0)
 	for _, v := range c.Touched {
-		v.changing.Add(1)
+		if v.changing.Add(1) != 1 {
+			t.violation("writer %d: changes VMA [%#x, %#x) while another writer is inside it", t.ID, v.Start(), v.End())
+		}
 		v.gen.Add(1)
 	}
 	for _, v := range c.New {
-		v.changing.Add(1)
+		if v.changing.Add(1) != 1 {
+			t.violation("writer %d: changes a new VMA while another writer is inside it", t.ID)
+		}
 		v.gen.Add(1)
 	}
 	At(PointCommit, t, nil)

@@ -19,3 +19,17 @@ func (m *MM) VMAs() []*VMA {
 	})
 	return out
 }
+
+// Writers returns how many writers are inside Commit on v now, for a
+// checker's mutual-exclusion test at each step: a reader that holds v must
+// see 0, and no VMA may ever see more than 1.
+func (v *VMA) Writers() int32 { return v.changing.Load() }
+
+// ReaderQueuedFirst reports whether a reader heads s's wait list, for the
+// check that downgrade_write() (rwsem_downgrade_wake()) and a release woke
+// the readers at the head of the queue. It takes wait_lock.
+func (s *RWSem) ReaderQueuedFirst() bool {
+	s.waitLock.lock()
+	defer s.waitLock.unlock()
+	return s.waitHead != nil && s.waitHead.typ == waitingForRead
+}

@@ -31,6 +31,11 @@ type Mutant struct {
 	// Edits are applied in order; each Old must occur exactly once in
 	// its file.
 	Edits []Edit
+	// Equivalent, if set, says why the change is not a bug at all (an
+	// equivalent mutant: a reordering the design tolerates). Such a mutant
+	// is run to test that argument: it must survive, and a check that
+	// catches it has found either a flaw in the argument or a false alarm.
+	Equivalent string
 }
 
 // Edit replaces the one occurrence of Old in File (a path relative to the
@@ -64,10 +69,17 @@ func del(file, old string) Edit              { return Edit{File: file, Old: old}
 func rep(file, old, new string) Edit         { return Edit{File: file, Old: old, New: new} }
 func one(name, bug string, e ...Edit) Mutant { return Mutant{Name: name, Bug: bug, Edits: e} }
 
+// same is an equivalent mutant: a change that is no bug, for why.
+func same(name, bug, why string, e ...Edit) Mutant {
+	return Mutant{Name: name, Bug: bug, Edits: e, Equivalent: why}
+}
+
 const (
 	fault   = "mm/fault.go"
 	change  = "mm/change.go"
 	cache   = "mm/cache.go"
+	rwsem   = "mm/rwsem.go"
+	rcuwait = "mm/rcuwait.go"
 	shared  = "strategies/strategy.go"
 	mmaplk  = "strategies/mmaplock.go"
 	vmaseq  = "strategies/vmaseq.go"
@@ -79,10 +91,10 @@ const (
 var List = []Mutant{
 	// The shared address-space steps and the checker's own assertions.
 	one("mm-commit-no-mark", "Commit changes the VMAs without marking them for the checker",
-		rep(change, "\tfor _, v := range c.Touched {\n\t\tv.changing.Add(1)\n", "\tfor _, v := range c.Touched {\n"),
+		rep(change, "\tfor _, v := range c.Touched {\n\t\tif v.changing.Add(1) != 1 {\n\t\t\tt.violation(\"writer %d: changes VMA [%#x, %#x) while another writer is inside it\", t.ID, v.Start(), v.End())\n\t\t}\n", "\tfor _, v := range c.Touched {\n"),
 		rep(change, "\tfor _, v := range c.Touched {\n\t\tv.changing.Add(-1)\n", "\tfor _, v := range c.Touched {\n\t\t_ = v\n")),
 	one("mm-commit-no-gen", "Commit does not bump the generation of the VMAs it changes",
-		rep(change, "\t\tv.changing.Add(1)\n\t\tv.gen.Add(1)\n\t}\n\tfor _, v := range c.New {", "\t\tv.changing.Add(1)\n\t}\n\tfor _, v := range c.New {")),
+		rep(change, "\t\tv.gen.Add(1)\n\t}\n\tfor _, v := range c.New {", "\t}\n\tfor _, v := range c.New {")),
 	one("mm-prepare-no-writer-check", "Prepare lets a second writer in while another changes the address space",
 		rep(change, "if !m.writing.CompareAndSwap(0, 1) {", "if !m.writing.CompareAndSwap(0, 1) && false {")),
 	one("mm-assert-no-detached", "AssertStable accepts a VMA held while detached or freed",
@@ -105,6 +117,52 @@ var List = []Mutant{
 		del(change, "\t\tv.Refcnt.Store(1)\n")),
 	one("mm-free-no-reuse", "the cache never hands a freed VMA out again (no SLAB_TYPESAFE_BY_RCU reuse)",
 		rep(cache, "\tc.free = append(c.free, v)\n", "\t_ = v\n")),
+
+	// The rw-semaphore (mm/rwsem.go), which mmap_lock and the v6.4
+	// vma->lock are, and the rcuwait vma_start_write() sleeps on.
+	one("mm-rwsem-read-no-backout", "rwsem_down_read_slowpath() queues without backing its reader bias out of the count",
+		rep(rwsem, "\tadjustment := -RWSemReaderBias\n\trcnt := count >> RWSemReaderShift\n", "\tadjustment := int64(0)\n\trcnt := count >> RWSemReaderShift\n")),
+	one("mm-rwsem-read-no-cond-wake", "a queued reader that backed out does not wake the head (rwsem_cond_wake_waiter): the lock it freed stays unclaimed",
+		del(rwsem, "\ts.condWakeWaiter(count, &wq)\n")),
+	one("mm-rwsem-read-queue-ignores-writer", "a reader finding the wait list empty goes in without checking that no writer holds the lock",
+		rep(rwsem, "\t\tif s.count.Load()&RWSemWriterMask == 0 {\n\t\t\ts.waitLock.unlock()\n", "\t\tif true {\n\t\t\ts.waitLock.unlock()\n")),
+	one("mm-rwsem-read-steal-ignores-writer", "a failed reader steals the lock while a writer holds it",
+		rep(rwsem, "count&(RWSemWriterLocked|RWSemFlagHandoff) == 0 {", "count&RWSemFlagHandoff == 0 {")),
+	one("mm-rwsem-read-state-after-check", "a queued reader checks its grant before set_current_state(): a grant in between is a lost wake-up",
+		rep(rwsem, "\t\tt.setCurrentState()\n\t\tif w.granted.Load() != 0 { // smp_load_acquire(&waiter.task) == NULL\n\t\t\tbreak\n\t\t}\n",
+			"\t\tif w.granted.Load() != 0 { // smp_load_acquire(&waiter.task) == NULL\n\t\t\tbreak\n\t\t}\n\t\tt.setCurrentState()\n")),
+	one("mm-rwsem-up-read-no-wake", "up_read() of the last reader does not wake the waiters",
+		rep(rwsem, "c&(RWSemLockMask|RWSemFlagWaiters) == RWSemFlagWaiters {", "c&(RWSemLockMask|RWSemFlagWaiters) == RWSemFlagWaiters && false {")),
+	one("mm-rwsem-up-write-no-wake", "up_write() does not wake the waiters",
+		rep(rwsem, "+ RWSemWriterLocked; old&RWSemFlagWaiters != 0 {", "+ RWSemWriterLocked; old&RWSemFlagWaiters != 0 && false {")),
+	one("mm-rwsem-spin-steals-from-readers", "a spinning writer (rwsem_try_write_lock_unqueued) takes the lock while readers hold it",
+		rep(rwsem, "c&(RWSemLockMask|RWSemFlagHandoff) == 0; c = s.count.Load() {\n\t\tif s.count.CompareAndSwap(c, c|RWSemWriterLocked) {", "c&(RWSemWriterMask|RWSemFlagHandoff) == 0; c = s.count.Load() {\n\t\tif s.count.CompareAndSwap(c, c|RWSemWriterLocked) {")),
+	one("mm-rwsem-first-waiter-no-flag", "the first queued writer does not set RWSEM_FLAG_WAITERS, so no release wakes it",
+		rep(rwsem, "\t} else {\n\t\ts.count.Or(RWSemFlagWaiters)\n\t}\n", "\t}\n")),
+	one("mm-rwsem-trylock-clears-waiters", "rwsem_try_write_lock() clears RWSEM_FLAG_WAITERS although others still wait",
+		rep(rwsem, "if s.waitHead == s.waitTail { // list_is_singular()", "if true { // list_is_singular()")),
+	one("mm-rwsem-queued-writer-ignores-readers", "rwsem_try_write_lock() takes the lock for a woken writer while readers hold it",
+		rep(rwsem, "\t\tif count&RWSemLockMask != 0 {\n", "\t\tif count&RWSemWriterMask != 0 {\n")),
+	one("mm-rwsem-write-state-after-check", "a queued writer sets TASK_UNINTERRUPTIBLE after failing rwsem_try_write_lock(): a release in between is a lost wake-up",
+		rep(rwsem, "\tt.setCurrentState()\n\tfor !s.tryWriteLock(w) {", "\tfor !s.tryWriteLock(w) {"),
+		rep(rwsem, "\t\t\tt.schedule()\n\t\t\tt.Stats.Lock.SleepWriter++\n\t\t\tt.setCurrentState()\n", "\t\t\tt.setCurrentState()\n\t\t\tt.schedule()\n\t\t\tt.Stats.Lock.SleepWriter++\n")),
+	one("mm-rwsem-mark-wake-no-grant", "rwsem_mark_wake() takes readers off the list and wakes them without granting the lock (waiter->task left set)",
+		rep(rwsem, "\t\tw.granted.Store(1) // smp_store_release(&waiter->task, NULL)\n", "")),
+	one("mm-rwsem-mark-wake-ignores-writer", "rwsem_mark_wake() grants readers the lock although a writer stole it",
+		rep(rwsem, "\t\tif old&RWSemWriterMask != 0 {\n", "\t\tif false && old&RWSemWriterMask != 0 {\n")),
+	one("mm-rwsem-mark-wake-double-count", "rwsem_mark_wake() counts the first woken reader twice",
+		rep(rwsem, "adjustment = woken*RWSemReaderBias - adjustment", "adjustment = woken * RWSemReaderBias")),
+	one("mm-rwsem-mark-wake-keeps-waiters", "rwsem_mark_wake() empties the list but leaves RWSEM_FLAG_WAITERS set",
+		del(rwsem, "\t\tadjustment -= RWSemFlagWaiters\n")),
+	one("mm-rwsem-downgrade-keeps-write-bit", "downgrade_write() adds the reader bias but leaves the writer bit",
+		rep(rwsem, "old := s.count.Add(-RWSemWriterLocked+RWSemReaderBias) - (-RWSemWriterLocked + RWSemReaderBias)", "old := s.count.Add(RWSemReaderBias) - RWSemReaderBias")),
+	one("mm-rwsem-downgrade-no-wake", "downgrade_write() does not wake the readers at the head of the queue (rwsem_downgrade_wake)",
+		rep(rwsem, "\tif old&RWSemFlagWaiters != 0 {\n\t\ts.wakeHead(wakeReadOwned)\n", "\tif old&RWSemFlagWaiters != 0 && false {\n\t\ts.wakeHead(wakeReadOwned)\n")),
+	one("mm-rcuwait-state-after-cond", "rcuwait_wait_event() checks the condition before set_current_state(): a wake-up in between is lost",
+		rep(rcuwait, "\t\tt.setCurrentState() // barrier (A), pairs with (B) in WakeUp\n\t\tif cond() {\n\t\t\tbreak\n\t\t}\n",
+			"\t\tif cond() {\n\t\t\tbreak\n\t\t}\n\t\tt.setCurrentState() // barrier (A), pairs with (B) in WakeUp\n")),
+	one("mm-rcuwait-no-task", "rcuwait_wait_event() sleeps without publishing itself (prepare_to_rcuwait), so no waker finds it",
+		del(rcuwait, "\tw.task.Store(t) // prepare_to_rcuwait()\n")),
 
 	// mmap_lock, which every design takes.
 	one("mmaplock-write-shared", "mmap_write_lock() takes mmap_lock shared",
@@ -150,6 +208,21 @@ var List = []Mutant{
 	one("vmaseq-no-mark-detached", "a removed VMA is freed without vma_mark_detached()",
 		rep(vmaseq, "\t\tv.Detached.Store(true) // vma_mark_detached(vma, true), write-locked\n", "")),
 
+	// Each pair of adjacent steps of vmaseq's write path swapped.
+	same("vmaseq-reorder-seq-before-down-write", "vma_start_write() sets vm_lock_seq before down_write(&vma->lock)",
+		"a reader that got vma->lock first is waited for by down_write(); one that gets it after sees vm_lock_seq in its re-check, so none holds the VMA while it is written",
+		rep(vmaseq, "\tt.Acquiring(mm.VMAWrite)\n\tv.Lock.DownWrite(t) // down_write(&vma->lock): waits for readers\n\tt.Waited()\n\tv.LockSeq.Store(seq)\n",
+			"\tv.LockSeq.Store(seq)\n\tt.Acquiring(mm.VMAWrite)\n\tv.Lock.DownWrite(t) // down_write(&vma->lock): waits for readers\n\tt.Waited()\n")),
+	one("vmaseq-reorder-up-write-before-seq", "vma_start_write() drops vma->lock before it sets vm_lock_seq",
+		rep(vmaseq, "\tv.LockSeq.Store(seq)\n\tmm.At(mm.PointWriteLocked, t, v)\n\tv.Lock.UpWrite(t)\n", "\tv.Lock.UpWrite(t)\n\tv.LockSeq.Store(seq)\n\tmm.At(mm.PointWriteLocked, t, v)\n")),
+	one("vmaseq-reorder-commit-before-lock", "the change is committed before the new VMAs are write-locked",
+		rep(vmaseq, "\tfor _, v := range c.Touched {\n\t\ts.vmaStartWrite(t, v)\n\t}\n\tfor _, v := range c.New {\n\t\ts.vmaStartWrite(t, v)\n\t}\n\ts.mm.Commit(t, c)\n",
+			"\tfor _, v := range c.Touched {\n\t\ts.vmaStartWrite(t, v)\n\t}\n\ts.mm.Commit(t, c)\n\tfor _, v := range c.New {\n\t\ts.vmaStartWrite(t, v)\n\t}\n")),
+	same("vmaseq-reorder-free-before-detach", "a removed VMA is freed (call_rcu) before vma_mark_detached()",
+		"the VMA is write-locked (vm_lock_seq) until vma_end_write_all(), after both steps, and a call_rcu free is never reused, so no reader sees the VMA between them",
+		rep(vmaseq, "\t\tv.Detached.Store(true) // vma_mark_detached(vma, true), write-locked\n\t\ts.mm.Cache().Free(v)   // vm_area_free(): call_rcu\n",
+			"\t\ts.mm.Cache().Free(v)   // vm_area_free(): call_rcu\n\t\tv.Detached.Store(true) // vma_mark_detached(vma, true), write-locked\n")),
+
 	// vmarefcnt (and vmawait, which shares its code): the v6.15+ refcount.
 	one("refcnt-no-early-check", "vma_start_read() skips the lockless check and bumps vm_refcnt of a write-locked VMA",
 		del(refcnt, "\t// Lockless early check; a race might cause a false locked result.\n\tif v.LockSeq.Load() == s.mm.LockSeq.Load() {\n\t\treturn readFail\n\t}\n")),
@@ -187,6 +260,29 @@ var List = []Mutant{
 		del(refcnt, "\t\ts.mm.LockSeq.Add(1) // vma_end_write_all(): mm_lock_seqcount_end()\n")),
 	one("refcnt-seqcount-end-after-unlock", "the seqcount ends after mmap_lock is released",
 		rep(refcnt, "\t\ts.mm.LockSeq.Add(1) // vma_end_write_all(): mm_lock_seqcount_end()\n\t\tmmapWriteUnlock(t, s.mm)\n", "\t\tmmapWriteUnlock(t, s.mm)\n\t\ts.mm.LockSeq.Add(1) // vma_end_write_all(): mm_lock_seqcount_end()\n")),
+	// Each pair of adjacent steps of the refcount designs' write path
+	// swapped: vma_start_write(), __vma_enter_locked(),
+	// __vma_exit_locked(), vma_mark_detached(), the free, and the
+	// seqcount's begin and end (vma_end_write_all()).
+	same("refcnt-reorder-seq-before-enter", "vma_start_write() sets vm_lock_seq before __vma_enter_locked() excludes readers",
+		"a reader whose increment came first is waited for by __vma_enter_locked(); one whose increment comes after sees vm_lock_seq in its acquire re-check and puts its reference",
+		rep(refcnt, "\tlocked := s.vmaEnterLocked(t, v, false)\n\tv.LockSeq.Store(seq)\n", "\tv.LockSeq.Store(seq)\n\tlocked := s.vmaEnterLocked(t, v, false)\n")),
+	one("refcnt-reorder-exit-before-seq", "vma_start_write() removes the exclude-readers flag (__vma_exit_locked) before it sets vm_lock_seq",
+		rep(refcnt, "\tv.LockSeq.Store(seq)\n\tmm.At(mm.PointWriteLocked, t, v)\n\tif locked {\n\t\tvmaExitLocked(v)\n\t}\n",
+			"\tif locked {\n\t\tvmaExitLocked(v)\n\t}\n\tv.LockSeq.Store(seq)\n\tmm.At(mm.PointWriteLocked, t, v)\n")),
+	one("refcnt-reorder-wait-before-flag", "__vma_enter_locked() waits for the readers to drain before it adds the exclude-readers flag",
+		rep(refcnt, "\tif !refcountAddNotZero(&v.Refcnt, RefcntExcludeReaders) {\n\t\treturn false\n\t}\n\tmm.At(mm.PointExcluding, t, v)\n\tt.Acquiring(mm.VMAWrite)\n\ts.mm.WaitWriter(t, func() bool { return v.Refcnt.Load() == target })\n\tt.Waited()\n",
+			"\tt.Acquiring(mm.VMAWrite)\n\ts.mm.WaitWriter(t, func() bool { return v.Refcnt.Load() == target })\n\tt.Waited()\n\tif !refcountAddNotZero(&v.Refcnt, RefcntExcludeReaders) {\n\t\treturn false\n\t}\n\tmm.At(mm.PointExcluding, t, v)\n")),
+	one("refcnt-reorder-detach-enter-before-put", "vma_mark_detached() excludes readers before it drops the attached reference",
+		rep(refcnt, "\tif v.Refcnt.Add(-1) != 0 {\n\t\tif s.vmaEnterLocked(t, v, true) {\n\t\t\tvmaExitLocked(v)\n\t\t}\n\t}\n",
+			"\tif s.vmaEnterLocked(t, v, true) {\n\t\tvmaExitLocked(v)\n\t}\n\tv.Refcnt.Add(-1)\n")),
+	one("refcnt-reorder-free-before-detach", "a removed VMA goes back to the cache (vm_area_free) before vma_mark_detached(): another MM can reuse it still attached",
+		rep(refcnt, "\t\ts.vmaMarkDetached(t, v)\n\t\ts.mm.Cache().Free(v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU\n",
+			"\t\ts.mm.Cache().Free(v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU\n\t\ts.vmaMarkDetached(t, v)\n")),
+	one("refcnt-reorder-commit-before-lock", "the change is committed before the new VMAs are write-locked",
+		rep(refcnt, "\tfor _, v := range c.New {\n\t\ts.vmaStartWrite(t, v)\n\t}\n\ts.mm.Commit(t, c)\n", "\ts.mm.Commit(t, c)\n\tfor _, v := range c.New {\n\t\ts.vmaStartWrite(t, v)\n\t}\n")),
+	one("refcnt-reorder-seqcount-begin-before-lock", "mm_lock_seqcount_begin() comes before down_write(&mm->mmap_lock): a second writer's begin ends the first one's section",
+		rep(refcnt, "\tmmapWriteLock(t, s.mm)\n\ts.mm.LockSeq.Add(1) // mm_lock_seqcount_begin(): odd\n", "\ts.mm.LockSeq.Add(1) // mm_lock_seqcount_begin(): odd\n\tmmapWriteLock(t, s.mm)\n")),
 	one("refcnt-miss-as-abort", "a detached VMA is counted as vma_lock_abort, not vma_lock_miss",
 		rep(refcnt, "\t\tt.Stats.VMALockMiss++\n", "\t\tt.Stats.VMALockAbort++\n")),
 	one("refcnt-miss-no-walk", "a detached VMA ends the lookup instead of walking again",

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,14 +34,28 @@ type Config struct {
 	Timeout time.Duration
 	// Go is the go command (default "go").
 	Go string
+	// Explore judges each mutant by the exploration of interleavings
+	// first (package explore's TestMutant, which stops at the first
+	// failing schedule and prints how many schedules it ran), and only
+	// if that misses it by Packages. Off, only Packages judge.
+	Explore bool
+	// Budget is the most schedules the exploration may run per mutant
+	// (0: the exploration's own default sweep).
+	Budget int
 }
 
 // DefaultPackages are the tests that judge a mutant.
 var DefaultPackages = []string{"./mm/", "./strategies/..."}
 
+// ExplorePackage is the exploration's package, run with -run ExploreTest.
+const (
+	ExplorePackage = "./explore/"
+	ExploreTest    = "^TestMutant$"
+)
+
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Root: ".", Packages: DefaultPackages, Timeout: 30 * time.Second, Go: "go"}
+	return Config{Root: ".", Packages: DefaultPackages, Timeout: 30 * time.Second, Go: "go", Explore: true}
 }
 
 // Validate checks the configuration, naming a bad value.
@@ -54,6 +69,9 @@ func (c Config) Validate() error {
 	if len(c.Packages) == 0 {
 		return errors.New("packages: none given")
 	}
+	if c.Budget < 0 {
+		return fmt.Errorf("budget %d: must not be negative", c.Budget)
+	}
 	return nil
 }
 
@@ -63,8 +81,17 @@ type Outcome struct {
 	// Caught is set when the tests failed (or did not build, or hung).
 	Caught bool
 	// By is the first failing test or error line, when caught.
-	By      string
-	Elapsed time.Duration
+	By string
+	// Explored is set when the exploration caught it, after Schedules
+	// schedules in all (every scenario explored before the failing one
+	// counts in full). Schedules is what the exploration ran when it did
+	// not catch it.
+	Explored  bool
+	Schedules int
+	// TimedOut is set when a test run ran out of time: a mutant caught
+	// only so has made something hang that no check names.
+	TimedOut bool
+	Elapsed  time.Duration
 }
 
 // Summary is the result of a run.
@@ -72,21 +99,88 @@ type Summary struct {
 	Outcomes []Outcome
 }
 
-// Caught returns how many mutants were caught, of how many.
+// Caught returns how many mutants were caught, of how many; equivalent
+// mutants (Mutant.Equivalent) are not bugs and count in neither.
 func (s Summary) Caught() (caught, total int) {
 	for _, o := range s.Outcomes {
+		if o.Mutant.Equivalent != "" {
+			continue
+		}
+		total++
 		if o.Caught {
 			caught++
 		}
 	}
-	return caught, len(s.Outcomes)
+	return caught, total
 }
 
 // Slipped returns the names of the mutants that were not caught.
 func (s Summary) Slipped() []string {
 	var out []string
 	for _, o := range s.Outcomes {
-		if !o.Caught {
+		if !o.Caught && o.Mutant.Equivalent == "" {
+			out = append(out, o.Mutant.Name)
+		}
+	}
+	return out
+}
+
+// Explored returns how many mutants (not equivalent) the exploration
+// caught, of how many, and the median of the schedules it took to catch
+// each of those it caught.
+func (s Summary) Explored() (caught, total, median int) {
+	var n []int
+	for _, o := range s.Outcomes {
+		if o.Mutant.Equivalent != "" {
+			continue
+		}
+		total++
+		if o.Explored {
+			caught++
+			n = append(n, o.Schedules)
+		}
+	}
+	slices.Sort(n)
+	if len(n) > 0 {
+		median = n[len(n)/2]
+		if len(n)%2 == 0 {
+			median = (n[len(n)/2-1] + n[len(n)/2]) / 2
+		}
+	}
+	return caught, total, median
+}
+
+// NotExplored returns the names of the mutants (not equivalent) the
+// exploration did not catch.
+func (s Summary) NotExplored() []string {
+	var out []string
+	for _, o := range s.Outcomes {
+		if !o.Explored && o.Mutant.Equivalent == "" {
+			out = append(out, o.Mutant.Name)
+		}
+	}
+	return out
+}
+
+// TimedOut returns the names of the mutants caught only by a test's time
+// limit.
+func (s Summary) TimedOut() []string {
+	var out []string
+	for _, o := range s.Outcomes {
+		if o.TimedOut {
+			out = append(out, o.Mutant.Name)
+		}
+	}
+	return out
+}
+
+// FalseAlarms returns the names of the equivalent mutants that were
+// caught: either the argument that they are no bug is wrong, or a check
+// fails on a correct design.
+func (s Summary) FalseAlarms() []string {
+	var out []string
+	for _, o := range s.Outcomes {
+		if o.Caught && o.Mutant.Equivalent != "" {
 			out = append(out, o.Mutant.Name)
 		}
 	}
@@ -122,10 +216,27 @@ func Run(ctx context.Context, c Config, list []Mutant, w io.Writer) (Summary, er
 		}
 		sum.Outcomes = append(sum.Outcomes, o)
 		verdict := "caught "
-		if !o.Caught {
+		switch {
+		case o.Mutant.Equivalent != "" && o.Caught:
+			verdict = "ALARM  " // an equivalent mutant failed the tests
+		case o.Mutant.Equivalent != "":
+			verdict = "same   " // an equivalent mutant survived, as argued
+		case !o.Caught:
 			verdict = "SLIPPED"
 		}
-		fmt.Fprintf(w, "%s %-36s %5.1fs  %s\n", verdict, m.Name, o.Elapsed.Seconds(), o.By)
+		how := o.By
+		switch {
+		case o.Explored:
+			how = fmt.Sprintf("explore, %d schedules: %s", o.Schedules, o.By)
+		case c.Explore && o.Caught:
+			how = fmt.Sprintf("not by explore (%d schedules); by %s", o.Schedules, o.By)
+		case c.Explore:
+			how = fmt.Sprintf("explore ran %d schedules", o.Schedules)
+		}
+		if o.TimedOut {
+			how += " (a time-out)"
+		}
+		fmt.Fprintf(w, "%s %-42s %5.1fs  %s\n", verdict, m.Name, o.Elapsed.Seconds(), how)
 	}
 	return sum, nil
 }
@@ -152,35 +263,98 @@ func runOne(ctx context.Context, c Config, root, dir string, m Mutant) (Outcome,
 	if err := os.WriteFile(ofile, ob, 0o644); err != nil {
 		return Outcome{}, err
 	}
-	args := []string{"test", "-count=1", "-short", "-overlay", ofile, "-timeout", c.Timeout.String()}
+	start := time.Now()
+	o := Outcome{Mutant: m}
+	if c.Explore {
+		args := []string{"-run", ExploreTest, "-v", "-args", "-vmabench.mutant"}
+		if c.Budget > 0 {
+			args = append(args, fmt.Sprintf("-vmabench.budget=%d", c.Budget))
+		}
+		caught, out, timedOut, err := goTest(ctx, c, root, ofile, m, false, []string{ExplorePackage}, args)
+		if err != nil {
+			return o, err
+		}
+		o.Schedules = schedulesRun(out)
+		if caught && !timedOut && o.Schedules > 0 {
+			o.Caught, o.Explored, o.By = true, true, exploreFailure(out)
+		}
+	}
+	if !o.Caught {
+		caught, out, timedOut, err := goTest(ctx, c, root, ofile, m, true, c.Packages, nil)
+		if err != nil {
+			return o, err
+		}
+		if caught {
+			o.Caught, o.By, o.TimedOut = true, firstFailure(out), timedOut
+		}
+	}
+	o.Elapsed = time.Since(start)
+	return o, nil
+}
+
+// goTest runs go test (-short if short) on pkgs with the mutant's overlay;
+// caught reports that the tests failed (timedOut: by running out of time).
+// The exploration runs without -short: its sweep is its budget.
+func goTest(ctx context.Context, c Config, root, overlay string, m Mutant, short bool, pkgs, extra []string) (caught bool, out []byte, timedOut bool, err error) {
+	args := []string{"test", "-count=1", "-overlay", overlay, "-timeout", c.Timeout.String()}
+	if short {
+		args = append(args, "-short")
+	}
 	if c.Race {
 		args = append(args, "-race")
 	}
-	args = append(args, c.Packages...)
+	args = append(args, pkgs...)
+	args = append(args, extra...)
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout+time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.Go, args...)
 	cmd.Dir = root
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
 	runErr := cmd.Run()
-	o := Outcome{Mutant: m, Elapsed: time.Since(start)}
+	out = buf.Bytes()
 	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return o, ctx.Err()
+		return false, out, false, ctx.Err()
 	}
-	if bytes.Contains(out.Bytes(), []byte("[build failed]")) || bytes.Contains(out.Bytes(), []byte("[setup failed]")) {
-		return o, fmt.Errorf("mutant %s does not build, so it tests nothing: %s", m.Name, firstFailure(out.Bytes()))
+	if bytes.Contains(out, []byte("[build failed]")) || bytes.Contains(out, []byte("[setup failed]")) {
+		return false, out, false, fmt.Errorf("mutant %s does not build, so it tests nothing: %s", m.Name, firstFailure(out))
 	}
+	timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded) || bytes.Contains(out, []byte("panic: test timed out"))
 	var exit *exec.ExitError
 	switch {
 	case runErr == nil:
-	case errors.As(runErr, &exit) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		o.Caught, o.By = true, firstFailure(out.Bytes())
-	default:
-		return o, fmt.Errorf("mutant %s: %s: %w", m.Name, c.Go, runErr)
+		return false, out, false, nil
+	case errors.As(runErr, &exit) || timedOut:
+		return true, out, timedOut, nil
 	}
-	return o, nil
+	return false, out, false, fmt.Errorf("mutant %s: %s: %w", m.Name, c.Go, runErr)
+}
+
+// schedulesLine is what the exploration's TestMutant prints last: how
+// many schedules it ran in all, and whether one failed.
+var schedulesLine = regexp.MustCompile(`explore: (\d+) schedules`)
+
+// schedulesRun returns the schedules the exploration reported, 0 if it
+// reported none (it did not get that far).
+func schedulesRun(out []byte) int {
+	n := 0
+	for _, m := range schedulesLine.FindAllSubmatch(out, -1) {
+		fmt.Sscan(string(m[1]), &n)
+	}
+	return n
+}
+
+// exploreFailure returns the exploration's one-line account of the
+// failing schedule: its "explore: caught" line, less the prefix.
+func exploreFailure(out []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		if _, after, ok := strings.Cut(sc.Text(), "explore: caught "); ok {
+			return after
+		}
+	}
+	return firstFailure(out)
 }
 
 // firstFailure returns the line of go test's output that best says what

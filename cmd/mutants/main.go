@@ -5,8 +5,14 @@
 //
 // Example:
 //
-//	go run ./cmd/mutants                 # all mutants, about 5s each
+//	go run ./cmd/mutants                 # all mutants
 //	go run ./cmd/mutants -run '^refcnt-' # the refcount design's only
+//	go run ./cmd/mutants -explore=false  # judged by the tests of mm and strategies alone
+//
+// With -explore (the default) each mutant is judged first by the
+// exploration of interleavings (package explore), which reports how many
+// schedules it ran to catch it; the summary gives "exploration: caught N
+// of M, median S schedules to catch".
 package main
 
 import (
@@ -47,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Match, "run", "", "run only the mutants whose name matches this regexp, e.g. '^vmaseq-'")
 	fs.BoolVar(&cfg.Race, "race", false, "run the tests under the race detector")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "limit on each mutant's test run; a hang counts as caught")
+	fs.BoolVar(&cfg.Explore, "explore", cfg.Explore, "judge each mutant by the exploration of interleavings first, counting the schedules it takes; the tests only if it misses")
+	fs.IntVar(&cfg.Budget, "budget", cfg.Budget, "most schedules the exploration may run per mutant (0: its default sweep)")
 	list := fs.Bool("list", false, "list the mutants and the bug each makes, and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mutants [flags]\n\nApplies each mutant to the models and runs %s on it.\n\nexample: go run ./cmd/mutants -run '^refcnt-'\n\n", strings.Join(cfg.Packages, " "))
@@ -78,8 +86,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	caught, total := sum.Caught()
 	fmt.Fprintf(stdout, "caught %d of %d\n", caught, total)
+	if cfg.Explore {
+		e, t, med := sum.Explored()
+		fmt.Fprintf(stdout, "exploration: caught %d of %d, median %d schedules to catch\n", e, t, med)
+		if s := sum.NotExplored(); len(s) > 0 {
+			fmt.Fprintf(stdout, "not caught by the exploration: %s\n", strings.Join(s, ", "))
+		}
+	}
+	if s := sum.TimedOut(); len(s) > 0 {
+		fmt.Fprintf(stdout, "caught only by a time-out: %s\n", strings.Join(s, ", "))
+	}
 	if s := sum.Slipped(); len(s) > 0 {
 		return fmt.Errorf("slipped through: %s", strings.Join(s, ", "))
+	}
+	if s := sum.FalseAlarms(); len(s) > 0 {
+		return fmt.Errorf("equivalent mutants caught (a false alarm, or a wrong argument that they are no bug): %s", strings.Join(s, ", "))
 	}
 	return nil
 }
