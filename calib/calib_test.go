@@ -18,10 +18,11 @@ import (
 // sample is a profile with every field set.
 var sample = Profile{
 	Machine: "build-7", CPU: "AMD EPYC 7B13", Kernel: "6.18.44",
-	Date:  time.Date(2026, 12, 1, 5, 40, 0, 0, time.UTC),
+	Date: time.Date(2026, 12, 1, 5, 40, 0, 0, time.UTC),
+	Load: 1.52, PCPHigh: 3378, PCPBatch: 63,
 	Fault: 1600, DontNeed: 15000, Mmap: 1400, Munmap: 1250, Mprotect: 3000,
 	Mincore: 1500, MincoreEmpty: 320, Syscall: 180, Trap: 150,
-	IPISend: 9000, IPIRecv: 5000,
+	IPISend: 9000, IPIRecv: 5000, MapsVMA: 35,
 }
 
 // TestWriteGolden: a profile's text is stable (testdata/profile.golden) and
@@ -55,17 +56,20 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, text, want string
 	}{
-		{"not key value", with(6, "fault-ns 1600"), `p.txt:6: "fault-ns 1600" is not a "key: value" line`},
-		{"unknown key", with(6, "faults-ns: 1600"), `p.txt:6: unknown key "faults-ns" (valid: machine, cpu, kernel, date, fault-ns,`},
-		{"bad number", with(7, "dontneed-ns: fast"), `p.txt:7: dontneed-ns "fast": want a positive number of ns`},
-		{"zero cost", with(8, "mmap-ns: 0"), `p.txt:8: mmap-ns "0": want a positive number of ns`},
-		{"negative cost", with(9, "munmap-ns: -3"), `p.txt:9: munmap-ns "-3": want a positive number of ns`},
+		{"not key value", with(9, "fault-ns 1600"), `p.txt:9: "fault-ns 1600" is not a "key: value" line`},
+		{"unknown key", with(9, "faults-ns: 1600"), `p.txt:9: unknown key "faults-ns" (valid: machine, cpu, kernel, date, load, pcp-high, pcp-batch, fault-ns,`},
+		{"bad number", with(10, "dontneed-ns: fast"), `p.txt:10: dontneed-ns "fast": want a positive number of ns`},
+		{"zero cost", with(11, "mmap-ns: 0"), `p.txt:11: mmap-ns "0": want a positive number of ns`},
+		{"negative cost", with(12, "munmap-ns: -3"), `p.txt:12: munmap-ns "-3": want a positive number of ns`},
 		{"bad date", with(5, "date: yesterday"), `p.txt:5: date "yesterday": want RFC 3339`},
-		{"twice", good.String() + "trap-ns: 5\n", `p.txt:17: trap-ns given twice`},
-		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `p.txt: missing ipi-send-ns, ipi-recv-ns`},
-		{"negative ipi", with(15, "ipi-send-ns: -1"), `p.txt:15: ipi-send-ns "-1": want a number of ns, 0 or more`},
-		{"zero ipi", with(15, "ipi-send-ns: 0"), ""},
-		{"empty", "", `p.txt: missing machine, cpu, kernel, date, fault-ns`},
+		{"bad load", with(6, "load: high"), `p.txt:6: load "high": want a load average, 0 or more`},
+		{"negative pcp", with(7, "pcp-high: -1"), `p.txt:7: pcp-high "-1": want a number of pages, 0 or more`},
+		{"zero pcp", with(8, "pcp-batch: 0"), ""},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:21: trap-ns given twice`},
+		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing ipi-recv-ns, maps-vma-ns`},
+		{"negative ipi", with(18, "ipi-send-ns: -1"), `p.txt:18: ipi-send-ns "-1": want a number of ns, 0 or more`},
+		{"zero ipi", with(18, "ipi-send-ns: 0"), ""},
+		{"empty", "", `p.txt: missing machine, cpu, kernel, date, load, pcp-high, pcp-batch, fault-ns`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +82,38 @@ func TestParseErrors(t *testing.T) {
 			}
 			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Parse: %v\nwant an ErrFormat containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestDriftNote: a check more than DriftBound from the cached profile,
+// either way, on fault-ns or mmap-ns, is a drift; the note gives both
+// figures and both loads.
+func TestDriftNote(t *testing.T) {
+	tests := []struct {
+		name        string
+		fault, mmap float64
+		drifted     bool
+		note        string
+	}{
+		{"same", 1600, 1400, false, "fault-ns 1600 cached, 1600 checked (+0%), mmap-ns 1400 cached, 1400 checked (+0%)"},
+		{"within", 1700, 1300, false, "fault-ns 1600 cached, 1700 checked (+6%)"},
+		{"quieter", 1400, 1400, true, "fault-ns 1600 cached, 1400 checked (-12%)"},
+		{"busier mmap", 1600, 1600, true, "mmap-ns 1400 cached, 1600 checked (+14%)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			note, drifted := driftNote(sample, Profile{Fault: tt.fault, Mmap: tt.mmap, Load: 0.1})
+			if drifted != tt.drifted || !strings.Contains(note, tt.note) || !strings.Contains(note, "cached at load 1.52 on 2026-12-01T05:40:00Z, checked at load 0.10") {
+				t.Errorf("driftNote = %q, %v; want %v and a note containing %q", note, drifted, tt.drifted, tt.note)
 			}
 		})
 	}
@@ -106,9 +142,12 @@ func TestDesignFor(t *testing.T) {
 // add up to the kernel's cost; a model already slower than the kernel adds
 // nothing, rather than negative work.
 func TestDerive(t *testing.T) {
-	bare := Bare{Fault: 100, Zap: 400, Mmap: 400, Munmap: 450, Mprotect: 800, Mincore: 50}
+	bare := Bare{Fault: 100, Zap: 400, Mmap: 400, Munmap: 450, Mprotect: 800, Mincore: 50, MapsVMA: 5}
 	w := Derive(sample, bare, 1.5)
 	want := mm.Work{
+		MapsVMA:   35 - 5,
+		ZoneAlloc: AssumedZoneAllocNs, ZoneFree: AssumedZoneFreeNs, LRUAdd: AssumedLRUAddNs, LRUDel: AssumedLRUDelNs,
+		PCPHigh: 3378, PCPBatch: 63,
 		Trap: 150, Fault: 1600 - 150 - 100,
 		Syscall: 180, Zap: 15000 - 180 - 400,
 		Mmap:       1400 - 180 - 400,
@@ -199,9 +238,24 @@ func TestResolve(t *testing.T) {
 	if !strings.Contains(r.Note, "no calibration for this machine") || r.Path != path {
 		t.Errorf("first Resolve(auto): note %q, path %s; want a fresh profile in %s", r.Note, r.Path, path)
 	}
+	// The second finds it, checks it against a few fresh rounds and uses
+	// it as is, unless the machine's load moved it past DriftBound
+	// meanwhile (TestDriftNote holds that decision to its figures).
+	first := r.Profile
 	r, err = Resolve(ctx, Auto)
-	if err != nil || r.Note != "" || r.Path != path {
-		t.Errorf("second Resolve(auto): note %q, path %s, %v; want %s used as is", r.Note, r.Path, err, path)
+	switch {
+	case err != nil || r.Path != path:
+		t.Errorf("second Resolve(auto): path %s, %v; want %s", r.Path, err, path)
+	case r.Note == "" && r.Profile != first:
+		t.Errorf("second Resolve(auto) without a note used %+v, want the cached %+v", r.Profile, first)
+	case r.Note != "" && !strings.Contains(r.Note, "drifted past 10%: fault-ns"):
+		t.Errorf("second Resolve(auto): note %q, want none or a drift", r.Note)
+	}
+	old := strings.Join(strings.Split(string(must(os.ReadFile(path))), "\n")[:8], "\n") // no costs: an older vmabench's keys
+	os.WriteFile(path, []byte(old+"\nfault-ns: 1600\n"), 0o644)
+	r, err = Resolve(ctx, Auto)
+	if err != nil || !strings.Contains(r.Note, "lacks keys this vmabench measures") || r.Path != path || r.Profile.MapsVMA <= 0 {
+		t.Errorf("Resolve(auto) of an older profile: note %q, %+v, %v; want it measured afresh", r.Note, r.Profile, err)
 	}
 	other := sample
 	other.Machine = "elsewhere"

@@ -1,6 +1,7 @@
 package calib
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -35,6 +36,68 @@ func Measure(ctx context.Context) (Profile, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	p := Profile{Machine: hostname(), CPU: cpuModel(), Kernel: kernelRelease(), Date: time.Now().UTC().Truncate(time.Second)}
+	p.Load, _ = kernel.LoadAvg() // 0 where unreadable
+	if pcp, err := kernel.ReadPCP(); err == nil {
+		p.PCPHigh, p.PCPBatch = pcp.High, pcp.Batch
+	}
+	err := withMemory(func(faultMem, lookMem []byte, hints []unsafe.Pointer, span uintptr) error {
+		steps := []struct {
+			what string
+			run  func() error
+		}{
+			{"page faults", func() error { return measureFaults(ctx, faultMem, rounds, &p) }},
+			{"mprotect", func() error { return measureMprotect(ctx, faultMem, &p) }},
+			{"mmap and munmap", func() error { return measureMmap(ctx, hints, span, rounds, &p) }},
+			{"mincore", func() error { return measureMincore(ctx, lookMem, &p) }},
+			{"a null system call", func() error { measureNull(&p); return nil }},
+			{"TLB shoot-down IPIs", func() error { return measureIPI(ctx, faultMem, &p) }},
+			{"/proc/self/maps", func() error { return measureMaps(ctx, &p) }},
+		}
+		for _, s := range steps {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := s.run(); err != nil {
+				return fmt.Errorf("calibrating %s: %w", s.what, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+// CheckRounds is how many rounds Check times of each cost: the fastest of
+// three, in about 5 ms on this kind of machine.
+const CheckRounds = 3
+
+// Check measures, quickly, the two costs a drifted profile shows first:
+// fault-ns and mmap-ns (with munmap-ns), the fastest of CheckRounds rounds
+// each, as Measure measures them. Resolve holds a cached profile against
+// it.
+func Check(ctx context.Context) (Profile, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p := Profile{Date: time.Now().UTC().Truncate(time.Second)}
+	p.Load, _ = kernel.LoadAvg()
+	err := withMemory(func(faultMem, _ []byte, hints []unsafe.Pointer, span uintptr) error {
+		if err := measureFaults(ctx, faultMem, CheckRounds, &p); err != nil {
+			return fmt.Errorf("checking page faults: %w", err)
+		}
+		if err := measureMmap(ctx, hints, span, CheckRounds, &p); err != nil {
+			return fmt.Errorf("checking mmap and munmap: %w", err)
+		}
+		return nil
+	})
+	return p, err
+}
+
+// withMemory maps the measured memory and calls f with it: faultMem, a
+// 64-page VMA at slot 0 (no transparent huge pages), lookMem, another at
+// lookSlot, and the churn slots' hints, each span bytes.
+func withMemory(f func(faultMem, lookMem []byte, hints []unsafe.Pointer, span uintptr) error) error {
 	ps := uintptr(kernel.PageSize())
 	span := vmaPages * ps
 	slot := slotPages * ps
@@ -44,48 +107,29 @@ func Measure(ctx context.Context) (Profile, error) {
 	// covers the lookups workload's untouched VMAs.
 	r, err := kernel.Reserve((lookSlot + 1) * slot)
 	if err != nil {
-		return Profile{}, fmt.Errorf("calibrating: %w", err)
+		return fmt.Errorf("calibrating: %w", err)
 	}
 	defer r.Close()
 	faultMem, err := r.Map(0, span, kernel.ProtRead|kernel.ProtWrite)
 	if err != nil {
-		return Profile{}, fmt.Errorf("calibrating: %w", err)
+		return fmt.Errorf("calibrating: %w", err)
 	}
 	if err := kernel.NoHugePage(faultMem); err != nil {
-		return Profile{}, fmt.Errorf("calibrating: madvise(MADV_NOHUGEPAGE): %w", err)
+		return fmt.Errorf("calibrating: madvise(MADV_NOHUGEPAGE): %w", err)
 	}
 	lookMem, err := r.Map(lookSlot*slot, span, kernel.ProtRead|kernel.ProtWrite)
 	if err != nil {
-		return Profile{}, fmt.Errorf("calibrating: %w", err)
+		return fmt.Errorf("calibrating: %w", err)
 	}
 	if err := r.Trim(); err != nil {
-		return Profile{}, fmt.Errorf("calibrating: %w", err)
+		return fmt.Errorf("calibrating: %w", err)
 	}
 	hints := make([]unsafe.Pointer, churnN)
 	for i := range hints {
 		hints[i] = r.At((2 + uintptr(i)) * slot)
 	}
 
-	steps := []struct {
-		what string
-		run  func() error
-	}{
-		{"page faults", func() error { return measureFaults(ctx, faultMem, &p) }},
-		{"mprotect", func() error { return measureMprotect(ctx, faultMem, &p) }},
-		{"mmap and munmap", func() error { return measureMmap(ctx, hints, span, &p) }},
-		{"mincore", func() error { return measureMincore(ctx, lookMem, &p) }},
-		{"a null system call", func() error { measureNull(&p); return nil }},
-		{"TLB shoot-down IPIs", func() error { return measureIPI(ctx, faultMem, &p) }},
-	}
-	for _, s := range steps {
-		if err := ctx.Err(); err != nil {
-			return Profile{}, err
-		}
-		if err := s.run(); err != nil {
-			return Profile{}, fmt.Errorf("calibrating %s: %w", s.what, err)
-		}
-	}
-	return p, nil
+	return f(faultMem, lookMem, hints, span)
 }
 
 // fastest returns the least of xs, the round least disturbed.
@@ -93,7 +137,7 @@ func fastest(xs []float64) float64 { return slices.Min(xs) }
 
 // measureFaults times passes over mem as the faults workload makes them:
 // a write to every page, each a page fault, then MADV_DONTNEED.
-func measureFaults(ctx context.Context, mem []byte, p *Profile) error {
+func measureFaults(ctx context.Context, mem []byte, rounds int, p *Profile) error {
 	const passes = 8
 	ps := kernel.PageSize()
 	var faults, zaps []float64
@@ -156,7 +200,7 @@ func measureMprotect(ctx context.Context, mem []byte, p *Profile) error {
 
 // measureMmap times mmap of n bytes at each hint, then munmap of each, as
 // the churning writers do; the batches keep clock reads out of the cost.
-func measureMmap(ctx context.Context, hints []unsafe.Pointer, n uintptr, p *Profile) error {
+func measureMmap(ctx context.Context, hints []unsafe.Pointer, n uintptr, rounds int, p *Profile) error {
 	const batches = 25
 	maps := make([]unsafe.Pointer, len(hints))
 	var tm, tu []float64
@@ -379,3 +423,74 @@ func median(xs []float64) float64 {
 }
 
 var spinSink uint64
+
+// mapsVMAs is how many VMAs measureMaps adds to the process's own for its
+// second read of /proc/self/maps: about the maps-walk workload's count.
+const mapsVMAs = 512
+
+// measureMaps times whole reads of /proc/self/maps (each a read() per page
+// of output, as the maps-walk workload's readers make them) with the
+// process's own VMAs, then with mapsVMAs more one-page VMAs with holes
+// between them, and keeps the slope: the time one more VMA adds, its
+// show_map_vma() under the lock and its share of each page's read() and
+// copy. The VMAs counted are the lines read, so the runtime's own mappings
+// changing between the two reads does not skew it.
+func measureMaps(ctx context.Context, p *Profile) error {
+	f, err := kernel.OpenProc("/proc/self/maps", 1<<20)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	timeReads := func() (ns float64, lines int, err error) {
+		const reads = 4
+		var ts []float64
+		for range rounds {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, err
+			}
+			start := time.Now()
+			var n int
+			for range reads {
+				if n, err = f.ReadAll(); err != nil {
+					return 0, 0, err
+				}
+			}
+			ts = append(ts, float64(time.Since(start))/reads)
+			if n > len(f.Bytes()) {
+				return 0, 0, fmt.Errorf("/proc/self/maps is %d bytes, more than the %d-byte buffer", n, len(f.Bytes()))
+			}
+			lines = bytes.Count(f.Bytes()[:n], []byte{'\n'})
+		}
+		return fastest(ts), lines, nil
+	}
+	t1, n1, err := timeReads()
+	if err != nil {
+		return err
+	}
+	ps := uintptr(kernel.PageSize())
+	r, err := kernel.Reserve(2 * mapsVMAs * ps)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for i := range uintptr(mapsVMAs) {
+		if _, err := r.Map(2*i*ps, ps, kernel.ProtRead|kernel.ProtWrite); err != nil {
+			return err
+		}
+	}
+	if err := r.Trim(); err != nil {
+		return err
+	}
+	t2, n2, err := timeReads()
+	if err != nil {
+		return err
+	}
+	if n2-n1 < mapsVMAs/2 {
+		return fmt.Errorf("/proc/self/maps grew by %d lines for %d VMAs mapped", n2-n1, mapsVMAs)
+	}
+	p.MapsVMA = max(t2-t1, 0) / float64(n2-n1)
+	if p.MapsVMA == 0 {
+		return fmt.Errorf("reading %d more VMAs of /proc/self/maps took no longer (%.0f ns against %.0f)", n2-n1, t2, t1)
+	}
+	return nil
+}

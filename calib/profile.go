@@ -14,8 +14,15 @@
 //	cpu: AMD EPYC 7B13
 //	kernel: 6.18.44
 //	date: 2026-12-01T05:40:00Z
+//	load: 0.12
+//	pcp-high: 3378
+//	pcp-batch: 63
 //	fault-ns: 1612
 //	...
+//
+// The load is the one-minute load average the profile was measured under:
+// a profile made on a busy machine runs slow, and Resolve checks a cached
+// profile against a few fresh rounds before it trusts it.
 package calib
 
 import (
@@ -41,6 +48,13 @@ type Profile struct {
 	CPU     string    // the CPU model, as /proc/cpuinfo names it
 	Kernel  string    // the kernel release, uname -r
 	Date    time.Time // when it was measured
+	// Load is the one-minute load average when it was measured
+	// (/proc/loadavg).
+	Load float64
+	// PCPHigh and PCPBatch are the page allocator's per-CPU list high and
+	// batch of the zone anonymous pages come from, in pages, as
+	// /proc/zoneinfo showed them (kernel.ReadPCP); 0 where unreadable.
+	PCPHigh, PCPBatch int
 
 	// Fault is one anonymous page fault, write to an untouched page of a
 	// private mapping (do_anonymous_page()), from user space: trap, fault
@@ -68,6 +82,10 @@ type Profile struct {
 	// IPI and waiting for it); IPIRecv is the CPU time that thread loses to
 	// each such flush. Both are 0 where only one CPU is allowed.
 	IPISend, IPIRecv float64
+	// MapsVMA is what one more VMA adds to a read of /proc/self/maps:
+	// show_map_vma() and its share of the page of output (the slope of
+	// the read's time over two VMA counts).
+	MapsVMA float64
 }
 
 // costs lists the cost keys of a profile file in order, with their fields.
@@ -90,6 +108,7 @@ func (p *Profile) costs() []struct {
 		{"trap-ns", &p.Trap},
 		{"ipi-send-ns", &p.IPISend},
 		{"ipi-recv-ns", &p.IPIRecv},
+		{"maps-vma-ns", &p.MapsVMA},
 	}
 }
 
@@ -100,6 +119,9 @@ func (p Profile) Pairs() [][2]string {
 		{"cpu", p.CPU},
 		{"kernel", p.Kernel},
 		{"date", p.Date.UTC().Format(time.RFC3339)},
+		{"load", strconv.FormatFloat(p.Load, 'f', 2, 64)},
+		{"pcp-high", strconv.Itoa(p.PCPHigh)},
+		{"pcp-batch", strconv.Itoa(p.PCPBatch)},
 	}
 	for _, c := range p.costs() {
 		out = append(out, [2]string{c.key, strconv.FormatFloat(math.Round(*c.v*10)/10, 'f', -1, 64)})
@@ -129,6 +151,11 @@ func (p Profile) WriteFile(path string) error {
 
 // ErrFormat is wrapped by Parse's errors: the text is not a valid profile.
 var ErrFormat = errors.New("bad calibration profile")
+
+// ErrMissing is wrapped, beside ErrFormat, by Parse's error for a profile
+// that lacks keys: one written by an older vmabench, which Resolve
+// measures afresh rather than refusing.
+var ErrMissing = errors.New("keys missing")
 
 // Parse reads a profile; name is the file it came from, for errors, which
 // name the line. Every key must be present, once; blank lines and lines
@@ -170,6 +197,22 @@ func Parse(r io.Reader, name string) (Profile, error) {
 				return Profile{}, fmt.Errorf("%w: %s:%d: date %q: want RFC 3339, e.g. 2026-12-01T05:40:00Z", ErrFormat, name, line, val)
 			}
 			p.Date = d
+		case "load":
+			f, err := strconv.ParseFloat(val, 64)
+			if err != nil || !(f >= 0) || math.IsInf(f, 0) {
+				return Profile{}, fmt.Errorf("%w: %s:%d: load %q: want a load average, 0 or more", ErrFormat, name, line, val)
+			}
+			p.Load = f
+		case "pcp-high", "pcp-batch":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return Profile{}, fmt.Errorf("%w: %s:%d: %s %q: want a number of pages, 0 or more", ErrFormat, name, line, key, val)
+			}
+			if key == "pcp-high" {
+				p.PCPHigh = n
+			} else {
+				p.PCPBatch = n
+			}
 		default:
 			v, ok := byKey[key]
 			if !ok {
@@ -196,7 +239,7 @@ func Parse(r io.Reader, name string) (Profile, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return Profile{}, fmt.Errorf("%w: %s: missing %s", ErrFormat, name, strings.Join(missing, ", "))
+		return Profile{}, fmt.Errorf("%w: %w: %s: missing %s", ErrFormat, ErrMissing, name, strings.Join(missing, ", "))
 	}
 	return p, nil
 }
@@ -204,7 +247,7 @@ func Parse(r io.Reader, name string) (Profile, error) {
 // Keys returns every key of a profile file, in file order.
 func Keys() []string {
 	var p Profile
-	keys := []string{"machine", "cpu", "kernel", "date"}
+	keys := []string{"machine", "cpu", "kernel", "date", "load", "pcp-high", "pcp-batch"}
 	for _, c := range p.costs() {
 		keys = append(keys, c.key)
 	}
@@ -223,13 +266,22 @@ func Load(path string) (Profile, error) {
 
 // DefaultPath returns this machine's profile file: one per host name, under
 // the user's cache directory (os.UserCacheDir()/vmabench/).
+//
+// The name carries the format's version (profileVersion), so a vmabench
+// that writes keys an older one does not know (which refuses unknown keys,
+// as it should a typo) does not break the older one's runs on the same
+// machine: each keeps its own file.
 func DefaultPath() (string, error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("finding the cache directory for the calibration profile: %w", err)
 	}
-	return filepath.Join(dir, "vmabench", "calibration-"+fileSafe(hostname())+".txt"), nil
+	return filepath.Join(dir, "vmabench", "calibration-"+fileSafe(hostname())+profileVersion+".txt"), nil
 }
+
+// profileVersion names the profile format in DefaultPath: "" for the first,
+// ".v2" from the one with load, pcp-high, pcp-batch and maps-vma-ns.
+const profileVersion = ".v2"
 
 // fileSafe keeps a host name usable as part of a file name.
 func fileSafe(s string) string {

@@ -79,24 +79,52 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 	return FaultDone
 }
 
-// setPTE installs the page at addr in the page table under the page-table
-// lock (set_pte_at() in finish_fault() or do_anonymous_page()), here a
-// compare-and-swap on the entry, allocating the page-table page on the
-// first fault of its 2 MiB (pte_alloc()). It counts the fault if the
-// entry was empty.
-func setPTE(t *Task, addr uint64) {
-	if pte := t.MM.pt.alloc(addr >> PageShift); pte != nil && pte.Load() == 0 && pte.CompareAndSwap(0, 1) {
+// setPTE installs the page at addr in the page table (set_pte_at() in
+// finish_fault() or do_anonymous_page()), allocating the page-table page
+// on the first fault of its 2 MiB (pte_alloc()), under the table's split
+// PTE lock: pte_offset_map_lock(), then vmf_pte_changed(), since another
+// thread may have mapped the page meanwhile. It counts the fault if the
+// entry was empty. newAnon says the page is a new anonymous folio
+// (do_anonymous_page(), do_cow_fault()'s copy): it goes onto this CPU's
+// lru_add batch under the PTE lock (folio_add_lru_vma(), which may move
+// the batch onto the LRU under the lruvec lock), or, if the entry was
+// taken, back to this CPU's page list (folio_put()).
+func setPTE(t *Task, addr uint64, newAnon bool) {
+	i := addr >> PageShift
+	pte := t.MM.pt.alloc(i)
+	if pte == nil {
+		if newAnon {
+			t.freeNewPage()
+		}
+		return
+	}
+	d := t.MM.pt.pteLock(i)
+	if pte.Load() == 0 {
+		if newAnon {
+			t.lruAddNew() // folio_add_new_anon_rmap(), folio_add_lru_vma()
+		}
+		pte.Store(1) // set_ptes()
 		t.Stats.Faults++
+		d.pteUnlock() // pte_unmap_unlock()
+		return
+	}
+	d.pteUnlock()
+	if newAnon {
+		t.freeNewPage()
 	}
 }
 
-// doAnonymousPage models do_anonymous_page(): a zeroed page mapped, and
-// the rest of handle_mm_fault()'s work under the lock, calibrated: the page
-// allocation, clear_page(), the memcg charge.
+// doAnonymousPage models do_anonymous_page(): a page allocated
+// (alloc_anon_folio(): this CPU's page list, refilled under the zone lock
+// when empty), zeroed (clear_page(), the FaultWork bytes), the rest of
+// handle_mm_fault()'s work before the PTE lock, calibrated (the memcg
+// charge, the rmap and counter preparation), then the PTE set under the PTE
+// lock (setPTE).
 func doAnonymousPage(t *Task, addr uint64) {
-	setPTE(t, addr)
+	t.allocPage()
 	clear(t.scratch[:t.FaultWork])
 	t.Spin(t.Work.Fault)
+	setPTE(t, addr, true)
 }
 
 // filePage returns the file page index addr maps in v (linear_page_index()).
@@ -110,7 +138,7 @@ func filePage(v *VMA, addr uint64) uint64 {
 // to 16 cached pages per fault; the model maps the one page.
 func doReadFault(t *Task, v *VMA, f *File, addr uint64) {
 	f.getFolio(t, filePage(v, addr))
-	setPTE(t, addr)
+	setPTE(t, addr, false)
 	t.Spin(t.Work.FaultRead)
 }
 
@@ -120,10 +148,11 @@ func doReadFault(t *Task, v *VMA, f *File, addr uint64) {
 // FaultWork bytes), and the copy mapped by finish_fault(). The page cache
 // keeps its folio, clean: a later pass finds it there.
 func doCOWFault(t *Task, v *VMA, f *File, addr uint64) {
+	t.allocPage() // folio_prealloc()
 	f.getFolio(t, filePage(v, addr))
 	clear(t.scratch[:t.FaultWork])
-	setPTE(t, addr)
 	t.Spin(t.Work.FaultCOW)
+	setPTE(t, addr, true) // finish_fault()
 }
 
 // doSharedFault models do_shared_fault(): the folio found or added
@@ -144,7 +173,7 @@ func doSharedFault(t *Task, v *VMA, f *File, addr uint64) {
 		f.unlockFolio(i)
 		f.lockFolio(i)
 	}
-	setPTE(t, addr)
+	setPTE(t, addr, false)
 	f.markDirty(i)
 	f.unlockFolio(i)
 	t.Spin(t.Work.FaultShared)

@@ -178,10 +178,20 @@ func (f *File) markDirty(i uint64) bool {
 func InsertPages(t *Task, v *VMA, start uint64, n int) int {
 	gen := t.AssertStable(v, start)
 	filled := 0
-	for i := range uint64(n) {
-		if pte := t.MM.pt.alloc(start>>PageShift + i); pte != nil && pte.CompareAndSwap(0, 1) {
-			filled++
+	first, last := start>>PageShift, start>>PageShift+uint64(n)
+	for i := first; i < last; {
+		if t.MM.pt.alloc(i) == nil {
+			break
 		}
+		// insert_pages(): one PTE lock per page table of the batch.
+		d := t.MM.pt.pteLock(i)
+		for end := min((i/PTEsPerTable+1)*PTEsPerTable, last); i < end; i++ {
+			if pte := t.MM.pt.lookup(i); pte != nil && pte.Load() == 0 {
+				pte.Store(1)
+				filled++
+			}
+		}
+		d.pteUnlock()
 	}
 	t.AssertUnchanged(v, gen)
 	return filled

@@ -58,6 +58,10 @@ type MM struct {
 	// tasks is how many threads run in the MM (NewTask with an id >= 0).
 	tasks atomic.Int32
 	_     cpu.CacheLinePad
+
+	// pages is the zone and the lruvec the MM's faults and zaps share
+	// (see page_alloc.go).
+	pages pagesets
 }
 
 // New returns an empty MM.
@@ -97,11 +101,6 @@ func (m *MM) PagePresent(addr uint64) bool {
 	e := m.pt.lookup(addr >> PageShift)
 	return e != nil && e.Load() != 0
 }
-
-// Zap models zap_page_range_single() as madvise(MADV_DONTNEED) uses it: it
-// unmaps the pages of [start, end) so the next touch faults again. The caller
-// holds the VMA covering the range (VMA or mmap read lock).
-func (m *MM) Zap(start, end uint64) { m.pt.clear(start>>PageShift, end>>PageShift) }
 
 // WaitWriter models rcuwait_wait_event(&mm->vma_writer_wait, cond,
 // TASK_UNINTERRUPTIBLE): t sleeps until cond holds. Only the mmap_lock

@@ -21,13 +21,16 @@ type pteTable [PTEsPerTable]atomic.Uint32
 // work): a thread that maps the same range again finds its tables, as the
 // kernel would find freshly allocated ones.
 type pageTable struct {
-	dir   []atomic.Pointer[pteTable]
+	dir []atomic.Pointer[pteTable]
+	// desc are the page-table pages' descriptors, one per directory
+	// slot, each with its split PTE lock (ptdesc): 64 bytes per 2 MiB.
+	desc  []ptdesc
 	pages uint64
 }
 
 func newPageTable(pages int) pageTable {
 	n := (pages + PTEsPerTable - 1) / PTEsPerTable
-	return pageTable{dir: make([]atomic.Pointer[pteTable], n), pages: uint64(pages)}
+	return pageTable{dir: make([]atomic.Pointer[pteTable], n), desc: make([]ptdesc, n), pages: uint64(pages)}
 }
 
 // lookup returns the entry of page i, or nil if its table was never
@@ -64,7 +67,8 @@ func (pt *pageTable) alloc(i uint64) *atomic.Uint32 {
 }
 
 // clear unmaps the pages [from, to) and returns how many were mapped,
-// skipping ranges with no table.
+// skipping ranges with no table; it holds each table's PTE lock while it
+// clears its entries, as zap_pte_range() does.
 func (pt *pageTable) clear(from, to uint64) int {
 	to = min(to, pt.pages)
 	n := 0
@@ -75,17 +79,22 @@ func (pt *pageTable) clear(from, to uint64) int {
 			i = end
 			continue
 		}
+		d := pt.pteLock(i)
 		for ; i < end; i++ {
 			if e := &tb[i%PTEsPerTable]; e.Load() != 0 {
 				e.Store(0)
 				n++
 			}
 		}
+		d.pteUnlock()
 	}
 	return n
 }
 
-// anyPresent reports whether a page of [from, to) is mapped.
+// anyPresent reports whether a page of [from, to) is mapped. It models
+// change_protection()'s walk for mprotect_fixup(): change_pte_range()
+// takes each table's PTE lock and rewrites the present entries (the model
+// only looks at them), and a present one makes the change flush the TLB.
 func (pt *pageTable) anyPresent(from, to uint64) bool {
 	to = min(to, pt.pages)
 	for i := from; i < to; {
@@ -95,10 +104,16 @@ func (pt *pageTable) anyPresent(from, to uint64) bool {
 			i = end
 			continue
 		}
+		d := pt.pteLock(i)
+		present := false
 		for ; i < end; i++ {
 			if tb[i%PTEsPerTable].Load() != 0 {
-				return true
+				present = true // ptep_modify_prot_start()/_commit()
 			}
+		}
+		d.pteUnlock()
+		if present {
+			return true
 		}
 	}
 	return false

@@ -16,7 +16,12 @@ type Stats struct {
 	VMALockRetry   uint64 // VMA lock taken, but the fault asked for mmap_lock
 	VMALockMiss    uint64 // VMA found under RCU was detached, walk retried
 
-	Faults     uint64 // pages installed in the page table
+	Faults uint64 // pages installed in the page table
+	// ZoneLocks and LRULocks count this thread's holds of the zone lock
+	// (a pcp refill or drain) and of the lruvec lock (an lru_add batch
+	// moved, or a batch of freed folios taken off the LRU).
+	ZoneLocks  uint64
+	LRULocks   uint64
 	Violations uint64 // checker: a reader saw a changing VMA, or writers overlapped
 
 	// Lock is what this thread's RWSem slow paths did.
@@ -69,6 +74,8 @@ func (s *Stats) Add(o Stats) {
 	s.VMALockRetry += o.VMALockRetry
 	s.VMALockMiss += o.VMALockMiss
 	s.Faults += o.Faults
+	s.ZoneLocks += o.ZoneLocks
+	s.LRULocks += o.LRULocks
 	s.Violations += o.Violations
 	s.Lock.Add(o.Lock)
 }
@@ -82,6 +89,8 @@ func (s Stats) Sub(o Stats) Stats {
 		VMALockRetry:   s.VMALockRetry - o.VMALockRetry,
 		VMALockMiss:    s.VMALockMiss - o.VMALockMiss,
 		Faults:         s.Faults - o.Faults,
+		ZoneLocks:      s.ZoneLocks - o.ZoneLocks,
+		LRULocks:       s.LRULocks - o.LRULocks,
 		Violations:     s.Violations - o.Violations,
 		Lock:           s.Lock.Sub(o.Lock),
 	}
@@ -148,6 +157,8 @@ type Task struct {
 	// unmapped, anonymous (or private copies) and shared file pages, whose
 	// teardown MunmapTail does.
 	zapAnon, zapShared int64
+	// pcp is this thread's CPU's page-allocator state (page_alloc.go).
+	pcp perCPU
 
 	// ops counts the thread's operations for a watchdog; see Progress.
 	ops atomic.Uint64

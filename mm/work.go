@@ -65,6 +65,26 @@ type Work struct {
 	// return). Neither is in the single-threaded costs above.
 	IPISend float64 `json:",omitempty"`
 	IPIRecv float64 `json:",omitempty"`
+	// MapsVMA is show_map_vma()'s work per VMA a /proc/pid/maps read
+	// shows, under the reader's lock.
+	MapsVMA float64 `json:",omitempty"`
+	// ZoneAlloc and ZoneFree are the work per page under the zone lock
+	// of a pcp refill (rmqueue_bulk()) and of a pcp drain
+	// (free_pcppages_bulk()); LRUAdd and LRUDel the work per folio under
+	// the lruvec lock of moving a CPU's lru_add batch onto the LRU
+	// (folio_batch_move_lru()) and of taking a freed folio off it
+	// (__page_cache_release()). They are inside the fault's and the
+	// zap's kernel costs, and package calib takes them out of Fault and
+	// Zap (see page_alloc.go).
+	ZoneAlloc float64 `json:",omitempty"`
+	ZoneFree  float64 `json:",omitempty"`
+	LRUAdd    float64 `json:",omitempty"`
+	LRUDel    float64 `json:",omitempty"`
+	// PCPHigh and PCPBatch are not costs: they are the page allocator's
+	// per-CPU list high and batch on this machine (/proc/zoneinfo), in
+	// pages. Zero means the defaults (DefaultPCPHigh, DefaultPCPBatch).
+	PCPHigh  int `json:",omitempty"`
+	PCPBatch int `json:",omitempty"`
 
 	// IterPerNs is the spin loop's speed on this machine, measured once per
 	// process (SpinRate) and carried to child processes, so every cell of a
@@ -82,6 +102,11 @@ type Spins struct {
 	MmapFile, MunmapFile               int64
 	ZapAnon, ZapShared                 int64
 	FaultCOW, FaultShared, FaultRead   int64
+	MapsVMA                            int64
+	// Per page or folio under the zone and lruvec locks.
+	ZoneAlloc, ZoneFree, LRUAdd, LRUDel int64
+	// The pcp list's high and batch, in pages (not spins).
+	PCPHigh, PCPBatch int
 }
 
 // Spins converts w at w.IterPerNs. With no rate (uncalibrated) every count
@@ -102,6 +127,9 @@ func (w Work) Spins() Spins {
 		MmapFile: it(w.MmapFile), MunmapFile: it(w.MunmapFile),
 		ZapAnon: it(w.ZapAnon), ZapShared: it(w.ZapShared),
 		FaultCOW: it(w.FaultCOW), FaultShared: it(w.FaultShared), FaultRead: it(w.FaultRead),
+		MapsVMA:   it(w.MapsVMA),
+		ZoneAlloc: it(w.ZoneAlloc), ZoneFree: it(w.ZoneFree), LRUAdd: it(w.LRUAdd), LRUDel: it(w.LRUDel),
+		PCPHigh: w.PCPHigh, PCPBatch: w.PCPBatch,
 	}
 }
 
@@ -193,6 +221,10 @@ func (t *Task) Interrupts() {
 // (zap_pte_range(), the folios freed or released). Call it after a Write
 // that unmapped; it forgets the pages it charged.
 func (t *Task) MunmapTail() {
+	// unmap_region()'s tlb_finish_mmu(): the anonymous pages unmapped are
+	// freed (off the LRU, to this CPU's list; shared file pages stay in
+	// the page cache).
+	t.freePages(int(t.zapAnon))
 	t.Spin(t.Work.MunmapTail + t.zapAnon*t.Work.ZapAnon + t.zapShared*t.Work.ZapShared)
 	t.zapAnon, t.zapShared = 0, 0
 }

@@ -18,7 +18,7 @@ import (
 // runLive runs a cell of the kernel strategy: the workload's Live form, as
 // real page faults and system calls on the host kernel, measured by the
 // same measure and summarize as the models, so its metrics carry the same
-// names. It adds faults/op, the minor page faults the threads took
+// names. Its faults/op are the minor page faults the threads took
 // (getrusage(RUSAGE_THREAD)) per reader operation, so a reader can see that
 // one fault operation was one page fault. The models' fallbacks/op,
 // retries/op and misses/op come from /proc/vmstat's vma_lock_abort,
@@ -84,28 +84,15 @@ func closeLive(lw workloads.Live, running *sync.WaitGroup, wait time.Duration) e
 	}
 }
 
-// liveMetrics finishes the metrics of a live cell that summarize made:
-// faults/op is added, and the per-VMA lock counts are dropped unless the
-// kernel keeps them (haveVMAStats).
+// liveMetrics finishes the metrics of a live cell that summarize made
+// (with faults/op from the threads' minor faults): the per-VMA lock counts
+// are dropped unless the kernel keeps them (haveVMAStats).
 func liveMetrics(r *Result, w workloads.Info, ths []*workloads.Thread, haveVMAStats bool) {
-	var reader, faults uint64
-	for _, th := range ths {
-		if !th.Measured() { // as in summarize: its counts are the warm-up's
-			continue
-		}
-		reader += th.Ops[w.Reader]
-		faults += th.Stats().Faults
-	}
 	if !haveVMAStats {
 		r.Metrics = slices.DeleteFunc(r.Metrics, func(m Metric) bool {
 			return m.Unit == units.Fallbacks || m.Unit == units.Retries || m.Unit == units.Misses
 		})
 	}
-	perOp := 0.0
-	if reader > 0 {
-		perOp = float64(faults) / float64(reader)
-	}
-	r.Metrics = append(r.Metrics, Metric{Value: perOp, Unit: units.FaultsPerOp})
 }
 
 // LiveFacts returns the lines that describe the live kernel, for the file

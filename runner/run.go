@@ -475,6 +475,11 @@ func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 		add(quantiles(ths, workloads.ClassWrite, 99)[0], units.WriterP99)
 		addSleeps(r, w, ths, ops)
 	}
+	// The page faults per reader operation, for a model the faults that
+	// mapped a page (mm.Stats.Faults), for the kernel the minor faults
+	// getrusage() counts: a touch of a present page takes none on either
+	// side, so the two read side by side.
+	add(per(st.Faults), units.FaultsPerOp)
 }
 
 // addSleeps adds the sleeps per operation of a cell with readers and a

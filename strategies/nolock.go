@@ -35,7 +35,7 @@ func (s *NoLock) FaultKernel(t *mm.Task, addr uint64) error { return s.Fault(t, 
 
 // Madvise zaps the range, with no lock.
 func (s *NoLock) Madvise(t *mm.Task, start, end uint64) error {
-	err := zapRange(s.mm, start, end)
+	err := zapRange(t, s.mm, start, end)
 	t.ZapWork()
 	return err
 }

@@ -294,7 +294,7 @@ func change(t *mm.Task, m *mm.MM, op mm.Op) error {
 func madviseLocked(t *mm.Task, m *mm.MM, start, end uint64) error {
 	mmapReadLock(t, m)
 	t.Hold(mm.MmapRead)
-	err := zapRange(m, start, end)
+	err := zapRange(t, m, start, end)
 	t.ZapWork() // the zap's calibrated work and TLB flush, under the lock
 	t.Unhold(mm.MmapRead)
 	mmapReadUnlock(m)
@@ -305,7 +305,7 @@ func madviseLocked(t *mm.Task, m *mm.MM, start, end uint64) error {
 // zap_page_range_single() on the part of each VMA in [start, end). The
 // caller holds the VMAs (mmap_lock, or the one VMA's lock), or nothing under
 // nolock, where a VMA can change under it.
-func zapRange(m *mm.MM, start, end uint64) error {
+func zapRange(t *mm.Task, m *mm.MM, start, end uint64) error {
 	for addr := start; addr < end; {
 		v := m.FindVMA(addr)
 		if v == nil {
@@ -315,7 +315,7 @@ func zapRange(m *mm.MM, start, end uint64) error {
 		if stop <= addr { // only nolock can see a VMA change under it
 			stop = addr + mm.PageSize
 		}
-		m.Zap(addr, stop)
+		m.Zap(t, addr, stop)
 		addr = stop
 	}
 	return nil
@@ -352,13 +352,16 @@ func readMapsLocked(t *mm.Task, m *mm.MM) int {
 }
 
 // showMapVMA models show_map_vma() for a VMA the caller holds: read its
-// fields, under the checker's assertions. It returns vm_end, where the next
-// VMA is searched from.
+// fields, under the checker's assertions, and format its line (the
+// calibrated work per VMA, Work.MapsVMA: the kernel's time per VMA of a
+// /proc/pid/maps read). It returns vm_end, where the next VMA is searched
+// from.
 func showMapVMA(t *mm.Task, v *mm.VMA) uint64 {
 	start := v.Start()
 	gen := t.AssertStable(v, start)
 	end := v.End()
 	_ = v.Prot()
+	t.Spin(t.Work.MapsVMA) // show_vma_header_prefix(), seq_printf()
 	t.AssertUnchanged(v, gen)
 	return max(end, start+mm.PageSize)
 }

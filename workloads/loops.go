@@ -41,12 +41,21 @@ func faultPass(th *Thread, base uint64, pages int) bool {
 	return true
 }
 
-// fault is one page fault from user space: first the IPIs this thread's CPU
-// took since its last operation (Interrupts), then the trap's entry, the
-// strategy's fault, and the trap's exit, the trap's outside any lock (all
-// calibrated; without a calibration, only the fault).
+// fault is one touch (a write) of the page at addr from user space. A page
+// that is present is a memory access and no more: the MMU finds its PTE and
+// nothing traps. A page that is not present is a page fault: first the IPIs
+// this thread's CPU took since its last operation (Interrupts), then the
+// trap's entry, the strategy's fault, and the trap's exit, the trap's
+// outside any lock (all calibrated; without a calibration, only the fault).
+// The fault is counted in the thread's Stats.Faults (faults/op) only if it
+// mapped the page: one that lost the race for it to another thread maps
+// nothing (see mm.HandleFault), where the kernel's minflt counts it too;
+// such races are rare next to the faults that map.
 func fault(th *Thread, addr uint64) error {
 	t := th.Task
+	if t.MM.PagePresent(addr) {
+		return nil // the MMU's page walk: present, writable
+	}
 	t.Interrupts()
 	t.Spin(t.Work.TrapHalf)
 	err := th.Strategy.Fault(t, addr)

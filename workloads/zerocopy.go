@@ -69,7 +69,7 @@ func (w *zerocopy) Run(th *Thread) {
 		// tcp_zerocopy_receive()): a split shortens it.
 		n := min(batch, int((r.VMA.End()-base)/mm.PageSize))
 		end := base + uint64(n)*mm.PageSize
-		t.MM.Zap(base, end) // zap_page_range_single() of the window
+		t.MM.ZapInserted(base, end) // zap_page_range_single() of the window
 		t.ZapWork()
 		mm.InsertPages(t, r.VMA, base, n)
 		s.Release(t, r)

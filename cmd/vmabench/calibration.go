@@ -8,6 +8,7 @@ import (
 
 	"vmabench/calib"
 	"vmabench/kernel"
+	"vmabench/mm"
 	"vmabench/workloads"
 )
 
@@ -79,11 +80,12 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	design := calib.DesignFor(kernel.Release())
-	bare, err := calib.MeasureBare(ctx, design)
+	rate := mm.SpinRate()
+	bare, err := calib.MeasureBare(ctx, design, p, rate)
 	if err != nil {
 		return err
 	}
-	w := calib.Derive(p, bare, 0)
+	w := calib.Derive(p, bare, rate)
 	fmt.Fprintf(stdout, "%s:\n", out)
 	if err := p.Write(stdout); err != nil {
 		return err
@@ -95,5 +97,8 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "  munmap: %.0f under mmap_write_lock, %.0f after the downgrade (own cost %.0f)\n", w.Munmap, w.MunmapTail, bare.Munmap)
 	fmt.Fprintf(stdout, "  mprotect: %.0f under mmap_write_lock (own cost %.0f)\n", w.Mprotect, bare.Mprotect)
 	fmt.Fprintf(stdout, "  mincore: %.0f under mmap_read_lock, %.0f outside (own cost %.0f)\n", w.Mincore, w.MincoreOut+w.Syscall, bare.Mincore)
+	fmt.Fprintf(stdout, "  /proc/pid/maps: %.1f per VMA shown, under the reader's lock (own cost %.1f)\n", w.MapsVMA, bare.MapsVMA)
+	fmt.Fprintf(stdout, "  assumed, per page: %.0f under the zone lock per page refilled, %.0f per page drained; %.0f under the lruvec lock per folio added, %.0f per folio freed (pcp high %d, batch %d; folio batch %d)\n",
+		w.ZoneAlloc, w.ZoneFree, w.LRUAdd, w.LRUDel, p.PCPHigh, p.PCPBatch, mm.FolioBatchSize)
 	return nil
 }
