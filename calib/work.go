@@ -122,7 +122,7 @@ func MeasureModel(ctx context.Context, design string, work mm.Work) (Bare, error
 		t.Spin(sp.SyscallHalf)
 		err := s.Write(t, op)
 		if op.Kind == mm.OpMunmap {
-			t.Spin(sp.MunmapTail)
+			t.MunmapTail()
 		}
 		t.Spin(sp.SyscallHalf)
 		return err

@@ -115,7 +115,7 @@ func write(s strategies.Strategy, t *mm.Task, op mm.Op) error {
 				return fmt.Errorf("%v: %w", op, err)
 			}
 			if op.Kind == mm.OpMunmap {
-				t.Spin(t.Work.MunmapTail)
+				t.MunmapTail() // with the unmapped pages' freeing
 			}
 			return nil
 		}
