@@ -324,8 +324,9 @@ func zapRange(t *mm.Task, m *mm.MM, start, end uint64) error {
 // readMapsLocked models a read of /proc/pid/maps before v6.17: m_start()
 // takes mmap_read_lock() and finds the VMA at the last position, m_next()
 // shows VMAs until the seq_file buffer (a page) is full, and m_stop() drops
-// the lock while the page is copied to user space; the next read() starts
-// again from where it stopped. A writer can only get in between pages.
+// the lock while the page is copied to user space and read() returns; the
+// next read() starts again from where it stopped (mapsNextRead). A writer
+// can only get in between pages.
 func readMapsLocked(t *mm.Task, m *mm.MM) int {
 	n := 0
 	for from := uint64(0); ; {
@@ -348,8 +349,15 @@ func readMapsLocked(t *mm.Task, m *mm.MM) int {
 		}
 		t.Unhold(mm.MmapRead)
 		mmapReadUnlock(m) // m_stop()
+		mapsNextRead(t)
 	}
 }
+
+// mapsNextRead models what lies between two pages of a /proc/pid/maps
+// read, outside any lock: copy_to_iter() of the page, the read() system
+// call's return and the next one's entry (the calibrated syscall cost; the
+// copy is in maps-vma-ns, whose slope carries each VMA's share of it).
+func mapsNextRead(t *mm.Task) { t.Spin(2 * t.Work.SyscallHalf) }
 
 // showMapVMA models show_map_vma() for a VMA the caller holds: read its
 // fields, under the checker's assertions, and format its line (the

@@ -230,18 +230,27 @@ func (s *VMARefcnt) Madvise(t *mm.Task, start, end uint64) error {
 
 // ReadMaps models a /proc/pid/maps read of v6.17+: m_start() enters RCU,
 // each m_next() drops the last VMA's read lock and takes the next one's with
-// lock_next_vma(), and show_map_vma() reads it.
+// lock_next_vma(), and show_map_vma() reads it; when the seq_file buffer (a
+// page) is full, m_stop() drops the last lock and leaves RCU, and the page
+// goes to user space before the next read() (mapsNextRead).
 func (s *VMARefcnt) ReadMaps(t *mm.Task) (int, error) {
 	n := 0
-	for from := uint64(0); ; n++ {
+	for from, size := uint64(0), 0; ; n++ {
 		v, err := s.lockNextVMA(t, from)
 		if v == nil {
 			return n, err
 		}
 		t.Hold(mm.VMARead)
+		start := v.Start()
 		from = showMapVMA(t, v)
 		t.Unhold(mm.VMARead)
 		vmaRefcountPut(v) // unlock_ctx_vma()
+		// The kernel stops before the line that does not fit and shows
+		// it first on the next page; the model shows it, then stops.
+		if size += mapsLineLen(start, from); size > mm.PageSize {
+			size = 0
+			mapsNextRead(t) // m_stop(), copy_to_iter(), the next read()
+		}
 	}
 }
 
