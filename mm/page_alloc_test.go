@@ -163,3 +163,25 @@ func TestPtdescLayout(t *testing.T) {
 		t.Errorf("%d page-table descriptors for 3 tables and a page, want 4", len(m.pt.desc))
 	}
 }
+
+// TestTreeNext: Next is find_vma(), the first entry ending above addr, the
+// same as the first entry Ascend gives, at every address around three VMAs
+// with gaps between them.
+func TestTreeNext(t *testing.T) {
+	m := New(Config{Pages: 64})
+	for _, r := range [][2]uint64{{1, 3}, {5, 6}, {6, 9}, {20, 21}} {
+		if err := m.Setup(Op{Kind: OpMmap, Start: r[0] * PageSize, Len: (r[1] - r[0]) * PageSize, Prot: ProtRead | ProtWrite}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree := m.Tree()
+	for addr := uint64(0); addr < 24*PageSize; addr += PageSize / 2 {
+		var want Entry
+		var wantOK bool
+		tree.Ascend(addr, func(e Entry) bool { want, wantOK = e, true; return false })
+		got, ok := tree.Next(addr)
+		if got != want || ok != wantOK {
+			t.Errorf("Next(%#x) = %+v, %v; want %+v, %v", addr, got, ok, want, wantOK)
+		}
+	}
+}

@@ -56,9 +56,20 @@ func (t *Tree) Ascend(from uint64, f func(Entry) bool) {
 }
 
 // Next returns the first entry that ends above addr: find_vma(). ok is false
-// if there is none.
+// if there is none. It is the per-VMA step of a /proc/pid/maps reader, so it
+// walks the tree at most twice (the entry at or below addr, then the first
+// above it), where Ascend's general start takes three walks.
 func (t *Tree) Next(addr uint64) (e Entry, ok bool) {
-	t.Ascend(addr, func(x Entry) bool {
+	t.bt.DescendLessOrEqual(Entry{Start: addr}, func(x Entry) bool {
+		if addr < x.End {
+			e, ok = x, true
+		}
+		return false
+	})
+	if ok || addr == ^uint64(0) {
+		return e, ok
+	}
+	t.bt.AscendGreaterOrEqual(Entry{Start: addr + 1}, func(x Entry) bool {
 		e, ok = x, true
 		return false
 	})
