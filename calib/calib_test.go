@@ -23,6 +23,8 @@ var sample = Profile{
 	Fault: 1600, DontNeed: 15000, Mmap: 1400, Munmap: 1250, Mprotect: 3000,
 	Mincore: 1500, MincoreEmpty: 320, Syscall: 180, Trap: 150,
 	IPISend: 9000, IPIRecv: 5000, MapsVMA: 35,
+	FaultFresh: 1900, ZapAnon: 120, FaultCOW: 2100, FaultShared: 9000, ZapShared: 80,
+	MmapFile: 2000, MunmapFile: 1800, SharedFaultPages: 3,
 }
 
 // TestWriteGolden: a profile's text is stable (testdata/profile.golden) and
@@ -65,8 +67,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad load", with(6, "load: high"), `p.txt:6: load "high": want a load average, 0 or more`},
 		{"negative pcp", with(7, "pcp-high: -1"), `p.txt:7: pcp-high "-1": want a number of pages, 0 or more`},
 		{"zero pcp", with(8, "pcp-batch: 0"), ""},
-		{"twice", good.String() + "trap-ns: 5\n", `p.txt:21: trap-ns given twice`},
-		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing ipi-recv-ns, maps-vma-ns`},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:29: trap-ns given twice`},
+		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing mmap-file-ns, munmap-file-ns`},
+		{"zero zap", with(22, "zap-anon-ns: 0"), ""},
 		{"negative ipi", with(18, "ipi-send-ns: -1"), `p.txt:18: ipi-send-ns "-1": want a number of ns, 0 or more`},
 		{"zero ipi", with(18, "ipi-send-ns: 0"), ""},
 		{"empty", "", `p.txt: missing machine, cpu, kernel, date, load, pcp-high, pcp-batch, fault-ns`},
@@ -156,6 +159,9 @@ func TestDerive(t *testing.T) {
 		Mprotect:   3000 - 180 - 800,
 		Mincore:    1500 - 320 - 50, MincoreOut: 320 - 180,
 		IPISend: 9000, IPIRecv: 5000,
+		PTEAlloc: (1900 - 1600) * 512, FaultCOW: 2100 - 150 - 100, FaultShared: 9000.0/3*4 - 150 - 100, FolioPages: 4,
+		ZapAnon: 120, ZapShared: 80,
+		MmapFile: 2000 - 180 - 400, MunmapFile: 1800 - 180 - 450 - (1250-180-450)*MunmapTailShare,
 		IterPerNs: 1.5,
 	}
 	if w != want {
@@ -169,6 +175,10 @@ func TestDerive(t *testing.T) {
 		{"fault", bare.Fault + w.Fault + w.Trap, sample.Fault},
 		{"mmap+munmap", bare.Mmap + bare.Munmap + w.Mmap + w.Munmap + w.MunmapTail + 2*w.Syscall, sample.Mmap + sample.Munmap},
 		{"mincore", bare.Mincore + w.Mincore + w.MincoreOut + w.Syscall, sample.Mincore},
+		{"fresh fault", bare.Fault + w.Fault + w.Trap + w.PTEAlloc/512, sample.FaultFresh},
+		{"cow fault", bare.Fault + w.FaultCOW + w.Trap, sample.FaultCOW},
+		{"shared fault per touch", (bare.Fault + w.FaultShared + w.Trap) / w.FolioPages, sample.FaultShared / sample.SharedFaultPages},
+		{"file mmap+munmap", bare.Mmap + bare.Munmap + w.MmapFile + w.MunmapFile + w.MunmapTail + 2*w.Syscall, sample.MmapFile + sample.MunmapFile},
 	} {
 		if d := c.model - c.kern; d > 1e-9 || d < -1e-9 {
 			t.Errorf("%s: model %v ns, kernel %v ns", c.name, c.model, c.kern)

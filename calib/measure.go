@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -52,6 +53,8 @@ func Measure(ctx context.Context) (Profile, error) {
 			{"a null system call", func() error { measureNull(&p); return nil }},
 			{"TLB shoot-down IPIs", func() error { return measureIPI(ctx, faultMem, &p) }},
 			{"/proc/self/maps", func() error { return measureMaps(ctx, &p) }},
+			{"the field's shapes (page_fault1-2, mmap2)", func() error { return measureShapes(ctx, os.TempDir(), &p) }},
+			{"page_fault3's shared file faults", func() error { return measureShared(ctx, os.TempDir(), &p) }},
 		}
 		for _, s := range steps {
 			if err := ctx.Err(); err != nil {
@@ -492,5 +495,145 @@ func measureMaps(ctx context.Context, p *Profile) error {
 	if p.MapsVMA == 0 {
 		return fmt.Errorf("reading %d more VMAs of /proc/self/maps took no longer (%.0f ns against %.0f)", n2-n1, t2, t1)
 	}
+	return nil
+}
+
+// shapePages is the mapping measureShapes times each shape over: 2 MiB,
+// one page-table page, as every 2 MiB of a 128 MiB mapping is.
+const shapePages = 512
+
+// pass maps n bytes (of f if f is not nil; shared or private), writes a
+// byte to every page if touch, and unmaps them: one pass of
+// will-it-scale's testcases. It returns the time of each step and the
+// minor faults the touches took.
+func pass(f *os.File, shared, touch bool, n uintptr, tf *kernel.ThreadFaults) (tm, tt, tu time.Duration, faults uint64, err error) {
+	rw := kernel.ProtRead | kernel.ProtWrite
+	t0 := time.Now()
+	var m unsafe.Pointer
+	if f != nil {
+		m, err = kernel.MmapFile(nil, n, rw, f, shared)
+	} else {
+		m, err = kernel.Mmap(nil, n, rw)
+	}
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	f0, err := tf.Minor()
+	if err != nil {
+		kernel.Munmap(m, n)
+		return 0, 0, 0, 0, err
+	}
+	t1 := time.Now()
+	if touch {
+		mem := unsafe.Slice((*byte)(m), n)
+		for off := 0; off < len(mem); off += kernel.PageSize() {
+			mem[off] = 1
+		}
+	}
+	t2 := time.Now()
+	f1, err := tf.Minor()
+	if err != nil {
+		kernel.Munmap(m, n)
+		return 0, 0, 0, 0, err
+	}
+	if err := kernel.Munmap(m, n); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	return t1.Sub(t0), t2.Sub(t1), time.Since(t2), f1 - f0, nil
+}
+
+// measureShapes times will-it-scale's passes over a 2 MiB mapping, per
+// page: page_fault1's (a fresh anonymous mapping written page by page,
+// then unmapped), page_fault2's (a private mapping of a file in dir whose
+// pages are in the page cache, as after the peer's first pass), and
+// mmap2's pair untouched. munmap's cost per page present is its time over
+// that of an untouched mapping of the same kind (Munmap), per page.
+func measureShapes(ctx context.Context, dir string, p *Profile) error {
+	n := uintptr(shapePages * kernel.PageSize())
+	f, err := kernel.TempFile(dir, uint64(n))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var tf kernel.ThreadFaults
+	// Warm the page cache: the private passes find every page cached.
+	if _, _, _, _, err := pass(f, false, true, n, &tf); err != nil {
+		return err
+	}
+	const batch = 4
+	per := func(d time.Duration) float64 { return float64(d) / (batch * shapePages) }
+	var fresh, zapAnon, cow, mf, uf []float64
+	for range rounds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var d [3][3]time.Duration // anon, private, untouched file
+		for range batch {
+			for i, k := range [3]struct {
+				f     *os.File
+				touch bool
+			}{{nil, true}, {f, true}, {f, false}} {
+				tm, tt, tu, _, err := pass(k.f, false, k.touch, n, &tf)
+				if err != nil {
+					return err
+				}
+				d[i][0] += tm
+				d[i][1] += tt
+				d[i][2] += tu
+			}
+		}
+		fresh = append(fresh, per(d[0][1]))
+		cow = append(cow, per(d[1][1]))
+		mf = append(mf, float64(d[2][0])/batch)
+		uf = append(uf, float64(d[2][2])/batch)
+		zapAnon = append(zapAnon, per(d[0][2]))
+	}
+	p.FaultFresh, p.FaultCOW = fastest(fresh), fastest(cow)
+	p.MmapFile, p.MunmapFile = fastest(mf), fastest(uf)
+	p.ZapAnon = max(fastest(zapAnon)-p.Munmap/shapePages, 0)
+	return nil
+}
+
+// sharedSize is the file measureShared maps: will-it-scale's 128 MiB. The
+// page cache's folios of a smaller file came out as base pages on this
+// machine's ext4 (one fault per touch for 2 and 8 MiB files), those of a
+// 128 MiB file large (0.085 faults per touch), so the peer's size is what
+// is measured.
+const sharedSize = 128 << 20
+
+// measureShared times page_fault3's pass over a shared mapping of a file
+// in dir of sharedSize bytes whose pages are in the page cache and dirty,
+// as after the peer's first pass: the time per fault and how many touches
+// one fault serves (a large folio is mapped whole), and what munmap adds
+// per page over an untouched file mapping's (MunmapFile). It takes a
+// second or so, most of it the first pass.
+func measureShared(ctx context.Context, dir string, p *Profile) error {
+	f, err := kernel.TempFile(dir, sharedSize)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var tf kernel.ThreadFaults
+	if _, _, _, _, err := pass(f, true, true, sharedSize, &tf); err != nil {
+		return err
+	}
+	pages := sharedSize / kernel.PageSize()
+	var perFault, perTouch, zap []float64
+	for range 3 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, tt, tu, faults, err := pass(f, true, true, sharedSize, &tf)
+		if err != nil {
+			return err
+		}
+		faults = max(faults, 1)
+		perFault = append(perFault, float64(tt)/float64(faults))
+		perTouch = append(perTouch, float64(pages)/float64(faults))
+		zap = append(zap, float64(tu)/float64(pages))
+	}
+	p.FaultShared = fastest(perFault)
+	p.SharedFaultPages = max(median(perTouch), 1)
+	p.ZapShared = max(fastest(zap)-p.MunmapFile/float64(pages), 0)
 	return nil
 }

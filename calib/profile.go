@@ -86,6 +86,29 @@ type Profile struct {
 	// show_map_vma() and its share of the page of output (the slope of
 	// the read's time over two VMA counts).
 	MapsVMA float64
+
+	// The field's shapes (page_fault1-3, mmap2), each timed over a 2 MiB
+	// mapping (one page-table page) in a steady state, the page cache of
+	// the file warm, as the peer's testcase is after its first pass:
+	//
+	// FaultFresh is one write fault in a fresh anonymous mapping
+	// (page_fault1's): the page-table page allocated once per 512 faults,
+	// the page from the allocator rather than from a just-zapped one.
+	// ZapAnon is what munmap adds per anonymous page present (unmapped
+	// and freed), over munmap of an untouched mapping.
+	FaultFresh, ZapAnon float64
+	// FaultCOW is one write fault on a private mapping of a file whose
+	// page is in the page cache (do_cow_fault()); FaultShared one on a
+	// shared mapping (do_shared_fault()), of a page already dirty, on the
+	// file system of the temporary directory; ZapShared what munmap adds
+	// per shared file page present. SharedFaultPages is how many pages
+	// one shared write fault maps (a count, not a cost): from v6.18,
+	// finish_fault() maps a large folio of the page cache whole, and
+	// ext4's are large (v6.16), so one fault serves several touches.
+	FaultCOW, FaultShared, ZapShared, SharedFaultPages float64
+	// MmapFile and MunmapFile are one mmap(2) of a 2 MiB private mapping of
+	// a file and its munmap(2), untouched (mmap2's pair).
+	MmapFile, MunmapFile float64
 }
 
 // costs lists the cost keys of a profile file in order, with their fields.
@@ -109,6 +132,14 @@ func (p *Profile) costs() []struct {
 		{"ipi-send-ns", &p.IPISend},
 		{"ipi-recv-ns", &p.IPIRecv},
 		{"maps-vma-ns", &p.MapsVMA},
+		{"fault-fresh-ns", &p.FaultFresh},
+		{"zap-anon-ns", &p.ZapAnon},
+		{"fault-cow-ns", &p.FaultCOW},
+		{"fault-shared-ns", &p.FaultShared},
+		{"zap-shared-ns", &p.ZapShared},
+		{"shared-fault-pages", &p.SharedFaultPages},
+		{"mmap-file-ns", &p.MmapFile},
+		{"munmap-file-ns", &p.MunmapFile},
 	}
 }
 
@@ -219,7 +250,7 @@ func Parse(r io.Reader, name string) (Profile, error) {
 				return Profile{}, fmt.Errorf("%w: %s:%d: unknown key %q (valid: %s)", ErrFormat, name, line, key, strings.Join(Keys(), ", "))
 			}
 			f, err := strconv.ParseFloat(val, 64)
-			if zeroOK := strings.HasPrefix(key, "ipi-"); err != nil || math.IsInf(f, 0) || !(f > 0 || zeroOK && f == 0) {
+			if zeroOK := strings.HasPrefix(key, "ipi-") || strings.HasPrefix(key, "zap-"); err != nil || math.IsInf(f, 0) || !(f > 0 || zeroOK && f == 0) {
 				want := "a positive number of ns"
 				if zeroOK {
 					want = "a number of ns, 0 or more"

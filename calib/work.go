@@ -271,24 +271,46 @@ const MunmapTailShare = 0.4
 func Derive(p Profile, b Bare, iterPerNs float64) mm.Work {
 	pos := func(v float64) float64 { return max(v, 0) }
 	munmap := pos(p.Munmap - p.Syscall - b.Munmap)
+	tail := munmap * MunmapTailShare
+	// The model's folios are a power of two pages, the nearest to the
+	// kernel's pages per shared fault (folio orders are powers of two;
+	// the kernel's mix of sizes averages between them); its shared fault
+	// costs the kernel's time for as many touches as it maps.
+	folio := 1.0
+	for 2*folio <= 1.5*p.SharedFaultPages && folio < mm.PTEsPerTable {
+		folio *= 2
+	}
+	sharedPerTouch := p.FaultShared / max(p.SharedFaultPages, 1)
 	w := SharedWork(p, iterPerNs)
 	return mm.Work{
 		ZoneAlloc: w.ZoneAlloc, ZoneFree: w.ZoneFree, LRUAdd: w.LRUAdd, LRUDel: w.LRUDel,
 		PCPHigh: w.PCPHigh, PCPBatch: w.PCPBatch,
-		MapsVMA:    pos(p.MapsVMA - b.MapsVMA),
-		Trap:       p.Trap,
-		Fault:      pos(p.Fault - p.Trap - b.Fault),
-		Syscall:    p.Syscall,
-		Zap:        pos(p.DontNeed - p.Syscall - b.Zap),
-		Mmap:       pos(p.Mmap - p.Syscall - b.Mmap),
-		Munmap:     munmap * (1 - MunmapTailShare),
-		MunmapTail: munmap * MunmapTailShare,
-		Mprotect:   pos(p.Mprotect - p.Syscall - b.Mprotect),
-		Mincore:    pos(p.Mincore - p.MincoreEmpty - b.Mincore),
-		MincoreOut: pos(p.MincoreEmpty - p.Syscall),
-		IPISend:    p.IPISend,
-		IPIRecv:    p.IPIRecv,
-		IterPerNs:  iterPerNs,
+		MapsVMA: pos(p.MapsVMA - b.MapsVMA),
+		// The field's shapes: a file fault's model costs the model's
+		// anonymous fault (a page-cache load more, a few ns), so b.Fault
+		// is what it already spends; munmap of a file shares the
+		// anonymous munmap's tail.
+		PTEAlloc:    pos(p.FaultFresh-p.Fault) * mm.PTEsPerTable,
+		FaultCOW:    pos(p.FaultCOW - p.Trap - b.Fault),
+		FaultShared: pos(sharedPerTouch*folio - p.Trap - b.Fault),
+		ZapAnon:     p.ZapAnon,
+		FolioPages:  folio,
+		ZapShared:   p.ZapShared,
+		MmapFile:    pos(p.MmapFile - p.Syscall - b.Mmap),
+		MunmapFile:  pos(p.MunmapFile - p.Syscall - b.Munmap - tail),
+		Trap:        p.Trap,
+		Fault:       pos(p.Fault - p.Trap - b.Fault),
+		Syscall:     p.Syscall,
+		Zap:         pos(p.DontNeed - p.Syscall - b.Zap),
+		Mmap:        pos(p.Mmap - p.Syscall - b.Mmap),
+		Munmap:      munmap * (1 - MunmapTailShare),
+		MunmapTail:  tail,
+		Mprotect:    pos(p.Mprotect - p.Syscall - b.Mprotect),
+		Mincore:     pos(p.Mincore - p.MincoreEmpty - b.Mincore),
+		MincoreOut:  pos(p.MincoreEmpty - p.Syscall),
+		IPISend:     p.IPISend,
+		IPIRecv:     p.IPIRecv,
+		IterPerNs:   iterPerNs,
 	}
 }
 
@@ -322,7 +344,11 @@ func (r Resolved) Pairs() []cell.KV {
 	}
 	out := []cell.KV{{Key: "calibration", Value: r.Path}}
 	for _, c := range r.Profile.costs() {
-		out = append(out, cell.KV{Key: "calib-" + strings.TrimSuffix(c.key, "-ns"), Value: strconv.FormatFloat(math.Round(*c.v), 'f', -1, 64) + "ns"})
+		if k, ok := strings.CutSuffix(c.key, "-ns"); ok {
+			out = append(out, cell.KV{Key: "calib-" + k, Value: strconv.FormatFloat(math.Round(*c.v), 'f', -1, 64) + "ns"})
+		} else { // a count, not a cost
+			out = append(out, cell.KV{Key: "calib-" + c.key, Value: strconv.FormatFloat(math.Round(*c.v*10)/10, 'f', -1, 64)})
+		}
 	}
 	out = append(out,
 		cell.KV{Key: "calib-load", Value: strconv.FormatFloat(r.Profile.Load, 'f', 2, 64)},

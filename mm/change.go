@@ -294,7 +294,7 @@ func (m *MM) Commit(t *Task, c *Change) {
 		}
 		// unmap_region()'s page-table teardown: its cost per page
 		// mapped is in the tail (Task.MunmapTail).
-		n := int64(m.pt.clear(c.Op.Start>>PageShift, (c.Op.Start+c.Op.Len)>>PageShift))
+		n := int64(m.pt.clear(c.Op.Start>>PageShift, (c.Op.Start+c.Op.Len)>>PageShift, true))
 		if shared {
 			t.zapShared += n
 		} else {

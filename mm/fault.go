@@ -91,7 +91,10 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 // taken, back to this CPU's page list (folio_put()).
 func setPTE(t *Task, addr uint64, newAnon bool) {
 	i := addr >> PageShift
-	pte := t.MM.pt.alloc(i)
+	pte, fresh := t.MM.pt.alloc(i)
+	if fresh {
+		t.Spin(t.Work.PTEAlloc) // pte_alloc()'s calibrated work
+	}
 	if pte == nil {
 		if newAnon {
 			t.freeNewPage()
@@ -135,11 +138,11 @@ func filePage(v *VMA, addr uint64) uint64 {
 // doReadFault models do_read_fault(): the folio from the page cache
 // (__do_fault(), or ->map_pages()'s fault-around when it is cached), and
 // finish_fault() maps it read-only. The fault-around of the kernel maps up
-// to 16 cached pages per fault; the model maps the one page.
+// to 16 cached pages per fault; the model maps the one page, with no
+// calibrated work (no workload reads): it is there for the lock paths.
 func doReadFault(t *Task, v *VMA, f *File, addr uint64) {
 	f.getFolio(t, filePage(v, addr))
 	setPTE(t, addr, false)
-	t.Spin(t.Work.FaultRead)
 }
 
 // doCOWFault models do_cow_fault(): a new anonymous page
@@ -160,8 +163,11 @@ func doCOWFault(t *Task, v *VMA, f *File, addr uint64) {
 // has one (do_page_mkwrite(): ext4_page_mkwrite() on a disk file system;
 // tmpfs has none), finish_fault() maps it writable, and
 // fault_dirty_shared_page() marks it dirty (folio_mark_dirty(), the dirty
-// accounting) and unlocks it. The calibrated work is the kernel's for the
-// file system of the live run's temporary directory.
+// accounting) and unlocks it. A large folio (f.FolioPages) is mapped whole
+// where it lies inside the VMA and one page table, as v6.18's
+// finish_fault() does, so the next touches of its pages do not fault. The
+// calibrated work, per fault, is the kernel's for the file system of the
+// live run's temporary directory.
 func doSharedFault(t *Task, v *VMA, f *File, addr uint64) {
 	i := filePage(v, addr)
 	f.getFolio(t, i)
@@ -173,8 +179,41 @@ func doSharedFault(t *Task, v *VMA, f *File, addr uint64) {
 		f.unlockFolio(i)
 		f.lockFolio(i)
 	}
-	setPTE(t, addr, false)
-	f.markDirty(i)
+	from, to := addr, addr+PageSize
+	if n := uint64(f.FolioPages); n > 1 {
+		first := i / n * n // the folio's first page
+		lo := addr - (i-first)*PageSize
+		pmd := addr &^ (PTEsPerTable*PageSize - 1)
+		if hi := lo + n*PageSize; lo >= v.start.Load() && hi <= v.end.Load() && lo >= pmd && hi <= pmd+PTEsPerTable*PageSize {
+			from, to = lo, hi
+		}
+	}
+	// finish_fault(): the folio's pages, under the one PTE lock of their
+	// page table (they lie in one), each entry set if still empty.
+	pte, fresh := t.MM.pt.alloc(from >> PageShift)
+	if fresh {
+		t.Spin(t.Work.PTEAlloc)
+	}
+	if pte != nil {
+		d := t.MM.pt.pteLock(from >> PageShift)
+		mapped := false
+		for a := from; a < to; a += PageSize {
+			if e := t.MM.pt.lookup(a >> PageShift); e != nil && e.Load() == 0 {
+				e.Store(1) // set_ptes()
+				mapped = true
+			}
+		}
+		d.pteUnlock()
+		if mapped {
+			t.Stats.Faults++ // one fault, however many pages it mapped
+		}
+	}
+	for j := filePage(v, from); j < filePage(v, to); j++ {
+		if j != i {
+			f.getFolio(t, j) // the folio's other pages: the same folio
+		}
+		f.markDirty(j)
+	}
 	f.unlockFolio(i)
 	t.Spin(t.Work.FaultShared)
 }

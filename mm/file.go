@@ -52,6 +52,10 @@ type File struct {
 	_ cpu.CacheLinePad
 	// FS is the file system the file lives on.
 	FS FileSystem
+	// FolioPages is the pages of each of its page-cache folios, aligned in
+	// the file: a shared write fault maps the folio whole (v6.18's
+	// finish_fault()); 0 or 1 is base pages. Set it before mapping.
+	FolioPages int
 	// pages is the page cache, one entry per page of the file: the
 	// mapping's xarray of folios, reduced to the bits above.
 	pages []atomic.Uint32
@@ -180,7 +184,7 @@ func InsertPages(t *Task, v *VMA, start uint64, n int) int {
 	filled := 0
 	first, last := start>>PageShift, start>>PageShift+uint64(n)
 	for i := first; i < last; {
-		if t.MM.pt.alloc(i) == nil {
+		if e, _ := t.MM.pt.alloc(i); e == nil {
 			break
 		}
 		// insert_pages(): one PTE lock per page table of the batch.

@@ -15,16 +15,32 @@ func TestPageTableSparse(t *testing.T) {
 		t.Fatal("an untouched page has an entry")
 	}
 	for _, i := range []uint64{511, 512, 1 << 23, pages - 1} {
-		pt.alloc(i).Store(1)
+		e, fresh := pt.alloc(i)
+		if !fresh {
+			t.Errorf("page %d: its table was there before its first fault", i)
+		}
+		e.Store(1)
 	}
-	if pt.alloc(pages) != nil || pt.lookup(pages) != nil {
+	if _, fresh := pt.alloc(513); fresh {
+		t.Error("page 513: a second table for its 2 MiB")
+	}
+	if e, _ := pt.alloc(pages); e != nil || pt.lookup(pages) != nil {
 		t.Error("an entry past the end")
 	}
 	if !pt.anyPresent(500, 600) || pt.anyPresent(0, 511) {
 		t.Error("anyPresent wrong around the first table's end")
 	}
-	if n := pt.clear(0, pages); n != 4 {
-		t.Errorf("clear = %d pages, want 4", n)
+	if n := pt.clear(0, 1024, false); n != 2 || pt.dir[0].Load() == nil {
+		t.Errorf("a zap of 4 MiB cleared %d pages (want 2) or freed a table", n)
+	}
+	if e, _ := pt.alloc(600); e != nil {
+		e.Store(1)
+	}
+	if n := pt.clear(256, pages, true); n != 3 {
+		t.Errorf("clear = %d pages, want 3", n)
+	}
+	if pt.dir[0].Load() == nil || pt.dir[1].Load() != nil {
+		t.Error("munmap freed a table it covers in part, or kept one it covers whole")
 	}
 	if pt.anyPresent(0, pages) {
 		t.Error("pages left after clear")

@@ -17,9 +17,9 @@ type pteTable [PTEsPerTable]atomic.Uint32
 // the field's shapes (will-it-scale's 128 MiB per thread) needs no dense
 // array, and a fault pays one more load than a flat array.
 //
-// Tables are never freed (free_pgtables() is left to munmap's calibrated
-// work): a thread that maps the same range again finds its tables, as the
-// kernel would find freshly allocated ones.
+// munmap frees the tables its range covers whole (free_pgtables()), so the
+// next mapping there allocates them again; madvise(MADV_DONTNEED) keeps
+// them, as zap_page_range_single() does.
 type pageTable struct {
 	dir []atomic.Pointer[pteTable]
 	// desc are the page-table pages' descriptors, one per directory
@@ -48,38 +48,46 @@ func (pt *pageTable) lookup(i uint64) *atomic.Uint32 {
 // alloc returns the entry of page i, allocating its table if need be: the
 // model of pte_alloc(), where racing faults install one table (pmd_install()
 // under the page_table_lock; here a compare-and-swap) and the loser frees
-// its own. It returns nil past the end.
-func (pt *pageTable) alloc(i uint64) *atomic.Uint32 {
+// its own. fresh reports that this call installed the table. It returns
+// nil past the end.
+func (pt *pageTable) alloc(i uint64) (e *atomic.Uint32, fresh bool) {
 	if i >= pt.pages {
-		return nil
+		return nil, false
 	}
 	slot := &pt.dir[i/PTEsPerTable]
 	tb := slot.Load()
 	if tb == nil {
 		nt := new(pteTable)
 		if slot.CompareAndSwap(nil, nt) {
-			tb = nt
+			tb, fresh = nt, true
 		} else {
 			tb = slot.Load()
 		}
 	}
-	return &tb[i%PTEsPerTable]
+	return &tb[i%PTEsPerTable], fresh
 }
 
 // clear unmaps the pages [from, to) and returns how many were mapped,
 // skipping ranges with no table; it holds each table's PTE lock while it
-// clears its entries, as zap_pte_range() does.
-func (pt *pageTable) clear(from, to uint64) int {
+// clears its entries, as zap_pte_range() does. With free, it also frees
+// each table whose whole range lies in [from, to) (free_pgtables(): only
+// munmap frees, and it holds every VMA of the range write-locked, so no
+// fault is using one).
+func (pt *pageTable) clear(from, to uint64, free bool) int {
 	to = min(to, pt.pages)
 	n := 0
 	for i := from; i < to; {
-		tb := pt.dir[i/PTEsPerTable].Load()
+		slot := &pt.dir[i/PTEsPerTable]
+		tb := slot.Load()
 		end := min((i/PTEsPerTable+1)*PTEsPerTable, to)
 		if tb == nil {
 			i = end
 			continue
 		}
 		d := pt.pteLock(i)
+		if free && i%PTEsPerTable == 0 && end-i == PTEsPerTable {
+			slot.Store(nil)
+		}
 		for ; i < end; i++ {
 			if e := &tb[i%PTEsPerTable]; e.Load() != 0 {
 				e.Store(0)

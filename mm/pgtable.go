@@ -36,11 +36,11 @@ func (d *ptdesc) pteUnlock() { d.ptl.unlock() }
 // t's per-CPU list; see Task.freePages). The caller holds the VMA covering
 // the range (VMA or mmap read lock).
 func (m *MM) Zap(t *Task, start, end uint64) {
-	t.freePages(m.pt.clear(start>>PageShift, end>>PageShift))
+	t.freePages(m.pt.clear(start>>PageShift, end>>PageShift, false))
 }
 
 // ZapInserted is Zap for pages vm_insert_pages() mapped (a socket's
 // receive pages, tcp_zerocopy_receive()): the entries are cleared under
 // their PTE locks, but the pages are not on the LRU and the zap does not
 // free them; their owner drops its references when it is done with them.
-func (m *MM) ZapInserted(start, end uint64) { m.pt.clear(start>>PageShift, end>>PageShift) }
+func (m *MM) ZapInserted(start, end uint64) { m.pt.clear(start>>PageShift, end>>PageShift, false) }

@@ -44,14 +44,23 @@ type Work struct {
 	// folio stays in the page cache).
 	ZapAnon   float64 `json:",omitempty"`
 	ZapShared float64 `json:",omitempty"`
-	// FaultCOW, FaultShared and FaultRead are Fault for the three file
-	// faults of do_fault(): a write to a private file mapping
-	// (do_cow_fault(): the page-cache folio copied to a new anonymous
-	// page), a write to a shared one (do_shared_fault(): the folio locked,
-	// ->page_mkwrite(), dirtied) and a read (do_read_fault()).
+	// FaultCOW and FaultShared are Fault for the write faults of
+	// do_fault(): on a private file mapping (do_cow_fault(): the
+	// page-cache folio copied to a new anonymous page) and on a shared one
+	// (do_shared_fault(): the folio locked, ->page_mkwrite(), dirtied).
+	// A read fault (do_read_fault()) has no calibrated cost: no workload
+	// reads.
 	FaultCOW    float64 `json:",omitempty"`
 	FaultShared float64 `json:",omitempty"`
-	FaultRead   float64 `json:",omitempty"`
+	// PTEAlloc is the first fault's extra work in each 2 MiB of a fresh
+	// mapping, under the fault's lock: pte_alloc() of the page-table page
+	// (munmap frees it again: free_pgtables()), and, lumped in with it,
+	// what a fresh mapping's pages cost beyond a reused one's.
+	PTEAlloc float64 `json:",omitempty"`
+	// FolioPages is not a cost: the pages of a page-cache folio, which a
+	// shared write fault maps whole (finish_fault() of v6.18 maps a large
+	// folio in one go); 0 or 1 is one page per fault.
+	FolioPages float64 `json:",omitempty"`
 	// Mincore is do_mincore()'s work under mmap_read_lock (vma_lookup() and
 	// the page walk); MincoreOut is mincore()'s work outside it
 	// (__get_free_page(), free_page(), copy_to_user()).
@@ -101,7 +110,7 @@ type Spins struct {
 	IPISend, IPIRecv                   int64
 	MmapFile, MunmapFile               int64
 	ZapAnon, ZapShared                 int64
-	FaultCOW, FaultShared, FaultRead   int64
+	FaultCOW, FaultShared, PTEAlloc    int64
 	MapsVMA                            int64
 	// Per page or folio under the zone and lruvec locks.
 	ZoneAlloc, ZoneFree, LRUAdd, LRUDel int64
@@ -126,7 +135,7 @@ func (w Work) Spins() Spins {
 		IPISend: it(w.IPISend), IPIRecv: it(w.IPIRecv),
 		MmapFile: it(w.MmapFile), MunmapFile: it(w.MunmapFile),
 		ZapAnon: it(w.ZapAnon), ZapShared: it(w.ZapShared),
-		FaultCOW: it(w.FaultCOW), FaultShared: it(w.FaultShared), FaultRead: it(w.FaultRead),
+		FaultCOW: it(w.FaultCOW), FaultShared: it(w.FaultShared), PTEAlloc: it(w.PTEAlloc),
 		MapsVMA:   it(w.MapsVMA),
 		ZoneAlloc: it(w.ZoneAlloc), ZoneFree: it(w.ZoneFree), LRUAdd: it(w.LRUAdd), LRUDel: it(w.LRUDel),
 		PCPHigh: w.PCPHigh, PCPBatch: w.PCPBatch,

@@ -25,9 +25,10 @@ type livePeer struct {
 }
 
 func (w *livePeer) setupPeer(threads int) error {
-	if err := w.setupSlots(threads, threads); err != nil {
+	if err := w.setup(uint64(threads)*w.l.slot+PMDSize, threads); err != nil {
 		return err
 	}
+	w.alignOrigin()
 	w.at = w.hints(0, threads)
 	if w.kind != anonymous {
 		fs, err := kernel.StatFS(w.dir)
@@ -237,10 +238,11 @@ func newLivePft(cfg Config) Live {
 
 func (w *livePft) Setup(threads int) error {
 	n := uint64(threads) * w.part
-	if err := w.setup(n+2*PMDSize, threads); err != nil {
+	if err := w.setup(n+PMDSize, threads); err != nil {
 		return err
 	}
-	w.hint = w.region.At(0)
+	w.alignOrigin()
+	w.hint = w.region.At(w.origin)
 	if err := w.region.Trim(); err != nil {
 		return err
 	}

@@ -62,8 +62,8 @@ func TestLiveLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := live.(hasBase).base()
-			lo := uint64(uintptr(b.region.At(0)))
-			hi := lo + uint64(b.region.Size())
+			lo := uint64(uintptr(b.region.At(b.origin)))
+			hi := uint64(uintptr(b.region.At(0))) + uint64(b.region.Size())
 
 			model := mm.New(mm.Config{Pages: cfg.AddressSpacePages(threads)})
 			if err := w.New(cfg).Setup(model, threads); err != nil {
@@ -93,7 +93,7 @@ func TestLiveLayout(t *testing.T) {
 				}
 			}
 			const guard = mm.PageSize
-			for _, at := range []uint64{lo - guard, hi} {
+			for _, at := range []uint64{uint64(uintptr(b.region.At(0))) - guard, hi} {
 				if g, perms := liveVMAs(t, at, at+guard); len(g) != 1 || g[0] != (vmaRange{0, guard}) || perms[0] != "---p" {
 					t.Errorf("at %#x: %v %v, want the region's guard page", at, g, perms)
 				}
@@ -110,7 +110,7 @@ func TestLiveLayout(t *testing.T) {
 					t.Errorf("after Close: VMA %v still mapped", v)
 				}
 			}
-			for _, at := range []uint64{lo - guard, hi} {
+			for _, at := range []uint64{uint64(uintptr(b.region.At(0))) - guard, hi} {
 				if g, _ := liveVMAs(t, at, at+guard); slices.Contains(g, vmaRange{0, guard}) {
 					t.Errorf("after Close: the guard page at %#x is still mapped", at)
 				}
