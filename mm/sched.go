@@ -56,6 +56,7 @@ func (t *Task) schedule() {
 	if !t.state.CompareAndSwap(taskUninterruptible, taskSleeping) {
 		return // woken before sleeping: try_to_wake_up() set TASK_RUNNING
 	}
+	defer t.sleepEnd(t.sleepStart())
 	for t.state.Load() == taskSleeping {
 		// FUTEX_WAIT returns 0 on a wake, EAGAIN if the word already
 		// changed, EINTR on a signal: all mean "look again".

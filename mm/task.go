@@ -143,6 +143,8 @@ type Task struct {
 	ID    int
 	MM    *MM
 	Stats Stats
+	// Locks is the thread's sampled lock wait and hold time (see LockTime).
+	Locks LockTime
 
 	// FaultWork is how many bytes of memory a fault clears under its lock,
 	// modelling clear_page() of a new anonymous page (4096 by default).
@@ -214,11 +216,23 @@ func (t *Task) Waited() {
 }
 
 // Hold records that the thread holds l beyond one fault: across a Lookup,
-// or while it writes.
-func (t *Task) Hold(l LockState) { t.held.Store(t.held.Load() | uint32(l)) }
+// or while it writes. A VMA read lock held so begins a timed hold
+// (LockTime): its wait, a trylock, was timed by no one.
+func (t *Task) Hold(l LockState) {
+	t.held.Store(t.held.Load() | uint32(l))
+	if l == VMARead && t.Locks.weight != 0 {
+		t.LockAcquired(LockVMA, now())
+	}
+}
 
-// Unhold records that the thread no longer holds l.
-func (t *Task) Unhold(l LockState) { t.held.Store(t.held.Load() &^ uint32(l)) }
+// Unhold records that the thread no longer holds l (and, for a VMA read
+// lock, ends its timed hold).
+func (t *Task) Unhold(l LockState) {
+	t.held.Store(t.held.Load() &^ uint32(l))
+	if l == VMARead {
+		t.LockReleased()
+	}
+}
 
 // LockInfo returns what the thread holds and what it waits for; any thread
 // may call it.

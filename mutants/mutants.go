@@ -167,13 +167,13 @@ var List = []Mutant{
 	// mmap_lock, which every design takes.
 	one("mmaplock-write-shared", "mmap_write_lock() takes mmap_lock shared",
 		rep(shared, "\tm.MmapLock.DownWrite(t)\n\tt.Waited()\n\tt.Hold(mm.MmapWrite)", "\tm.MmapLock.DownRead(t)\n\tt.Waited()\n\tt.Hold(mm.MmapWrite)"),
-		rep(shared, "\tm.MmapLock.UpWrite(t)\n}", "\tm.MmapLock.UpRead(t)\n}")),
+		rep(shared, "\tm.MmapLock.UpWrite(t)\n\tt.LockReleased()\n}", "\tm.MmapLock.UpRead(t)\n\tt.LockReleased()\n}")),
 	one("mmaplock-fault-no-lock", "the mmap_lock fault path (lock_mm_and_find_vma) takes no lock",
-		rep(shared, "func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {\n\tmmapReadLock(t, m)\n\tv := m.FindVMA(addr)\n\tif v == nil {\n\t\tmmapReadUnlock(m)\n\t\treturn mm.ErrNoVMA\n\t}\n\tmm.HandleFault(t, v, addr, 0)\n\tmmapReadUnlock(m)\n",
+		rep(shared, "func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {\n\tmmapReadLock(t, m)\n\tv := m.FindVMA(addr)\n\tif v == nil {\n\t\tmmapReadUnlock(t, m)\n\t\treturn mm.ErrNoVMA\n\t}\n\tmm.HandleFault(t, v, addr, 0)\n\tmmapReadUnlock(t, m)\n",
 			"func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {\n\tv := m.FindVMA(addr)\n\tif v == nil {\n\t\treturn mm.ErrNoVMA\n\t}\n\tmm.HandleFault(t, v, addr, 0)\n")),
 	one("mmaplock-lookup-drops-lock", "mmaplock's Lookup drops mmap_lock before the holder is done",
-		rep(mmaplk, "\treturn lookupLocked(t, s.mm, addr)\n}", "\tr, err := lookupLocked(t, s.mm, addr)\n\tif err == nil {\n\t\tt.Unhold(mm.MmapRead)\n\t\tmmapReadUnlock(s.mm)\n\t}\n\treturn r, err\n}"),
-		rep(mmaplk, "\tt.Unhold(mm.MmapRead)\n\tmmapReadUnlock(s.mm)\n}", "}")),
+		rep(mmaplk, "\treturn lookupLocked(t, s.mm, addr)\n}", "\tr, err := lookupLocked(t, s.mm, addr)\n\tif err == nil {\n\t\tt.Unhold(mm.MmapRead)\n\t\tmmapReadUnlock(t, s.mm)\n\t}\n\treturn r, err\n}"),
+		rep(mmaplk, "\tt.Unhold(mm.MmapRead)\n\tmmapReadUnlock(t, s.mm)\n}", "}")),
 
 	// vmaseq: the v6.4 per-VMA rwsem.
 	one("vmaseq-no-early-check", "vma_start_read() skips the lockless check and takes vma->lock of a write-locked VMA",
@@ -305,14 +305,14 @@ var List = []Mutant{
 
 	// vmawait: vma_start_read_unlocked().
 	one("vmawait-slow-no-ref", "the slow path returns the VMA without taking a reference (vma_start_read_locked)",
-		del(vmawait, "\tif _, ok := refcountIncNotZeroLimited(&v.Refcnt, refLimit); !ok {\n\t\tmmapReadUnlock(s.mm)\n\t\treturn Ref{}, ErrRefLimit\n\t}\n")),
+		del(vmawait, "\tif _, ok := refcountIncNotZeroLimited(&v.Refcnt, refLimit); !ok {\n\t\tmmapReadUnlock(t, s.mm)\n\t\treturn Ref{}, ErrRefLimit\n\t}\n")),
 	one("vmawait-slow-falls-back", "the slow path returns holding mmap_lock, as the pre-2026 idiom",
 		rep(vmawait, "\t// Slow path: preclude VMA writers by getting mmap read lock.\n", "\treturn lookupLocked(t, s.mm, addr)\n\t// Slow path: preclude VMA writers by getting mmap read lock.\n")),
 	one("vmawait-slow-keeps-mmap-lock", "the slow path returns without dropping mmap_lock",
-		rep(vmawait, "\tt.Hold(mm.VMARead)\n\tmmapReadUnlock(s.mm)\n\treturn Ref{VMA: v}, nil\n}", "\tt.Hold(mm.VMARead)\n\treturn Ref{VMA: v}, nil\n}")),
+		rep(vmawait, "\tt.Hold(mm.VMARead)\n\tmmapReadUnlock(t, s.mm)\n\treturn Ref{VMA: v}, nil\n}", "\tt.Hold(mm.VMARead)\n\treturn Ref{VMA: v}, nil\n}")),
 	one("vmawait-slow-no-wait", "the slow path looks the VMA up without waiting for the writer (no mmap_read_lock)",
 		rep(vmawait, "\tmmapReadLock(t, s.mm)\n\tmm.At(mm.PointSlowLocked, t, nil)\n", "\tmm.At(mm.PointSlowLocked, t, nil)\n"),
-		rep(vmawait, "\tif v == nil {\n\t\tmmapReadUnlock(s.mm)\n", "\tif v == nil {\n"),
-		rep(vmawait, "\t\tmmapReadUnlock(s.mm)\n\t\treturn Ref{}, ErrRefLimit\n", "\t\treturn Ref{}, ErrRefLimit\n"),
-		rep(vmawait, "\tt.Hold(mm.VMARead)\n\tmmapReadUnlock(s.mm)\n\treturn Ref{VMA: v}, nil\n}", "\tt.Hold(mm.VMARead)\n\treturn Ref{VMA: v}, nil\n}")),
+		rep(vmawait, "\tif v == nil {\n\t\tmmapReadUnlock(t, s.mm)\n", "\tif v == nil {\n"),
+		rep(vmawait, "\t\tmmapReadUnlock(t, s.mm)\n\t\treturn Ref{}, ErrRefLimit\n", "\t\treturn Ref{}, ErrRefLimit\n"),
+		rep(vmawait, "\tt.Hold(mm.VMARead)\n\tmmapReadUnlock(t, s.mm)\n\treturn Ref{VMA: v}, nil\n}", "\tt.Hold(mm.VMARead)\n\treturn Ref{VMA: v}, nil\n}")),
 }

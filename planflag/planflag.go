@@ -19,7 +19,7 @@ const (
 	Cells     Set = 1 << iota // -strategy, -workload, -threads
 	Count                     // -count
 	Window                    // -duration, -warmup, -timeout, -stall
-	Load                      // -seed, -pages, -fault-work, -maps-vmas, -size, -tmpdir, -writer-pause, -touch-held
+	Load                      // -seed, -pages, -fault-work, -maps-vmas, -size, -tmpdir, -writer-pause, -touch-held, -locks
 	Pin                       // -nopin
 	InProcess                 // -inprocess
 
@@ -76,6 +76,7 @@ func Bind(fs *flag.FlagSet, p *runner.Plan, set Set, prefix string) *Flags {
 		fs.StringVar(&base.Load.TempDir, name("tmpdir"), base.Load.TempDir, "`dir`ectory of page_fault2, page_fault3 and mmap2's files (default $TMPDIR, else /tmp)")
 		fs.Var(durationFlag{&base.Load.WriterPause}, name("writer-pause"), "writer thread's pause between changes, a `duration`; 0 for back to back")
 		fs.BoolVar(&base.Load.TouchHeld, name("touch-held"), base.Load.TouchHeld, "nested-fault's writer changes the VMAs the readers hold")
+		fs.Var(locksFlag{&base.Locks}, name("locks"), "lock attribution (lock-wait-ns/op, lock-hold-ns/op ...): `auto`, on or off; auto is on where it costs\na cell under 5% of its throughput (model cells; kernel cells' tracing costs more)")
 	}
 	if set&Pin != 0 {
 		fs.BoolVar(&base.NoPin, name("nopin"), base.NoPin, "do not pin threads to CPUs")

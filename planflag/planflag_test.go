@@ -95,7 +95,7 @@ func TestSets(t *testing.T) {
 	if got := bound(Pin | InProcess); !slices.Equal(got, []string{"inprocess", "nopin"}) {
 		t.Errorf("Pin|InProcess binds %v", got)
 	}
-	if got := len(bound(All)); got != 18 {
-		t.Errorf("All binds %d flags, want 18", got)
+	if got := len(bound(All)); got != 19 {
+		t.Errorf("All binds %d flags, want 19", got)
 	}
 }

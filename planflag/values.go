@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"vmabench/runner"
 	"vmabench/strategies"
 	"vmabench/workloads"
 )
@@ -135,5 +136,24 @@ func (f sizeFlag) Set(s string) error {
 		return err
 	}
 	*f.p = n
+	return nil
+}
+
+// locksFlag is -locks: auto, on or off (runner.Locks).
+type locksFlag struct{ l *runner.Locks }
+
+func (f locksFlag) String() string {
+	if f.l == nil || *f.l == "" {
+		return string(runner.LocksAuto)
+	}
+	return string(*f.l)
+}
+
+func (f locksFlag) Set(s string) error {
+	l := runner.Locks(s)
+	if err := l.Check(); err != nil {
+		return err
+	}
+	*f.l = l
 	return nil
 }

@@ -18,6 +18,7 @@ var machineKeys = map[string]bool{
 	"goos": true, "goarch": true, "pkg": true, "cpu": true,
 	"kernel": true, "gomaxprocs": true, "vmabench-commit": true,
 	"per-vma-lock": true, "vma-lock-stats": true, "cpuidle": true,
+	"lock-trace": true, "perf-counters": true,
 	// The nightly job's: the machine's name and CPU count, the night and
 	// the number of cells of the file.
 	"machine": true, "cpus": true, "nightly-date": true, "nightly-cells": true,
@@ -30,7 +31,8 @@ var machineKeys = map[string]bool{
 // that cannot be found, is "unknown", so every file has every key and
 // benchstat never splits tables over a missing one. The host kernel's
 // per-VMA lock facts (runner.LiveFacts) follow, in every file, so a kernel
-// cell's numbers can be read against them.
+// cell's numbers can be read against them, then what the lock and counter
+// units can come from here (runner.LockFacts).
 func MachineConfig(commit string) []cell.KV {
 	return append([]cell.KV{
 		{Key: "goos", Value: runtime.GOOS},
@@ -40,7 +42,7 @@ func MachineConfig(commit string) []cell.KV {
 		{Key: "kernel", Value: orUnknown(kernel.Release())},
 		{Key: "gomaxprocs", Value: strconv.Itoa(runtime.GOMAXPROCS(0))},
 		{Key: "vmabench-commit", Value: orUnknown(commit)},
-	}, runner.LiveFacts()...)
+	}, append(runner.LiveFacts(), runner.LockFacts()...)...)
 }
 
 // MachineName names the machine of a file header for chart titles: the CPU

@@ -21,6 +21,8 @@ func TestMachineConfig(t *testing.T) {
 		{"per-vma-lock", ""},
 		{"vma-lock-stats", ""},
 		{"cpuidle", ""},
+		{"lock-trace", ""},
+		{"perf-counters", ""},
 	}
 	if len(kv) != len(want) {
 		t.Fatalf("got %v, want keys %v", kv, want)

@@ -91,6 +91,14 @@ func (w *Writer) WriteResult(r *runner.Result) error {
 	if err := w.writeUnits(); err != nil {
 		return err
 	}
+	for _, n := range r.Notes {
+		// A comment line, which benchfmt ignores: a configuration
+		// line here would split benchstat's tables.
+		n = strings.Join(strings.Fields(n), " ")
+		if _, err := fmt.Fprintf(w.w, "# note Benchmark%s: %s\n", name, n); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
 	if err := w.bw.Write(res); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

@@ -50,7 +50,7 @@ func runLive(c Config, res Result, w workloads.Info) (Result, error) {
 	m := measure(c, ctl, ths, func(th *workloads.Thread) {
 		defer running.Done()
 		lw.Run(th)
-	})
+	}, true)
 	res.Status, res.Detail = m.status, m.detail
 	if err := closeLive(lw, &running, c.Stall); err != nil {
 		if res.Status == StatusOK {
@@ -64,6 +64,7 @@ func runLive(c Config, res Result, w workloads.Info) (Result, error) {
 	}
 	summarize(&res, w, ths, m.elapsed)
 	if res.Status == StatusOK {
+		addProbes(&res, w, ths, m.probes)
 		liveMetrics(&res, w, ths, kernel.HasVMALockStats())
 	}
 	return res, nil

@@ -46,6 +46,11 @@ type Result struct {
 	Elapsed time.Duration
 	// Metrics are the extra measurements, in report order.
 	Metrics []Metric
+	// Notes say what a cell's probes could not measure (a trace that lost
+	// events, a counter that did not open), and so which units it lacks;
+	// the results file has them as comment lines before the cell's line,
+	// where they split no benchstat table.
+	Notes []string `json:",omitempty"`
 	// Unsafe marks a cell whose strategy is not safe under its workload's
 	// writers (nolock with writers): its numbers are a floor, not a result.
 	Unsafe bool

@@ -35,6 +35,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"vmabench/cell"
 	"vmabench/internal/machine"
 	"vmabench/kernel"
@@ -71,6 +73,9 @@ type Config struct {
 	// NoPin leaves threads unpinned (they are still locked to OS threads);
 	// false, the default, pins each to a CPU.
 	NoPin bool
+	// Locks turns the attribution of the cell's time to its locks on or
+	// off (lock-wait-ns/op and the rest); "" is LocksAuto.
+	Locks Locks `json:",omitempty"`
 }
 
 // DefaultConfig returns the defaults, for one thread.
@@ -106,6 +111,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("stall %v: must be positive", c.Stall)
 	case c.Timeout <= c.Warmup+c.Duration:
 		return fmt.Errorf("timeout %v: must exceed warmup+duration (%v)", c.Timeout, c.Warmup+c.Duration)
+	}
+	if err := c.Locks.Check(); err != nil {
+		return err
 	}
 	if err := c.Load.Validate(); err != nil {
 		return err
@@ -147,13 +155,20 @@ func Run(c Config) (Result, error) {
 	ths := make([]*workloads.Thread, c.Threads)
 	for i := range ths {
 		ths[i] = workloads.NewThread(i, c.Threads, s, c.Load, ctl)
+		if c.Locks.For(false) {
+			ths[i].EnableLockTime()
+		}
 	}
-	m := measure(c, ctl, ths, w.Run)
+	m := measure(c, ctl, ths, w.Run, false)
 	res.Status, res.Detail = m.status, m.detail
 	if m.status != StatusOK {
 		return res, nil
 	}
 	summarize(&res, winfo, ths, m.elapsed)
+	if res.Status == StatusOK {
+		addLockTime(&res, winfo, ths)
+		addProbes(&res, winfo, ths, m.probes)
+	}
 	checkIdle(&res, s)
 	return res, nil
 }
@@ -180,11 +195,12 @@ type measurement struct {
 	status  Status
 	detail  string
 	elapsed time.Duration
+	probes  *probes // closed: their figures read
 }
 
 // measure starts one pinned goroutine per thread running run, warms up,
 // times the window and stops them, under the watchdog.
-func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func(*workloads.Thread)) measurement {
+func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func(*workloads.Thread), live bool) (m measurement) {
 	cpus := machine.CPUs()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procsFor(len(ths)) + harnessProcs))
 	runtime.GC()
@@ -201,6 +217,7 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 		go func() {
 			defer done.Done()
 			runtime.LockOSThread()
+			th.TID = unix.Gettid()
 			if !c.NoPin && len(cpus) > 0 {
 				pinErrs[i] = machine.Pin(cpus[i%len(cpus)])
 			}
@@ -220,6 +237,13 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 		<-finished
 		return measurement{status: StatusError, detail: "pinning threads: " + err.Error()}
 	}
+	// The probes count and trace the threads from outside; they are read
+	// once every thread has stopped, or abandoned with a stuck cell.
+	pr := openProbes(c, ths, live)
+	defer func() {
+		pr.close()
+		m.probes = pr
+	}()
 
 	wd := watchdog{ths: ths, stall: c.Stall, deadline: time.Now().Add(c.Timeout), finished: finished}
 	close(start)
@@ -238,6 +262,7 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 	// joined after c.Stall (blocked for good, or starved of a CPU that
 	// long) is not waited for further; it counts zero operations, and the
 	// watchdog still tells a deadlock from a slow start.
+	pr.window()
 	ctl.SetPhase(workloads.PhaseMeasure)
 	t0 := time.Now()
 	if st := wd.join(workloads.PhaseMeasure, t0.Add(c.Stall)); st != "" {
@@ -250,6 +275,7 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 	}
 	ctl.SetPhase(workloads.PhaseStop)
 	elapsed := time.Since(t0)
+	pr.unwindow()
 	if st := wd.watch(time.Time{}); st != "" && st != "finished" {
 		return wd.report(st)
 	}

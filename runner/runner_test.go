@@ -66,7 +66,7 @@ func TestAccounting(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	m := measure(c, ctl, ths, run)
+	m := measure(c, ctl, ths, run, false)
 	if m.status != StatusOK {
 		t.Fatalf("status %v: %s", m.status, m.detail)
 	}
@@ -136,7 +136,7 @@ func TestStarvedThread(t *testing.T) {
 		}
 		close(release)
 	}
-	m := measure(c, ctl, ths, run)
+	m := measure(c, ctl, ths, run, false)
 	if m.status != StatusOK {
 		t.Fatalf("status %v: %s", m.status, m.detail)
 	}
@@ -180,7 +180,7 @@ func TestLateThreadJoins(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	m := measure(c, ctl, ths, run)
+	m := measure(c, ctl, ths, run, false)
 	if m.status != StatusOK {
 		t.Fatalf("status %v: %s", m.status, m.detail)
 	}
@@ -249,7 +249,7 @@ func TestStarvedCell(t *testing.T) {
 				ths[i] = workloads.NewThread(i, threads, s, c.Load, ctl)
 			}
 			release := make(chan struct{})
-			m := measure(c, ctl, ths, func(th *workloads.Thread) { tc.run(th, release) })
+			m := measure(c, ctl, ths, func(th *workloads.Thread) { tc.run(th, release) }, false)
 			if m.status != StatusOK {
 				t.Fatalf("measure: status %v: %s", m.status, m.detail)
 			}
@@ -304,7 +304,7 @@ func TestWatchdogTimeout(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	if m := measure(c, ctl, []*workloads.Thread{th}, run); m.status != StatusTimeout {
+	if m := measure(c, ctl, []*workloads.Thread{th}, run, false); m.status != StatusTimeout {
 		t.Fatalf("status = %v (%s), want timeout", m.status, m.detail)
 	}
 }

@@ -15,5 +15,5 @@ func MmapReadLock(t *mm.Task, m *mm.MM) {
 // MmapReadUnlock models mmap_read_unlock() after MmapReadLock.
 func MmapReadUnlock(t *mm.Task, m *mm.MM) {
 	t.Unhold(mm.MmapRead)
-	mmapReadUnlock(m)
+	mmapReadUnlock(t, m)
 }

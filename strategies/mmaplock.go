@@ -47,7 +47,7 @@ func (s *MmapLock) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 // Release models mmap_read_unlock().
 func (s *MmapLock) Release(t *mm.Task, r Ref) {
 	t.Unhold(mm.MmapRead)
-	mmapReadUnlock(s.mm)
+	mmapReadUnlock(t, s.mm)
 }
 
 // Write models an address-space change under mmap_write_lock(): no per-VMA

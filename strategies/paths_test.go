@@ -197,7 +197,7 @@ func TestQueuedWriter(t *testing.T) {
 					blocked = w == mm.MmapRead
 					return blocked
 				})
-				mmapReadUnlock(m)
+				mmapReadUnlock(holder, m)
 				<-writerDone
 				if blocked {
 					if err := <-done; err != nil {

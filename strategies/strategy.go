@@ -200,26 +200,38 @@ func Get(name string) (Info, error) {
 // store), and stores nothing else, so lock tracking does not tax mmaplock's
 // faults more than the per-VMA designs' faults. (The kernel built with
 // CONFIG_LOCK_STAT does the same: LOCK_CONTENDED() tries first.)
+//
+// A timed operation (mm.LockTime) reads the clock before the trylock and
+// once the lock is taken, the span the kernel's mmap_lock_start_locking and
+// mmap_lock_acquire_returned tracepoints bracket.
 func mmapReadLock(t *mm.Task, m *mm.MM) {
+	w := t.LockWaitStart()
 	if m.MmapLock.DownReadTrylock(t) {
+		t.LockAcquired(mm.LockMmap, w)
 		return
 	}
 	t.Acquiring(mm.MmapRead)
 	m.MmapLock.DownRead(t)
 	t.Waited()
+	t.LockAcquired(mm.LockMmap, w)
 }
 
 // mmapReadUnlock models mmap_read_unlock(): up_read(), which does not look
-// at the calling task.
-func mmapReadUnlock(m *mm.MM) { m.MmapLock.UpRead(nil) }
+// at the calling task (t only ends a timed hold).
+func mmapReadUnlock(t *mm.Task, m *mm.MM) {
+	m.MmapLock.UpRead(nil)
+	t.LockReleased()
+}
 
 // mmapWriteLock models down_write(&mm->mmap_lock), the part of
 // mmap_write_lock() every design shares.
 func mmapWriteLock(t *mm.Task, m *mm.MM) {
+	w := t.LockWaitStart()
 	t.Acquiring(mm.MmapWrite)
 	m.MmapLock.DownWrite(t)
 	t.Waited()
 	t.Hold(mm.MmapWrite)
+	t.LockAcquired(mm.LockMmap, w)
 }
 
 // mmapWriteUnlock models up_write(&mm->mmap_lock).
@@ -227,6 +239,7 @@ func mmapWriteUnlock(t *mm.Task, m *mm.MM) {
 	t.Unhold(mm.MmapWrite)
 	mm.At(mm.PointWriteUnlock, t, nil)
 	m.MmapLock.UpWrite(t)
+	t.LockReleased()
 }
 
 // releaseLookup ends any design's Lookup: mmap_read_unlock() if it fell
@@ -234,7 +247,7 @@ func mmapWriteUnlock(t *mm.Task, m *mm.MM) {
 func releaseLookup(t *mm.Task, m *mm.MM, r Ref, vmaEndRead func(*mm.VMA)) {
 	if r.MmapLocked {
 		t.Unhold(mm.MmapRead)
-		mmapReadUnlock(m)
+		mmapReadUnlock(t, m)
 		return
 	}
 	t.Unhold(mm.VMARead)
@@ -248,7 +261,7 @@ func lookupLocked(t *mm.Task, m *mm.MM, addr uint64) (Ref, error) {
 	mmapReadLock(t, m)
 	v := m.FindVMA(addr)
 	if v == nil {
-		mmapReadUnlock(m)
+		mmapReadUnlock(t, m)
 		return Ref{}, mm.ErrNoVMA
 	}
 	t.Hold(mm.MmapRead)
@@ -263,11 +276,11 @@ func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {
 	mmapReadLock(t, m)
 	v := m.FindVMA(addr)
 	if v == nil {
-		mmapReadUnlock(m)
+		mmapReadUnlock(t, m)
 		return mm.ErrNoVMA
 	}
 	mm.HandleFault(t, v, addr, 0)
-	mmapReadUnlock(m)
+	mmapReadUnlock(t, m)
 	return nil
 }
 
@@ -297,7 +310,7 @@ func madviseLocked(t *mm.Task, m *mm.MM, start, end uint64) error {
 	err := zapRange(t, m, start, end)
 	t.ZapWork() // the zap's calibrated work and TLB flush, under the lock
 	t.Unhold(mm.MmapRead)
-	mmapReadUnlock(m)
+	mmapReadUnlock(t, m)
 	return err
 }
 
@@ -336,7 +349,7 @@ func readMapsLocked(t *mm.Task, m *mm.MM) int {
 			e, ok := m.Tree().Next(from) // vma_next()
 			if !ok {
 				t.Unhold(mm.MmapRead)
-				mmapReadUnlock(m)
+				mmapReadUnlock(t, m)
 				return n
 			}
 			line := mapsLineLen(e.Start, e.End)
@@ -348,7 +361,7 @@ func readMapsLocked(t *mm.Task, m *mm.MM) int {
 			n++
 		}
 		t.Unhold(mm.MmapRead)
-		mmapReadUnlock(m) // m_stop()
+		mmapReadUnlock(t, m) // m_stop()
 		mapsNextRead(t)
 	}
 }

@@ -192,9 +192,12 @@ func (s *VMARefcnt) lockFound(t *mm.Task, v *mm.VMA, addr uint64) (locked *mm.VM
 // fault of a VMA needs its anon_vma, and __vmf_anon_prepare() (v6.8+) only
 // try-locks mmap_lock for it.
 func (s *VMARefcnt) Fault(t *mm.Task, addr uint64) error {
+	w := t.LockWaitStart()
 	if v := s.lockVMAUnderRCU(t, addr); v != nil {
+		t.LockAcquired(mm.LockVMA, w)
 		r := mm.HandleFault(t, v, addr, mm.FaultFlagVMALock)
 		vmaRefcountPut(v)
+		t.LockReleased()
 		if r != mm.FaultRetry {
 			t.Stats.VMALockSuccess++
 			return nil
@@ -300,7 +303,7 @@ func (s *VMARefcnt) lockNextVMA(t *mm.Task, from uint64) (*mm.VMA, error) {
 // with vma_start_read_locked() and drop mmap_lock.
 func (s *VMARefcnt) lockNextVMAUnderMmapLock(t *mm.Task, from uint64) (*mm.VMA, error) {
 	mmapReadLock(t, s.mm)
-	defer mmapReadUnlock(s.mm)
+	defer mmapReadUnlock(t, s.mm)
 	e, ok := s.mm.Tree().Next(from) // vma_next()
 	if !ok {
 		return nil, nil
@@ -339,9 +342,11 @@ func (s *VMARefcnt) vmaEnterLocked(t *mm.Task, v *mm.VMA, detaching bool) bool {
 		return false
 	}
 	mm.At(mm.PointExcluding, t, v)
+	w := t.LockWaitStart()
 	t.Acquiring(mm.VMAWrite)
 	s.mm.WaitWriter(t, func() bool { return v.Refcnt.Load() == target })
 	t.Waited()
+	t.LockWaited(mm.LockVMA, w)
 	return true
 }
 

@@ -98,11 +98,14 @@ func (s *VMASeq) lockVMAUnderRCU(t *mm.Task, addr uint64) *mm.VMA {
 // returns VM_FAULT_RETRY for a missing anon_vma: lockVMAUnderRCU has
 // already refused such a VMA.
 func (s *VMASeq) Fault(t *mm.Task, addr uint64) error {
+	w := t.LockWaitStart()
 	if v := s.lockVMAUnderRCU(t, addr); v != nil {
+		t.LockAcquired(mm.LockVMA, w)
 		r := mm.HandleFault(t, v, addr, mm.FaultFlagVMALock)
 		// On VM_FAULT_RETRY the kernel's handler has already dropped
 		// the VMA lock; here the caller drops it either way.
 		s.vmaEndRead(v)
+		t.LockReleased()
 		if r != mm.FaultRetry {
 			t.Stats.VMALockSuccess++
 			return nil
@@ -145,9 +148,11 @@ func (s *VMASeq) vmaStartWrite(t *mm.Task, v *mm.VMA) {
 	if v.LockSeq.Load() == seq { // already write-locked in this section
 		return
 	}
+	w := t.LockWaitStart()
 	t.Acquiring(mm.VMAWrite)
 	v.Lock.DownWrite(t) // down_write(&vma->lock): waits for readers
 	t.Waited()
+	t.LockWaited(mm.LockVMA, w)
 	v.LockSeq.Store(seq)
 	mm.At(mm.PointWriteLocked, t, v)
 	v.Lock.UpWrite(t)

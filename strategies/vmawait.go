@@ -44,16 +44,16 @@ func (s *VMAWait) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 	mm.At(mm.PointSlowLocked, t, nil)
 	v := s.mm.FindVMA(addr) // vma_lookup()
 	if v == nil {
-		mmapReadUnlock(s.mm)
+		mmapReadUnlock(t, s.mm)
 		return Ref{}, mm.ErrNoVMA
 	}
 	// vma_start_read_locked(): no writer can hold the VMA while we hold
 	// mmap_lock, so only the reference limit can refuse us.
 	if _, ok := refcountIncNotZeroLimited(&v.Refcnt, refLimit); !ok {
-		mmapReadUnlock(s.mm)
+		mmapReadUnlock(t, s.mm)
 		return Ref{}, ErrRefLimit
 	}
 	t.Hold(mm.VMARead)
-	mmapReadUnlock(s.mm)
+	mmapReadUnlock(t, s.mm)
 	return Ref{VMA: v}, nil
 }

@@ -38,6 +38,7 @@ const (
 	Throughput       // readers' and writer's operations per second against threads
 	Latency          // percentiles at the highest thread count, bars
 	Rates            // per-VMA lock slow paths per operation against threads
+	LockSplit        // each design's operation split into lock wait, lock hold and the rest
 )
 
 // A Unit is one row of the table.
@@ -79,6 +80,28 @@ const (
 	P999        = "p99.9-ns"
 	WriterP99   = "writer-p99-ns"
 
+	LockWait          = "lock-wait-ns/op"
+	LockHold          = "lock-hold-ns/op"
+	MmapLockWait      = "mmap-lock-wait-ns/op"
+	LockSleep         = "lock-sleep-ns/op"
+	LockWaitP50       = "lock-wait-p50-ns"
+	LockWaitP99       = "lock-wait-p99-ns"
+	WriterLockWait    = "writer-lock-wait-ns/op"
+	WriterLockHold    = "writer-lock-hold-ns/op"
+	WriterVMALockWait = "writer-vma-lock-wait-ns/op"
+	WriterLockSleep   = "writer-lock-sleep-ns/op"
+	WriterLockWaitP50 = "writer-lock-wait-p50-ns"
+	WriterLockWaitP99 = "writer-lock-wait-p99-ns"
+
+	CtxSwitches   = "ctx-switches/op"
+	CPUMigrations = "cpu-migrations/op"
+	PageFaults    = "page-faults/op"
+	TaskClock     = "task-clock-ns/op"
+	Cycles        = "cycles/op"
+	Instructions  = "instructions/op"
+	CacheMisses   = "cache-misses/op"
+	LLCReadMisses = "llc-load-misses/op"
+
 	ReaderSleeps       = "reader-sleeps/op"
 	WriterSleeps       = "writer-sleeps/op"
 	WriterSpinTimeouts = "writer-nospin/op"
@@ -105,6 +128,35 @@ var Table = []Unit{
 	{Name: WriterSleeps, Counts: "the writer thread's voluntary context switches per write, cells with a writer"},
 	{Name: WriterSpinTimeouts, Counts: "a model writer's optimistic spins on a reader-owned rwsem that timed out (rwsem_opt_nospin) per write; model cells with a writer"},
 	{Name: ReaderSteals, Counts: "model readers' rwsem steals past a queued writer (rwsem_rlock_steal) per reader operation; model cells with a writer"},
+	// Where the time goes: lock wait and hold per operation (Chart
+	// LockSplit), the readers' per reader operation, the writer's per
+	// write. "The locks" are mmap_lock and the VMA locks together; a
+	// kernel cell sees mmap_lock alone (its tracepoints), a model cell
+	// both (its own locks, sampled as latencies are).
+	{Name: LockWait, Counts: "readers' time acquiring the locks (mmap_lock and the VMA locks; kernel: mmap_lock alone, mmap_lock_start_locking to mmap_lock_acquire_returned), ns per reader operation", Better: Lower, Reader: true, Chart: LockSplit, Label: "lock wait"},
+	{Name: LockHold, Counts: "readers' time holding the locks, waits aside (kernel: mmap_lock alone, acquire_returned to mmap_lock_released; a fault under a VMA lock is not traced), ns per reader operation", Better: Lower, Reader: true, Chart: LockSplit, Label: "lock hold"},
+	{Name: MmapLockWait, Counts: "readers' time acquiring mmap_lock alone, ns per reader operation (the kernel's lock-wait-ns/op)", Better: Lower, Reader: true},
+	{Name: LockSleep, Counts: "the part of the readers' lock wait spent asleep (kernel: lock:contention_begin to contention_end inside an mmap_lock wait; model: its futex), ns per reader operation", Better: Lower, Reader: true},
+	{Name: LockWaitP50, Counts: "median wait of one reader mmap_lock acquisition, ns", Better: Lower, Reader: true},
+	{Name: LockWaitP99, Counts: "99th percentile wait of one reader mmap_lock acquisition, ns", Better: Lower, Reader: true},
+	{Name: WriterLockWait, Counts: "the writer's time acquiring the locks (model: mmap_lock, then each VMA's readers drained; kernel: mmap_lock alone), ns per write", Better: Lower, Chart: LockSplit, Label: "writer lock wait"},
+	{Name: WriterLockHold, Counts: "the writer's time holding mmap_lock for writing, its waits for VMA readers aside, ns per write", Better: Lower, Chart: LockSplit, Label: "writer lock hold"},
+	{Name: WriterVMALockWait, Counts: "the writer's wait for a VMA's readers to drain (vma_start_write(), model cells only: the kernel has no tracepoint for it), ns per write", Better: Lower},
+	{Name: WriterLockSleep, Counts: "the part of the writer's lock wait spent asleep, ns per write", Better: Lower},
+	{Name: WriterLockWaitP50, Counts: "median wait of one writer mmap_lock acquisition, ns", Better: Lower},
+	{Name: WriterLockWaitP99, Counts: "99th percentile wait of one writer mmap_lock acquisition, ns", Better: Lower},
+	// The CPU's counters (perf_event_open, each thread of the cell, per
+	// operation of all threads). Switches, migrations and page faults
+	// have no direction, as the sleeps have none: they say how a cell
+	// spent its time.
+	{Name: CtxSwitches, Counts: "context switches of the cell's threads (PERF_COUNT_SW_CONTEXT_SWITCHES) per operation"},
+	{Name: CPUMigrations, Counts: "migrations of the cell's threads between CPUs (PERF_COUNT_SW_CPU_MIGRATIONS) per operation"},
+	{Name: PageFaults, Counts: "page faults of the cell's threads (PERF_COUNT_SW_PAGE_FAULTS) per operation"},
+	{Name: TaskClock, Counts: "CPU time of the cell's threads (PERF_COUNT_SW_TASK_CLOCK) per operation, ns", Better: Lower},
+	{Name: Cycles, Counts: "CPU cycles of the cell's threads per operation (hardware PMU; absent where none is exposed)", Better: Lower},
+	{Name: Instructions, Counts: "instructions retired by the cell's threads per operation (hardware PMU)", Better: Lower},
+	{Name: CacheMisses, Counts: "cache misses (PERF_COUNT_HW_CACHE_MISSES: usually the last level's) of the cell's threads per operation (hardware PMU)", Better: Lower},
+	{Name: LLCReadMisses, Counts: "last-level cache read misses (PERF_COUNT_HW_CACHE_LL, read, miss) of the cell's threads per operation (hardware PMU)", Better: Lower},
 	{Name: FaultsPerOp, Counts: "page faults the live kernel counted per reader operation (kernel cells only)"},
 	// Violations has no direction: it marks a cell unsafe, it is not a
 	// figure to improve, and a comparison does not judge it.

@@ -26,7 +26,10 @@ func (w *faultsShared) Run(th *Thread) {
 			th.End(ClassFault, start)
 		}
 		from := regionBase + uint64(th.Rand.IntN(w.total-w.pages+1))*mm.PageSize
-		if err := reset(th, from, from+uint64(w.pages)*mm.PageSize); err != nil {
+		th.timeLocks(1) // one reset per pages faults: each is timed
+		err := reset(th, from, from+uint64(w.pages)*mm.PageSize)
+		th.timeLocks(0)
+		if err != nil {
 			th.Fail(err)
 			return
 		}

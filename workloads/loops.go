@@ -20,7 +20,7 @@ func faultPass(th *Thread, base uint64, pages int) bool {
 		addr := base + uint64(p)*mm.PageSize
 		var err error
 		if p == next {
-			start := nanotime()
+			start := th.sampleStart()
 			err = fault(th, addr)
 			th.Sample(ClassFault, start)
 			next += SampleEvery
@@ -34,7 +34,10 @@ func faultPass(th *Thread, base uint64, pages int) bool {
 		}
 	}
 	th.Count(ClassFault, pages)
-	if err := reset(th, base, base+uint64(pages)*mm.PageSize); err != nil {
+	th.timeLocks(1) // one reset per pass: each is timed
+	err := reset(th, base, base+uint64(pages)*mm.PageSize)
+	th.timeLocks(0)
+	if err != nil {
 		th.Fail(err)
 		return false
 	}

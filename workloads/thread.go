@@ -68,13 +68,20 @@ type Thread struct {
 	_ cpu.CacheLinePad
 
 	ID, Threads int
-	Task        *mm.Task
-	Strategy    strategies.Strategy
-	Rand        *rand.Rand
+	// TID is the OS thread the thread runs on (gettid()), set by the
+	// runner once it has locked it, for probes that count or trace it
+	// from outside; 0 until then.
+	TID      int
+	Task     *mm.Task
+	Strategy strategies.Strategy
+	Rand     *rand.Rand
 
 	ctl   *Control
 	phase uint32
 	n     uint64
+	// locks turns on the timing of the lock waits and holds of sampled
+	// operations (mm.LockTime); see EnableLockTime.
+	locks bool
 
 	// Ops are the operations done in the measured phase, per class.
 	Ops [NumClasses]uint64
@@ -153,6 +160,7 @@ func (th *Thread) enter(p uint32) bool {
 		h.Reset()
 	}
 	th.Base = th.Task.Stats
+	th.Task.ResetLockTime()
 	if p == PhaseMeasure {
 		th.schedBase = readSchedStats()
 	}
@@ -177,7 +185,28 @@ func (th *Thread) Begin() int64 {
 	if th.n%SampleEvery != 0 {
 		return 0
 	}
+	th.timeLocks(SampleEvery)
 	return nanotime()
+}
+
+// EnableLockTime makes the thread time the lock waits and holds of the
+// operations it samples (mm.LockTime), each standing for the operations it
+// samples for: SampleEvery of Begin's, one of BeginSlow's. A model
+// thread's locks only: the live kernel's are traced outside the process.
+func (th *Thread) EnableLockTime() {
+	th.locks = true
+	th.Task.EnableLockTime()
+}
+
+// LockTimed reports whether EnableLockTime was called.
+func (th *Thread) LockTimed() bool { return th.locks }
+
+// timeLocks turns the Task's lock timing on with weight w, or off with 0,
+// if the thread times its locks.
+func (th *Thread) timeLocks(w int64) {
+	if th.locks {
+		th.Task.TimeLocks(w)
+	}
 }
 
 // BeginSlow starts an operation that takes microseconds (a write, a maps
@@ -185,6 +214,7 @@ func (th *Thread) Begin() int64 {
 // sampling would leave too few samples.
 func (th *Thread) BeginSlow() int64 {
 	th.n++
+	th.timeLocks(1)
 	return nanotime()
 }
 
@@ -197,6 +227,7 @@ func (th *Thread) End(c Class, start int64) {
 	if start != 0 {
 		_ = th.Lat[c].RecordValue(max(nanotime()-start, latMin))
 		th.Task.SetProgress(th.n)
+		th.timeLocks(0)
 	}
 }
 
@@ -211,6 +242,14 @@ func (th *Thread) nextSampled() int { return SampleEvery - 1 - int(th.n%SampleEv
 func (th *Thread) Sample(c Class, start int64) {
 	_ = th.Lat[c].RecordValue(max(nanotime()-start, latMin))
 	th.Task.SetProgress(th.n)
+	th.timeLocks(0)
+}
+
+// sampleStart begins the operation a loop of cheap operations times (see
+// nextSampled): a clock reading, with lock timing on for it.
+func (th *Thread) sampleStart() int64 {
+	th.timeLocks(SampleEvery)
+	return nanotime()
 }
 
 // Count counts n finished operations of class c.
