@@ -126,6 +126,15 @@ func write(s strategies.Strategy, t *mm.Task, op mm.Op) error {
 	}
 }
 
+// timedWrite is write for a change that is not an operation of its own
+// (page_fault1's mmap and munmap around its faults): its lock time is
+// timed, each time, and counts to the operations it serves.
+func timedWrite(th *Thread, op mm.Op) error {
+	th.timeLocks(1)
+	defer th.timeLocks(0)
+	return write(th.Strategy, th.Task, op)
+}
+
 // churn returns a writer's next change in region: map slot k, then unmap it,
 // then the next slot, over slots slots.
 func churn(l layout, region uint64, slots int) func() mm.Op {

@@ -122,16 +122,15 @@ func (l layout) mapOp(id int, files []*mm.File, kind backing) mm.Op {
 }
 
 func (w *peerFaults) Run(th *Thread) {
-	s, t := th.Strategy, th.Task
 	mapOp := w.l.mapOp(th.ID, w.files, w.kind)
 	unmapOp := mm.Op{Kind: mm.OpMunmap, Start: mapOp.Start, Len: mapOp.Len}
 	for th.Running() {
-		if err := write(s, t, mapOp); err != nil {
+		if err := timedWrite(th, mapOp); err != nil {
 			th.Fail(err)
 			return
 		}
 		done := faultRange(th, mapOp.Start, w.l.pages)
-		if err := write(s, t, unmapOp); err != nil {
+		if err := timedWrite(th, unmapOp); err != nil {
 			th.Fail(err)
 			return
 		}
@@ -174,7 +173,7 @@ func faultChunk(th *Thread, base uint64, pages int) bool {
 		}
 		var err error
 		if p == next {
-			start := nanotime()
+			start := th.sampleStart()
 			err = fault(th, addr)
 			th.Sample(ClassFault, start)
 			next += SampleEvery
@@ -301,7 +300,6 @@ func (w *pft) Setup(m *mm.MM, threads int) error {
 }
 
 func (w *pft) Run(th *Thread) {
-	s, t := th.Strategy, th.Task
 	n := w.span(th.Threads)
 	base := regionBase + uint64(th.ID)*w.part
 	for th.Running() {
@@ -316,7 +314,7 @@ func (w *pft) Run(th *Thread) {
 			continue
 		}
 		for _, op := range [...]mm.Op{{Kind: mm.OpMunmap, Start: regionBase, Len: n}, {Kind: mm.OpMmap, Start: regionBase, Len: n, Prot: rw}} {
-			if err := write(s, t, op); err != nil {
+			if err := timedWrite(th, op); err != nil {
 				th.Fail(err)
 				w.b.open()
 				return
