@@ -149,6 +149,10 @@ func (c Config) Validate() error {
 type Cell struct {
 	Strategy, Workload string
 	Threads            int
+	// Locks, if set, overrides the base's lock attribution (unless that
+	// is off): the lock rows' kernel cell is traced, beside an untraced
+	// one for the rows of rates, which the tracepoints would slow.
+	Locks runner.Locks
 }
 
 // Cells returns the cells a validation of design runs, once each, in run
@@ -156,15 +160,16 @@ type Cell struct {
 func Cells(design string) []Cell {
 	var out []Cell
 	add := func(w string, n int, models ...string) {
-		out = append(out, Cell{"kernel", w, n})
+		out = append(out, Cell{"kernel", w, n, ""})
 		for _, m := range models {
-			if !slices.Contains(out, Cell{m, w, n}) {
-				out = append(out, Cell{m, w, n})
+			if !slices.Contains(out, Cell{m, w, n, ""}) {
+				out = append(out, Cell{m, w, n, ""})
 			}
 		}
 	}
 	add("lookups", 1, "mmaplock")
 	add("lookups-mmap", 2, "mmaplock")
+	out = append(out, Cell{"kernel", "lookups-mmap", 2, runner.LocksOn}) // the lock rows'
 	add("mmap-churn", 1, "mmaplock", design)
 	add("faults", 1, design)
 	add("faults-mmap", 2, design)
@@ -213,6 +218,9 @@ func Run(ctx context.Context, c Config) (Report, error) {
 			}
 			rc := c.Base
 			rc.Strategy, rc.Workload, rc.Threads = cell.Strategy, cell.Workload, cell.Threads
+			if cell.Locks != "" && rc.Locks != runner.LocksOff {
+				rc.Locks = cell.Locks
+			}
 			run := c.RunCell
 			if run == nil {
 				run = func(ctx context.Context, rc runner.Config) (runner.Result, error) {
@@ -324,6 +332,9 @@ type Report struct {
 	Sleeps []Sleep
 	// Results are the cells' results, every repetition.
 	Results []runner.Result
+	// LeftOut names the rows left out, and why: the lock rows where
+	// the kernel's mmap_lock cannot be traced, or -locks is off.
+	LeftOut []string
 }
 
 // Sleep is one of Report.Sleeps: a unit's median in lookups-mmap at 2
@@ -390,8 +401,10 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 	rep := Report{Release: c.Release, Design: c.Design, Tolerance: c.Tolerance, Results: results,
 		CPUs: runtime.NumCPU(), LoadStart: -1, LoadEnd: -1}
 	// values returns a cell's figure in each repetition, in run order.
+	// A kernel cell whose mmap_lock was traced runs slower for it: its
+	// rates are used only where no untraced cell has them.
 	values := func(strategy, workload string, threads int, unit string) []float64 {
-		var xs []float64
+		var xs, traced []float64
 		for i := range results {
 			r := &results[i]
 			if r.Strategy != strategy || r.Workload != workload || r.Threads != threads || r.Status != runner.StatusOK {
@@ -401,9 +414,17 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 			if unit == "ns/op" {
 				v, ok = r.NsPerOp(), true
 			}
-			if ok {
+			if !ok {
+				continue
+			}
+			if _, t := r.Metric(units.LockWait); t && strategy == "kernel" {
+				traced = append(traced, v)
+			} else {
 				xs = append(xs, v)
 			}
+		}
+		if len(xs) == 0 {
+			return traced
 		}
 		return xs
 	}
@@ -460,24 +481,81 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 			return median(v), v, nil
 		}
 	}
+	perOp := func(w string, n int, unit string) fig {
+		return func(s string) (float64, []float64, error) {
+			v := values(s, w, n, unit)
+			if len(v) == 0 {
+				return 0, nil, fmt.Errorf("no %s result of %s on %s at %d threads", unit, w, s, n)
+			}
+			return median(v), v, nil
+		}
+	}
+	// product is a*b*scale of each repetition, of two units of one
+	// result (a traced cell's figure times that cell's own rate).
+	product := func(w string, n int, a, b string, scale float64) fig {
+		return func(s string) (float64, []float64, error) {
+			var each []float64
+			for i := range results {
+				r := &results[i]
+				if r.Strategy != s || r.Workload != w || r.Threads != n || r.Status != runner.StatusOK {
+					continue
+				}
+				av, aok := r.Metric(a)
+				bv, bok := r.Metric(b)
+				if aok && bok {
+					each = append(each, av*bv*scale)
+				}
+			}
+			if len(each) == 0 {
+				return 0, nil, fmt.Errorf("no %s result of %s on %s at %d threads", a, w, s, n)
+			}
+			return median(each), each, nil
+		}
+	}
 	exps := []struct {
 		name, detail, model, unit string
 		tol                       float64
 		f                         fig
 	}{
 		{"reader-penalty", "mincore() reader alone / beside an mmap+munmap writer (lookups 1 thread / lookups-mmap 2)", "mmaplock", "x", c.Tolerance,
-			penalty(Cell{"", "lookups", 1}, "lookups/s", 1, Cell{"", "lookups-mmap", 2}, "lookups/s")},
+			penalty(Cell{"", "lookups", 1, ""}, "lookups/s", 1, Cell{"", "lookups-mmap", 2, ""}, "lookups/s")},
 		{"writer-penalty", "mmap or munmap writer alone / beside a mincore() reader (mmap-churn 1 thread x2 / lookups-mmap 2)", "mmaplock", "x", c.Tolerance,
-			penalty(Cell{"", "mmap-churn", 1}, "writes/s", 2, Cell{"", "lookups-mmap", 2}, "writes/s")},
+			penalty(Cell{"", "mmap-churn", 1, ""}, "writes/s", 2, Cell{"", "lookups-mmap", 2, ""}, "writes/s")},
 		{"fault-mmap-penalty", "faulting thread alone / beside an mmap+munmap writer (faults 1 / faults-mmap 2)", c.Design, "x", c.Tolerance,
-			penalty(Cell{"", "faults", 1}, "faults/s", 1, Cell{"", "faults-mmap", 2}, "faults/s")},
+			penalty(Cell{"", "faults", 1, ""}, "faults/s", 1, Cell{"", "faults-mmap", 2, ""}, "faults/s")},
 		{"fault-mprotect-penalty", "faulting thread alone / beside an mprotect writer (faults 1 / faults-mprotect 2)", c.Design, "x", c.Tolerance,
-			penalty(Cell{"", "faults", 1}, "faults/s", 1, Cell{"", "faults-mprotect", 2}, "faults/s")},
+			penalty(Cell{"", "faults", 1, ""}, "faults/s", 1, Cell{"", "faults-mprotect", 2, ""}, "faults/s")},
 		{"fault-ns", "one anonymous fault, 1 thread, reset amortized (faults 1)", c.Design, "ns", c.Tolerance, perSecond("faults", 1, "faults/s")},
 		{"mmap-munmap-ns", "one mmap and munmap pair, 1 thread (mmap-churn 1)", c.Design, "ns", c.Tolerance, nsPerOp("mmap-churn", 1)},
 		{"mprotect-ns", "one mprotect split or merge, 1 thread (timed in process)", c.Design, "ns", c.Tolerance, nil},
 		{"round-trip-ns", "writer's time per operation beside a mincore() reader (1 / writes/s, lookups-mmap 2)", "mmaplock", "ns", c.RoundTripTolerance,
 			perSecond("lookups-mmap", 2, "writes/s")},
+	}
+	// The lock rows, from the kernel's mmap_lock tracepoints and the
+	// model's own rwsem: left out, and said so, where either side lacks
+	// the figures (no tracing here, or -locks off).
+	lockRows := []struct {
+		name, detail, model, unit string
+		tol                       float64
+		f                         fig
+	}{
+		{"mmap-lock-wait-ns", "mincore() reader's mmap_lock wait per lookup beside an mmap+munmap writer (lookups-mmap 2; kernel: tracepoints)", "mmaplock", "ns", c.Tolerance,
+			perOp("lookups-mmap", 2, units.MmapLockWait)},
+		{"writer-wait-share", "share of the writer's time spent acquiring mmap_lock beside a mincore() reader (writer-lock-wait-ns/op x writes/s, lookups-mmap 2)", "mmaplock", "share", c.Tolerance,
+			product("lookups-mmap", 2, units.WriterLockWait, units.WritesPerS, 1e-9)},
+	}
+	for _, e := range lockRows {
+		var why []string
+		for _, s := range []string{"kernel", e.model} {
+			if _, _, err := e.f(s); err != nil {
+				why = append(why, err.Error())
+			}
+		}
+		if len(why) > 0 {
+			rep.LeftOut = append(rep.LeftOut, e.name+": "+strings.Join(why, "; "))
+			continue
+		}
+		exps = append(exps, e)
 	}
 	for _, e := range exps {
 		row := Row{Name: e.name, Detail: e.detail, Model: e.model, Unit: e.unit, Tolerance: e.tol,

@@ -48,6 +48,12 @@ func fakeCell(strategy, workload string, threads int, rate, writes float64, ops 
 // the model's figures scaled by the factors in skew (by experiment input)
 // and a little spread between repetitions, so the medians matter.
 func fakeRun(count int, skew map[string]float64) []runner.Result {
+	return fakeRunLocks(count, skew, true)
+}
+
+// fakeRunLocks is fakeRun (which leaves the lock rows' figures out), with
+// them unless skipLocks.
+func fakeRunLocks(count int, skew map[string]float64, skipLocks bool) []runner.Result {
 	f := func(k string) float64 {
 		if v, ok := skew[k]; ok {
 			return v
@@ -68,6 +74,21 @@ func fakeRun(count int, skew map[string]float64) []runner.Result {
 				out = append(out,
 					fakeCell(s, "lookups", 1, 700e3*m("lookups"), 0, 700e3),
 					fakeCell(s, "lookups-mmap", 2, 150e3*m("lookups-mmap"), 40e3*m("lookups-mmap-w"), 190e3))
+			}
+			if s != "vmarefcnt" && !skipLocks {
+				// The lock rows' cells: the kernel's traced (and slowed
+				// by its tracepoints, which the rate rows must not see),
+				// the model's own lock times.
+				rate := 150e3 * m("lookups-mmap")
+				if s == "kernel" {
+					rate /= 2
+					out = append(out, fakeCell(s, "lookups-mmap", 2, rate, 20e3*m("lookups-mmap-w"), 170e3))
+				}
+				r := &out[len(out)-1]
+				r.Metrics = append(r.Metrics,
+					runner.Metric{Value: 400 * m("lock-wait"), Unit: units.LockWait},
+					runner.Metric{Value: 400 * m("lock-wait"), Unit: units.MmapLockWait},
+					runner.Metric{Value: 10e3 * m("writer-wait"), Unit: units.WriterLockWait})
 			}
 			// mmap-churn: 3µs a pair (333e3 writes/s, one op a pair)
 			out = append(out, fakeCell(s, "mmap-churn", 1, 0, 333e3*m("mmap-churn"), uint64(333e3*m("mmap-churn"))))
@@ -435,5 +456,47 @@ func TestRunRetriesStarvedCell(t *testing.T) {
 				t.Errorf("Run: %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestLockRows: the lock rows from the traced kernel cell and the model's
+// own lock times; the traced cell's slower rates stay out of the rate
+// rows; and with no lock figures the rows are left out, saying why.
+func TestLockRows(t *testing.T) {
+	rep, err := Compute(testConfig(), fakeRunLocks(3, map[string]float64{"mmaplock/lock-wait": 1.2, "mmaplock/writer-wait": 0.5}, false), Single{3000, 2900})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]Row{}
+	for _, r := range rep.Rows {
+		rows[r.Name] = r
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+	if r := rows["mmap-lock-wait-ns"]; !near(r.KernelValue, 400) || !near(r.ModelValue, 480) || !r.OK {
+		t.Errorf("mmap-lock-wait-ns: kernel %v model %v ok %v, want 400, 480, within", r.KernelValue, r.ModelValue, r.OK)
+	}
+	// The kernel's writer: 10 µs a write at 20k writes/s (the traced
+	// cell's), 20% of its time; the model's 5 µs at 40k, 20%.
+	if r := rows["writer-wait-share"]; !near(r.KernelValue, 0.2) || !near(r.ModelValue, 0.2) {
+		t.Errorf("writer-wait-share: kernel %v model %v, want 0.2 and 0.2", r.KernelValue, r.ModelValue)
+	}
+	if r := rows["reader-penalty"]; !near(r.KernelValue, 700.0/150) {
+		t.Errorf("reader-penalty's kernel figure %v, want %v: the traced cell's slower rate must stay out", r.KernelValue, 700.0/150)
+	}
+	if len(rep.LeftOut) != 0 {
+		t.Errorf("left out %v, want nothing", rep.LeftOut)
+	}
+
+	rep, err = Compute(testConfig(), fakeRunLocks(3, nil, true), Single{3000, 2900})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Rows {
+		if r.Name == "mmap-lock-wait-ns" || r.Name == "writer-wait-share" {
+			t.Errorf("row %s computed without lock figures", r.Name)
+		}
+	}
+	if len(rep.LeftOut) != 2 || !strings.Contains(rep.LeftOut[0], "no mmap-lock-wait-ns/op result of lookups-mmap on kernel") {
+		t.Errorf("left out %q, want the two lock rows and why", rep.LeftOut)
 	}
 }

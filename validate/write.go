@@ -67,6 +67,9 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	for _, l := range r.LeftOut {
+		fmt.Fprintf(&b, "  left out: %s\n", l)
+	}
 	if names := r.failedNames(); len(names) > 0 {
 		fmt.Fprintf(&b, "out of tolerance: %s\n", strings.Join(names, ", "))
 	} else {
@@ -76,10 +79,14 @@ func (r Report) WriteTable(w io.Writer) error {
 	return err
 }
 
-// figure formats a row's value: a penalty as "4.30x", a cost as "1.61µs".
+// figure formats a row's value: a penalty as "4.30x", a cost as "1.61µs",
+// a share of time as "42.0%".
 func figure(v float64, unit string) string {
-	if unit == "x" {
+	switch unit {
+	case "x":
 		return strconv.FormatFloat(v, 'f', 2, 64) + "x"
+	case "share":
+		return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
 	}
 	switch {
 	case v >= 1e6:
