@@ -41,10 +41,12 @@ import (
 // Root is where tracefs is mounted, or mounted by Probe if missing.
 const Root = "/sys/kernel/tracing"
 
-// bufferKB is each CPU's ring buffer in the instance: about 40 ms of a
+// bufferKB is each CPU's ring buffer in the instance: about 80 ms of a
 // lookups cell's three events per mincore() at 1M mincore() a second,
-// which the reader, polling every pollEvery, keeps well ahead of.
-const bufferKB = 4096
+// which the reader, polling every pollEvery, keeps well ahead of unless
+// it is starved of a CPU that long (a trace that lost events is reported
+// as such, its figures left out).
+const bufferKB = 8192
 
 // pollEvery is how often the reader looks for full sub-buffers.
 const pollEvery = 2 * time.Millisecond

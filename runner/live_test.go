@@ -72,7 +72,11 @@ func TestLive(t *testing.T) {
 				if err != nil || model.Status != StatusOK {
 					t.Fatalf("model cell: %v %v (%s)", err, model.Status, model.Detail)
 				}
-				traced := locktrace.Probe() == ""
+				// A trace that lost events (a slow reader: -race,
+				// a busy machine) leaves the lock units out, with a
+				// note that says so.
+				traced := locktrace.Probe() == "" && !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.HasPrefix(n, "lock units absent") })
+				t.Logf("notes: %q", r.Notes)
 				want := slices.DeleteFunc(unitNames(model), func(u string) bool {
 					// The model's rwsem lock events have no live
 					// counterpart user space can read, nor its
