@@ -336,13 +336,13 @@ func (s *VMARefcnt) vmaEnterLocked(t *mm.Task, v *mm.VMA, detaching bool) bool {
 	if !detaching {
 		target++ // the attached reference
 	}
+	w := t.LockWaitStart() // the wait for readers, timed (mm.LockTime)
 	// If the VMA is detached, only vma_mark_attached() can raise
 	// vm_refcnt, and mmap_lock excludes that.
 	if !refcountAddNotZero(&v.Refcnt, RefcntExcludeReaders) {
 		return false
 	}
 	mm.At(mm.PointExcluding, t, v)
-	w := t.LockWaitStart()
 	t.Acquiring(mm.VMAWrite)
 	s.mm.WaitWriter(t, func() bool { return v.Refcnt.Load() == target })
 	t.Waited()

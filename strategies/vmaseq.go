@@ -152,10 +152,10 @@ func (s *VMASeq) vmaStartWrite(t *mm.Task, v *mm.VMA) {
 	t.Acquiring(mm.VMAWrite)
 	v.Lock.DownWrite(t) // down_write(&vma->lock): waits for readers
 	t.Waited()
-	t.LockWaited(mm.LockVMA, w)
 	v.LockSeq.Store(seq)
 	mm.At(mm.PointWriteLocked, t, v)
 	v.Lock.UpWrite(t)
+	t.LockWaited(mm.LockVMA, w) // the wait for readers, timed (mm.LockTime)
 }
 
 // Write models an address-space change: mmap_write_lock(), vma_start_write()
