@@ -62,6 +62,14 @@ type MM struct {
 	// pages is the zone and the lruvec the MM's faults and zaps share
 	// (see page_alloc.go).
 	pages pagesets
+
+	_ cpu.CacheLinePad
+	// sleepers is how many of them are blocked in schedule(): tasks less
+	// sleepers is the model's count of runnable threads (needResched). It
+	// has a line of its own, as the kernel's run queues are per CPU, far
+	// from mm_struct.
+	sleepers atomic.Int32
+	_        cpu.CacheLinePad
 }
 
 // New returns an empty MM.

@@ -28,11 +28,12 @@ import (
 // not "likely reader-owned with other readers" (rwsem_down_read_slowpath());
 // otherwise it joins the FIFO wait list and sleeps.
 //
-// A writer takes a free lock with one compare-and-swap. Else it spins while
-// the owning writer runs, or for a bounded time (rwsem_rspin_threshold(),
-// 10-25 µs) while readers own it (rwsem_optimistic_spin()), then joins the
-// wait list and sleeps; it takes the lock itself when woken
-// (rwsem_try_write_lock()).
+// A writer takes a free lock with one compare-and-swap. Else it queues on
+// the lock's OSQ, the MCS queue of spinners (osq_lock()), each spinning on
+// its own node; at the queue's head it spins while the owning writer runs,
+// or for a bounded time (rwsem_rspin_threshold(), 10-25 µs) while readers
+// own it (rwsem_optimistic_spin()), then joins the wait list and sleeps; it
+// takes the lock itself when woken (rwsem_try_write_lock()).
 //
 // # Fairness
 //
@@ -84,13 +85,15 @@ import (
 //     futex": the model cannot see OS preemption of a thread or vCPU
 //     preemption (vcpu_is_preempted()), so a writer may spin on a preempted
 //     owner until its need_resched() bound runs out.
-//   - need_resched() is modelled as "this spin has lasted spinSlice (1 ms,
-//     one tick at HZ=1000)", as the model cannot know if another thread waits
-//     for its CPU.
-//   - The OSQ (osq_lock(), an MCS queue of spinning writers) is a try-lock:
-//     one writer spins at a time, and a second one goes straight to the wait
-//     list instead of queueing behind the first spinner. With one writer per
-//     MM, as in every workload here, that changes nothing.
+//   - need_resched() is modelled as "the MM has more runnable model threads
+//     than the process has CPUs, and this spin has lasted a scheduler slice"
+//     (Task.needResched): it never fires while each thread has a CPU of its
+//     own, as the kernel's does not, and fires after a slice where threads
+//     share CPUs, as the tick's would once the spinner's slice is over. The
+//     slice runs from the start of the spin, not from when the task got its
+//     CPU, and threads outside the MM do not count.
+//   - The OSQ (sem->osq, osq_lock()) is the kernel's MCS queue (osq.go),
+//     with one node per Task instead of per CPU.
 //   - wait_lock is a spin lock that yields its thread after about a
 //     microsecond of spinning (see spinLock), since a Go thread holding it can
 //     be descheduled, which a raw spinlock with interrupts off cannot.
@@ -102,7 +105,7 @@ type RWSem struct {
 	count  atomic.Int64         // sem->count
 	owner  atomic.Pointer[Task] // sem->owner, the task part
 	oflags atomic.Uint32        // sem->owner, the flag bits
-	osq    atomic.Uint32        // sem->osq: 1 while a writer spins
+	osq    osqQueue             // sem->osq: the MCS queue of spinning writers
 
 	waitLock spinLock     // sem->wait_lock
 	waitHead *rwsemWaiter // sem->wait_list, under waitLock
@@ -137,8 +140,6 @@ const (
 	rwsemWaitTimeout = 4_000_000
 	// maxReadersWakeup is MAX_READERS_WAKEUP.
 	maxReadersWakeup = 0x100
-	// spinSlice bounds one optimistic spin: the model of need_resched().
-	spinSlice = 1_000_000
 )
 
 type waiterType uint8
@@ -615,29 +616,26 @@ func (s *RWSem) canSpinOnOwner() bool {
 }
 
 // spinOnOwner models rwsem_spin_on_owner(): spin while the same writer
-// owns the lock and runs. start is when this spin began (need_resched()).
-func (s *RWSem) spinOnOwner(start int64) ownerState {
+// owns the lock and runs. start is when t began to spin (need_resched()).
+func (s *RWSem) spinOnOwner(t *Task, start int64) ownerState {
 	owner, flags := s.ownerFlags()
 	if st := ownerStateOf(owner, flags); st != ownerWriter {
 		return st
 	}
 	for i := 1; ; i++ {
+		// A waiting writer that set the handoff flag may spin on the
+		// owner too; once it has the lock, we can spin on it, so the
+		// handoff bit does not end the spin.
 		n, nf := s.ownerFlags()
 		if n != owner || nf != flags {
 			return ownerStateOf(n, nf)
 		}
-		if needResched(start, i) || !owner.onCPU() {
+		if t.needResched(start, i) || !owner.onCPU() {
 			return ownerNonspinnableState
 		}
+		cpuRelax()
 	}
 }
-
-// needResched models need_resched() for a spinner on its i-th iteration:
-// true once it has spun for spinSlice. The kernel's need_resched() is one
-// load of a flag; reading the clock is slower (tens of ns), so it is read
-// only every 16th iteration, lest the spinner miss the short windows in
-// which the lock is free.
-func needResched(start int64, i int) bool { return i&0xf == 0 && now()-start > spinSlice }
 
 // rspinThreshold models rwsem_rspin_threshold(): how long a writer spins on
 // a reader-owned lock, (10 + readers/2) µs capped at 25 µs, as a deadline.
@@ -647,21 +645,22 @@ func (s *RWSem) rspinThreshold() int64 {
 	return now() + (20+readers)*1000/2
 }
 
-// optimisticSpin models rwsem_optimistic_spin(): spin on the owner and try
-// to take the lock whenever it changes; stop when the owning writer stops
-// running, or readers have owned it longer than rwsem_rspin_threshold().
+// optimisticSpin models rwsem_optimistic_spin(): queue on the OSQ
+// (osq_lock()); at its head, spin on the owner and try to take the lock
+// whenever it changes; stop when the owning writer stops running, readers
+// have owned it longer than rwsem_rspin_threshold(), or need_resched()
+// fires; leave the OSQ (osq_unlock()).
 func (s *RWSem) optimisticSpin(t *Task) bool {
-	// osq_lock(): one spinner at a time (see RWSem on the departure).
-	if !s.osq.CompareAndSwap(0, 1) {
+	start := now()
+	if !s.osq.osqLock(t, start) {
 		return false
 	}
 	taken := false
-	start := now()
 	prev := ownerNull
 	var rspinDeadline int64
 	loop, iter := 0, 0
 	for {
-		st := s.spinOnOwner(start)
+		st := s.spinOnOwner(t, start)
 		if st == ownerNonspinnableState {
 			break
 		}
@@ -684,13 +683,16 @@ func (s *RWSem) optimisticSpin(t *Task) bool {
 				break
 			}
 		}
+		// If the owner is a writer, rwsem_spin_on_owner() checked
+		// need_resched(); otherwise it is checked here (no RT tasks).
 		iter++
-		if st != ownerWriter && needResched(start, iter) {
+		if st != ownerWriter && t.needResched(start, iter) {
 			break
 		}
 		prev = st
+		cpuRelax()
 	}
-	s.osq.Store(0) // osq_unlock()
+	s.osq.osqUnlock(t)
 	return taken
 }
 
@@ -729,7 +731,7 @@ func (s *RWSem) downWriteSlowpath(t *Task) {
 		// After setting the handoff bit and failing to get the lock,
 		// spin on the owner to speed the transfer; if it was a running
 		// writer that just released it, try again without sleeping.
-		if !w.handoffSet.Load() || s.spinOnOwner(now()) != ownerNull {
+		if !w.handoffSet.Load() || s.spinOnOwner(t, now()) != ownerNull {
 			t.schedule()
 			t.Stats.Lock.SleepWriter++
 			t.setCurrentState()

@@ -57,11 +57,20 @@ func (t *Task) schedule() {
 		return // woken before sleeping: try_to_wake_up() set TASK_RUNNING
 	}
 	defer t.sleepEnd(t.sleepStart())
+	// The MM's count of sleepers is what needResched reads as the run
+	// queue's length (dequeue_task()); a sleep costs a futex system call,
+	// beside which the two atomic adds are small.
+	if t.MM != nil {
+		t.MM.sleepers.Add(1)
+	}
 	for t.state.Load() == taskSleeping {
 		// FUTEX_WAIT returns 0 on a wake, EAGAIN if the word already
 		// changed, EINTR on a signal: all mean "look again".
 		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&t.state)),
 			futexWait|futexPrivateFlag, uintptr(taskSleeping), 0, 0, 0)
+	}
+	if t.MM != nil {
+		t.MM.sleepers.Add(-1)
 	}
 }
 
@@ -69,8 +78,56 @@ func (t *Task) schedule() {
 // model cannot see whether the OS (or Go's scheduler) has preempted the
 // thread, nor whether its vCPU is preempted (vcpu_is_preempted()): a thread
 // that is runnable but not running counts as on CPU, so a spinner may spin
-// on it until its need_resched() bound (spinSlice) runs out.
+// on it until its need_resched() fires (needResched).
 func (t *Task) onCPU() bool { return t.state.Load() != taskSleeping }
+
+// processCPUs is how many CPUs the process may run on (sched_getaffinity(2)
+// at start-up; runtime.NumCPU's answer, read here so mm needs no runtime
+// call on a spin path).
+var processCPUs = func() int32 {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil || set.Count() == 0 {
+		return 1
+	}
+	return int32(set.Count())
+}()
+
+// spinSlice is the scheduler slice after which a spinner that shares its
+// CPU must yield it: EEVDF's sysctl_sched_base_slice, 0.75 ms scaled as
+// update_sysctl() scales it by default (SCHED_TUNABLESCALING_LOG: times
+// 1 + ilog2(min(CPUs, 8))), 1.5 ms on 2 CPUs.
+var spinSlice = func() int64 {
+	f := int64(1)
+	for c := min(processCPUs, 8); c > 1; c >>= 1 {
+		f++
+	}
+	return 750_000 * f
+}()
+
+// needResched models need_resched() for a task that has spun since start,
+// on its i-th look at the lock. In the kernel TIF_NEED_RESCHED is set when
+// another task is runnable on the spinner's CPU and the spinner's slice is
+// over (the tick's check), or a woken task preempts it; while each task has
+// a CPU of its own, it is never set, however long the spin. The model
+// cannot see the CPUs' run queues, so it asks the principled equivalent:
+// does the MM have more runnable threads (threads, less those asleep in
+// schedule()) than the process has CPUs, and has the spin lasted spinSlice?
+// Only then can some thread be waiting for a CPU this spinner holds. The
+// kernel's flag is one load; the model's is two loads of the MM's
+// scheduler line and, only when overcommitted, a clock read, all every
+// 16th look, lest the spinner miss the short windows in which the lock is
+// free. A Task with no MM (a test of the lock alone) cannot say how many
+// threads share the CPUs, so it assumes they do: its spin ends after a
+// slice, as every spin did before the model counted runnable threads.
+func (t *Task) needResched(start int64, i int) bool {
+	if i&0xf != 0 {
+		return false
+	}
+	if m := t.MM; m != nil && m.tasks.Load()-m.sleepers.Load() <= processCPUs {
+		return false
+	}
+	return now()-start > spinSlice
+}
 
 // wakeUpProcess models wake_up_process() / try_to_wake_up(): set the task
 // running, and wake its thread if it is blocked in the futex. It reports
@@ -139,18 +196,23 @@ var epoch = time.Now()
 func now() int64 { return int64(time.Since(epoch)) }
 
 // spinLock models raw_spinlock_t for wait_lock: test-and-test-and-set on
-// one word. The kernel spins with preemption and interrupts off, so the
-// holder always runs; a Go thread holding it can be descheduled by the OS,
-// so after spinYieldAfter failed looks the spinner yields its OS thread
-// (sched_yield) instead of burning the CPU the holder may need. The hold
-// times are a few list operations, so the yield is rare.
+// one word, with cpu_relax() between looks, as queued_spin_lock_slowpath()
+// has in each of its spin loops. (The kernel's qspinlock queues its
+// spinners in an MCS queue once two contend; with the wait list's hold
+// times of a few list operations, and at most a few contenders, the model
+// keeps one word.) The kernel spins with preemption and interrupts off, so
+// the holder always runs; a Go thread holding it can be descheduled by the
+// OS, so after spinYieldAfter failed looks the spinner yields its OS thread
+// (sched_yield) instead of burning the CPU the holder may need. The yield
+// is rare.
 type spinLock struct {
 	v atomic.Uint32
 }
 
 // spinYieldAfter is how many failed looks at a held spinLock precede a
-// sched_yield(): about a microsecond of spinning.
-const spinYieldAfter = 256
+// sched_yield(): with a PAUSE after each, a few microseconds of spinning
+// (a PAUSE takes 10 to 140 cycles, by CPU generation).
+const spinYieldAfter = 128
 
 func (l *spinLock) lock() {
 	for n := 0; ; n++ {
@@ -161,6 +223,7 @@ func (l *spinLock) lock() {
 			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 			n = 0
 		}
+		cpuRelax()
 	}
 }
 

@@ -179,6 +179,11 @@ type Task struct {
 	rwWaiter  rwsemWaiter
 
 	_ cpu.CacheLinePad
+	// osq is the thread's OSQ node (osq.go), the kernel's per-CPU
+	// osq_node: its neighbours in a queue write it, so it has lines of
+	// its own, as DEFINE_PER_CPU_SHARED_ALIGNED gives the kernel's.
+	osq osqNode
+	_   cpu.CacheLinePad
 }
 
 // NewTask returns the Task of thread id in m, with faultWork bytes of fault

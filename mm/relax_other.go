@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package mm
+
+// cpuRelax models cpu_relax(). Only amd64 has the assembly PAUSE
+// (relax_amd64.s); elsewhere it is a function call that does nothing, a
+// compiler barrier like the kernel's, so the spin loops still re-load the
+// words they wait on (they load them with atomics anyway).
+//
+//go:noinline
+func cpuRelax() {}
