@@ -120,10 +120,7 @@ func MeasureModel(ctx context.Context, design string, work mm.Work) (Bare, error
 	sp := t.Work
 	write := func(op mm.Op) error {
 		t.Spin(sp.SyscallHalf)
-		err := s.Write(t, op)
-		if op.Kind == mm.OpMunmap {
-			t.MunmapTail()
-		}
+		err := s.Write(t, op) // a munmap's tail work is inside, under the downgraded lock
 		t.Spin(sp.SyscallHalf)
 		return err
 	}

@@ -332,6 +332,25 @@ func (m *MM) Commit(t *Task, c *Change) {
 	}
 }
 
+// CompleteMunmap models the part of a munmap() that the kernel does after
+// mmap_write_downgrade(), under mmap_lock held for reading, in
+// vms_complete_munmap_vmas() (do_vmi_align_munmap() of v6.4 has the same
+// steps): vms_clear_ptes() (unmap_region(): the page-table teardown, the
+// unmapped pages' freeing, the TLB flush) with its calibrated work
+// (Task.MunmapTail), and remove_vma() of each VMA the change removed
+// (vm_area_free()). The caller made c with Commit and has since downgraded
+// its write lock (a design without mmap_lock holds nothing). Readers
+// overlap it; the next writer waits for it. (Commit has already cleared the
+// model's page-table entries, a bookkeeping step no reader can see: the
+// range's VMAs are out of the tree.)
+func (m *MM) CompleteMunmap(t *Task, c *Change) {
+	At(PointMunmapTail, t, nil)
+	t.MunmapTail()
+	for _, v := range c.Removed {
+		m.cache.Free(v)
+	}
+}
+
 // Setup maps op's range during set-up, before any other thread runs: no
 // locks, no checker. It is how workloads build the same initial address
 // space for every strategy.

@@ -30,8 +30,9 @@ const (
 	// PointDetaching: vma_mark_detached() is about to drop the attached
 	// reference of v (v6.15+).
 	PointDetaching
-	// PointWriteUnlock: mmap_write_unlock() is about to up_write(): the
-	// design's vma_end_write_all() has been done.
+	// PointWriteUnlock: mmap_write_unlock() is about to up_write(), or
+	// mmap_write_downgrade() to downgrade_write(): the design's
+	// vma_end_write_all() has been done.
 	PointWriteUnlock
 	// PointCommit: Commit marked the VMAs it changes and is about to
 	// change them.
@@ -42,6 +43,10 @@ const (
 	// PointSlowLocked: vma_start_read_unlocked()'s slow path holds
 	// mmap_lock for reading and has not yet looked the VMA up (vmawait).
 	PointSlowLocked
+	// PointMunmapTail: CompleteMunmap is about to tear down the page
+	// tables and free the removed VMAs, under the lock the writer
+	// downgraded (a writer's last point, after PointWriteUnlock).
+	PointMunmapTail
 )
 
 // hook is the test's callback; nil outside tests of interleavings.

@@ -28,8 +28,8 @@ type Work struct {
 	Zap float64 `json:",omitempty"`
 	// Mmap, Munmap and Mprotect are the work of each change under
 	// mmap_write_lock. MunmapTail is munmap's part after
-	// mmap_write_downgrade() (unmap_region(), remove_vma()), done after the
-	// model's Write returns: see the calib package for why that is close.
+	// mmap_write_downgrade() (unmap_region(), remove_vma()), done under
+	// the downgraded read lock (MM.CompleteMunmap).
 	Mmap       float64 `json:",omitempty"`
 	Munmap     float64 `json:",omitempty"`
 	MunmapTail float64 `json:",omitempty"`

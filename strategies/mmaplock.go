@@ -51,9 +51,16 @@ func (s *MmapLock) Release(t *mm.Task, r Ref) {
 }
 
 // Write models an address-space change under mmap_write_lock(): no per-VMA
-// locks exist, so excluding readers is mmap_lock's job alone.
+// locks exist, so excluding readers is mmap_lock's job alone. A munmap ends
+// under the downgraded lock (completeMunmap), anything else with
+// mmap_write_unlock().
 func (s *MmapLock) Write(t *mm.Task, op mm.Op) error {
 	mmapWriteLock(t, s.mm)
-	defer mmapWriteUnlock(t, s.mm)
-	return change(t, s.mm, op)
+	c, err := change(t, s.mm, op)
+	if err != nil || op.Kind != mm.OpMunmap {
+		mmapWriteUnlock(t, s.mm)
+		return err
+	}
+	completeMunmap(t, s.mm, c)
+	return nil
 }

@@ -65,4 +65,11 @@ func (s *NoLock) Lookup(t *mm.Task, addr uint64) (Ref, error) {
 func (s *NoLock) Release(t *mm.Task, r Ref) {}
 
 // Write changes the address space, with no lock.
-func (s *NoLock) Write(t *mm.Task, op mm.Op) error { return change(t, s.mm, op) }
+// A munmap's tail (mm.MM.CompleteMunmap) follows, as unlocked as the rest.
+func (s *NoLock) Write(t *mm.Task, op mm.Op) error {
+	c, err := change(t, s.mm, op)
+	if err == nil && op.Kind == mm.OpMunmap {
+		s.mm.CompleteMunmap(t, c)
+	}
+	return err
+}

@@ -242,6 +242,25 @@ func mmapWriteUnlock(t *mm.Task, m *mm.MM) {
 	t.LockReleased()
 }
 
+// completeMunmap models the end of munmap() from mmap_write_downgrade() on,
+// as vms_complete_munmap_vmas() does it when the caller asked to unlock
+// (__vm_munmap() from the munmap() system call): the design has ended its
+// VMA write locks (vma_end_write_all(), or mm_lock_seqcount_end() from
+// v6.15, the first step of mmap_write_downgrade()); downgrade_write() turns
+// mmap_lock into a read lock and lets queued readers in; the page-table
+// teardown and remove_vma() run under it (mm.MM.CompleteMunmap); then
+// mmap_read_unlock(). Readers overlap the tail, and the next writer waits
+// for it.
+func completeMunmap(t *mm.Task, m *mm.MM, c *mm.Change) {
+	t.Unhold(mm.MmapWrite)
+	mm.At(mm.PointWriteUnlock, t, nil)
+	m.MmapLock.DowngradeWrite(t)
+	t.Hold(mm.MmapRead)
+	m.CompleteMunmap(t, c)
+	t.Unhold(mm.MmapRead)
+	mmapReadUnlock(t, m)
+}
+
 // releaseLookup ends any design's Lookup: mmap_read_unlock() if it fell
 // back to mmap_lock, else vmaEndRead, the design's vma_end_read().
 func releaseLookup(t *mm.Task, m *mm.MM, r Ref, vmaEndRead func(*mm.VMA)) {
@@ -285,19 +304,23 @@ func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {
 }
 
 // change makes op with no per-VMA locking: prepare, commit, and mark the
-// removed VMAs detached and free them. Under mmaplock the caller holds
-// mmap_lock for writing; under nolock, nothing.
-func change(t *mm.Task, m *mm.MM, op mm.Op) error {
+// removed VMAs detached; it frees them unless op is a munmap, whose
+// mm.MM.CompleteMunmap frees them later, as remove_vma() does after
+// mmap_write_downgrade(). Under mmaplock the caller holds mmap_lock for
+// writing; under nolock, nothing.
+func change(t *mm.Task, m *mm.MM, op mm.Op) (*mm.Change, error) {
 	c, err := m.Prepare(t, op)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.Commit(t, c)
 	for _, v := range c.Removed {
 		v.Detached.Store(true)
-		m.Cache().Free(v)
+		if op.Kind != mm.OpMunmap {
+			m.Cache().Free(v)
+		}
 	}
-	return nil
+	return c, nil
 }
 
 // madviseLocked models madvise(MADV_DONTNEED) under mmap_read_lock(), as

@@ -385,18 +385,30 @@ func (s *VMARefcnt) vmaMarkDetached(t *mm.Task, v *mm.VMA) {
 
 // Write models an address-space change: mmap_write_lock() (seqcount begin),
 // vma_start_write() on every VMA touched or inserted, the change, the removed
-// VMAs detached and returned to the cache for immediate reuse, and
-// mmap_write_unlock() (vma_end_write_all(): seqcount end).
+// VMAs detached, and the seqcount's end (vma_end_write_all():
+// mm_lock_seqcount_end()), which mmap_write_unlock() and
+// mmap_write_downgrade() both begin with; then up_write(), or for munmap
+// downgrade_write() and the tail under the read lock, which returns the
+// removed VMAs to the cache for immediate reuse (remove_vma(),
+// vm_area_free(): SLAB_TYPESAFE_BY_RCU).
 func (s *VMARefcnt) Write(t *mm.Task, op mm.Op) error {
 	mmapWriteLock(t, s.mm)
 	s.mm.LockSeq.Add(1) // mm_lock_seqcount_begin(): odd
-	defer func() {
-		s.mm.LockSeq.Add(1) // vma_end_write_all(): mm_lock_seqcount_end()
+	c, err := s.change(t, op)
+	s.mm.LockSeq.Add(1) // vma_end_write_all(): mm_lock_seqcount_end()
+	if err != nil || op.Kind != mm.OpMunmap {
 		mmapWriteUnlock(t, s.mm)
-	}()
+		return err
+	}
+	completeMunmap(t, s.mm, c)
+	return nil
+}
+
+// change is Write's part under the write lock, inside the seqcount.
+func (s *VMARefcnt) change(t *mm.Task, op mm.Op) (*mm.Change, error) {
 	c, err := s.mm.Prepare(t, op)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, v := range c.Touched {
 		s.vmaStartWrite(t, v)
@@ -407,7 +419,9 @@ func (s *VMARefcnt) Write(t *mm.Task, op mm.Op) error {
 	s.mm.Commit(t, c)
 	for _, v := range c.Removed {
 		s.vmaMarkDetached(t, v)
-		s.mm.Cache().Free(v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU
+		if op.Kind != mm.OpMunmap {
+			s.mm.Cache().Free(v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU
+		}
 	}
-	return nil
+	return c, nil
 }

@@ -160,15 +160,29 @@ func (s *VMASeq) vmaStartWrite(t *mm.Task, v *mm.VMA) {
 
 // Write models an address-space change: mmap_write_lock(), vma_start_write()
 // on every VMA touched or inserted (vma_prepare()), the change, the removed
-// VMAs marked detached and freed, and mmap_write_unlock(), whose
-// vma_end_write_all() increments mm_lock_seq and so drops every VMA write
-// lock at once.
+// VMAs marked detached, and vma_end_write_all(), which increments
+// mm_lock_seq and so drops every VMA write lock at once; then
+// mmap_write_unlock() (up_write()), or for munmap mmap_write_downgrade()
+// and the tail under the read lock, which frees the removed VMAs
+// (remove_vma(), vm_area_free(): call_rcu). Both call vma_end_write_all()
+// first.
 func (s *VMASeq) Write(t *mm.Task, op mm.Op) error {
 	mmapWriteLock(t, s.mm)
-	defer s.mmapWriteUnlock(t)
+	c, err := s.change(t, op)
+	s.mm.LockSeq.Add(1) // vma_end_write_all()
+	if err != nil || op.Kind != mm.OpMunmap {
+		mmapWriteUnlock(t, s.mm)
+		return err
+	}
+	completeMunmap(t, s.mm, c)
+	return nil
+}
+
+// change is Write's part under the write lock, up to vma_end_write_all().
+func (s *VMASeq) change(t *mm.Task, op mm.Op) (*mm.Change, error) {
 	c, err := s.mm.Prepare(t, op)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, v := range c.Touched {
 		s.vmaStartWrite(t, v)
@@ -179,14 +193,9 @@ func (s *VMASeq) Write(t *mm.Task, op mm.Op) error {
 	s.mm.Commit(t, c)
 	for _, v := range c.Removed {
 		v.Detached.Store(true) // vma_mark_detached(vma, true), write-locked
-		s.mm.Cache().Free(v)   // vm_area_free(): call_rcu
+		if op.Kind != mm.OpMunmap {
+			s.mm.Cache().Free(v) // vm_area_free(): call_rcu
+		}
 	}
-	return nil
-}
-
-// mmapWriteUnlock models mmap_write_unlock(): vma_end_write_all()
-// (mm_lock_seq++) then up_write().
-func (s *VMASeq) mmapWriteUnlock(t *mm.Task) {
-	s.mm.LockSeq.Add(1)
-	mmapWriteUnlock(t, s.mm)
+	return c, nil
 }

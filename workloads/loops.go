@@ -101,12 +101,9 @@ func writeLoop(th *Thread, d time.Duration, next func() mm.Op) {
 // intact.
 //
 // Around the change lies the calibrated work the kernel does outside
-// mmap_write_lock: the syscall's entry and exit and, for munmap, the part
-// after mmap_write_downgrade() (unmap_region(), remove_vma()). The model has
-// no downgrade: it does that part after Write released the lock. Readers
-// do not tell the difference, since a downgraded lock admits them; a second
-// writer would get in earlier than in the kernel, and no workload has two
-// writers beside readers.
+// mmap_lock: the syscall's entry and exit. munmap's part after
+// mmap_write_downgrade() (the page-table teardown, remove_vma()) is the
+// strategy's, under the downgraded read lock (mm.MM.CompleteMunmap).
 func write(s strategies.Strategy, t *mm.Task, op mm.Op) error {
 	t.Interrupts()
 	t.Spin(t.Work.SyscallHalf)
@@ -116,9 +113,6 @@ func write(s strategies.Strategy, t *mm.Task, op mm.Op) error {
 		if !errors.Is(err, mm.ErrConcurrentWriter) {
 			if err != nil {
 				return fmt.Errorf("%v: %w", op, err)
-			}
-			if op.Kind == mm.OpMunmap {
-				t.MunmapTail() // with the unmapped pages' freeing
 			}
 			return nil
 		}
