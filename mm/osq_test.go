@@ -189,3 +189,32 @@ func BenchmarkCPURelax(b *testing.B) {
 		cpuRelax()
 	}
 }
+
+// TestDownReadWatched: mmap_read_lock()'s model tells the watchdog that the
+// reader waits only once its fast path has failed, and that it no longer
+// waits once it holds the lock.
+func TestDownReadWatched(t *testing.T) {
+	var s RWSem
+	w, r := NewTask(nil, 0, 0), NewTask(nil, 1, 0)
+	s.DownReadWatched(r, MmapRead)
+	if _, waiting := r.LockInfo(); waiting != 0 {
+		t.Errorf("waiting = %v after an uncontended down_read(), want nothing", waiting)
+	}
+	s.UpRead(r)
+	s.DownWrite(w)
+	h := hold(r, func(t *Task) { s.DownReadWatched(t, MmapRead) }, s.UpRead)
+	waitFor(t, "the reader to queue", func() bool { _, q := s.queued(); return q == "r" })
+	if _, waiting := r.LockInfo(); waiting != MmapRead {
+		t.Errorf("waiting = %v while queued, want %v", waiting, MmapRead)
+	}
+	s.UpWrite(w)
+	recv(t, h.got, "the reader to get the lock")
+	if _, waiting := r.LockInfo(); waiting != 0 {
+		t.Errorf("waiting = %v once it holds the lock, want nothing", waiting)
+	}
+	close(h.release)
+	recv(t, h.done, "the reader to unlock")
+	if !s.Idle() {
+		t.Errorf("count = %#x, want 0", s.Count())
+	}
+}

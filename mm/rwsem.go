@@ -251,6 +251,21 @@ func (s *RWSem) DownRead(t *Task) {
 	s.setReaderOwned(t)
 }
 
+// DownReadWatched is DownRead for a caller a watchdog follows: only when
+// the fast path fails does it record that t waits for l (Task.Acquiring),
+// and that it no longer does once it has the lock (Task.Waited), so the
+// uncontended path costs what down_read()'s does: one atomic add and the
+// owner store.
+func (s *RWSem) DownReadWatched(t *Task, l LockState) {
+	if c := s.count.Add(RWSemReaderBias); c&RWSemReadFailedMask != 0 {
+		t.Acquiring(l)
+		s.downReadSlowpath(t, c)
+		t.Waited()
+		return
+	}
+	s.setReaderOwned(t)
+}
+
 // DownReadTrylock models down_read_trylock(): a compare-and-swap loop that
 // adds a reader only while no bit of RWSemReadFailedMask is set.
 func (s *RWSem) DownReadTrylock(t *Task) bool {

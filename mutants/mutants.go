@@ -170,7 +170,7 @@ var List = []Mutant{
 		rep(shared, "\tm.MmapLock.UpWrite(t)\n\tt.LockReleased()\n}", "\tm.MmapLock.UpRead(t)\n\tt.LockReleased()\n}"),
 		rep(shared, "\tm.MmapLock.DowngradeWrite(t)\n", "")),
 	one("mmaplock-fault-no-lock", "the mmap_lock fault path (lock_mm_and_find_vma) takes no lock",
-		rep(shared, "func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {\n\tmmapReadLock(t, m)\n\tv := m.FindVMA(addr)\n\tif v == nil {\n\t\tmmapReadUnlock(t, m)\n\t\treturn mm.ErrNoVMA\n\t}\n\tmm.HandleFault(t, v, addr, 0)\n\tmmapReadUnlock(t, m)\n",
+		rep(shared, "func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {\n\tmmapReadLockFault(t, m)\n\tv := m.FindVMA(addr)\n\tif v == nil {\n\t\tmmapReadUnlock(t, m)\n\t\treturn mm.ErrNoVMA\n\t}\n\tmm.HandleFault(t, v, addr, 0)\n\tmmapReadUnlock(t, m)\n",
 			"func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {\n\tv := m.FindVMA(addr)\n\tif v == nil {\n\t\treturn mm.ErrNoVMA\n\t}\n\tmm.HandleFault(t, v, addr, 0)\n")),
 	one("mmaplock-lookup-drops-lock", "mmaplock's Lookup drops mmap_lock before the holder is done",
 		rep(mmaplk, "\treturn lookupLocked(t, s.mm, addr)\n}", "\tr, err := lookupLocked(t, s.mm, addr)\n\tif err == nil {\n\t\tt.Unhold(mm.MmapRead)\n\t\tmmapReadUnlock(t, s.mm)\n\t}\n\treturn r, err\n}"),

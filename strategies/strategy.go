@@ -194,25 +194,37 @@ func Get(name string) (Info, error) {
 	return Info{}, fmt.Errorf("%w %q (valid: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
 }
 
-// mmapReadLock models mmap_read_lock(). The watchdog learns of it only if
-// the thread has to wait: the uncontended path is one down_read_trylock(),
-// as cheap as down_read()'s fast path (one locked instruction and the owner
-// store), and stores nothing else, so lock tracking does not tax mmaplock's
-// faults more than the per-VMA designs' faults. (The kernel built with
-// CONFIG_LOCK_STAT does the same: LOCK_CONTENDED() tries first.)
+// mmapReadLock models mmap_read_lock() (and mmap_read_lock_killable(), the
+// same without a signal): down_read(), whose fast path is one atomic add of
+// the reader bias, which a queued writer's waiters flag makes fail into
+// rwsem_down_read_slowpath() (where the reader may still steal the lock, or
+// queues). The kernel without CONFIG_LOCK_STAT does not try first
+// (LOCK_CONTENDED() is just the lock). mincore(), madvise(), /proc/pid/maps
+// and a Lookup's mmap_read_lock() + vma_lookup() take it so. The watchdog
+// learns of it only on the slow path, so the uncontended path stores
+// nothing more than down_read() does.
 //
-// A timed operation (mm.LockTime) reads the clock before the trylock and
-// once the lock is taken, the span the kernel's mmap_lock_start_locking and
+// A timed operation (mm.LockTime) reads the clock before the lock and once
+// it is taken, the span the kernel's mmap_lock_start_locking and
 // mmap_lock_acquire_returned tracepoints bracket.
 func mmapReadLock(t *mm.Task, m *mm.MM) {
+	w := t.LockWaitStart()
+	m.MmapLock.DownReadWatched(t, mm.MmapRead)
+	t.LockAcquired(mm.LockMmap, w)
+}
+
+// mmapReadLockFault models get_mmap_lock_carefully(), how
+// lock_mm_and_find_vma() takes mmap_lock for a page fault:
+// mmap_read_trylock() first, a compare-and-swap loop that fails without
+// touching the count while a writer holds or waits, and only then
+// mmap_read_lock_killable(). It is timed as mmapReadLock is.
+func mmapReadLockFault(t *mm.Task, m *mm.MM) {
 	w := t.LockWaitStart()
 	if m.MmapLock.DownReadTrylock(t) {
 		t.LockAcquired(mm.LockMmap, w)
 		return
 	}
-	t.Acquiring(mm.MmapRead)
-	m.MmapLock.DownRead(t)
-	t.Waited()
+	m.MmapLock.DownReadWatched(t, mm.MmapRead)
 	t.LockAcquired(mm.LockMmap, w)
 }
 
@@ -292,7 +304,7 @@ func lookupLocked(t *mm.Task, m *mm.MM, addr uint64) (Ref, error) {
 // also every design's FaultKernel: a fault without FAULT_FLAG_USER goes
 // straight to lock_mmap.
 func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {
-	mmapReadLock(t, m)
+	mmapReadLockFault(t, m)
 	v := m.FindVMA(addr)
 	if v == nil {
 		mmapReadUnlock(t, m)
