@@ -23,6 +23,8 @@ type Cache struct {
 
 	mu   sync.Mutex
 	free []*VMA
+	// locks is the v6.4 "vma_lock" slab the VMAs' Lock objects come from.
+	locks vmaLockSlab
 
 	allocs atomic.Uint64
 	reuses atomic.Uint64
@@ -53,6 +55,7 @@ func (c *Cache) alloc() *VMA {
 	}
 	if v == nil {
 		v = new(VMA)
+		v.Lock = c.locks.alloc() // vma_lock_alloc()
 		// The slab constructor: vm_refcnt starts at 0 once, and is never
 		// reset on reuse, because a racing reader may be looking at it.
 		v.Detached.Store(true)
@@ -63,6 +66,39 @@ func (c *Cache) alloc() *VMA {
 	v.LockSeq.Store(-1)
 	v.freed.Store(false)
 	return v
+}
+
+// vmaLockSlab models kmem_cache "vma_lock" of v6.4
+// (KMEM_CACHE(vma_lock, SLAB_PANIC|SLAB_ACCOUNT), no SLAB_HWCACHE_ALIGN):
+// struct vma_lock objects packed back to back in slab pages, so the locks
+// of VMAs allocated one after another share cache lines, and a reader's
+// down_read_trylock() on one VMA's lock takes the line from a writer on its
+// neighbour. The kernel's object is 40 bytes; the model's RWSem is 48 (its
+// owner flags are a word of their own; see RWSem), packed at that stride.
+// Slots are handed out in order from fresh pages and not reused (a freed
+// VMA's lock goes with it, to the garbage collector once its page is
+// unreferenced), where the kernel's freelist reuses freed slots: the
+// sharing is of neighbours in allocation order either way.
+type vmaLockSlab struct {
+	mu   sync.Mutex
+	page *[vmaLocksPerPage]RWSem
+	next int
+}
+
+// vmaLocksPerPage fills a 4 KiB page, as the slab's order-0 pages.
+const vmaLocksPerPage = 4096 / 48
+
+// alloc models vma_lock_alloc(): the next object of the slab.
+func (s *vmaLockSlab) alloc() *RWSem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.page == nil || s.next == len(s.page) {
+		s.page = new([vmaLocksPerPage]RWSem)
+		s.next = 0
+	}
+	l := &s.page[s.next]
+	s.next++
+	return l
 }
 
 // Free models vm_area_free(): it returns a detached VMA to the cache. The

@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-
-	"golang.org/x/sys/cpu"
+	"unsafe"
 )
 
 // Config describes a new MM.
@@ -28,48 +27,72 @@ const DefaultPages = 1 << 20
 // writer waits, new readers queue, so a reader that takes it again while
 // holding it deadlocks behind a queued writer; a blocked thread sleeps in a
 // futex and is woken by the releasing thread, as in the kernel.
+//
+// # Layout
+//
+// The kernel's words lie at their offsets in v6.18's mm_struct on x86-64
+// (include/linux/mm_types.h, as this machine's 6.18 kernel lays it out;
+// layout_test.go prints both and fails if they drift), and an MM is 448
+// bytes, a size Go allocates on a line boundary:
+//
+//   - line 1: the VMA tree's root (mm_mt, at 64) and the page table
+//     (where mm_struct has mmap_base to pgd), read by every fault;
+//   - mmap_lock at 184: its count is the last word of line 2, its owner the
+//     first of line 3, so a reader's atomic add and its owner store take
+//     two lines, as mm_types.h's comment on mmap_lock's place intends;
+//   - line 3 also holds vma_writer_wait (240) and mm_lock_seq (248), which
+//     every per-VMA reader loads: they share the line the owner store and
+//     wait_lock write, in the kernel as here;
+//   - lines 4 to 6: the model's own (the VMA cache, the checker's mark,
+//     the TLB-flush count, the scheduler's counts, the page allocator's),
+//     off the kernel's lines.
 type MM struct {
-	MmapLock RWSem // mm->mmap_lock
+	_ [cacheLine]byte // line 0: mm_count, ____cacheline_aligned_in_smp
 
-	_ cpu.CacheLinePad
+	// Line 1.
+	tree atomic.Pointer[Tree] // 64: mm_mt (its ma_root is at 72)
+	pt   pageTable            // 72: the page table (pagetable.go), where mm_struct has mmap_base to pgd
+	_    [184 - 72 - unsafe.Sizeof(pageTable{})]byte
 
+	// Lines 2 and 3.
+	MmapLock RWSem   // 184: mm->mmap_lock (count 184, owner 192, wait_lock 216)
+	_        [8]byte // 232
+	// writerWait is mm->vma_writer_wait, the rcuwait a vma_start_write()
+	// sleeps on until readers drain; readers wake it.
+	writerWait RCUWait // 240
 	// LockSeq is mm->mm_lock_seq. vmaseq uses it as a plain counter,
 	// incremented by vma_end_write_all; vmarefcnt as a seqcount, odd while
 	// mmap_lock is held for writing.
-	LockSeq atomic.Int64
-	tree    atomic.Pointer[Tree]
+	LockSeq atomic.Int64 // 248
 
-	_ cpu.CacheLinePad
-
-	cache *Cache
-	pt    pageTable // the page table (pagetable.go)
-	// writerWait is mm->vma_writer_wait, the rcuwait a vma_start_write()
-	// sleeps on until readers drain; readers wake it.
-	writerWait RCUWait
+	// Line 4: writers only.
+	cache *Cache // 256
 	// writing is the checker's mark that a writer is inside Prepare..Commit.
-	writing atomic.Int32
+	writing atomic.Int32 // 264
+	_       [cacheLine - 12]byte
 
-	_ cpu.CacheLinePad
+	// Line 5.
 	// shootdowns counts the TLB flushes that interrupt the MM's other
 	// threads (flush_tlb_mm_range()'s IPIs); see Task.Shootdown. It has a
 	// line of its own: readers load it once per operation, only when
 	// calibrated.
 	shootdowns atomic.Uint64
 	// tasks is how many threads run in the MM (NewTask with an id >= 0).
-	tasks atomic.Int32
-	_     cpu.CacheLinePad
-
+	tasks atomic.Int32 // 328
 	// pages is the zone and the lruvec the MM's faults and zaps share
-	// (see page_alloc.go).
-	pages pagesets
+	// (see page_alloc.go), which the kernel keeps per node, outside
+	// mm_struct: an object of its own, so that the MM stays at 448 bytes
+	// (Go puts a header before objects over 512 bytes, off the line).
+	pages *pagesets // 336
+	_     [cacheLine - 24]byte
 
-	_ cpu.CacheLinePad
+	// Line 6.
 	// sleepers is how many of them are blocked in schedule(): tasks less
 	// sleepers is the model's count of runnable threads (needResched). It
 	// has a line of its own, as the kernel's run queues are per CPU, far
 	// from mm_struct.
-	sleepers atomic.Int32
-	_        cpu.CacheLinePad
+	sleepers atomic.Int32 // 384
+	_        [cacheLine - 4]byte
 }
 
 // New returns an empty MM.
@@ -83,6 +106,7 @@ func New(cfg Config) *MM {
 	m := &MM{
 		cache: cfg.Cache,
 		pt:    newPageTable(cfg.Pages),
+		pages: new(pagesets),
 	}
 	m.tree.Store(newTree())
 	return m

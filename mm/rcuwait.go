@@ -22,8 +22,8 @@ import "sync/atomic"
 // The kernel reads w->task under rcu_read_lock() so the task cannot be
 // freed meanwhile; the garbage collector gives that here.
 type RCUWait struct {
+	_    noCopy               // first: a zero-size last field would pad the struct
 	task atomic.Pointer[Task] // w->task
-	_    noCopy
 }
 
 // WaitEvent models rcuwait_wait_event(w, cond, TASK_UNINTERRUPTIBLE): t

@@ -58,8 +58,9 @@ import (
 //
 // The kernel keeps the owning task_struct pointer and two flag bits in one
 // word. Go cannot tag pointers, so the model keeps an atomic.Pointer to the
-// owning Task and the flags in a second atomic word beside it, on the same
-// cache line as the count:
+// owning Task and the flags in a second atomic word after the wait list, so
+// that the kernel's words keep their offsets (count 0, owner 8, osq 16,
+// wait_lock 20, wait_list 24) and the RWSem is 48 bytes to the kernel's 40:
 //
 //	ownerReaderOwned    RWSEM_READER_OWNED: the lock is (or was last) read-owned; a hint
 //	ownerNonspinnable   RWSEM_NONSPINNABLE: a writer timed out spinning on readers
@@ -102,16 +103,15 @@ import (
 //   - The waiter block is in the Task, not on the stack (a task waits on one
 //     lock at a time), because a Go stack can move under a futex.
 type RWSem struct {
-	count  atomic.Int64         // sem->count
-	owner  atomic.Pointer[Task] // sem->owner, the task part
-	oflags atomic.Uint32        // sem->owner, the flag bits
-	osq    osqQueue             // sem->osq: the MCS queue of spinning writers
+	_ noCopy // first: a zero-size last field would pad the struct
 
-	waitLock spinLock     // sem->wait_lock
-	waitHead *rwsemWaiter // sem->wait_list, under waitLock
-	waitTail *rwsemWaiter
-
-	_ noCopy
+	count    atomic.Int64         // 0: sem->count
+	owner    atomic.Pointer[Task] // 8: sem->owner, the task part
+	osq      osqQueue             // 16: sem->osq: the MCS queue of spinning writers
+	waitLock spinLock             // 20: sem->wait_lock
+	waitHead *rwsemWaiter         // 24: sem->wait_list, under waitLock
+	waitTail *rwsemWaiter         // 32
+	oflags   atomic.Uint32        // 40: sem->owner, the flag bits
 }
 
 // The count word's bits; see RWSem. Count returns the word.

@@ -14,8 +14,6 @@ package mm
 
 import (
 	"sync/atomic"
-
-	"golang.org/x/sys/cpu"
 )
 
 // PageShift and PageSize describe the simulated page: 4 KiB, as on x86-64.
@@ -61,33 +59,60 @@ func (p Prot) String() string {
 //   - LockSeq is vm_lock_seq, compared with the MM's LockSeq (mm_lock_seq)
 //     by both per-VMA designs.
 //
-// A VMA must not be copied. The trailing pad keeps two VMAs' lock words off
-// one cache line, so per-VMA designs do not share lines by accident.
+// A VMA must not be copied.
+//
+// # Layout
+//
+// The fields lie on the cache lines include/linux/mm_types.h puts them on
+// (x86-64; layout_test.go prints both and fails if they drift), and a VMA
+// is 192 bytes, three lines, a size Go allocates on a line boundary, as the
+// vm_area_struct slab (SLAB_HWCACHE_ALIGN) does:
+//
+//   - line 0, which every fault and lookup reads: vm_start, vm_end, vm_mm,
+//     vm_page_prot and vm_lock_seq at their v6.18 offsets; v6.4's vm_lock
+//     pointer and detached flag at theirs (v6.18 has anon_vma_chain there).
+//     Writers write this line too (the range, vm_lock_seq), in the kernel
+//     as here, so the checker's fields (changing, gen in vm_flags' place,
+//     freed) sit on it, where writing them costs no line transfer the
+//     kernel's writer does not make.
+//   - line 1: anon_vma, vm_pgoff and vm_file, read by a fault (and the
+//     model's VM_SHARED flag, a vm_flags bit on line 0 in the kernel).
+//   - line 2: vm_refcnt (v6.15+), ____cacheline_aligned_in_smp: the one
+//     word readers write, alone on its line.
+//
+// Lock is v6.4's vm_lock: a pointer to an rw_semaphore in a separate slab
+// object (kmem_cache "vma_lock"), packed so that neighbouring VMAs' locks
+// share lines (see vmaLockSlab).
 type VMA struct {
-	Lock     RWSem        // vma->vm_lock->lock (v6.4 rwsem)
-	LockSeq  atomic.Int64 // vma->vm_lock_seq
-	Refcnt   atomic.Int32 // vma->vm_refcnt (v6.15+)
-	Detached atomic.Bool  // vma->detached (v6.4)
-
-	mm      atomic.Pointer[MM]   // vma->vm_mm: re-checked after type-safe reuse
-	start   atomic.Uint64        // vma->vm_start
-	end     atomic.Uint64        // vma->vm_end
-	prot    atomic.Uint32        // vma->vm_page_prot
-	anonVMA atomic.Bool          // vma->anon_vma != NULL
-	file    atomic.Pointer[File] // vma->vm_file; nil for anonymous memory
-	pgoff   atomic.Uint64        // vma->vm_pgoff: the file page at vm_start
-	shared  atomic.Bool          // VM_SHARED: a MAP_SHARED file mapping
-
-	// Checker state: writers mark a VMA while they change it and bump gen;
-	// readers assert the mark is clear and gen unchanged while they hold it.
-	changing atomic.Int32
-	gen      atomic.Uint64
+	// Line 0.
+	start    atomic.Uint64      // 0: vma->vm_start
+	end      atomic.Uint64      // 8: vma->vm_end
+	mm       atomic.Pointer[MM] // 16: vma->vm_mm: re-checked after type-safe reuse
+	prot     atomic.Uint32      // 24: vma->vm_page_prot
+	changing atomic.Int32       // 28: checker: writers mark a VMA while they change it
+	gen      atomic.Uint64      // 32: checker: bumped by each change (where vm_flags lies)
+	LockSeq  atomic.Int64       // 40: vma->vm_lock_seq
+	Lock     *RWSem             // 48: vma->vm_lock (v6.4): &vma->vm_lock->lock
+	Detached atomic.Bool        // 56: vma->detached (v6.4)
 	// freed is the checker's mark that the VMA went back to the cache
 	// (vm_area_free()) and has not been handed out again.
-	freed atomic.Bool
+	freed atomic.Bool // 60
 
-	_ cpu.CacheLinePad
+	// Line 1.
+	anonVMA atomic.Bool          // 64: vma->anon_vma != NULL
+	shared  atomic.Bool          // 68: VM_SHARED (a vm_flags bit, line 0): a MAP_SHARED file mapping
+	_       [8]byte              // 72: vm_ops
+	pgoff   atomic.Uint64        // 80: vma->vm_pgoff: the file page at vm_start
+	file    atomic.Pointer[File] // 88: vma->vm_file; nil for anonymous memory
+	_       [cacheLine - 32]byte
+
+	// Line 2.
+	Refcnt atomic.Int32 // 128: vma->vm_refcnt (v6.15+), ____cacheline_aligned_in_smp
+	_      [cacheLine - 4]byte
 }
+
+// cacheLine is x86-64's cache line, L1_CACHE_BYTES.
+const cacheLine = 64
 
 // Start returns vm_start.
 func (v *VMA) Start() uint64 { return v.start.Load() }

@@ -122,7 +122,7 @@ func (s *VMASeq) CheckIdle() error {
 		switch {
 		case v.Detached.Load():
 			e.add("VMA [%#x, %#x) in the tree is detached", v.Start(), v.End())
-		case !rwsemFree(&v.Lock):
+		case !rwsemFree(v.Lock):
 			e.add("VMA [%#x, %#x): vma->lock held or waited for at rest", v.Start(), v.End())
 		case v.LockSeq.Load() == seq:
 			e.add("VMA [%#x, %#x) still write-locked at rest: vm_lock_seq == mm_lock_seq == %d", v.Start(), v.End(), seq)

@@ -300,7 +300,7 @@ func TestWriterWaitsForHolder(t *testing.T) {
 	excluding := func(v *mm.VMA) bool { return v.Refcnt.Load()&RefcntExcludeReaders != 0 }
 	designs := []design{
 		{"mmaplock", mmap, false, func(*mm.VMA) bool { return trylockFails(&mmap.mm.MmapLock) }},
-		{"vmaseq", NewVMASeq(mm.Config{}), true, func(v *mm.VMA) bool { return trylockFails(&v.Lock) }},
+		{"vmaseq", NewVMASeq(mm.Config{}), true, func(v *mm.VMA) bool { return trylockFails(v.Lock) }},
 		{"vmarefcnt", NewVMARefcnt(mm.Config{}), true, excluding},
 		{"vmawait", NewVMAWait(mm.Config{}), true, excluding},
 	}
