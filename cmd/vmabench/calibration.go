@@ -36,16 +36,20 @@ const calibrateUsage = `Usage: vmabench calibrate [-o FILE]
 Calibrate measures on this machine, with the live kernel, in about a second:
 one anonymous page fault, one madvise(MADV_DONTNEED) of a VMA, one mmap and
 one munmap, one mprotect split or merge, one mincore() (an mmap_read_lock
-round trip) and a null system call. It writes them as a profile of "key:
-value" lines (ns per operation; the machine, CPU, kernel release and date
-named in it) to this machine's file in the user's cache directory, or to
--o FILE, and prints it, with the work each model then does under and
-around its locks.
+round trip), what one more VMA adds to a read of /proc/self/maps, and a null
+system call; and it records the load average it measured under and the page
+allocator's per-CPU list high and batch (/proc/zoneinfo). It writes them as
+a profile of "key: value" lines (ns per operation; the machine, CPU, kernel
+release and date named in it) to this machine's file in the user's cache
+directory, or to -o FILE, and prints it, with the work each model then does
+under and around its locks.
 
 run, the quick default run, nightly, validate and go test -bench use this
 machine's profile unless given -calibration none (raw lock costs) or
 -calibration FILE; they measure it first if it is missing, and measure it
-afresh, with a warning, if it was made on another machine or kernel.
+afresh, with a warning, if it was made on another machine or kernel, or if
+a quick check at start-up (fault-ns and mmap-ns, about 5 ms) finds it more
+than 10% off, either way, saying so with both figures.
 
 Examples:
 
