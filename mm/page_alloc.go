@@ -11,6 +11,11 @@ import "golang.org/x/sys/cpu"
 // as in the kernel. They are the same for every design: what they cost at
 // scale, every design pays.
 //
+// The locks are the model's spinLock (test-and-test-and-set, as the
+// wait_lock); the kernel's spinlock_t is a queued spinlock (qspinlock),
+// fair and spinning on a line per waiter, which the model does not copy:
+// with many waiters it overstates the lock's cost.
+//
 // The work under the two locks is calibrated per page (Work.ZoneAlloc,
 // ZoneFree, LRUAdd, LRUDel): user space cannot time it apart from the fault
 // and the zap that contain it, so package calib states the figures as

@@ -10,8 +10,9 @@ package mm
 // allocator put each page-table page, so they are no more neighbours than
 // here.)
 type ptdesc struct {
-	// ptl is ptdesc->ptl: raw spinlock semantics (spin_lock() on a
-	// non-RT kernel), test-and-test-and-set, holders never sleep.
+	// ptl is ptdesc->ptl, spin_lock() on a non-RT kernel: holders never
+	// sleep. The model's spinLock is test-and-test-and-set where the
+	// kernel's is a queued spinlock (qspinlock); see page_alloc.go.
 	ptl spinLock
 	_   [64 - 4]byte
 }
