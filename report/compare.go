@@ -16,6 +16,7 @@ import (
 	"vmabench/internal/stats"
 	"vmabench/runner"
 	"vmabench/units"
+	"vmabench/verdict"
 )
 
 // CompareOptions configures Compare. The zero value means the defaults.
@@ -30,7 +31,15 @@ type CompareOptions struct {
 	// OldLabel and NewLabel head the columns of WriteText. Empty means
 	// "old" and "new".
 	OldLabel, NewLabel string
+	// Threshold is the change, as a fraction (0.05 is 5%), that a
+	// verdict calls worse or better, and within which it calls the same
+	// (package verdict). Zero means DefaultThreshold.
+	Threshold float64
 }
+
+// DefaultThreshold is the default threshold of every verdict compare and
+// the gates give: 5%, below the 10 to 30% by which the designs differ.
+const DefaultThreshold = 0.05
 
 // DefaultCompareOptions returns the options the zero value stands for.
 func DefaultCompareOptions() CompareOptions {
@@ -39,6 +48,7 @@ func DefaultCompareOptions() CompareOptions {
 		Confidence: 0.95,
 		OldLabel:   "old",
 		NewLabel:   "new",
+		Threshold:  DefaultThreshold,
 	}
 }
 
@@ -51,6 +61,9 @@ func (o CompareOptions) Validate() error {
 	if !(0 <= o.Confidence && o.Confidence < 1) {
 		return fmt.Errorf("report: confidence %v not in [0, 1)", o.Confidence)
 	}
+	if !(0 <= o.Threshold && o.Threshold < 1) {
+		return fmt.Errorf("report: threshold %v not in [0, 1)", o.Threshold)
+	}
 	return nil
 }
 
@@ -62,8 +75,10 @@ type Delta struct {
 	// Old and New are the medians and their confidence intervals, zero if
 	// the run has no OK sample of the cell.
 	Old, New benchmath.Summary
-	// OldN and NewN are the numbers of samples: a cell's repetitions.
-	OldN, NewN int
+	// OldN and NewN are the numbers of samples: a cell's repetitions;
+	// OldValues and NewValues the samples, in file order.
+	OldN, NewN           int
+	OldValues, NewValues []float64
 	// Change is New.Center/Old.Center - 1 (0.05 is 5% higher); NaN if a
 	// side has no samples or Old.Center is 0.
 	Change float64
@@ -76,6 +91,12 @@ type Delta struct {
 	// Unsafe is set if either run marked the cell unsafe: its numbers are
 	// a floor, not a result.
 	Unsafe bool
+	// Verdict is the three-way judgement of the change (package
+	// verdict) at the comparison's threshold and alpha; Judged is false
+	// where the unit has no known better direction (it is then not
+	// judged at all) or a side has no samples.
+	Verdict verdict.Judgement
+	Judged  bool
 }
 
 // A Comparison is the outcome of Compare.
@@ -88,6 +109,45 @@ type Comparison struct {
 	// Failures are the new run's cells that deadlocked, timed out or
 	// failed. Skipped cells are not failures.
 	Failures []runner.Result
+	// Threshold and Alpha are the verdicts', defaults filled in.
+	Threshold, Alpha float64
+}
+
+// Only returns a copy of c with the deltas of the units keep names alone,
+// grouped in keep's order.
+func (c *Comparison) Only(keep []string) *Comparison {
+	out := *c
+	out.Deltas = nil
+	for _, u := range keep {
+		for _, d := range c.Deltas {
+			if d.Unit == u {
+				out.Deltas = append(out.Deltas, d)
+			}
+		}
+	}
+	return &out
+}
+
+// Units returns the units of c's deltas, in order.
+func (c *Comparison) Units() []string {
+	var out []string
+	for _, d := range c.Deltas {
+		if !slices.Contains(out, d.Unit) {
+			out = append(out, d.Unit)
+		}
+	}
+	return out
+}
+
+// Outcomes returns the judged deltas of c whose verdict is o.
+func (c *Comparison) Outcomes(o verdict.Outcome) []Delta {
+	var out []Delta
+	for _, d := range c.Deltas {
+		if d.Judged && d.Verdict.Outcome == o {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Compare compares two runs cell by cell and unit by unit, each cell's OK
@@ -100,34 +160,36 @@ func Compare(old, new []runner.Result, opts CompareOptions) (*Comparison, error)
 	def := DefaultCompareOptions()
 	opts.Alpha = cmp.Or(opts.Alpha, def.Alpha)
 	opts.Confidence = cmp.Or(opts.Confidence, def.Confidence)
-	c := &Comparison{OldLabel: cmp.Or(opts.OldLabel, def.OldLabel), NewLabel: cmp.Or(opts.NewLabel, def.NewLabel)}
+	opts.Threshold = cmp.Or(opts.Threshold, def.Threshold)
+	c := &Comparison{OldLabel: cmp.Or(opts.OldLabel, def.OldLabel), NewLabel: cmp.Or(opts.NewLabel, def.NewLabel),
+		Threshold: opts.Threshold, Alpha: opts.Alpha}
 	thr := benchmath.DefaultThresholds
 	thr.CompareAlpha = opts.Alpha
 
 	var keys []sampleKey
 	olds, news := samples(old, &keys), samples(new, &keys)
 	// Group by unit, stably.
-	var units []string
+	var unitOrder []string
 	for _, k := range keys {
-		if !slices.Contains(units, k.unit) {
-			units = append(units, k.unit)
+		if !slices.Contains(unitOrder, k.unit) {
+			unitOrder = append(unitOrder, k.unit)
 		}
 	}
-	for _, u := range units {
+	for _, u := range unitOrder {
 		for _, k := range keys {
 			if k.unit != u {
 				continue
 			}
 			o, n := olds[k], news[k]
-			d := Delta{Cell: k.cell, Unit: k.unit, OldN: len(o.values), NewN: len(n.values),
+			d := Delta{Cell: k.cell, Unit: k.unit, OldN: len(o.values), NewN: len(n.values), OldValues: o.values, NewValues: n.values,
 				Change: math.NaN(), Unsafe: o.unsafe || n.unsafe}
 			var so, sn *benchmath.Sample
 			if d.OldN > 0 {
-				so = benchmath.NewSample(o.values, &thr)
+				so = benchmath.NewSample(slices.Clone(o.values), &thr)
 				d.Old = stats.Summarize(so, opts.Confidence)
 			}
 			if d.NewN > 0 {
-				sn = benchmath.NewSample(n.values, &thr)
+				sn = benchmath.NewSample(slices.Clone(n.values), &thr)
 				d.New = stats.Summarize(sn, opts.Confidence)
 			}
 			if so != nil && sn != nil {
@@ -135,6 +197,10 @@ func Compare(old, new []runner.Result, opts CompareOptions) (*Comparison, error)
 				d.Significant = d.Test.P <= d.Test.Alpha
 				if d.Old.Center != 0 {
 					d.Change = d.New.Center/d.Old.Center - 1
+				}
+				if dir, ok := Direction(d.Unit); ok {
+					d.Verdict = verdict.Compare(o.values, n.values, dir, opts.Threshold, opts.Alpha)
+					d.Judged = true
 				}
 			}
 			c.Deltas = append(c.Deltas, d)
@@ -146,6 +212,18 @@ func Compare(old, new []runner.Result, opts CompareOptions) (*Comparison, error)
 		}
 	}
 	return c, nil
+}
+
+// Direction returns the direction in which unit improves, as package
+// verdict takes it, and false where it is not known.
+func Direction(unit string) (verdict.Direction, bool) {
+	switch units.BetterOf(unit) {
+	case units.Lower:
+		return verdict.Lower, true
+	case units.Higher:
+		return verdict.Higher, true
+	}
+	return 0, false
 }
 
 type sampleKey struct {
@@ -244,7 +322,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			fmt.Fprintln(tw)
 		}
 		factor, tidy := benchunit.Tidy(1, unit)
-		fmt.Fprintf(tw, "%s\t%s\t%s\tvs %s\n", tidy, c.OldLabel, c.NewLabel, c.OldLabel)
+		fmt.Fprintf(tw, "%s\t%s\t%s\tvs %s\tverdict (±%g%%)\n", tidy, c.OldLabel, c.NewLabel, c.OldLabel, 100*c.threshold())
 		var notes []string
 		for _, d := range c.Deltas[i:j] {
 			name := d.Cell.String()
@@ -255,7 +333,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			sc := benchunit.CommonScale([]float64{d.Old.Center * factor, d.New.Center * factor}, benchunit.ClassOf(tidy))
 			fmt.Fprintf(tw, "%s\t%s\t%s", name, summary(d.Old, d.OldN, factor, sc), summary(d.New, d.NewN, factor, sc))
 			if d.OldN > 0 && d.NewN > 0 {
-				fmt.Fprintf(tw, "\t%s (%s)", d.Test.FormatDelta(d.Old.Center, d.New.Center), d.Test)
+				fmt.Fprintf(tw, "\t%s (%s)\t%s", d.Test.FormatDelta(d.Old.Center, d.New.Center), d.Test, d.VerdictString())
 			}
 			fmt.Fprintln(tw)
 			for _, ws := range [][]error{d.Old.Warnings, d.New.Warnings, d.Test.Warnings} {
@@ -287,10 +365,44 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	return nil
 }
 
+func (c *Comparison) threshold() float64 { return cmp.Or(c.Threshold, DefaultThreshold) }
+
+// VerdictString formats d's verdict for a table cell: "worse ×2.00
+// [1.95, 2.06]", "same ×1.01 [0.98, 1.03]", "cannot tell ×1.9 [1.8, 2.0]:
+// needs -count 4"; "-" where the unit has no direction.
+func (d *Delta) VerdictString() string {
+	if !d.Judged {
+		return "-"
+	}
+	v := d.Verdict
+	s := v.Outcome.String()
+	if !math.IsNaN(v.Ratio) {
+		s += fmt.Sprintf(" ×%.3g [%.3g, %.3g]", v.Ratio, v.Lo, v.Hi)
+	}
+	if v.Outcome == verdict.CannotTell {
+		s += ": " + v.NeedString()
+	}
+	return s
+}
+
 // summary formats a median and its interval like benchstat: "1.234µ ± 2%".
 func summary(s benchmath.Summary, n int, factor float64, sc benchunit.Scaler) string {
 	if n == 0 {
 		return "-"
 	}
 	return sc.Format(s.Center*factor) + " ± " + s.PctRangeString()
+}
+
+// DefaultUnits returns the units compare shows unless told otherwise: the
+// readers' and writer's rates and the latency percentiles, in the units
+// table's order. Lock statistics, sleeps and ns/op (readers' and writer's
+// time together) are there with -unit.
+func DefaultUnits() []string {
+	var out []string
+	for _, u := range units.Table {
+		if u.Rate || u.Chart == units.Latency {
+			out = append(out, u.Name)
+		}
+	}
+	return out
 }
