@@ -120,21 +120,24 @@ func TestGateHistoryRegression(t *testing.T) {
 		regress int
 		want    []string
 	}{
-		{"2x slower, steady history", nights[13], history, tonight, 4, []string{
+		// Three of vmaseq's four cells; the fourth (faults-mmap at one
+		// thread, 5.5M -> 3.2M faults/s) falls inside its own band, which
+		// the history's ±15% nightly levels make 3.1M to 9.1M.
+		{"2x slower, steady history", nights[13], history, tonight, 3, []string{
 			"history: 14 nights, 2026-01-01 (0abc000) to 2026-01-14 (0abc00d)",
-			"regression: workload=faults/strategy=vmaseq/threads=1 ns/op +",
+			"regression: workload=faults/strategy=vmaseq/threads=1 faults/s -",
 			" against the band [",
-			"FAIL: 4 regressions",
+			"FAIL: 3 worse",
 		}},
 		{"2x faster baseline, no history", sharedNight(rng, map[string]float64{"vmaseq": 0.5, "nolock": 0.5}), nil, tonight, 8, []string{
 			"history: none: no earlier night of this machine, so no noise band; a change must be worse than 50% to fail",
-			"regression: workload=faults/strategy=nolock/threads=2 ns/op +",
+			"regression: workload=faults/strategy=nolock/threads=2 faults/s -",
 			" with no band (0 nights of history)",
-			"FAIL: 8 regressions",
+			"FAIL: 8 worse",
 		}},
 		{"unchanged, no history", nights[12], nil, nights[13], 0, []string{
 			"history: none",
-			"PASS: no cell got worse",
+			"PASS (of the gated cells: ",
 		}},
 	}
 	for _, tt := range tests {

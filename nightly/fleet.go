@@ -123,12 +123,8 @@ func verdictWord(mr MachineReport) string {
 	switch {
 	case len(mr.Nights) == 0:
 		return "no usable night"
-	case mr.Verdict == nil:
-		return "NOT GATED (one night)"
-	case mr.Verdict.Failed():
-		return fmt.Sprintf("FAIL, %d regressed", len(mr.Verdict.Regressions))
 	}
-	return "PASS"
+	return State(mr.Verdict)
 }
 
 // machineSection reads one machine's folder and returns its report, its
@@ -158,9 +154,11 @@ func machineSection(root, m string, unitNames []string, opts SiteOptions) (Machi
 		}
 		var past []Past
 		var base *Night
-		for i := range nights {
+		// The baseline is the newest night before, as nightly takes it:
+		// an earlier run of the same night counts.
+		for i := range nights[:len(nights)-1] {
 			n := &nights[i]
-			if n.Date.Before(newest.Date) {
+			if n.Compare(newest.Entry) < 0 {
 				base = n
 			}
 		}
@@ -171,7 +169,7 @@ func machineSection(root, m string, unitNames []string, opts SiteOptions) (Machi
 		}
 		fmt.Fprintf(&b, "newest: %s\n", newest.Path)
 		if base == nil {
-			fmt.Fprintf(&b, "NOT GATED: no earlier night of %s to judge it against; it is not a pass\n", m)
+			fmt.Fprintf(&b, "%s: no earlier night of %s to judge it against; it is not a pass\n", NotGated, m)
 		} else {
 			fmt.Fprintf(&b, "baseline: %s (the night before)\n", base.Path)
 			v, err := GateHistory(base.File.Results, newest.File.Results, past, opts.Gate)

@@ -14,6 +14,7 @@ import (
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/units"
+	"vmabench/verdict"
 )
 
 // GateOptions configures Gate.
@@ -42,12 +43,18 @@ type GateOptions struct {
 	// History configures the judgement against the earlier nights (see
 	// GateHistory).
 	History HistoryOptions
+	// AllowInconclusive passes cells the gate cannot tell (listed still,
+	// with the repetitions that would decide them); without it they
+	// fail the gate.
+	AllowInconclusive bool
 }
 
-// DefaultUnits are the units the gate judges unless told otherwise: time
-// per operation, the figure every cell has and the one benchstat leads with.
-// Latency percentiles and lock statistics of a sub-second cell move too much
-// from run to run to gate on.
+// DefaultUnits are the units the gate judges unless told otherwise: the
+// readers' rate (faults/s, lookups/s) and the writer's (writes/s), each
+// apart, so that a design that speeds its readers by starving its writer
+// fails (ns/op, their time together, would hide it). Latency percentiles
+// and lock statistics of a sub-second cell move too much from run to run
+// to gate on.
 var DefaultUnits = units.Gated()
 
 // A Regression is a cell that got worse: significantly worse beyond the
@@ -89,8 +96,12 @@ func (r Regression) String() string {
 // describeDelta describes d on one line, with its change, medians, p-value
 // and sample sizes.
 func describeDelta(d *report.Delta) string {
-	s := fmt.Sprintf("%s %s %+.2f%% (%s, p=%.3f n=%d+%d)", d.Cell, d.Unit, 100*d.Change,
+	s := fmt.Sprintf("%s %s %+.2f%% (%s, p=%.3f n=%d+%d", d.Cell, d.Unit, 100*d.Change,
 		formatChange(d.Old.Center, d.New.Center, d.Unit), d.Test.P, d.OldN, d.NewN)
+	if d.Judged && !math.IsNaN(d.Verdict.Lo) {
+		s += fmt.Sprintf(", ratio %.3g [%.3g, %.3g]", d.Verdict.Ratio, d.Verdict.Lo, d.Verdict.Hi)
+	}
+	s += ")"
 	if d.Unsafe {
 		s += " (unsafe: a floor, not a result)"
 	}
@@ -164,14 +175,81 @@ type Verdict struct {
 	History        []Past
 	HistoryOptions HistoryOptions
 	// Dismissed are the changes significant against the previous night
-	// and beyond the threshold that the history shows to be noise.
+	// and beyond the threshold, or that it could not tell, that the
+	// history shows to be noise.
 	Dismissed []Dismissed
+	// Inconclusive are the gated cells the gate cannot tell (package
+	// verdict): their interval straddles the threshold, or too few
+	// repetitions for the test to reach its level, and no band puts them
+	// in the noise. They fail the gate unless AllowInconclusive.
+	Inconclusive      []Dismissed
+	AllowInconclusive bool
+	// Same is the number of gated cells judged the same; Judged the
+	// number judged at all (both runs have them). A verdict that judged
+	// nothing fails: two runs with nothing in common are not a pass.
+	Same, Judged int
+	// byTime is set when some cell was judged on ns/op for want of a
+	// gated unit in both runs.
+	byTime bool
 	// noise caches the machine's noise per unit.
 	noise map[string]machineNoise
 }
 
-// Failed reports whether the gate found a regression.
-func (v *Verdict) Failed() bool { return len(v.Regressions) > 0 }
+// Failed reports whether the gate fails: a regression, or a cell it
+// cannot tell unless AllowInconclusive.
+func (v *Verdict) Failed() bool {
+	return len(v.Regressions) > 0 || len(v.Inconclusive) > 0 && !v.AllowInconclusive || v.nothing()
+}
+
+// nothing reports whether the verdict judged nothing and found no failure:
+// the runs have no gated figure in common.
+func (v *Verdict) nothing() bool {
+	return v.Judged == 0 && len(v.Regressions) == 0 && len(v.Failing) == 0
+}
+
+// Need returns the most repetitions any inconclusive cell needs.
+func (v *Verdict) Need() int {
+	n := 0
+	for _, d := range v.Inconclusive {
+		n = max(n, d.Delta.Verdict.Need)
+	}
+	return n
+}
+
+// NotGated is the state of a night with no earlier night to judge it
+// against, in the words every command uses.
+const NotGated = "NOT GATED"
+
+// State sums a night's verdict up in the words nightly, report and the
+// HTML pages all use: "NOT GATED" for none, "FAIL: 2 worse, 3 cannot
+// tell", "PASS: 3 cannot tell, allowed", "PASS".
+func State(v *Verdict) string {
+	if v == nil {
+		return NotGated
+	}
+	var parts []string
+	if n := len(v.Regressions); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d worse", n))
+	}
+	if n := len(v.Inconclusive); n > 0 {
+		s := fmt.Sprintf("%d cannot tell", n)
+		if v.AllowInconclusive {
+			s += ", allowed"
+		}
+		parts = append(parts, s)
+	}
+	if v.nothing() {
+		parts = append(parts, "nothing in common with the baseline to judge")
+	}
+	word := "PASS"
+	if v.Failed() {
+		word = "FAIL"
+	}
+	if len(parts) == 0 {
+		return word
+	}
+	return word + ": " + strings.Join(parts, ", ")
+}
 
 // Gate is GateHistory without a history: every change is judged against
 // the cold threshold.
@@ -179,22 +257,26 @@ func Gate(old, new []runner.Result, opts GateOptions) (*Verdict, error) {
 	return GateHistory(old, new, nil, opts)
 }
 
-// GateHistory compares a new run with a baseline (old) as report.Compare does, each
-// cell's OK repetitions being its samples, and judges it: a cell regressed
-// if, in a gated unit, the Mann-Whitney U test finds the change significant
-// (per cell, or over all gated cells with GateOptions.Holm) and it is worse
-// than the baseline by more than the threshold, or if the cell deadlocked,
-// timed out or failed in the new run while every repetition of it in the
-// baseline ended OK. Skipped cells are neither.
+// GateHistory compares a new run with a baseline (old) as report.Compare
+// does, each cell's OK repetitions being its samples, and judges each cell
+// in each gated unit three ways (package verdict): worse, better, the same,
+// or cannot tell. Significance is the Mann-Whitney U test's, per cell or,
+// with GateOptions.Holm, over all gated cells together; the interval is a
+// bootstrap of the ratio of the medians. A cell also regressed if it
+// deadlocked, timed out or failed in the new run while every repetition of
+// it in the baseline ended OK. Skipped cells are neither.
 //
-// A change in a gated unit must also stand out from the history, the
-// earlier nights of the same machine (the newest GateOptions.History.Window
-// of them): tonight's median must be outside the cell's noise band (see
-// HistoryOptions) and worse than the band's median by more than the
-// threshold. Where fewer than MinNights nights have the cell, there is no
-// band, and the change must instead be worse than the cold threshold. A
-// change the history dismisses is listed in Verdict.Dismissed, never
-// dropped in silence.
+// A change must also stand out from the history, the earlier nights of the
+// same machine (the newest GateOptions.History.Window of them): a worse
+// cell is a regression only if tonight's median is outside the cell's
+// noise band (see HistoryOptions) and worse than the band's median by more
+// than the threshold, and a cell it cannot tell is left to the band too
+// when tonight's median lies inside it. Where fewer than MinNights nights
+// have the cell there is no band, and the cell is judged at the cold
+// threshold instead. A change the history dismisses is listed in
+// Verdict.Dismissed; a cell that cannot be told is listed in
+// Verdict.Inconclusive, and fails the gate unless
+// GateOptions.AllowInconclusive: never a silent pass.
 func GateHistory(old, new []runner.Result, history []Past, opts GateOptions) (*Verdict, error) {
 	if opts.Threshold < 0 || math.IsNaN(opts.Threshold) {
 		return nil, fmt.Errorf("nightly: threshold %v: must not be negative", opts.Threshold)
@@ -203,29 +285,34 @@ func GateHistory(old, new []runner.Result, history []Past, opts GateOptions) (*V
 		return nil, fmt.Errorf("nightly: %w", err)
 	}
 	h := opts.History.withDefaults()
-	c, err := report.Compare(old, new, opts.Compare)
+	co := opts.Compare
+	co.Threshold = cmp.Or(co.Threshold, opts.Threshold, report.DefaultThreshold)
+	c, err := report.Compare(old, new, co)
 	if err != nil {
 		return nil, err
 	}
-	v := &Verdict{Comparison: c, Threshold: opts.Threshold, Alpha: cmp.Or(opts.Compare.Alpha, report.DefaultCompareOptions().Alpha), Units: opts.Units}
+	v := &Verdict{Comparison: c, Threshold: opts.Threshold, Alpha: cmp.Or(opts.Compare.Alpha, report.DefaultCompareOptions().Alpha),
+		Units: opts.Units, AllowInconclusive: opts.AllowInconclusive}
 	if v.Units == nil {
 		v.Units = DefaultUnits
 	}
-	judged := c
-	if opts.Holm {
-		judged = v.holm(c)
-	}
 	v.History, v.HistoryOptions = window(history, h), h
-	for _, d := range judged.Regressions(opts.Threshold) {
-		if slices.Contains(v.Units, d.Unit) {
-			v.judge(d, opts.Threshold)
+	judged := *c
+	judged.Deltas = slices.Clone(c.Deltas)
+	levels := v.levels(judged.Deltas, opts.Holm)
+	for i := range judged.Deltas {
+		d := &judged.Deltas[i]
+		level, ok := levels[i]
+		if !ok {
+			continue
 		}
+		v.judge(d, level, opts.Threshold)
 	}
-	for _, d := range judged.Improvements(opts.Threshold) {
-		if slices.Contains(v.Units, d.Unit) {
-			v.Improvements = append(v.Improvements, d)
-		}
+	if len(v.History) == 0 {
+		// Every cell is judged at the cold threshold: the table says so.
+		judged.Threshold = max(opts.Threshold, h.ColdThreshold)
 	}
+	v.Comparison = &judged
 
 	// A cell was OK in the baseline if it ran there and every repetition
 	// ended OK or skipped.
@@ -249,11 +336,58 @@ func GateHistory(old, new []runner.Result, history []Past, opts GateOptions) (*V
 	return v, nil
 }
 
-// judge sorts a delta that regressed against the previous night into a
-// regression or a dismissal, by the history.
-func (v *Verdict) judge(d report.Delta, threshold float64) {
+// levels returns the significance level each gated delta (by index) is
+// held to: Alpha, or with holm Holm's step-down level, Alpha/(m-k) for
+// the k'th smallest of m p-values (from 0) up to the first that misses
+// its level, and that level for every later one (which then misses it
+// too). It sets v.Tests and v.MinP.
+func (v *Verdict) levels(ds []report.Delta, holm bool) map[int]float64 {
+	out := make(map[int]float64)
+	var idx []int
+	both := func(d *report.Delta) bool { return d.OldN > 0 && d.NewN > 0 && d.Judged }
+	covered := make(map[cell.Cell]bool)
+	for i := range ds {
+		d := &ds[i]
+		if slices.Contains(v.Units, d.Unit) && both(d) {
+			idx = append(idx, i)
+			out[i] = v.Alpha
+			covered[d.Cell] = true
+		}
+	}
+	// A cell that both runs have but in none of the gated units (a file
+	// of go test -bench's or another tool's, with ns/op alone) is judged
+	// on its time per operation rather than not at all.
+	for i := range ds {
+		d := &ds[i]
+		if d.Unit == units.NsPerOp && both(d) && !covered[d.Cell] && d.Judged {
+			idx = append(idx, i)
+			out[i] = v.Alpha
+			v.byTime = true
+		}
+	}
+	v.Judged = len(idx)
+	if !holm || len(idx) == 0 {
+		return out
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(ds[a].Test.P, ds[b].Test.P) })
+	m := len(idx)
+	v.Tests = m
+	stop := m
+	for k, i := range idx {
+		v.MinP = max(v.MinP, minP(ds[i].OldN, ds[i].NewN))
+		if stop == m && ds[i].Test.P > v.Alpha/float64(m-k) {
+			stop = k
+		}
+		out[i] = v.Alpha / float64(m-min(k, stop))
+	}
+	return out
+}
+
+// judge gives one gated delta its verdict at significance level level and
+// sorts it into a regression, an improvement, an inconclusive cell or a
+// dismissal, by the history.
+func (v *Verdict) judge(d *report.Delta, level, threshold float64) {
 	h := v.HistoryOptions
-	lower := units.BetterOf(d.Unit) == units.Lower
 	if v.noise == nil {
 		v.noise = make(map[string]machineNoise)
 	}
@@ -262,65 +396,52 @@ func (v *Verdict) judge(d report.Delta, threshold float64) {
 		noise = noiseOf(v.History, d.Unit, h)
 		v.noise[d.Unit] = noise
 	}
-	b, ok := fence(v.History, d.Cell, d.Unit, h, noise)
-	if !ok {
-		worse := d.Change
+	b, hasBand := fence(v.History, d.Cell, d.Unit, h, noise)
+	thr := threshold
+	if !hasBand {
+		thr = max(threshold, h.ColdThreshold)
+	}
+	dir, _ := report.Direction(d.Unit)
+	d.Verdict = verdict.Compare(d.OldValues, d.NewValues, dir, thr, level)
+	d.Significant = d.Verdict.P <= level
+	lower := dir == verdict.Lower
+	var band *Band
+	if hasBand {
+		band = &b
+	}
+	switch d.Verdict.Outcome {
+	case verdict.Worse:
+		if !hasBand {
+			v.Regressions = append(v.Regressions, Regression{Delta: d, Nights: b.Nights})
+			return
+		}
+		worse := d.New.Center/b.Median - 1
+		outside := d.New.Center > b.Hi
 		if !lower {
-			worse = -worse
+			worse, outside = -worse, d.New.Center < b.Lo
 		}
-		if worse > max(threshold, h.ColdThreshold) {
-			v.Regressions = append(v.Regressions, Regression{Delta: &d, Nights: b.Nights})
+		if outside && worse > threshold {
+			v.Regressions = append(v.Regressions, Regression{Delta: d, Band: band, Nights: b.Nights})
 		} else {
-			v.Dismissed = append(v.Dismissed, Dismissed{Delta: d, Nights: b.Nights})
+			v.Dismissed = append(v.Dismissed, Dismissed{Delta: *d, Band: band, Nights: b.Nights})
 		}
-		return
-	}
-	worse := d.New.Center/b.Median - 1
-	outside := d.New.Center > b.Hi
-	if !lower {
-		worse, outside = -worse, d.New.Center < b.Lo
-	}
-	if outside && worse > threshold {
-		v.Regressions = append(v.Regressions, Regression{Delta: &d, Band: &b, Nights: b.Nights})
-	} else {
-		v.Dismissed = append(v.Dismissed, Dismissed{Delta: d, Band: &b, Nights: b.Nights})
-	}
-}
-
-// holm returns a copy of c whose gated deltas are significant by Holm's
-// step-down rule: the k'th smallest of m p-values (from 0) counts if it and
-// every smaller one is at most Alpha/(m-k). It sets v.Tests and v.MinP.
-func (v *Verdict) holm(c *report.Comparison) *report.Comparison {
-	adj := *c
-	adj.Deltas = slices.Clone(c.Deltas)
-	var gated []*report.Delta
-	for i := range adj.Deltas {
-		d := &adj.Deltas[i]
-		if slices.Contains(v.Units, d.Unit) && d.OldN > 0 && d.NewN > 0 {
-			gated = append(gated, d)
-			v.MinP = max(v.MinP, minP(d.OldN, d.NewN))
+	case verdict.CannotTell:
+		if hasBand && d.New.Center >= b.Lo && d.New.Center <= b.Hi {
+			v.Dismissed = append(v.Dismissed, Dismissed{Delta: *d, Band: band, Nights: b.Nights})
+			return
 		}
+		v.Inconclusive = append(v.Inconclusive, Dismissed{Delta: *d, Band: band, Nights: b.Nights})
+	case verdict.Better:
+		v.Improvements = append(v.Improvements, *d)
+	case verdict.Same:
+		v.Same++
 	}
-	slices.SortStableFunc(gated, func(a, b *report.Delta) int { return cmp.Compare(a.Test.P, b.Test.P) })
-	v.Tests = len(gated)
-	significant := true
-	for k, d := range gated {
-		significant = significant && d.Test.P <= v.Alpha/float64(len(gated)-k)
-		d.Significant = significant
-	}
-	return &adj
 }
 
 // minP returns the smallest two-sided p-value the Mann-Whitney U test can
 // give samples of n1 and n2 values: both orders of complete separation, out
 // of (n1+n2 choose n1) equally likely rankings.
-func minP(n1, n2 int) float64 {
-	choose := 1.0
-	for i := 1; i <= n1; i++ {
-		choose = choose * float64(n2+i) / float64(i)
-	}
-	return min(1, 2/choose)
-}
+func minP(n1, n2 int) float64 { return verdict.MinP(n1, n2) }
 
 // WriteText writes the comparison of the gated units (the tables of
 // report.Comparison.WriteText) and then the verdict: one line per
@@ -330,7 +451,7 @@ func minP(n1, n2 int) float64 {
 func (v *Verdict) WriteText(w io.Writer) error {
 	gated := *v.Comparison
 	gated.Deltas = slices.DeleteFunc(slices.Clone(gated.Deltas), func(d report.Delta) bool {
-		return !slices.Contains(v.Units, d.Unit)
+		return !slices.Contains(v.Units, d.Unit) && !(v.byTime && d.Unit == units.NsPerOp)
 	})
 	if err := gated.WriteText(w); err != nil {
 		return err
@@ -354,9 +475,17 @@ func (v *Verdict) WriteSummary(w io.Writer) error {
 	for _, r := range v.Regressions {
 		fmt.Fprintf(&b, "regression: %s\n", r)
 	}
+	for _, d := range v.Inconclusive {
+		what := "fails the gate"
+		if v.AllowInconclusive {
+			what = "allowed by -allow-inconclusive"
+		}
+		fmt.Fprintf(&b, "cannot tell: %s%s: %s; %s (%s)\n", describeDelta(&d.Delta), describeBand(d.Band, d.Nights, d.Delta.Unit),
+			d.Delta.Verdict.Why, d.Delta.Verdict.NeedString(), what)
+	}
 	for _, d := range v.Dismissed {
 		if d.Band != nil {
-			fmt.Fprintf(&b, "within noise: %s, inside the band %s\n", describeDelta(&d.Delta), d.Band.format(d.Delta.Unit))
+			fmt.Fprintf(&b, "within noise: %s (%s against the previous night), inside the band %s\n", describeDelta(&d.Delta), d.Delta.Verdict.Outcome, d.Band.format(d.Delta.Unit))
 		} else {
 			fmt.Fprintf(&b, "within noise: %s, not beyond %g%% with no band (%d nights of history)\n", describeDelta(&d.Delta), 100*max(h.ColdThreshold, v.Threshold), d.Nights)
 		}
@@ -373,19 +502,20 @@ func (v *Verdict) WriteSummary(w io.Writer) error {
 	if v.Tests > 0 {
 		p += fmt.Sprintf(" over %d cells (Holm)", v.Tests)
 		if need := v.Alpha / float64(v.Tests); v.MinP > need {
-			fmt.Fprintf(&b, "note: over %d cells a p-value must be at most %.2g, and the cell with the fewest samples reaches at best %.2g: it cannot fail the gate; raise the count\n",
-				v.Tests, need, v.MinP)
+			fmt.Fprintf(&b, "note: over %d cells a p-value must be at most %.2g, and the cell with the fewest samples reaches at best %.2g: it cannot be judged worse, only cannot tell; raise the count to %d\n",
+				v.Tests, need, v.MinP, verdict.MinN(need))
 		}
 	}
-	rule := fmt.Sprintf("%s worse by more than %g%% at %s against the previous night and outside the cell's band over the history (with no band: worse by more than %g%%), or ok before and not finished now",
-		strings.Join(v.Units, ", "), 100*v.Threshold, p, 100*max(h.ColdThreshold, v.Threshold))
-	switch n := len(v.Regressions); n {
-	case 0:
-		fmt.Fprintf(&b, "PASS: no cell got worse (%s); %d improved\n", rule, len(v.Improvements))
-	case 1:
-		fmt.Fprintf(&b, "FAIL: 1 regression (%s)\n", rule)
-	default:
-		fmt.Fprintf(&b, "FAIL: %d regressions (%s)\n", n, rule)
+	rule := fmt.Sprintf("each cell's %s judged three ways: worse when significant at %s and its 95%% interval lies beyond %g%% (with no band: %g%%) and outside the cell's band over the history; same within; cannot tell otherwise; or ok before and not finished now",
+		strings.Join(v.Units, ", "), p, 100*v.Threshold, 100*max(h.ColdThreshold, v.Threshold))
+	fmt.Fprintf(&b, "%s (of the gated cells: %d better, %d same, %d within noise; %s)\n", State(v),
+		len(v.Improvements), v.Same, len(v.Dismissed), rule)
+	if n := len(v.Inconclusive); n > 0 && !v.AllowInconclusive {
+		how := fmt.Sprintf("run with -count %d", v.Need())
+		if v.Need() >= verdict.MaxNeed {
+			how = fmt.Sprintf("some need more than %d repetitions a side at their spread: a quieter machine, or another -threshold", verdict.MaxNeed)
+		}
+		fmt.Fprintf(&b, "to decide the %d cells it cannot tell: %s, or pass them with -allow-inconclusive\n", n, how)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("nightly: %w", err)

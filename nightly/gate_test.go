@@ -43,13 +43,15 @@ func TestGate(t *testing.T) {
 		wantRegr  []string // Regression.String prefixes
 		wantImpr  []string // cells
 		wantStill []string // cells of Failing
+		unsure    int      // cells it cannot tell
+		nothing   bool     // no cell in common: fails, judging nothing
 	}{
 		{
 			name:     "2x slower",
 			old:      reps(w, s, 2, base...),
 			new:      reps(w, s, 2, scale(jitter(rng, 100, 0.02, 6), 2)...),
 			opts:     GateOptions{Threshold: 0.05},
-			wantRegr: []string{"workload=faults/strategy=vmaseq/threads=2 ns/op +"},
+			wantRegr: []string{"workload=faults/strategy=vmaseq/threads=2 faults/s -"},
 		},
 		{
 			name: "same distribution",
@@ -65,30 +67,40 @@ func TestGate(t *testing.T) {
 			wantImpr: []string{"workload=faults/strategy=vmaseq/threads=2"},
 		},
 		{
-			name: "3% slower: significant, under the threshold",
+			// The interval [0.947, 0.995] of the ratio straddles 0.95:
+			// the spread of 5% cannot rule out a 5% change.
+			name:   "3% slower: significant, but the interval straddles the threshold",
+			old:    reps(w, s, 2, seq(100, 1, 6)...),
+			new:    reps(w, s, 2, scale(seq(100, 1, 6), 1.03)...),
+			opts:   GateOptions{Threshold: 0.05},
+			unsure: 1,
+		},
+		{
+			name: "3% slower: significant, within a 10% threshold",
 			old:  reps(w, s, 2, seq(100, 1, 6)...),
 			new:  reps(w, s, 2, scale(seq(100, 1, 6), 1.03)...),
-			opts: GateOptions{Threshold: 0.05},
+			opts: GateOptions{Threshold: 0.10},
 		},
 		{
 			name:     "3% slower at threshold 0",
 			old:      reps(w, s, 2, seq(100, 1, 6)...),
 			new:      reps(w, s, 2, scale(seq(100, 1, 6), 1.03)...),
 			opts:     GateOptions{Threshold: 0},
-			wantRegr: []string{"workload=faults/strategy=vmaseq/threads=2 ns/op +3.00%"},
+			wantRegr: []string{"workload=faults/strategy=vmaseq/threads=2 faults/s -2.91%"},
 		},
 		{
-			name: "2x slower with 3 samples: the test cannot reach 0.05",
-			old:  reps(w, s, 2, seq(100, 1, 3)...),
-			new:  reps(w, s, 2, seq(200, 1, 3)...),
-			opts: GateOptions{Threshold: 0.05},
+			name:   "2x slower with 3 samples: the test cannot reach 0.05, so cannot tell, never a pass",
+			old:    reps(w, s, 2, seq(100, 1, 3)...),
+			new:    reps(w, s, 2, seq(200, 1, 3)...),
+			opts:   GateOptions{Threshold: 0.05},
+			unsure: 1,
 		},
 		{
 			name:     "gated on faults/s",
 			old:      reps(w, s, 2, seq(100, 1, 6)...),
 			new:      reps(w, s, 2, seq(200, 1, 6)...),
 			opts:     GateOptions{Threshold: 0.05, Units: []string{"faults/s"}},
-			wantRegr: []string{"workload=faults/strategy=vmaseq/threads=2 faults/s -49.38% (9.756M -> 4.938M faults/s, p=0.002 n=6+6)"},
+			wantRegr: []string{"workload=faults/strategy=vmaseq/threads=2 faults/s -49.38% (9.756M -> 4.938M faults/s, p=0.002 n=6+6, ratio 0.506 ["},
 		},
 		{
 			name:     "deadlock where the baseline finished",
@@ -119,9 +131,16 @@ func TestGate(t *testing.T) {
 			wantStill: []string{"workload=faults/strategy=vmaseq/threads=2"},
 		},
 		{
+			name:    "no cell in common: not a pass",
+			old:     reps(w, s, 1, base...),
+			new:     reps("lookups", s, 1, base...),
+			opts:    GateOptions{Threshold: 0.05},
+			nothing: true,
+		},
+		{
 			name: "skipped is not a failure",
-			old:  reps(w, s, 2, base...),
-			new:  []runner.Result{failed(w, s, 2, runner.StatusSkipped)},
+			old:  slices.Concat(reps(w, s, 1, base...), reps(w, s, 2, base...)),
+			new:  append(reps(w, s, 1, base...), failed(w, s, 2, runner.StatusSkipped)),
 			opts: GateOptions{Threshold: 0.05},
 		},
 	}
@@ -139,8 +158,26 @@ func TestGate(t *testing.T) {
 					t.Errorf("seed %d: regression %d = %q, want prefix %q", seed, i, r, tt.wantRegr[i])
 				}
 			}
-			if v.Failed() != (len(tt.wantRegr) > 0) {
-				t.Errorf("Failed() = %v with %d regressions", v.Failed(), len(v.Regressions))
+			if len(v.Inconclusive) != tt.unsure {
+				t.Errorf("seed %d: %d cells it cannot tell, want %d", seed, len(v.Inconclusive), tt.unsure)
+			}
+			for _, d := range v.Inconclusive {
+				if d.Delta.Verdict.Need <= d.Delta.OldN {
+					t.Errorf("cannot tell %s: needs -count %d, want more than the %d run", d.Delta.Cell, d.Delta.Verdict.Need, d.Delta.OldN)
+				}
+			}
+			if v.Failed() != (len(tt.wantRegr) > 0 || tt.unsure > 0 || tt.nothing) {
+				t.Errorf("Failed() = %v with %d regressions, %d cannot tell", v.Failed(), len(v.Regressions), len(v.Inconclusive))
+			}
+			if tt.nothing && State(v) != "FAIL: nothing in common with the baseline to judge" {
+				t.Errorf("State = %q", State(v))
+			}
+			if tt.unsure > 0 {
+				o := tt.opts
+				o.AllowInconclusive = true
+				if v, _ := Gate(tt.old, tt.new, o); v.Failed() != (len(tt.wantRegr) > 0) {
+					t.Errorf("AllowInconclusive: Failed() = %v with %d regressions", v.Failed(), len(v.Regressions))
+				}
 			}
 			var impr, still []string
 			for _, d := range v.Improvements {
@@ -163,7 +200,7 @@ func TestGate(t *testing.T) {
 // and its change on a "regression:" line and a FAIL line, or a PASS line
 // without the word "regression" at all.
 func TestGateText(t *testing.T) {
-	old := slices.Concat(reps("faults", "vmaseq", 2, seq(100, 1, 6)...), reps("faults", "nolock", 2, seq(50, 1, 6)...))
+	old := slices.Concat(reps("faults", "vmaseq", 2, seq(100, 1, 6)...), reps("faults", "nolock", 2, seq(50, 0.2, 6)...))
 	tests := []struct {
 		name    string
 		new     []runner.Result
@@ -174,20 +211,20 @@ func TestGateText(t *testing.T) {
 			name: "2x regression",
 			new:  slices.Concat(reps("faults", "vmaseq", 2, seq(200, 2, 6)...), reps("faults", "nolock", 2, seq(25, 0.5, 6)...)),
 			want: []string{
-				"sec/op", // the comparison table comes first
+				"faults/s", // the comparison table comes first
 				"\nhistory: none: no earlier night of this machine, so no noise band; a change must be worse than 5% to fail\n",
-				"\nregression: workload=faults/strategy=vmaseq/threads=2 ns/op +100.00% (102.5ns/op -> 205.0ns/op, p=0.002 n=6+6) with no band (0 nights of history)\n",
-				"\nimprovement: workload=faults/strategy=nolock/threads=2 ns/op -50.00% (52.50ns/op -> 26.25ns/op, p=0.002 n=6+6)\n",
-				"\nFAIL: 1 regression (ns/op worse by more than 5% at p <= 0.05 against the previous night and outside the cell's band over the history (with no band: worse by more than 5%), or ok before and not finished now)\n",
+				"\nregression: workload=faults/strategy=vmaseq/threads=2 faults/s -50.00% (9.756M -> 4.878M faults/s, p=0.002 n=6+6, ratio 0.5 [0.488, 0.512]) with no band (0 nights of history)\n",
+				"\nimprovement: workload=faults/strategy=nolock/threads=2 faults/s +92.40% (19.80M -> 38.10M faults/s, p=0.002 n=6+6, ratio 1.92 [1.86, 2])\n",
+				"\nFAIL: 1 worse (of the gated cells: 1 better, 0 same, 0 within noise; each cell's faults/s, lookups/s, writes/s judged three ways: worse when significant at p <= 0.05 and its 95% interval lies beyond 5% (with no band: 5%) and outside the cell's band over the history; same within; cannot tell otherwise; or ok before and not finished now)\n",
 			},
 			notWant: "PASS",
 		},
 		{
 			name: "quiet",
-			new:  slices.Concat(reps("faults", "vmaseq", 2, seq(100.5, 1, 6)...), reps("faults", "nolock", 2, seq(50.5, 1, 6)...)),
+			new:  slices.Concat(reps("faults", "vmaseq", 2, seq(100.5, 1, 6)...), reps("faults", "nolock", 2, seq(50.1, 0.2, 6)...)),
 			want: []string{
-				"sec/op",
-				"\nPASS: no cell got worse (ns/op worse by more than 5% at p <= 0.05 against the previous night and outside the cell's band over the history (with no band: worse by more than 5%), or ok before and not finished now); 0 improved\n",
+				"faults/s",
+				"\nPASS (of the gated cells: 0 better, 2 same, 0 within noise; each cell's faults/s",
 			},
 			notWant: "regression",
 		},
@@ -211,7 +248,7 @@ func TestGateText(t *testing.T) {
 			if strings.Contains(out, tt.notWant) {
 				t.Errorf("output holds %q:\n%s", tt.notWant, out)
 			}
-			if strings.Contains("\n"+out, "\nfaults/s ") {
+			if strings.Contains("\n"+out, "\nsec/op ") {
 				t.Errorf("output shows an ungated unit:\n%s", out)
 			}
 		})
@@ -249,13 +286,16 @@ func TestGateHolm(t *testing.T) {
 		new      []runner.Result
 		holm     bool
 		wantRegr int
+		unsure   int
 	}{
-		{"unchanged", same, false, 0},
-		{"unchanged, Holm", same, true, 0},
-		{"by chance", chance, false, 1},
-		{"by chance, Holm", chance, true, 0},
-		{"2x", doubled, false, 1},
-		{"2x, Holm", doubled, true, 1},
+		{"unchanged", same, false, 0, 0},
+		{"unchanged, Holm", same, true, 0, 0},
+		// 15% slower, p = 0.026, interval straddling 5%: never worse
+		// (Holm keeps its p from counting), never a pass either.
+		{"by chance", chance, false, 0, 1},
+		{"by chance, Holm", chance, true, 0, 1},
+		{"2x", doubled, false, 1, 0},
+		{"2x, Holm", doubled, true, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -265,6 +305,9 @@ func TestGateHolm(t *testing.T) {
 			}
 			if len(v.Regressions) != tt.wantRegr {
 				t.Errorf("regressions = %q, want %d", v.Regressions, tt.wantRegr)
+			}
+			if len(v.Inconclusive) != tt.unsure {
+				t.Errorf("%d cannot tell, want %d", len(v.Inconclusive), tt.unsure)
 			}
 			if tt.holm && v.Tests != 15 {
 				t.Errorf("Tests = %d, want 15", v.Tests)
@@ -296,15 +339,23 @@ func TestGateHolmBlind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Failed() {
-		t.Errorf("gate failed with %d regressions; no p-value can pass", len(v.Regressions))
+	// No cell can be worse, and none passes: each cannot be told, and
+	// says the count that would tell it.
+	if len(v.Regressions) != 0 || len(v.Inconclusive) != 60 || !v.Failed() {
+		t.Errorf("%d regressions, %d cannot tell, failed %v; want 0, 60, true", len(v.Regressions), len(v.Inconclusive), v.Failed())
 	}
 	var b bytes.Buffer
 	if err := v.WriteSummary(&b); err != nil {
 		t.Fatal(err)
 	}
-	if want := "note: over 60 cells a p-value must be at most 0.00083, and the cell with the fewest samples reaches at best 0.0022: it cannot fail the gate; raise the count\n"; !strings.Contains(b.String(), want) {
-		t.Errorf("summary:\n%s\nwant %q", b.String(), want)
+	for _, want := range []string{
+		"note: over 60 cells a p-value must be at most 0.00083, and the cell with the fewest samples reaches at best 0.0022: it cannot be judged worse, only cannot tell; raise the count to 7\n",
+		"\nFAIL: 60 cannot tell (",
+		"run with -count 7, or pass them with -allow-inconclusive\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary:\n%s\nwant %q", b.String(), want)
+		}
 	}
 }
 

@@ -33,37 +33,71 @@ import (
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
+	"vmabench/units"
+	"vmabench/verdict"
+	"vmabench/workloads"
 )
 
 // DefaultWorkloads are the workloads of the standard nightly matrix: faults
-// alone, and faults under an mmap writer, where the designs differ most.
-var DefaultWorkloads = []string{"faults", "faults-mmap"}
+// alone, under an mmap writer and under an mprotect writer, where the
+// designs differ most.
+var DefaultWorkloads = []string{"faults", "faults-mmap", "faults-mprotect"}
 
-// DefaultPlan returns the standard nightly matrix: every model strategy (not
-// the live kernel, whose numbers move with the host) under DefaultWorkloads
-// at 1 and 2 threads, each cell 6 times for 500ms after 100ms of warm-up,
-// each in a process of its own: 90 cells, about a minute on two cores. Six
-// repetitions a side let the Mann-Whitney U test reach p = 0.002, well under
-// 0.05; four is the least that can reach 0.05 at all. Half-second windows
+// DefaultPlan returns the standard nightly matrix: every strategy, the
+// live kernel included (its trend says what the host did that night),
+// under DefaultWorkloads at 1 and 2 threads, each cell for 500ms after
+// runner.DefaultWarmup, each in a process of its own. Half-second windows
 // make a busy machine's hiccups (a thread not scheduled for a while) a
 // smaller part of each cell.
+//
+// The count is the least at which the gate can find a cell worse at all:
+// with Holm over m gated figures (each cell's readers' rate, and its
+// writer's where it has one) the most significant must reach 0.05/m, and
+// the Mann-Whitney U test of n against n repetitions reaches 2/C(2n, n)
+// at best; fewer repetitions would make every cell "cannot tell" (see
+// CountFor).
 func DefaultPlan() runner.Plan {
 	base := runner.DefaultConfig()
-	base.Warmup = 100 * time.Millisecond
 	base.Duration = 500 * time.Millisecond
-	var ss []string
-	for _, s := range strategies.List() {
-		if !s.Live {
-			ss = append(ss, s.Name)
-		}
-	}
-	return runner.Plan{
-		Strategies: ss,
+	p := runner.Plan{
+		Strategies: strategies.Names(),
 		Workloads:  slices.Clone(DefaultWorkloads),
 		Threads:    []int{1, 2},
-		Count:      6,
 		Base:       base,
 	}
+	p.Count = CountFor(p, DefaultUnits, report.DefaultCompareOptions().Alpha)
+	return p
+}
+
+// GatedFigures returns how many figures the gate judges in a run of p, in
+// gated: a cell's readers' rate and, for a workload with a writer, its
+// writer's rate, where gated has them.
+func GatedFigures(p runner.Plan, gated []string) int {
+	n := 0
+	for _, c := range p.Cells() {
+		info, err := workloads.Get(c.Workload)
+		if err != nil {
+			continue
+		}
+		us := []string{units.ReaderRate(info.Reader.String())}
+		if info.Writer && !slices.Contains(us, units.WritesPerS) {
+			us = append(us, units.WritesPerS)
+		}
+		for _, u := range us {
+			if slices.Contains(gated, u) {
+				n++
+			}
+		}
+	}
+	return n / max(p.Count, 1)
+}
+
+// CountFor returns the fewest repetitions per cell at which, with Holm over
+// every figure the gate judges in p, the U test can reach alpha: the
+// count a nightly needs for the gate to be able to fail a cell.
+func CountFor(p runner.Plan, gated []string, alpha float64) int {
+	p.Count = 1
+	return verdict.MinN(alpha / float64(max(GatedFigures(p, gated), 1)))
 }
 
 // Config is one nightly run.
@@ -416,7 +450,7 @@ func (o *Outcome) WriteText(w io.Writer) error {
 	switch {
 	case o.Baseline == "":
 		fmt.Fprintf(&b, "baseline: none: no earlier nightly file of machine %s to compare with; the next run compares with this one\n", o.Machine)
-		fmt.Fprintf(&b, "NOT GATED: nothing to judge this night against; it is not a pass\n")
+		fmt.Fprintf(&b, "%s: no earlier night of %s to judge it against; it is not a pass\n", NotGated, o.Machine)
 	case o.Explicit:
 		fmt.Fprintf(&b, "baseline: %s (given)\n", o.Baseline)
 	case len(o.Skipped) > 0:

@@ -126,13 +126,7 @@ func newPage(o *Outcome, nights []Night, self Entry) (Page, error) {
 		page.Tables = append(page.Tables, Table{Title: title, Text: b.String()})
 		return nil
 	}
-	verdict := "Summary: NOT GATED, nothing to judge this night against"
-	if o.Verdict != nil {
-		verdict = "Summary: PASS"
-		if o.Verdict.Failed() {
-			verdict = fmt.Sprintf("Summary: FAIL, %d regressed", len(o.Verdict.Regressions))
-		}
-	}
+	verdict := "Summary: " + State(o.Verdict)
 	err := errors.Join(
 		add(verdict, func(b *bytes.Buffer) error { return o.WriteText(b) }),
 		add("Change points", func(b *bytes.Buffer) error { return writeChanges(b, o.Changes, o.Nights, o.changeOpts) }),

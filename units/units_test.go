@@ -50,8 +50,8 @@ func TestTable(t *testing.T) {
 			t.Errorf("%s: charted without a label", u.Name)
 		}
 	}
-	if got := Gated(); len(got) != 1 || got[0] != NsPerOp {
-		t.Errorf("Gated() = %v, want [ns/op]", got)
+	if got := Gated(); len(got) != 3 || got[0] != FaultsPerS || got[1] != LookupsPerS || got[2] != WritesPerS {
+		t.Errorf("Gated() = %v, want the readers' and the writer's rates", got)
 	}
 	if got := ReaderRate("fault"); got != FaultsPerS {
 		t.Errorf("ReaderRate(fault) = %q", got)

@@ -108,6 +108,7 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&withValidate, "validate", false, "also hold the models against the live kernel (vmabench validate, about 20s more) and keep its table beside the night's file, so that a drift of the model from the kernel shows as a change point")
 	fs.StringVar(&cfg.Baseline, "baseline", "", "compare with this results `file` instead of the previous nightly")
 	fs.Float64Var(&cfg.Gate.Threshold, "threshold", cfg.Gate.Threshold, "how much worse a significant change must be to fail (`fraction`: 0.05 is 5%)")
+	fs.BoolVar(&cfg.Gate.AllowInconclusive, "allow-inconclusive", false, "pass cells the gate cannot tell (listed still, with the -count that would decide them)")
 	fs.BoolVar(&cfg.Gate.Holm, "holm", cfg.Gate.Holm, "judge significance over all cells together (Holm-Bonferroni): unchanged code then fails at most one run in 20, however many cells")
 	if err := parseFlags(fs, args, nightlyUsage, stdout); err != nil {
 		return err
@@ -166,11 +167,7 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case err != nil:
 		return err
 	case o.Failed():
-		n := len(o.Verdict.Regressions)
-		if n == 1 {
-			return fmt.Errorf("nightly: 1 regression against %s", o.Baseline)
-		}
-		return fmt.Errorf("nightly: %d regressions against %s", n, o.Baseline)
+		return fmt.Errorf("nightly: %s against %s", nightly.State(o.Verdict), o.Baseline)
 	}
 	return nil
 }

@@ -89,9 +89,9 @@ func TestNightlyFastBaseline(t *testing.T) {
 	}
 	last := strings.TrimSuffix(stderr, "\n")
 	last = last[strings.LastIndexByte(last, '\n')+1:]
-	if !strings.HasPrefix(last, "vmabench: nightly: ") || !strings.Contains(last, " regression") ||
+	if !strings.HasPrefix(last, "vmabench: nightly: FAIL: ") || !strings.Contains(last, " worse") ||
 		!strings.HasSuffix(last, " against "+baseline) {
-		t.Errorf("stderr:\n%s\nwant it to end \"vmabench: nightly: N regressions against %s\"", stderr, baseline)
+		t.Errorf("stderr:\n%s\nwant it to end \"vmabench: nightly: FAIL: N worse against %s\"", stderr, baseline)
 	}
 	files, err := filepath.Glob(filepath.Join(results, "test-box", "*-*.txt"))
 	if err != nil || len(files) != 1 {

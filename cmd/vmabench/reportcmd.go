@@ -50,13 +50,7 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 		for _, p := range m.Problems {
 			fmt.Fprintf(stderr, "vmabench report: warning: %v\n", p)
 		}
-		state := "PASS"
-		switch {
-		case m.Verdict == nil:
-			state = "NOT GATED"
-		case m.Verdict.Failed():
-			state = fmt.Sprintf("FAIL (%d regressed)", len(m.Verdict.Regressions))
-		}
+		state := nightly.State(m.Verdict)
 		fmt.Fprintf(stdout, "%s: %s, %s, newest night %s\n", m.Name, count(len(m.Nights), "night"), count(len(m.Changes), "change point"), state)
 	}
 	fmt.Fprintf(stdout, "report: %s\n", site.Index)
