@@ -112,7 +112,6 @@ func benchConfig() (runner.Config, error) {
 			c.Duration = d
 		}
 	}
-	c.Warmup = min(c.Warmup, c.Duration/5)
 	c.Timeout = max(c.Timeout, 2*(c.Warmup+c.Duration))
 	return c, c.Load.Validate()
 }

@@ -55,7 +55,8 @@ type Config struct {
 	// Threads is the number of worker threads, 1..workloads.MaxThreads
 	// (default 1).
 	Threads int
-	// Warmup runs before the timed window (default 200ms); 0 means none.
+	// Warmup runs before the timed window (default DefaultWarmup); 0
+	// means none.
 	Warmup time.Duration
 	// Duration is the timed window (default 1s); it must be positive.
 	Duration time.Duration
@@ -78,11 +79,19 @@ type Config struct {
 	Locks Locks `json:",omitempty"`
 }
 
+// DefaultWarmup is the one warm-up default of every entry point (vmabench
+// run, the quick matrix, nightly, validate and go test -bench): 100ms,
+// which brings a cell's threads, page tables and VMA cache to their steady
+// state (the first faults of each VMA, the writer's first splits) well
+// before the window opens. Every result records the warm-up it ran with
+// ("warmup:" configuration), and vmabench compare refuses to mix two.
+const DefaultWarmup = 100 * time.Millisecond
+
 // DefaultConfig returns the defaults, for one thread.
 func DefaultConfig() Config {
 	return Config{
 		Threads:  1,
-		Warmup:   200 * time.Millisecond,
+		Warmup:   DefaultWarmup,
 		Duration: time.Second,
 		Timeout:  10 * time.Second,
 		Stall:    time.Second,

@@ -117,7 +117,6 @@ type Config struct {
 // of 100ms + 300ms cells, tolerance 1.5, round trip 2.
 func DefaultConfig() Config {
 	base := runner.DefaultConfig()
-	base.Warmup = 100 * time.Millisecond
 	base.Duration = 300 * time.Millisecond
 	rel := kernel.Release()
 	return Config{Count: 3, Tolerance: 1.5, RoundTripTolerance: 2, Base: base, Release: rel, Design: calib.DesignFor(rel)}

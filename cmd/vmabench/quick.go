@@ -29,7 +29,6 @@ var quickWorkloads = []string{"faults", "faults-mmap", "faults-mprotect", "mmap-
 // repetitions.
 func quickPlan() runner.Plan {
 	base := runner.DefaultConfig()
-	base.Warmup = 100 * time.Millisecond
 	base.Duration = 300 * time.Millisecond
 	threads := []int{1, 2}
 	if n := min(runtime.NumCPU(), workloads.MaxThreads); n > 2 {

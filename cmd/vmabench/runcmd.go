@@ -14,12 +14,14 @@ import (
 	"vmabench/planflag"
 	"vmabench/report"
 	"vmabench/runner"
+	"vmabench/verdict"
 )
 
 const runUsage = `Usage: vmabench run [flags]
 
 Run runs every strategy under every workload at every thread count, -count
-times, and writes each cell as soon as it finishes, in the Go benchmark
+times (by default 4, the fewest with which vmabench compare can find a
+change significant at 0.05), and writes each cell as soon as it finishes, in the Go benchmark
 format (benchstat reads it), to -o FILE or to stdout. With -o, the file is
 written under a temporary name and renamed when the run ends; an
 interrupted run (Ctrl-C) keeps every finished cell, and the comparison
@@ -46,7 +48,10 @@ Examples:
 // runCmd is `vmabench run`.
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	plan := runner.Plan{Base: runner.DefaultConfig(), Count: 1, Child: cellCommand()}
+	// The default count is the least at which compare's U test can reach
+	// its significance level at all (4 at 0.05: 3 against 3 reach only
+	// 0.1), so that two runs of the defaults can be told apart.
+	plan := runner.Plan{Base: runner.DefaultConfig(), Count: verdict.MinN(report.DefaultCompareOptions().Alpha), Child: cellCommand()}
 	flags := planflag.Bind(fs, &plan, planflag.All, "")
 	var out, calibration string
 	var failOnDeadlock bool
