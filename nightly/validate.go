@@ -101,7 +101,7 @@ func readFigures(path string) (*figures, error) {
 				// "within" is 1 or 0: the ratio says it, and by how
 				// much. The spreads describe one night's repetitions,
 				// not a figure to follow from night to night.
-				if v.Unit == "within" || strings.HasPrefix(v.Unit, "spread-") {
+				if v.Unit == "within" || v.Unit == "verdict" || strings.HasPrefix(v.Unit, "spread-") || strings.HasPrefix(v.Unit, "ratio-") {
 					continue
 				}
 				k := figureKey{string(rec.Name.Full()), v.Unit}

@@ -56,6 +56,15 @@
 // Each cell runs Count times in a child process under the runner's
 // watchdog (runner.RunIsolated); a row uses the medians.
 //
+// Each row is judged three ways (verdict.JudgeRatio): the ratio
+// model/kernel of the repetitions' medians has a bootstrap interval over
+// the paired repetitions (repetition i of the kernel's cells beside
+// repetition i of the model's, run side by side), and the row agrees when
+// that interval lies within [1/tolerance, tolerance], disagrees when it
+// lies wholly outside, and is inconclusive when it straddles a bound,
+// saying how many repetitions would decide it. A busy machine then makes a
+// row inconclusive rather than flip it between agree and disagree.
+//
 // A caller outside the CLI (a nightly job) runs it as
 //
 //	cal, err := calib.Resolve(ctx, calib.Auto)
@@ -85,6 +94,7 @@ import (
 	"vmabench/runner"
 	"vmabench/strategies"
 	"vmabench/units"
+	"vmabench/verdict"
 )
 
 // Config is one validation run.
@@ -92,10 +102,14 @@ type Config struct {
 	// Count is how many times each cell runs; rows use the medians.
 	Count int
 	// Tolerance is how far the model/kernel ratio may stray, either way:
-	// 1.5 accepts ratios from 1/1.5 to 1.5.
+	// 1.25 accepts ratios from 0.8 to 1.25. It is every penalty's and
+	// cost's (DefaultTolerance).
 	Tolerance float64
 	// RoundTripTolerance is round-trip-ns's tolerance.
 	RoundTripTolerance float64
+	// AllowInconclusive makes Report.Err pass rows that are
+	// inconclusive; rows that disagree fail it still.
+	AllowInconclusive bool
 	// Base is every cell's configuration: the window, the workload knobs
 	// and the calibrated work (Base.Load.Work).
 	Base runner.Config
@@ -113,13 +127,26 @@ type Config struct {
 	RunCell func(ctx context.Context, c runner.Config) (runner.Result, error)
 }
 
-// DefaultConfig returns a validation of the running kernel: 3 repetitions
-// of 100ms + 300ms cells, tolerance 1.5, round trip 2.
+// DefaultTolerance is the tolerance of every row, penalties (a rate alone
+// over the rate beside a writer), costs (the calibrated single-thread
+// ones) and the round trip (a cost under contention) alike: 1.25x either
+// way. The designs differ by 10 to 30% where it matters; a model further
+// from the kernel than that cannot tell them apart.
+const DefaultTolerance = 1.25
+
+// DefaultCount is validate's default number of repetitions: 5, which at
+// this VM's spread lets the cost rows' intervals clear the tolerance.
+const DefaultCount = 5
+
+// DefaultConfig returns a validation of the running kernel: DefaultCount
+// repetitions of cells of runner.DefaultWarmup + 300ms, every row at
+// DefaultTolerance. vmabench validate and nightly -validate both start
+// from it.
 func DefaultConfig() Config {
 	base := runner.DefaultConfig()
 	base.Duration = 300 * time.Millisecond
 	rel := kernel.Release()
-	return Config{Count: 3, Tolerance: 1.5, RoundTripTolerance: 2, Base: base, Release: rel, Design: calib.DesignFor(rel)}
+	return Config{Count: DefaultCount, Tolerance: DefaultTolerance, RoundTripTolerance: DefaultTolerance, Base: base, Release: rel, Design: calib.DesignFor(rel)}
 }
 
 // Validate reports the first bad field.
@@ -209,8 +236,22 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	load0 := LoadAverage()
 	cells := Cells(c.Design)
 	var results []runner.Result
+	singles := []Single{{Kernel: kp.Mprotect, Model: mp.Mprotect}}
 	n := c.Count * len(cells)
 	for rep := 0; rep < c.Count; rep++ {
+		if rep > 0 {
+			// The in-process mprotect timing, once per repetition, so
+			// its row has repetitions to judge as the others do.
+			kp, err := calib.Measure(ctx)
+			if err != nil {
+				return Report{}, fmt.Errorf("%w: %v", ErrKernel, err)
+			}
+			mp, err := calib.MeasureModel(ctx, c.Design, c.Base.Load.Work)
+			if err != nil {
+				return Report{}, err
+			}
+			singles = append(singles, Single{Kernel: kp.Mprotect, Model: mp.Mprotect})
+		}
 		for _, cell := range cells {
 			if err := ctx.Err(); err != nil {
 				return Report{}, err
@@ -254,7 +295,11 @@ func Run(ctx context.Context, c Config) (Report, error) {
 			}
 		}
 	}
-	rep, err := Compute(c, results, Single{Kernel: kp.Mprotect, Model: mp.Mprotect})
+	var ks, ms []float64
+	for _, sg := range singles {
+		ks, ms = append(ks, sg.Kernel), append(ms, sg.Model)
+	}
+	rep, err := Compute(c, results, Single{Kernel: median(ks), Model: median(ms)}, singles...)
 	rep.LoadStart, rep.LoadEnd = load0, LoadAverage()
 	rep.CPUIdle = kernel.CPUIdle()
 	return rep, err
@@ -304,9 +349,26 @@ type Row struct {
 	// this machine: the row's verdict is then as much the kernel's noise
 	// as the model's error.
 	KernelSpread, ModelSpread float64
-	// Tolerance is the row's; OK reports 1/Tolerance <= Ratio <= Tolerance.
+	// Tolerance is the row's. Verdict is its three-way judgement
+	// (verdict.JudgeRatio over the paired repetitions): Same where the
+	// ratio's interval lies within [1/Tolerance, Tolerance] (the model
+	// agrees), Worse where it lies wholly outside (disagrees),
+	// CannotTell otherwise (inconclusive). OK reports agreement.
 	Tolerance float64
+	Verdict   verdict.Judgement
 	OK        bool
+}
+
+// State returns the row's verdict in validate's words: "agrees",
+// "disagrees" or "inconclusive".
+func (r Row) State() string {
+	switch r.Verdict.Outcome {
+	case verdict.Same:
+		return "agrees"
+	case verdict.Worse:
+		return "disagrees"
+	}
+	return "inconclusive"
 }
 
 // Report is a validation's outcome.
@@ -324,6 +386,8 @@ type Report struct {
 	// how soon a woken thread runs: "" where not known.
 	CPUIdle string
 	Rows    []Row
+	// AllowInconclusive is the Config's: Err passes inconclusive rows.
+	AllowInconclusive bool
 	// Sleeps are how the rwsem experiments' two threads (lookups-mmap, 2
 	// threads) spent their time beside each other, kernel and model:
 	// figures, not judged, that say why writer-penalty and reader-penalty
@@ -348,15 +412,37 @@ type Sleep struct {
 // switches per operation, and the model's rwsem spin timeouts and steals.
 var SleepUnits = []string{units.ReaderSleeps, units.WriterSleeps, units.WriterSpinTimeouts, units.ReaderSteals}
 
-// Failed returns the rows out of tolerance.
+// Failed returns the rows that disagree: their interval lies wholly
+// outside the tolerance.
 func (r Report) Failed() []Row {
 	var out []Row
 	for _, row := range r.Rows {
-		if !row.OK {
+		if row.Verdict.Outcome == verdict.Worse {
 			out = append(out, row)
 		}
 	}
 	return out
+}
+
+// Inconclusive returns the rows whose interval straddles a bound of the
+// tolerance.
+func (r Report) Inconclusive() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if row.Verdict.Outcome == verdict.CannotTell {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// Need returns the most repetitions an inconclusive row would need.
+func (r Report) Need() int {
+	n := 0
+	for _, row := range r.Inconclusive() {
+		n = max(n, row.Verdict.Need)
+	}
+	return n
 }
 
 // Unsteady returns the rows whose kernel figure moved by more than their
@@ -381,23 +467,47 @@ func (r Report) failedNames() []string {
 	return names
 }
 
-// Err returns nil if every row lies within its tolerance, and otherwise an
-// error naming the rows that do not: the verdict a command exits 1 on.
+// Err returns nil if every row agrees (or, with AllowInconclusive, none
+// disagrees), and otherwise an error naming the rows that disagree and
+// those inconclusive, with the count that would decide them: the verdict
+// a command exits 1 on.
 func (r Report) Err() error {
+	var parts []string
 	if names := r.failedNames(); len(names) > 0 {
-		return fmt.Errorf("%d of %d rows out of tolerance: %s", len(names), len(r.Rows), strings.Join(names, ", "))
+		parts = append(parts, fmt.Sprintf("%d disagree (%s)", len(names), strings.Join(names, ", ")))
+	}
+	if rows := r.Inconclusive(); len(rows) > 0 && !r.AllowInconclusive {
+		var names []string
+		for _, row := range rows {
+			names = append(names, row.Name)
+		}
+		parts = append(parts, fmt.Sprintf("%d inconclusive (%s; %s, or -allow-inconclusive)", len(rows), strings.Join(names, ", "), needWords(r.Need())))
+	}
+	if len(parts) > 0 {
+		return fmt.Errorf("%d of %d rows: %s", len(r.Failed())+len(r.Inconclusive()), len(r.Rows), strings.Join(parts, "; "))
 	}
 	return nil
 }
 
+// needWords says how to decide inconclusive rows that need n repetitions.
+func needWords(n int) string {
+	if n >= verdict.MaxNeed {
+		return fmt.Sprintf("some need more than %d repetitions at this spread: a quieter machine", verdict.MaxNeed)
+	}
+	return fmt.Sprintf("-count %d would decide them at this spread", n)
+}
+
 // Compute turns the cells' results (every repetition, any order) and the
-// single-thread mprotect costs into the report's rows. It fails if a cell
-// a row needs is missing or measured nothing.
-func Compute(c Config, results []runner.Result, mprotect Single) (Report, error) {
+// single-thread mprotect costs (their medians, and each repetition's
+// timing in timings, in run order) into the report's rows. It fails if a cell
+// a row needs is missing or measured nothing. Without timings, mprotect-ns
+// has one timing a side and no interval: it is judged on its ratio alone,
+// and says so.
+func Compute(c Config, results []runner.Result, mprotect Single, timings ...Single) (Report, error) {
 	if c.Design == "" {
 		c.Design = calib.DesignFor(c.Release)
 	}
-	rep := Report{Release: c.Release, Design: c.Design, Tolerance: c.Tolerance, Results: results,
+	rep := Report{Release: c.Release, Design: c.Design, Tolerance: c.Tolerance, Results: results, AllowInconclusive: c.AllowInconclusive,
 		CPUs: runtime.NumCPU(), LoadStart: -1, LoadEnd: -1}
 	// values returns a cell's figure in each repetition, in run order.
 	// A kernel cell whose mmap_lock was traced runs slower for it: its
@@ -559,14 +669,18 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 	for _, e := range exps {
 		row := Row{Name: e.name, Detail: e.detail, Model: e.model, Unit: e.unit, Tolerance: e.tol,
 			KernelSpread: math.NaN(), ModelSpread: math.NaN()}
+		var kernelEach, modelEach []float64
 		if e.f == nil {
 			row.KernelValue, row.ModelValue = mprotect.Kernel, mprotect.Model
 			if !(row.KernelValue > 0 && row.ModelValue > 0) {
 				return Report{}, fmt.Errorf("%s: no single-thread mprotect cost (kernel %v ns, model %v ns)", e.name, row.KernelValue, row.ModelValue)
 			}
+			for _, sg := range timings {
+				kernelEach, modelEach = append(kernelEach, sg.Kernel), append(modelEach, sg.Model)
+			}
+			row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
 		} else {
 			var err error
-			var kernelEach, modelEach []float64
 			if row.KernelValue, kernelEach, err = e.f("kernel"); err != nil {
 				return Report{}, fmt.Errorf("%s: %w", e.name, err)
 			}
@@ -576,7 +690,12 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 			row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
 		}
 		row.Ratio = row.ModelValue / row.KernelValue
-		row.OK = row.Ratio >= 1/row.Tolerance && row.Ratio <= row.Tolerance
+		if len(kernelEach) == 0 {
+			row.Verdict = pointVerdict(row.Ratio, row.Tolerance)
+		} else {
+			row.Verdict = verdict.JudgeRatio(kernelEach, modelEach, row.Tolerance)
+		}
+		row.OK = row.Verdict.Outcome == verdict.Same
 		rep.Rows = append(rep.Rows, row)
 	}
 	// medOf is the median of a lookups-mmap figure that may be 0: NaN
@@ -595,6 +714,16 @@ func Compute(c Config, results []runner.Result, mprotect Single) (Report, error)
 		}
 	}
 	return rep, nil
+}
+
+// pointVerdict judges a ratio known from one timing a side, with no
+// interval: within the tolerance it agrees, outside it disagrees.
+func pointVerdict(ratio, tol float64) verdict.Judgement {
+	j := verdict.Judgement{Outcome: verdict.Worse, Ratio: ratio, Lo: ratio, Hi: ratio, N: 1, Why: "one timing a side: no interval"}
+	if ratio >= 1/tol && ratio <= tol {
+		j.Outcome = verdict.Same
+	}
+	return j
 }
 
 // spread returns the largest of xs over the smallest, NaN for fewer than

@@ -150,7 +150,7 @@ func TestCompute(t *testing.T) {
 			switch {
 			case len(tt.failed) == 0 && err != nil:
 				t.Errorf("Err() = %v, want nil", err)
-			case len(tt.failed) > 0 && (err == nil || err.Error() != fmt.Sprintf("%d of %d rows out of tolerance: %s", len(tt.failed), len(rep.Rows), strings.Join(tt.failed, ", "))):
+			case len(tt.failed) > 0 && (err == nil || err.Error() != fmt.Sprintf("%d of %d rows: %d disagree (%s)", len(tt.failed), len(rep.Rows), len(tt.failed), strings.Join(tt.failed, ", "))):
 				t.Errorf("Err() = %v, want the %d rows %v named", err, len(tt.failed), tt.failed)
 			}
 		})
@@ -325,7 +325,7 @@ func TestBenchfmt(t *testing.T) {
 			name := string(r.Name)
 			if strings.HasPrefix(name, "Validate/") {
 				rows[name] = append([]benchfmt.Value(nil), r.Values...)
-				if r.GetConfig("validate-design") != "vmarefcnt" || r.GetConfig("validate-tolerance") != "1.5" || r.GetConfig("kernel") != "6.18.44" {
+				if r.GetConfig("validate-design") != "vmarefcnt" || r.GetConfig("validate-tolerance") != "1.25" || r.GetConfig("kernel") != "6.18.44" {
 					t.Errorf("%s: configuration %v", name, r.Config)
 				}
 			} else {
@@ -346,15 +346,16 @@ func TestBenchfmt(t *testing.T) {
 		}
 		return v.Unit
 	}
-	if len(v) != 6 || unit(v[0]) != "kernel-x" || unit(v[1]) != "model-x" || unit(v[2]) != "ratio" || unit(v[3]) != "within" || v[3].Value != 0 ||
-		unit(v[4]) != "spread-kernel" || unit(v[5]) != "spread-model" || v[4].Value != 1 {
+	if len(v) != 9 || unit(v[0]) != "kernel-x" || unit(v[1]) != "model-x" || unit(v[2]) != "ratio" || unit(v[3]) != "within" || v[3].Value != 0 ||
+		unit(v[4]) != "ratio-lo" || unit(v[5]) != "ratio-hi" || unit(v[6]) != "verdict" || v[6].Value != -1 ||
+		unit(v[7]) != "spread-kernel" || unit(v[8]) != "spread-model" || v[7].Value != 1 {
 		t.Errorf("reader-penalty values %v", v)
 	}
-	if v := rows["Validate/experiment=fault-ns/model=vmarefcnt"]; len(v) != 6 || unit(v[0]) != "kernel-ns" || v[0].OrigValue < 1612 || v[0].OrigValue > 1613 || v[3].Value != 1 {
+	if v := rows["Validate/experiment=fault-ns/model=vmarefcnt"]; len(v) != 9 || unit(v[0]) != "kernel-ns" || v[0].OrigValue < 1612 || v[0].OrigValue > 1613 || v[3].Value != 1 || v[6].Value != 1 {
 		t.Errorf("fault-ns values %v", v)
 	}
-	if v := rows["Validate/experiment=mprotect-ns/model=vmarefcnt"]; len(v) != 4 {
-		t.Errorf("mprotect-ns, timed once, has no spreads: values %v", v)
+	if v := rows["Validate/experiment=mprotect-ns/model=vmarefcnt"]; len(v) != 5 {
+		t.Errorf("mprotect-ns, timed once, has no interval and no spreads: values %v", v)
 	}
 	if len(rows) != len(rep.Rows) {
 		t.Errorf("%d rows read back, want %d", len(rows), len(rep.Rows))
@@ -498,5 +499,38 @@ func TestLockRows(t *testing.T) {
 	}
 	if len(rep.LeftOut) != 2 || !strings.Contains(rep.LeftOut[0], "no mmap-lock-wait-ns/op result of lookups-mmap on kernel") {
 		t.Errorf("left out %q, want the two lock rows and why", rep.LeftOut)
+	}
+}
+
+// TestComputeInconclusive: a row whose repetitions straddle the tolerance
+// is inconclusive, never agree or disagree, and says how many repetitions
+// would decide it; Err fails on it unless AllowInconclusive.
+func TestComputeInconclusive(t *testing.T) {
+	rs := fakeRun(3, nil)
+	// The model reader's rate beside the writer, per repetition: its
+	// penalty ratio to the kernel's is then 1.43, 1.18, 1.0.
+	rep := 0
+	for i := range rs {
+		if r := &rs[i]; r.Strategy == "mmaplock" && r.Workload == "lookups-mmap" {
+			f := []float64{0.7, 0.85, 1}[rep]
+			r.Metrics[0].Value *= f
+			rep++
+		}
+	}
+	c := testConfig()
+	got, err := Compute(c, rs, Single{3000, 2900})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := got.Rows[0]
+	if row.Name != "reader-penalty" || row.State() != "inconclusive" || row.Verdict.Need <= 3 {
+		t.Fatalf("%s: %s, needs %d (%v); want inconclusive, more than 3", row.Name, row.State(), row.Verdict.Need, row.Verdict)
+	}
+	if err := got.Err(); err == nil || !strings.Contains(err.Error(), "1 inconclusive (reader-penalty; ") {
+		t.Errorf("Err() = %v", err)
+	}
+	c.AllowInconclusive = true
+	if got, _ := Compute(c, rs, Single{3000, 2900}); got.Err() != nil {
+		t.Errorf("AllowInconclusive: Err() = %v", got.Err())
 	}
 }

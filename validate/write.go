@@ -12,14 +12,17 @@ import (
 
 	"vmabench/cell"
 	"vmabench/report"
+	"vmabench/verdict"
 )
 
 // WriteTable prints the report as a table, one row per experiment, then a
-// line naming the rows out of tolerance, if any:
+// line naming the rows that disagree or are inconclusive, if any:
 //
-//	experiment      model  kernel  model  ratio    within       spread
-//	reader-penalty  mmaplock  4.30x  4.10x  0.95  yes 1.5x  1.12 / 1.05
+//	experiment      model     kernel  model  ratio  interval      tolerance  verdict  spread
+//	reader-penalty  mmaplock  4.30x   4.10x  0.95   [0.90, 1.01]  1.25x      agrees   1.12 / 1.05
 //
+// The interval is the bootstrap interval of the ratio over the paired
+// repetitions; an inconclusive row says the -count that would decide it.
 // The spread column is each side's Row.KernelSpread / Row.ModelSpread; a
 // line under the table names the rows whose kernel figure moved by more
 // than their tolerance across the repetitions.
@@ -38,14 +41,18 @@ func (r Report) WriteTable(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "experiment\tmodel\tkernel\tmodel\tratio\twithin\tspread\t\n")
+	fmt.Fprintf(tw, "experiment\tmodel\tkernel\tmodel\tratio\tinterval\ttolerance\tverdict\tspread\t\n")
 	for _, row := range r.Rows {
-		ok := "yes"
-		if !row.OK {
-			ok = "NO"
+		interval := "-"
+		if v := row.Verdict; !math.IsNaN(v.Lo) && v.N >= 2 {
+			interval = fmt.Sprintf("[%.2f, %.2f]", v.Lo, v.Hi)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s %sx\t%s / %s\t\n", row.Name, row.Model,
-			figure(row.KernelValue, row.Unit), figure(row.ModelValue, row.Unit), row.Ratio, ok, trim(row.Tolerance),
+		state := row.State()
+		if row.Verdict.Outcome == verdict.CannotTell && row.Verdict.Need > 0 {
+			state += " (" + needShort(row.Verdict.Need) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%sx\t%s\t%s / %s\t\n", row.Name, row.Model,
+			figure(row.KernelValue, row.Unit), figure(row.ModelValue, row.Unit), row.Ratio, interval, trim(row.Tolerance), state,
 			orDash(row.KernelSpread), orDash(row.ModelSpread))
 	}
 	tw.Flush()
@@ -53,6 +60,13 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "  %s: %s\n", row.Name, row.Detail)
 	}
 	b.WriteString("  spread: kernel / model, each side's largest repetition over its smallest\n")
+	b.WriteString("  interval: 95% bootstrap interval of the ratio over the paired repetitions; a row agrees when it lies within\n" +
+		"  the tolerance either way, disagrees when it lies wholly outside, and is inconclusive when it straddles a bound\n")
+	for _, row := range r.Rows {
+		if row.Verdict.Why != "" && row.Verdict.Outcome != verdict.CannotTell {
+			fmt.Fprintf(&b, "  %s: %s\n", row.Name, row.Verdict.Why)
+		}
+	}
 	for _, row := range r.Unsteady() {
 		fmt.Fprintf(&b, "  %s: the kernel's own figure moved %.2fx across its repetitions, more than the %sx tolerance:"+
 			" the row judges this machine's noise as much as the model\n", row.Name, row.KernelSpread, trim(row.Tolerance))
@@ -70,10 +84,19 @@ func (r Report) WriteTable(w io.Writer) error {
 	for _, l := range r.LeftOut {
 		fmt.Fprintf(&b, "  left out: %s\n", l)
 	}
-	if names := r.failedNames(); len(names) > 0 {
-		fmt.Fprintf(&b, "out of tolerance: %s\n", strings.Join(names, ", "))
-	} else {
-		fmt.Fprintf(&b, "every row within tolerance\n")
+	var unsure []string
+	for _, row := range r.Inconclusive() {
+		unsure = append(unsure, row.Name)
+	}
+	names := r.failedNames()
+	if len(names) > 0 {
+		fmt.Fprintf(&b, "disagree: %s\n", strings.Join(names, ", "))
+	}
+	if len(unsure) > 0 {
+		fmt.Fprintf(&b, "inconclusive: %s (%s)\n", strings.Join(unsure, ", "), needWords(r.Need()))
+	}
+	if len(names) == 0 && len(unsure) == 0 {
+		fmt.Fprintf(&b, "every row agrees\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -106,15 +129,37 @@ func orDash(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
+// verdictValue is a row's verdict as a number: 1 agrees, 0 inconclusive,
+// -1 disagrees.
+func verdictValue(o verdict.Outcome) float64 {
+	switch o {
+	case verdict.Same:
+		return 1
+	case verdict.Worse:
+		return -1
+	}
+	return 0
+}
+
+// needShort says in a word or two how many repetitions would decide a row.
+func needShort(n int) string {
+	if n >= verdict.MaxNeed {
+		return fmt.Sprintf("needs > %d", verdict.MaxNeed)
+	}
+	return fmt.Sprintf("needs -count %d", n)
+}
+
 func trim(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // WriteBenchfmt writes the report in the Go benchmark format: the header
 // (report.MachineConfig) and every cell, as vmabench run writes them, then
 // one line per row,
 //
-//	BenchmarkValidate/experiment=reader-penalty/model=mmaplock 1 4.3 kernel-x 4.1 model-x 0.95 ratio 1 within
+//	BenchmarkValidate/experiment=reader-penalty/model=mmaplock 1 4.3 kernel-x 4.1 model-x 0.95 ratio 1 within 0.9 ratio-lo 1.01 ratio-hi 1 verdict
 //
-// with "within" 1 or 0, then "spread-kernel" and "spread-model"
+// with "within" 1 where the row agrees and 0 otherwise, "ratio-lo" and
+// "ratio-hi" its interval (where it has one), "verdict" 1 (agrees), 0
+// (inconclusive) or -1 (disagrees), then "spread-kernel" and "spread-model"
 // (Row.KernelSpread, Row.ModelSpread) where the row has repetitions, and
 // the configuration lines "validate-tolerance" and "validate-design". benchstat and vmabench compare read the cells; a
 // nightly keeps the rows in its history.
@@ -153,6 +198,10 @@ func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
 				{Value: within, Unit: "within"},
 			},
 		}
+		if v := row.Verdict; !math.IsNaN(v.Lo) && !math.IsNaN(v.Hi) && v.N >= 2 {
+			res.Values = append(res.Values, benchfmt.Value{Value: v.Lo, Unit: "ratio-lo"}, benchfmt.Value{Value: v.Hi, Unit: "ratio-hi"})
+		}
+		res.Values = append(res.Values, benchfmt.Value{Value: verdictValue(row.Verdict.Outcome), Unit: "verdict"})
 		if !math.IsNaN(row.KernelSpread) && !math.IsNaN(row.ModelSpread) {
 			res.Values = append(res.Values,
 				benchfmt.Value{Value: row.KernelSpread, Unit: "spread-kernel"},

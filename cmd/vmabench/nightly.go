@@ -134,8 +134,10 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if withValidate {
+		// The same code and defaults as vmabench validate.
 		vc := validate.DefaultConfig()
 		vc.Child = cellCommand()
+		vc.AllowInconclusive = cfg.Gate.AllowInconclusive
 		if err := applyCalibration(ctx, calibration, &vc.Base.Load, io.Discard); err != nil {
 			return err
 		}

@@ -22,10 +22,15 @@ Validate holds the models against the live kernel on this machine, in one
 run of about half a minute: it runs pairs of cells (a workload alone, and
 beside a writer) on the kernel strategy and on a calibrated model, each
 -count times in a child process, and prints one row per experiment: the
-kernel's figure, the model's, their ratio, and whether the ratio lies within
--tolerance either way. It exits 1 if a row is out of tolerance, and 1 with
-the reason where the live kernel cannot be measured (no /proc, a seccomp
-filter).
+kernel's figure, the model's, their ratio with its 95% bootstrap interval
+over the paired repetitions, and a verdict: the model agrees when the
+interval lies within -tolerance either way (1.25x by default, for every
+penalty and cost), disagrees when it lies wholly outside, and is
+inconclusive when it straddles a bound, with the -count that would decide
+it. It exits 1 if a row disagrees or, unless -allow-inconclusive, is
+inconclusive, and 1 with the reason where the live kernel cannot be
+measured (no /proc, a seccomp filter). nightly -validate runs the same
+code with the same defaults.
 
 Rows: reader-penalty and writer-penalty (mincore() reader and mmap/munmap
 writer on mmap_lock, kernel vs mmaplock); fault-mmap-penalty and
@@ -39,7 +44,7 @@ Examples:
 
 	vmabench validate
 	vmabench validate -count 5 -o results/validate.txt
-	vmabench validate -tolerance 2 -calibration results/calibration.txt
+	vmabench validate -allow-inconclusive -tolerance 1.5 -calibration results/calibration.txt
 `
 
 // validateCmd is vmabench validate.
@@ -51,6 +56,7 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	calibration := calib.Auto
 	fs.Float64Var(&cfg.Tolerance, "tolerance", cfg.Tolerance, "how far model/kernel may stray either way, a `factor` (1.5: from 0.67 to 1.5)")
 	fs.Float64Var(&cfg.RoundTripTolerance, "round-trip-tolerance", cfg.RoundTripTolerance, "round-trip-ns's tolerance, a `factor`")
+	fs.BoolVar(&cfg.AllowInconclusive, "allow-inconclusive", false, "exit 0 when rows are inconclusive (none disagrees); they are listed still")
 	// The window and load flags of vmabench run (and -count), on a plan
 	// that only carries them.
 	plan := runner.Plan{Base: cfg.Base, Count: cfg.Count}
