@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"text/tabwriter"
 
@@ -12,12 +13,19 @@ import (
 	"vmabench/cell"
 	"vmabench/internal/stats"
 	"vmabench/runner"
+	"vmabench/strategies"
 	"vmabench/units"
+	"vmabench/workloads"
 )
 
 // WriteTable writes one run as a table for people: a row per workload,
 // thread count and figure, a column per strategy, and in each cell the
-// median of the figure over the cell's repetitions. The figures are the
+// median of the figure over the cell's repetitions with their spread, "±4%"
+// (half their range, as a share of the median), or "n=1" where there is
+// one. A design that runs another column's code for every entry point the
+// workload calls (strategies.SameCode over workloads.Info.Calls; any model
+// under a workload that calls none) shows "same as <design>" instead of a
+// second, noisy figure of the same code. The figures are the
 // rates of the units table: the readers' rate (faults/s, lookups/s) and,
 // for a workload with a writer, the writer's rate (writes/s) on a row of
 // its own, so the readers of two strategies are compared with each other
@@ -105,12 +113,18 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 		fmt.Fprintf(tw, "%s\t", s)
 	}
 	fmt.Fprintln(tw)
-	var unsafe bool
+	var unsafe, same bool
 	for _, rw := range rows {
 		for _, f := range figures[rw] {
 			fmt.Fprintf(tw, "%s\t%d\t%s\t", rw.workload, rw.threads, f)
 			for _, s := range strategies {
 				c := cells[cell.Cell{Workload: rw.workload, Strategy: s, Threads: rw.threads}]
+				as := sameAs(s, rw.workload, strategies)
+				if as != "" {
+					if b := cells[cell.Cell{Workload: rw.workload, Strategy: as, Threads: rw.threads}]; b == nil || b.status != "" || b.vals[f] == nil {
+						as = ""
+					}
+				}
 				switch {
 				case c == nil:
 					fmt.Fprint(tw, "-\t")
@@ -118,12 +132,15 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 					fmt.Fprintf(tw, "%s\t", c.status)
 				case c.vals[f] == nil:
 					fmt.Fprint(tw, "-\t")
+				case as != "":
+					fmt.Fprintf(tw, "same as %s\t", as)
+					same = true
 				default:
 					mark := ""
 					if c.unsafe {
 						mark, unsafe = "!", true
 					}
-					fmt.Fprintf(tw, "%s%s\t", formatFigure(stats.Median(c.vals[f]), f), mark)
+					fmt.Fprintf(tw, "%s %s%s\t", formatFigure(stats.Median(c.vals[f]), f), spreadOf(c.vals[f]), mark)
 				}
 			}
 			fmt.Fprintln(tw)
@@ -133,15 +150,64 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	// The legend is not tabulated: its lines are longer than any row.
-	fmt.Fprintln(w, "median of the repetitions of each cell:")
+	fmt.Fprintln(w, "median of the repetitions of each cell, ± half their range as a share of it (n=1: one repetition):")
 	for _, f := range used {
 		u, _ := units.Lookup(f)
 		fmt.Fprintf(w, "  %s: %s (%s is better)\n", f, u.Counts, u.Better)
+	}
+	if same {
+		fmt.Fprintln(w, "same as X: the design runs X's code for every entry point the workload calls; its own figure would be X's with other noise")
 	}
 	if unsafe {
 		fmt.Fprintln(w, "! unsafe: the strategy does not lock against the workload's writers; a floor, not a result")
 	}
 	return nil
+}
+
+// spreadOf formats how far a cell's repetitions spread: "±4%", half their
+// range over their median, or "n=1" for one repetition.
+func spreadOf(vs []float64) string {
+	if len(vs) < 2 {
+		return "n=1"
+	}
+	med := stats.Median(vs)
+	if med == 0 {
+		return "±0%"
+	}
+	return fmt.Sprintf("±%.0f%%", 100*(slices.Max(vs)-slices.Min(vs))/2/math.Abs(med))
+}
+
+// sameAs returns the column among cols whose code strategy s runs under
+// workload w, or "": the design SameAs names where w calls none of the
+// entry points where the two differ, or, for a workload that calls no
+// design's code at all, the first model column before s. Strategies and
+// workloads outside the registries are never the same as anything.
+func sameAs(s, w string, cols []string) string {
+	sinfo, err := strategies.Get(s)
+	if err != nil || sinfo.New == nil {
+		return ""
+	}
+	winfo, err := workloads.Get(w)
+	if err != nil {
+		return ""
+	}
+	if winfo.Calls == 0 {
+		for _, c := range cols[:slices.Index(cols, s)] {
+			if ci, err := strategies.Get(c); err == nil && ci.New != nil {
+				return c
+			}
+		}
+		return ""
+	}
+	if b, ok := strategies.SameCode(sinfo, winfo.Calls); ok && slices.Contains(cols, b) && b != s {
+		// The column it is the same as may itself be the same as an
+		// earlier one.
+		if bb := sameAs(b, w, cols); bb != "" {
+			return bb
+		}
+		return b
+	}
+	return ""
 }
 
 // formatFigure formats v of unit u for the table: a time per operation

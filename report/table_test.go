@@ -50,3 +50,28 @@ func TestWriteTableReadersWriter(t *testing.T) {
 	}
 	checkGolden(t, "table-writer.golden", buf.Bytes())
 }
+
+// TestWriteTableSameCode: vmawait runs vmarefcnt's code for every entry
+// point but Lookup, so under faults (Fault, Madvise) and lookups-mmap
+// (Write) it is shown as "same as vmarefcnt", under nested-fault (Lookup)
+// with its own figure; under lookups, which calls no design's code, every
+// model after the first is the same as the first.
+func TestWriteTableSameCode(t *testing.T) {
+	res := func(w, s string, rate float64, unit string) runner.Result {
+		return runner.Result{Cell: cell.Cell{Workload: w, Strategy: s, Threads: 2, Procs: 2},
+			Status: runner.StatusOK, Ops: 1000, Elapsed: time.Millisecond,
+			Metrics: []runner.Metric{{Value: rate, Unit: unit}}}
+	}
+	var rs []runner.Result
+	for i, s := range []string{"mmaplock", "vmarefcnt", "vmawait", "kernel"} {
+		f := float64(i + 1)
+		rs = append(rs, res("faults", s, 100e3*f, "faults/s"), res("faults", s, 110e3*f, "faults/s"),
+			res("lookups", s, 200e3*f, "lookups/s"), res("lookups-mmap", s, 50e3*f, "lookups/s"),
+			res("nested-fault", s, 10e3*f, "lookups/s"))
+	}
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, rs); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "table-same.golden", buf.Bytes())
+}

@@ -103,6 +103,54 @@ type Info struct {
 	// Live is set for the host kernel itself: the workloads run as real
 	// system calls and page faults (see workloads.Live), not over mm.
 	Live bool
+	// SameAs names a design whose code this one runs for every entry
+	// point but Differs (vmawait is vmarefcnt but for Lookup): under a
+	// workload that calls none of Differs (workloads.Info.Calls), its
+	// cells measure the same code as SameAs's, and a table shows them as
+	// such rather than as a second, noisy figure. A test holds the claim
+	// to the source: the design's type embeds SameAs's and declares only
+	// the methods of Differs.
+	SameAs  string
+	Differs Calls
+}
+
+// Calls is a set of a Strategy's entry points, the kinds of caller the
+// designs answer (see the package documentation).
+type Calls uint8
+
+// The entry points. CallLookup stands for Lookup and its Release.
+const (
+	CallFault Calls = 1 << iota
+	CallFaultKernel
+	CallLookup
+	CallMadvise
+	CallReadMaps
+	CallWrite
+)
+
+// callNames are the entry points' names, in bit order.
+var callNames = []string{"Fault", "FaultKernel", "Lookup", "Madvise", "ReadMaps", "Write"}
+
+// String names the entry points of c: "Fault|Madvise", "" for none.
+func (c Calls) String() string {
+	var out []string
+	for i, n := range callNames {
+		if c&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "|")
+}
+
+// SameCode returns the design whose code s runs under a workload that
+// calls the entry points calls, and true, where s's Info says it has one
+// (SameAs) and calls holds none of the points where they differ. An
+// unknown calls (0) is never the same.
+func SameCode(s Info, calls Calls) (string, bool) {
+	if s.SameAs == "" || calls == 0 || calls&s.Differs != 0 {
+		return "", false
+	}
+	return s.SameAs, true
 }
 
 // Expect is what a design promises beyond Unsafe, declared once in its
@@ -164,7 +212,8 @@ var registry = []Info{
 	{Name: "vmarefcnt", Description: "v6.15+ per-VMA refcount with exclude-readers flag, detached state, type-safe reuse", New: NewVMARefcnt,
 		Expect: Expect{PerVMA: true, ReusesVMAs: true, Deadlocks: []Deadlock{{Workload: "nested-fault", TouchHeldOnly: true, Why: whyNestedTouched}}}},
 	{Name: "vmawait", Description: "2026 vma_start_read_unlocked(): lookups wait for writers, no mmap_lock fallback", New: NewVMAWait,
-		Expect: Expect{PerVMA: true, ReusesVMAs: true, LookupNeverFallsBack: true, Deadlocks: []Deadlock{{Workload: "nested-fault", TouchHeldOnly: true, Why: whyNestedTouched}}}},
+		Expect: Expect{PerVMA: true, ReusesVMAs: true, LookupNeverFallsBack: true, Deadlocks: []Deadlock{{Workload: "nested-fault", TouchHeldOnly: true, Why: whyNestedTouched}}},
+		SameAs: "vmarefcnt", Differs: CallLookup},
 	{Name: "nolock", Description: "no locking at all: the cost floor; unsafe under writers", New: NewNoLock, Unsafe: true},
 	{Name: "kernel", Description: "the live kernel: the same workloads as real page faults, mmap, munmap, mprotect, madvise", Live: true},
 }

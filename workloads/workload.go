@@ -65,6 +65,14 @@ type Info struct {
 	// Peer names the benchmark of the field whose shape the workload
 	// follows (will-it-scale's tests/page_fault1.c), or "".
 	Peer string
+	// Calls are the Strategy entry points the workload's threads call
+	// (a test holds it to what they do): with the registry's
+	// strategies.Info.SameAs, they say which designs run the same code
+	// under it (strategies.SameCode), so a table need not show a second,
+	// noisy figure of the same code. None (lookups) means no design's
+	// code at all: the threads take mm's locks themselves, as mincore()
+	// takes mmap_read_lock() whatever the design.
+	Calls strategies.Calls
 	// Resident is how many times Config.Size per thread a cell keeps in
 	// memory at most (anonymous pages, private copies, page cache); 0 for
 	// workloads that do not use Size. CheckMemory holds it to the machine.
@@ -72,22 +80,22 @@ type Info struct {
 }
 
 var registry = []Info{
-	{Name: "faults", Description: "each thread faults every page of its own VMA, resets it (MADV_DONTNEED), repeats", New: newFaults, MinThreads: 1, Reader: ClassFault, NewLive: newLiveFaults},
-	{Name: "faults-shared", Description: "threads fault random pages of one shared VMA and reset random windows of it", New: newFaultsShared, MinThreads: 1, Reader: ClassFault, NewLive: newLiveFaultsShared},
-	{Name: "faults-mmap", Description: "T-1 threads as faults; one thread mmaps and munmaps unrelated regions", New: newFaultsMmap, Writer: true, MinThreads: 2, Reader: ClassFault, NewLive: newLiveFaultsMmap},
-	{Name: "faults-mprotect", Description: "T-1 threads as faults; one thread mprotects pages of their VMAs (split, merge back)", New: newFaultsMprotect, Writer: true, MinThreads: 2, Reader: ClassFault, NewLive: newLiveFaultsMprotect},
-	{Name: "mmap-churn", Description: "each thread mmaps then munmaps a region of its own: the writer-only cost", New: newMmapChurn, Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapChurn},
-	{Name: "maps-walk", Description: "T-1 threads walk every VMA as /proc/pid/maps does; one thread mmaps and munmaps", New: newMapsWalk, Writer: true, MinThreads: 2, Reader: ClassLookup, NewLive: newLiveMapsWalk},
+	{Name: "faults", Description: "each thread faults every page of its own VMA, resets it (MADV_DONTNEED), repeats", New: newFaults, Calls: strategies.CallFault | strategies.CallMadvise, MinThreads: 1, Reader: ClassFault, NewLive: newLiveFaults},
+	{Name: "faults-shared", Description: "threads fault random pages of one shared VMA and reset random windows of it", New: newFaultsShared, Calls: strategies.CallFault | strategies.CallMadvise, MinThreads: 1, Reader: ClassFault, NewLive: newLiveFaultsShared},
+	{Name: "faults-mmap", Description: "T-1 threads as faults; one thread mmaps and munmaps unrelated regions", New: newFaultsMmap, Calls: strategies.CallFault | strategies.CallMadvise | strategies.CallWrite, Writer: true, MinThreads: 2, Reader: ClassFault, NewLive: newLiveFaultsMmap},
+	{Name: "faults-mprotect", Description: "T-1 threads as faults; one thread mprotects pages of their VMAs (split, merge back)", New: newFaultsMprotect, Calls: strategies.CallFault | strategies.CallMadvise | strategies.CallWrite, Writer: true, MinThreads: 2, Reader: ClassFault, NewLive: newLiveFaultsMprotect},
+	{Name: "mmap-churn", Description: "each thread mmaps then munmaps a region of its own: the writer-only cost", New: newMmapChurn, Calls: strategies.CallWrite, Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapChurn},
+	{Name: "maps-walk", Description: "T-1 threads walk every VMA as /proc/pid/maps does; one thread mmaps and munmaps", New: newMapsWalk, Calls: strategies.CallReadMaps | strategies.CallWrite, Writer: true, MinThreads: 2, Reader: ClassLookup, NewLive: newLiveMapsWalk},
 	{Name: "lookups", Description: "each thread looks up and walks its own VMA under mmap_read_lock, as mincore() does", New: newLookups, MinThreads: 1, Reader: ClassLookup, NewLive: newLiveLookups},
-	{Name: "lookups-mmap", Description: "T-1 threads as lookups; one thread mmaps and munmaps unrelated regions", New: newLookupsMmap, Writer: true, MinThreads: 2, Reader: ClassLookup, NewLive: newLiveLookupsMmap},
-	{Name: "nested-fault", Description: "T-1 threads hold a VMA (Lookup) and fault another inside it while one thread mprotects", New: newNestedFault, Writer: true, MinThreads: 2, Reader: ClassLookup, LiveSkip: nestedFaultLiveSkip},
-	{Name: "page_fault1", Description: "each thread maps -size bytes of anonymous memory, writes a byte to each page, unmaps them (will-it-scale)", New: newPageFault(anonymous), Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(anonymous), Peer: "will-it-scale tests/page_fault1.c", Resident: 1},
-	{Name: "page_fault2", Description: "page_fault1 over a private mapping of the thread's own file: each write copies a page-cache page", New: newPageFault(privateFile), Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(privateFile), Peer: "will-it-scale tests/page_fault2.c", Resident: 2},
-	{Name: "page_fault3", Description: "page_fault1 over a shared mapping of the thread's own file: each write dirties a page-cache page", New: newPageFault(sharedFile), Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(sharedFile), Peer: "will-it-scale tests/page_fault3.c", Resident: 1},
-	{Name: "mmap1", Description: "each thread maps -size bytes of anonymous memory and unmaps them, untouched (will-it-scale)", New: newPeerMmap(anonymous), Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapPeer(anonymous), Peer: "will-it-scale tests/mmap1.c"},
-	{Name: "mmap2", Description: "mmap1 over a private mapping of the thread's own file", New: newPeerMmap(privateFile), Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapPeer(privateFile), Peer: "will-it-scale tests/mmap2.c"},
-	{Name: "pft", Description: "one anonymous mapping of -size bytes per thread; each thread faults its own part; the last one done remaps it (mmtests pft-threads)", New: newPft, MinThreads: 1, Reader: ClassFault, NewLive: newLivePft, Peer: "mmtests pft-threads", Resident: 1},
-	{Name: "zerocopy", Description: "T-1 threads Lookup their receive buffer's VMA and map a batch of pages into it (tcp zerocopy); one thread mprotects parts of the buffers", New: newZerocopy, Writer: true, MinThreads: 2, Reader: ClassLookup, LiveSkip: zerocopyLiveSkip, Peer: "the 2026 helper's callers: tcp_zerocopy_receive(), binder"},
+	{Name: "lookups-mmap", Description: "T-1 threads as lookups; one thread mmaps and munmaps unrelated regions", New: newLookupsMmap, Calls: strategies.CallWrite, Writer: true, MinThreads: 2, Reader: ClassLookup, NewLive: newLiveLookupsMmap},
+	{Name: "nested-fault", Description: "T-1 threads hold a VMA (Lookup) and fault another inside it while one thread mprotects", New: newNestedFault, Calls: strategies.CallFault | strategies.CallFaultKernel | strategies.CallLookup | strategies.CallWrite, Writer: true, MinThreads: 2, Reader: ClassLookup, LiveSkip: nestedFaultLiveSkip},
+	{Name: "page_fault1", Description: "each thread maps -size bytes of anonymous memory, writes a byte to each page, unmaps them (will-it-scale)", New: newPageFault(anonymous), Calls: strategies.CallFault | strategies.CallWrite, Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(anonymous), Peer: "will-it-scale tests/page_fault1.c", Resident: 1},
+	{Name: "page_fault2", Description: "page_fault1 over a private mapping of the thread's own file: each write copies a page-cache page", New: newPageFault(privateFile), Calls: strategies.CallFault | strategies.CallWrite, Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(privateFile), Peer: "will-it-scale tests/page_fault2.c", Resident: 2},
+	{Name: "page_fault3", Description: "page_fault1 over a shared mapping of the thread's own file: each write dirties a page-cache page", New: newPageFault(sharedFile), Calls: strategies.CallFault | strategies.CallWrite, Changes: true, MinThreads: 1, Reader: ClassFault, NewLive: newLivePageFault(sharedFile), Peer: "will-it-scale tests/page_fault3.c", Resident: 1},
+	{Name: "mmap1", Description: "each thread maps -size bytes of anonymous memory and unmaps them, untouched (will-it-scale)", New: newPeerMmap(anonymous), Calls: strategies.CallWrite, Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapPeer(anonymous), Peer: "will-it-scale tests/mmap1.c"},
+	{Name: "mmap2", Description: "mmap1 over a private mapping of the thread's own file", New: newPeerMmap(privateFile), Calls: strategies.CallWrite, Writer: true, MinThreads: 1, Reader: ClassWrite, NewLive: newLiveMmapPeer(privateFile), Peer: "will-it-scale tests/mmap2.c"},
+	{Name: "pft", Description: "one anonymous mapping of -size bytes per thread; each thread faults its own part; the last one done remaps it (mmtests pft-threads)", New: newPft, Calls: strategies.CallFault | strategies.CallWrite, MinThreads: 1, Reader: ClassFault, NewLive: newLivePft, Peer: "mmtests pft-threads", Resident: 1},
+	{Name: "zerocopy", Description: "T-1 threads Lookup their receive buffer's VMA and map a batch of pages into it (tcp zerocopy); one thread mprotects parts of the buffers", New: newZerocopy, Calls: strategies.CallLookup | strategies.CallWrite, Writer: true, MinThreads: 2, Reader: ClassLookup, LiveSkip: zerocopyLiveSkip, Peer: "the 2026 helper's callers: tcp_zerocopy_receive(), binder"},
 }
 
 // zerocopyLiveSkip is why zerocopy has no live form (yet).
