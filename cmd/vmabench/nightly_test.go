@@ -207,7 +207,7 @@ func TestReport(t *testing.T) {
 // names any row out of tolerance in its error.
 func TestNightlyValidation(t *testing.T) {
 	vc := validate.DefaultConfig()
-	vc.Count = 1
+	vc.Count = 2
 	vc.RunCell = func(_ context.Context, rc runner.Config) (runner.Result, error) {
 		r := runner.Result{Cell: cell.Cell{Strategy: rc.Strategy, Workload: rc.Workload, Threads: rc.Threads, Procs: 2},
 			Status: runner.StatusOK, Ops: 1e6, Elapsed: time.Second}
@@ -224,11 +224,12 @@ func TestNightlyValidation(t *testing.T) {
 	}
 	var b bytes.Buffer
 	err := validation(vc)(context.Background(), &b)
-	if err != nil && !strings.Contains(err.Error(), " rows out of tolerance: ") {
+	// The faked rows agree; mprotect-ns, timed in this process, may not.
+	if err != nil && (!strings.Contains(err.Error(), " rows: ") || strings.Contains(err.Error(), "reader-penalty")) {
 		t.Fatalf("validation: %v", err)
 	}
 	out := b.String()
-	for _, want := range []string{"\nBenchmarkValidate/experiment=reader-penalty/model=mmaplock ", " ratio ", "\nvalidate-tolerance: 1.5\n"} {
+	for _, want := range []string{"\nBenchmarkValidate/experiment=reader-penalty/model=mmaplock ", " ratio ", "\nvalidate-tolerance: 1.25\n", " verdict"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("validate table lacks %q:\n%s", want, out)
 		}
