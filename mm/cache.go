@@ -2,7 +2,6 @@ package mm
 
 import (
 	"sync"
-	"sync/atomic"
 )
 
 // Cache models vm_area_cachep, the slab VMAs come from.
@@ -26,8 +25,8 @@ type Cache struct {
 	// locks is the v6.4 "vma_lock" slab the VMAs' Lock objects come from.
 	locks vmaLockSlab
 
-	allocs atomic.Uint64
-	reuses atomic.Uint64
+	allocs Uint64
+	reuses Uint64
 }
 
 // NewCache returns an empty cache; reuse selects type-safe reuse.

@@ -2,7 +2,6 @@ package mm
 
 import (
 	"runtime"
-	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
 )
@@ -58,20 +57,20 @@ type File struct {
 	FolioPages int
 	// pages is the page cache, one entry per page of the file: the
 	// mapping's xarray of folios, reduced to the bits above.
-	pages []atomic.Uint32
+	pages []Uint32
 	// mapped is the number of VMAs in the i_mmap tree, changed only
 	// under IMmap held for writing.
-	mapped atomic.Int32
+	mapped Int32
 	// dirty is the dirty-page accounting (NR_FILE_DIRTY, the memcg and
 	// wb counters folio_account_dirtied() updates).
-	dirty atomic.Int64
+	dirty Int64
 	_     cpu.CacheLinePad
 }
 
 // NewFile returns a file of pages pages on fs with an empty page cache, as
 // ftruncate() of a new file leaves it: all holes.
 func NewFile(pages int, fs FileSystem) *File {
-	return &File{FS: fs, pages: make([]atomic.Uint32, pages)}
+	return &File{FS: fs, pages: make([]Uint32, pages)}
 }
 
 // Pages returns the file's size in pages.

@@ -3,7 +3,6 @@ package mm
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -50,8 +49,8 @@ type MM struct {
 	_ [cacheLine]byte // line 0: mm_count, ____cacheline_aligned_in_smp
 
 	// Line 1.
-	tree atomic.Pointer[Tree] // 64: mm_mt (its ma_root is at 72)
-	pt   pageTable            // 72: the page table (pagetable.go), where mm_struct has mmap_base to pgd
+	tree Pointer[Tree] // 64: mm_mt (its ma_root is at 72)
+	pt   pageTable     // 72: the page table (pagetable.go), where mm_struct has mmap_base to pgd
 	_    [184 - 72 - unsafe.Sizeof(pageTable{})]byte
 
 	// Lines 2 and 3.
@@ -63,12 +62,12 @@ type MM struct {
 	// LockSeq is mm->mm_lock_seq. vmaseq uses it as a plain counter,
 	// incremented by vma_end_write_all; vmarefcnt as a seqcount, odd while
 	// mmap_lock is held for writing.
-	LockSeq atomic.Int64 // 248
+	LockSeq Int64 // 248
 
 	// Line 4: writers only.
 	cache *Cache // 256
 	// writing is the checker's mark that a writer is inside Prepare..Commit.
-	writing atomic.Int32 // 264
+	writing Int32 // 264
 	_       [cacheLine - 12]byte
 
 	// Line 5.
@@ -76,9 +75,9 @@ type MM struct {
 	// threads (flush_tlb_mm_range()'s IPIs); see Task.Shootdown. It has a
 	// line of its own: readers load it once per operation, only when
 	// calibrated.
-	shootdowns atomic.Uint64
+	shootdowns Uint64
 	// tasks is how many threads run in the MM (NewTask with an id >= 0).
-	tasks atomic.Int32 // 328
+	tasks Int32 // 328
 	// pages is the zone and the lruvec the MM's faults and zaps share
 	// (see page_alloc.go), which the kernel keeps per node, outside
 	// mm_struct: an object of its own, so that the MM stays at 448 bytes
@@ -91,7 +90,7 @@ type MM struct {
 	// sleepers is the model's count of runnable threads (needResched). It
 	// has a line of its own, as the kernel's run queues are per CPU, far
 	// from mm_struct.
-	sleepers atomic.Int32 // 384
+	sleepers Int32 // 384
 	_        [cacheLine - 4]byte
 }
 

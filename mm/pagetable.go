@@ -1,13 +1,11 @@
 package mm
 
-import "sync/atomic"
-
 // PTEsPerTable is the entries of one page-table page: 512 on x86-64, so one
 // table maps 2 MiB (PMD_SIZE) of address space.
 const PTEsPerTable = 512
 
 // pteTable is one page-table page: its entries, 1 where a page is mapped.
-type pteTable [PTEsPerTable]atomic.Uint32
+type pteTable [PTEsPerTable]Uint32
 
 // pageTable is the MM's page table, two levels as the kernel's last two
 // (PMD -> PTE page): a directory with one slot per 2 MiB of address space,
@@ -21,7 +19,7 @@ type pteTable [PTEsPerTable]atomic.Uint32
 // next mapping there allocates them again; madvise(MADV_DONTNEED) keeps
 // them, as zap_page_range_single() does.
 type pageTable struct {
-	dir []atomic.Pointer[pteTable]
+	dir []Pointer[pteTable]
 	// desc are the page-table pages' descriptors, one per directory
 	// slot, each with its split PTE lock (ptdesc): 64 bytes per 2 MiB.
 	desc  []ptdesc
@@ -30,12 +28,12 @@ type pageTable struct {
 
 func newPageTable(pages int) pageTable {
 	n := (pages + PTEsPerTable - 1) / PTEsPerTable
-	return pageTable{dir: make([]atomic.Pointer[pteTable], n), desc: make([]ptdesc, n), pages: uint64(pages)}
+	return pageTable{dir: make([]Pointer[pteTable], n), desc: make([]ptdesc, n), pages: uint64(pages)}
 }
 
 // lookup returns the entry of page i, or nil if its table was never
 // allocated (or i is past the end).
-func (pt *pageTable) lookup(i uint64) *atomic.Uint32 {
+func (pt *pageTable) lookup(i uint64) *Uint32 {
 	if i >= pt.pages {
 		return nil
 	}
@@ -50,7 +48,7 @@ func (pt *pageTable) lookup(i uint64) *atomic.Uint32 {
 // under the page_table_lock; here a compare-and-swap) and the loser frees
 // its own. fresh reports that this call installed the table. It returns
 // nil past the end.
-func (pt *pageTable) alloc(i uint64) (e *atomic.Uint32, fresh bool) {
+func (pt *pageTable) alloc(i uint64) (e *Uint32, fresh bool) {
 	if i >= pt.pages {
 		return nil, false
 	}

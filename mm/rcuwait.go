@@ -1,7 +1,5 @@
 package mm
 
-import "sync/atomic"
-
 // RCUWait models struct rcuwait (include/linux/rcuwait.h): one task that
 // sleeps until a condition holds, woken by whoever makes it hold. It is
 // mm->vma_writer_wait, on which vma_start_write() waits for a VMA's readers
@@ -22,8 +20,8 @@ import "sync/atomic"
 // The kernel reads w->task under rcu_read_lock() so the task cannot be
 // freed meanwhile; the garbage collector gives that here.
 type RCUWait struct {
-	_    noCopy               // first: a zero-size last field would pad the struct
-	task atomic.Pointer[Task] // w->task
+	_    noCopy        // first: a zero-size last field would pad the struct
+	task Pointer[Task] // w->task
 }
 
 // WaitEvent models rcuwait_wait_event(w, cond, TASK_UNINTERRUPTIBLE): t

@@ -2,7 +2,6 @@ package mm
 
 import (
 	"math"
-	"sync/atomic"
 )
 
 // RWSem models the kernel's struct rw_semaphore and kernel/locking/rwsem.c
@@ -57,7 +56,7 @@ import (
 // # The owner (sem->owner)
 //
 // The kernel keeps the owning task_struct pointer and two flag bits in one
-// word. Go cannot tag pointers, so the model keeps an atomic.Pointer to the
+// word. Go cannot tag pointers, so the model keeps an Pointer to the
 // owning Task and the flags in a second atomic word after the wait list, so
 // that the kernel's words keep their offsets (count 0, owner 8, osq 16,
 // wait_lock 20, wait_list 24) and the RWSem is 48 bytes to the kernel's 40:
@@ -105,13 +104,13 @@ import (
 type RWSem struct {
 	_ noCopy // first: a zero-size last field would pad the struct
 
-	count    atomic.Int64         // 0: sem->count
-	owner    atomic.Pointer[Task] // 8: sem->owner, the task part
-	osq      osqQueue             // 16: sem->osq: the MCS queue of spinning writers
-	waitLock spinLock             // 20: sem->wait_lock
-	waitHead *rwsemWaiter         // 24: sem->wait_list, under waitLock
-	waitTail *rwsemWaiter         // 32
-	oflags   atomic.Uint32        // 40: sem->owner, the flag bits
+	count    Int64         // 0: sem->count
+	owner    Pointer[Task] // 8: sem->owner, the task part
+	osq      osqQueue      // 16: sem->osq: the MCS queue of spinning writers
+	waitLock spinLock      // 20: sem->wait_lock
+	waitHead *rwsemWaiter  // 24: sem->wait_list, under waitLock
+	waitTail *rwsemWaiter  // 32
+	oflags   Uint32        // 40: sem->owner, the flag bits
 }
 
 // The count word's bits; see RWSem. Count returns the word.
@@ -166,10 +165,10 @@ type rwsemWaiter struct {
 	timeout    int64 // now() + RWSEM_WAIT_TIMEOUT
 	// handoffSet is waiter->handoff_set: written under wait_lock, read by
 	// the waiting writer after dropping it, so atomic.
-	handoffSet atomic.Bool
+	handoffSet Bool
 	// granted is 1 once rwsem_mark_wake() has given this reader the lock:
 	// the kernel's waiter->task == NULL.
-	granted atomic.Uint32
+	granted Uint32
 }
 
 // Count returns the count word, for tests and end-of-run checks; see the

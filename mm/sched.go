@@ -3,11 +3,12 @@
 package mm
 
 import (
-	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"vmabench/sim"
 )
 
 // The model's scheduler: just enough of set_current_state(), schedule(),
@@ -64,6 +65,12 @@ func (t *Task) schedule() {
 		t.MM.sleepers.Add(1)
 	}
 	for t.state.Load() == taskSleeping {
+		if sim.On() {
+			// A projection: the virtual CPU blocks until the waker's
+			// sim.Wake, in virtual time.
+			sim.BlockCurrent()
+			continue
+		}
 		// FUTEX_WAIT returns 0 on a wake, EAGAIN if the word already
 		// changed, EINTR on a signal: all mean "look again".
 		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&t.state)),
@@ -138,6 +145,10 @@ func wakeUpProcess(t *Task) bool {
 	}
 	switch t.state.Swap(taskRunning) {
 	case taskSleeping:
+		if sim.On() {
+			sim.Wake(t.cpu)
+			return true
+		}
 		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&t.state)),
 			futexWake|futexPrivateFlag, 1, 0, 0, 0)
 		return true
@@ -192,8 +203,27 @@ func (q *wakeQ) wakeUp() {
 // epoch is the origin of now().
 var epoch = time.Now()
 
-// now models sched_clock() and jiffies, in nanoseconds (monotonic).
-func now() int64 { return int64(time.Since(epoch)) }
+// now models sched_clock() and jiffies, in nanoseconds (monotonic). In a
+// projection it is the running virtual CPU's clock.
+func now() int64 {
+	if sim.On() {
+		return sim.Now() / 1000
+	}
+	return int64(time.Since(epoch))
+}
+
+// Sleep blocks the calling thread for d ns (nanosleep()), or the virtual
+// CPU for d ns of virtual time in a projection.
+func Sleep(d int64) {
+	if d <= 0 {
+		return
+	}
+	if sim.On() {
+		sim.Sleep(d * 1000)
+		return
+	}
+	time.Sleep(time.Duration(d))
+}
 
 // spinLock models raw_spinlock_t for wait_lock: test-and-test-and-set on
 // one word, with cpu_relax() between looks, as queued_spin_lock_slowpath()
@@ -206,7 +236,7 @@ func now() int64 { return int64(time.Since(epoch)) }
 // (sched_yield) instead of burning the CPU the holder may need. The yield
 // is rare.
 type spinLock struct {
-	v atomic.Uint32
+	v Uint32
 }
 
 // spinYieldAfter is how many failed looks at a held spinLock precede a
@@ -219,7 +249,7 @@ func (l *spinLock) lock() {
 		if l.v.Load() == 0 && l.v.CompareAndSwap(0, 1) {
 			return
 		}
-		if n >= spinYieldAfter {
+		if n >= spinYieldAfter && !sim.On() {
 			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 			n = 0
 		}

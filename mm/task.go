@@ -2,9 +2,10 @@ package mm
 
 import (
 	"fmt"
-	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
+
+	"vmabench/sim"
 )
 
 // Stats are one thread's event counts, named as the kernel names them in
@@ -163,20 +164,23 @@ type Task struct {
 	pcp perCPU
 
 	// ops counts the thread's operations for a watchdog; see Progress.
-	ops atomic.Uint64
+	ops Uint64
 	// held and waiting are lockdep-style state for a watchdog report.
-	held    atomic.Uint32
-	waiting atomic.Uint32
+	held    Uint32
+	waiting Uint32
 
-	firstViolation atomic.Pointer[string]
+	firstViolation Pointer[string]
 
 	// The sleeping locks' part of task_struct (see sched.go, rwsem.go):
 	// state is task->__state and the futex word the thread sleeps on;
 	// wakeQNext is task->wake_q; rwWaiter is the rwsem_waiter the kernel
 	// keeps on the stack, here in the Task because a Go stack can move.
-	state     atomic.Uint32
-	wakeQNext atomic.Pointer[Task]
+	state     Uint32
+	wakeQNext Pointer[Task]
 	rwWaiter  rwsemWaiter
+	// cpu is the virtual CPU the thread runs on in a projection (nil in
+	// a real run): whom wakeUpProcess wakes.
+	cpu *sim.CPU
 
 	_ cpu.CacheLinePad
 	// osq is the thread's OSQ node (osq.go), the kernel's per-CPU
@@ -193,6 +197,17 @@ func NewTask(m *MM, id, faultWork int) *Task {
 		m.tasks.Add(1)
 	}
 	return &Task{ID: id, MM: m, FaultWork: faultWork, scratch: make([]byte, faultWork)}
+}
+
+// SetCPU binds the Task to virtual CPU c for a projection (package sim):
+// a wake-up of the Task wakes c. The CPU's deadlock report then says what
+// the Task holds and waits for.
+func (t *Task) SetCPU(c *sim.CPU) {
+	t.cpu = c
+	c.SetDescribe(func() string {
+		held, waiting := t.LockInfo()
+		return fmt.Sprintf("thread %d holds %v, waits for %v", t.ID, held, waiting)
+	})
 }
 
 // SetProgress publishes the thread's operation count n for a watchdog. The

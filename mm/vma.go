@@ -12,9 +12,7 @@
 // the kernel tolerates by design, so it still reports the ones it does not.
 package mm
 
-import (
-	"sync/atomic"
-)
+import ()
 
 // PageShift and PageSize describe the simulated page: 4 KiB, as on x86-64.
 const (
@@ -85,29 +83,29 @@ func (p Prot) String() string {
 // share lines (see vmaLockSlab).
 type VMA struct {
 	// Line 0.
-	start    atomic.Uint64      // 0: vma->vm_start
-	end      atomic.Uint64      // 8: vma->vm_end
-	mm       atomic.Pointer[MM] // 16: vma->vm_mm: re-checked after type-safe reuse
-	prot     atomic.Uint32      // 24: vma->vm_page_prot
-	changing atomic.Int32       // 28: checker: writers mark a VMA while they change it
-	gen      atomic.Uint64      // 32: checker: bumped by each change (where vm_flags lies)
-	LockSeq  atomic.Int64       // 40: vma->vm_lock_seq
-	Lock     *RWSem             // 48: vma->vm_lock (v6.4): &vma->vm_lock->lock
-	Detached atomic.Bool        // 56: vma->detached (v6.4)
+	start    Uint64      // 0: vma->vm_start
+	end      Uint64      // 8: vma->vm_end
+	mm       Pointer[MM] // 16: vma->vm_mm: re-checked after type-safe reuse
+	prot     Uint32      // 24: vma->vm_page_prot
+	changing Int32       // 28: checker: writers mark a VMA while they change it
+	gen      Uint64      // 32: checker: bumped by each change (where vm_flags lies)
+	LockSeq  Int64       // 40: vma->vm_lock_seq
+	Lock     *RWSem      // 48: vma->vm_lock (v6.4): &vma->vm_lock->lock
+	Detached Bool        // 56: vma->detached (v6.4)
 	// freed is the checker's mark that the VMA went back to the cache
 	// (vm_area_free()) and has not been handed out again.
-	freed atomic.Bool // 60
+	freed Bool // 60
 
 	// Line 1.
-	anonVMA atomic.Bool          // 64: vma->anon_vma != NULL
-	shared  atomic.Bool          // 68: VM_SHARED (a vm_flags bit, line 0): a MAP_SHARED file mapping
-	_       [8]byte              // 72: vm_ops
-	pgoff   atomic.Uint64        // 80: vma->vm_pgoff: the file page at vm_start
-	file    atomic.Pointer[File] // 88: vma->vm_file; nil for anonymous memory
+	anonVMA Bool          // 64: vma->anon_vma != NULL
+	shared  Bool          // 68: VM_SHARED (a vm_flags bit, line 0): a MAP_SHARED file mapping
+	_       [8]byte       // 72: vm_ops
+	pgoff   Uint64        // 80: vma->vm_pgoff: the file page at vm_start
+	file    Pointer[File] // 88: vma->vm_file; nil for anonymous memory
 	_       [cacheLine - 32]byte
 
 	// Line 2.
-	Refcnt atomic.Int32 // 128: vma->vm_refcnt (v6.15+), ____cacheline_aligned_in_smp
+	Refcnt Int32 // 128: vma->vm_refcnt (v6.15+), ____cacheline_aligned_in_smp
 	_      [cacheLine - 4]byte
 }
 

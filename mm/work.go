@@ -1,6 +1,14 @@
 package mm
 
-import "time"
+import (
+	"time"
+
+	"vmabench/sim"
+)
+
+// ProjectionRate is Work.IterPerNs in a projection: one iteration per ns,
+// so that Task.Spin(n) advances the virtual clock by n ns.
+const ProjectionRate = 1.0
 
 // Work is the calibrated work a model does beside its lock operations, so
 // that a model operation takes the live kernel's time and a lock is held for
@@ -165,8 +173,16 @@ func Spin(n int64, seed uint64) uint64 {
 
 // Spin does n iterations of work on t's behalf, keeping the result in t so
 // nothing shared is written.
+//
+// In a projection the work does not run: it advances the virtual CPU's
+// clock by n ns (a projection calibrates at one iteration per ns, see
+// ProjectionRate).
 func (t *Task) Spin(n int64) {
 	if n > 0 {
+		if sim.On() {
+			sim.Advance(n * 1000)
+			return
+		}
 		t.sink = Spin(n, t.sink)
 	}
 }
@@ -207,7 +223,14 @@ func (t *Task) Shootdown() {
 	}
 	t.Interrupts() // take the flushes before this one
 	t.shootSeen = t.MM.shootdowns.Add(1)
-	t.Spin(t.Work.IPISend)
+	send := t.Work.IPISend
+	if sim.On() {
+		// A projection may have hundreds of CPUs: the flusher pays a send
+		// per target (the IPIs of flush_tlb_multi()), which is the real
+		// run's one send at the two threads it was calibrated with.
+		send *= int64(t.MM.tasks.Load() - 1)
+	}
+	t.Spin(send)
 }
 
 // Interrupts spins IPIRecv for each TLB flush of another thread of the MM

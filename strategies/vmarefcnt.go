@@ -2,7 +2,6 @@ package strategies
 
 import (
 	"errors"
-	"sync/atomic"
 
 	"vmabench/mm"
 )
@@ -68,7 +67,7 @@ func (s *VMARefcnt) MM() *mm.MM { return s.mm }
 
 // refcountIncNotZeroLimited models __refcount_inc_not_zero_limited_acquire():
 // add one unless vm_refcnt is 0 or would pass limit. It returns the old value.
-func refcountIncNotZeroLimited(r *atomic.Int32, limit int32) (old int32, ok bool) {
+func refcountIncNotZeroLimited(r *mm.Int32, limit int32) (old int32, ok bool) {
 	old = r.Load()
 	for {
 		if old == 0 || old >= limit {
@@ -82,7 +81,7 @@ func refcountIncNotZeroLimited(r *atomic.Int32, limit int32) (old int32, ok bool
 }
 
 // refcountAddNotZero models refcount_add_not_zero().
-func refcountAddNotZero(r *atomic.Int32, n int32) bool {
+func refcountAddNotZero(r *mm.Int32, n int32) bool {
 	old := r.Load()
 	for {
 		if old == 0 {

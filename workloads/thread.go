@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -39,7 +38,7 @@ const (
 // cache.
 type Control struct {
 	_     cpu.CacheLinePad
-	phase atomic.Uint32
+	phase mm.Uint32
 	_     cpu.CacheLinePad
 }
 
@@ -56,10 +55,9 @@ const (
 	latMax = 100e9
 )
 
-var clockBase = time.Now()
-
-// nanotime is a monotonic clock reading in ns.
-func nanotime() int64 { return int64(time.Since(clockBase)) }
+// nanotime is a monotonic clock reading in ns: mm's clock, so that a
+// projection measures latencies in virtual time.
+func nanotime() int64 { return mm.Now() }
 
 // Thread is one worker thread's state: its Task, its own RNG, and its counts
 // and latency samples. Only its own thread writes it while the run lasts;
@@ -103,7 +101,7 @@ type Thread struct {
 	// a cache line of its own, so the runner's reads never touch the
 	// line of the counts above.
 	_   cpu.CacheLinePad
-	ack atomic.Uint32
+	ack mm.Uint32
 
 	_ cpu.CacheLinePad
 }
@@ -269,7 +267,5 @@ func (th *Thread) Stats() mm.Stats { return th.Task.Stats.Sub(th.Base) }
 
 // pause sleeps for d between a writer's changes, if d is set.
 func pause(d time.Duration) {
-	if d > 0 {
-		time.Sleep(d)
-	}
+	mm.Sleep(int64(d))
 }

@@ -84,7 +84,7 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 	}
 	var (
 		wg      sync.WaitGroup
-		done    atomic.Bool
+		done    mm.Bool
 		mu      sync.Mutex
 		rep     StressReport
 		readers sync.WaitGroup

@@ -1,0 +1,333 @@
+package mm
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"vmabench/sim"
+)
+
+// The shared-word types: every word of shared model state that threads
+// read and write concurrently (lock words, reference counts, sequence
+// counts, the tree root, page-table entries, a VMA's fields, the harness's
+// own phase and progress words) is one of these, with sync/atomic's method
+// set. In a real run each method is the sync/atomic operation behind one
+// branch on a flag that is false (sim.On), which the CPU predicts; while a
+// projection or an exploration runs (package sim), each access is first a
+// scheduling point of the virtual CPU that makes it, charged by the
+// engine's cost model from the word's address and the access's kind. So
+// there is one description of each protocol, the model code, and a
+// projection runs it unchanged.
+//
+// A word's address is its cache line's: the Go heap does not move
+// objects, so the layout of a struct (its pads, which fields share a line)
+// is what the cost model sees, as the kernel's layout is what its CPUs see.
+// Like sync/atomic's types, a word must not be copied after first use.
+
+// Int32 is a shared int32 with the methods of atomic.Int32; see the note above.
+type Int32 struct{ v atomic.Int32 }
+
+// Load atomically loads and returns the value.
+func (w *Int32) Load() int32 {
+	if sim.On() {
+		sim.LoadAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Load()
+}
+
+// Store atomically stores x.
+func (w *Int32) Store(x int32) {
+	if sim.On() {
+		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	w.v.Store(x)
+}
+
+// Swap atomically stores x and returns the previous value.
+func (w *Int32) Swap(x int32) int32 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Swap(x)
+}
+
+// CompareAndSwap executes the compare-and-swap operation for the value.
+func (w *Int32) CompareAndSwap(old, new int32) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.CompareAndSwap(old, new)
+}
+
+// Add atomically adds delta and returns the new value.
+func (w *Int32) Add(delta int32) int32 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Add(delta)
+}
+
+// And atomically ANDs mask into the value and returns the old value.
+func (w *Int32) And(mask int32) int32 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.And(mask)
+}
+
+// Or atomically ORs mask into the value and returns the old value.
+func (w *Int32) Or(mask int32) int32 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Or(mask)
+}
+
+// Uint32 is a shared uint32 with the methods of atomic.Uint32; see the note above.
+type Uint32 struct{ v atomic.Uint32 }
+
+// Load atomically loads and returns the value.
+func (w *Uint32) Load() uint32 {
+	if sim.On() {
+		sim.LoadAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Load()
+}
+
+// Store atomically stores x.
+func (w *Uint32) Store(x uint32) {
+	if sim.On() {
+		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	w.v.Store(x)
+}
+
+// Swap atomically stores x and returns the previous value.
+func (w *Uint32) Swap(x uint32) uint32 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Swap(x)
+}
+
+// CompareAndSwap executes the compare-and-swap operation for the value.
+func (w *Uint32) CompareAndSwap(old, new uint32) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.CompareAndSwap(old, new)
+}
+
+// Add atomically adds delta and returns the new value.
+func (w *Uint32) Add(delta uint32) uint32 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Add(delta)
+}
+
+// And atomically ANDs mask into the value and returns the old value.
+func (w *Uint32) And(mask uint32) uint32 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.And(mask)
+}
+
+// Or atomically ORs mask into the value and returns the old value.
+func (w *Uint32) Or(mask uint32) uint32 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Or(mask)
+}
+
+// Int64 is a shared int64 with the methods of atomic.Int64; see the note above.
+type Int64 struct{ v atomic.Int64 }
+
+// Load atomically loads and returns the value.
+func (w *Int64) Load() int64 {
+	if sim.On() {
+		sim.LoadAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Load()
+}
+
+// Store atomically stores x.
+func (w *Int64) Store(x int64) {
+	if sim.On() {
+		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	w.v.Store(x)
+}
+
+// Swap atomically stores x and returns the previous value.
+func (w *Int64) Swap(x int64) int64 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Swap(x)
+}
+
+// CompareAndSwap executes the compare-and-swap operation for the value.
+func (w *Int64) CompareAndSwap(old, new int64) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.CompareAndSwap(old, new)
+}
+
+// Add atomically adds delta and returns the new value.
+func (w *Int64) Add(delta int64) int64 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Add(delta)
+}
+
+// And atomically ANDs mask into the value and returns the old value.
+func (w *Int64) And(mask int64) int64 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.And(mask)
+}
+
+// Or atomically ORs mask into the value and returns the old value.
+func (w *Int64) Or(mask int64) int64 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Or(mask)
+}
+
+// Uint64 is a shared uint64 with the methods of atomic.Uint64; see the note above.
+type Uint64 struct{ v atomic.Uint64 }
+
+// Load atomically loads and returns the value.
+func (w *Uint64) Load() uint64 {
+	if sim.On() {
+		sim.LoadAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Load()
+}
+
+// Store atomically stores x.
+func (w *Uint64) Store(x uint64) {
+	if sim.On() {
+		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	w.v.Store(x)
+}
+
+// Swap atomically stores x and returns the previous value.
+func (w *Uint64) Swap(x uint64) uint64 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Swap(x)
+}
+
+// CompareAndSwap executes the compare-and-swap operation for the value.
+func (w *Uint64) CompareAndSwap(old, new uint64) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.CompareAndSwap(old, new)
+}
+
+// Add atomically adds delta and returns the new value.
+func (w *Uint64) Add(delta uint64) uint64 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Add(delta)
+}
+
+// And atomically ANDs mask into the value and returns the old value.
+func (w *Uint64) And(mask uint64) uint64 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.And(mask)
+}
+
+// Or atomically ORs mask into the value and returns the old value.
+func (w *Uint64) Or(mask uint64) uint64 {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Or(mask)
+}
+
+// Bool is a shared bool with the methods of atomic.Bool; see the note
+// above.
+type Bool struct{ v atomic.Bool }
+
+// Load atomically loads and returns the value.
+func (w *Bool) Load() bool {
+	if sim.On() {
+		sim.LoadAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Load()
+}
+
+// Store atomically stores x.
+func (w *Bool) Store(x bool) {
+	if sim.On() {
+		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	w.v.Store(x)
+}
+
+// Swap atomically stores x and returns the previous value.
+func (w *Bool) Swap(x bool) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Swap(x)
+}
+
+// CompareAndSwap executes the compare-and-swap operation for the value.
+func (w *Bool) CompareAndSwap(old, new bool) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.CompareAndSwap(old, new)
+}
+
+// Pointer is a shared *T with the methods of atomic.Pointer; see the note
+// above.
+type Pointer[T any] struct{ v atomic.Pointer[T] }
+
+// Load atomically loads and returns the value.
+func (w *Pointer[T]) Load() *T {
+	if sim.On() {
+		sim.LoadAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Load()
+}
+
+// Store atomically stores x.
+func (w *Pointer[T]) Store(x *T) {
+	if sim.On() {
+		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	w.v.Store(x)
+}
+
+// Swap atomically stores x and returns the previous value.
+func (w *Pointer[T]) Swap(x *T) *T {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.Swap(x)
+}
+
+// CompareAndSwap executes the compare-and-swap operation for the value.
+func (w *Pointer[T]) CompareAndSwap(old, new *T) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	return w.v.CompareAndSwap(old, new)
+}

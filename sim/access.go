@@ -1,0 +1,126 @@
+package sim
+
+import "runtime"
+
+// Access is the scheduling point before an access of kind k to the shared
+// word at addr by the running CPU: the policy may hand off here, then the
+// Model charges the access to the CPU's clock. Package mm's shared-word
+// types call it, only while On. Outside any CPU (a timer, or a CPU being
+// stopped) it does nothing.
+//
+//go:noinline
+func Access(addr uintptr, k Kind) {
+	e := running
+	c := e.cur
+	if c == nil || c.stopping {
+		return
+	}
+	c.lastKind = k
+	e.point(c)
+	if e.cfg.Trace != nil {
+		// Traced after the point: the order of the trace is the order in
+		// which the accesses take effect.
+		ev := Event{Step: e.steps, CPU: c.id, Kind: k, Addr: addr, Time: c.clock}
+		runtime.Callers(2, ev.PCs[:])
+		e.cfg.Trace(ev)
+	}
+	c.clock += e.model.Access(c.id, c.clock, addr, k)
+}
+
+// Relax is one iteration of a spin loop, cpu_relax(): a scheduling point of
+// kind Pause, charged as the Model's PAUSE.
+func Relax() { Access(0, Pause) }
+
+// Advance adds d ps of private work to the running CPU's clock: calibrated
+// work that runs instead of spinning. It is no scheduling point (it touches
+// nothing shared); the next access is.
+func Advance(d int64) {
+	if c := running.cur; c != nil && d > 0 {
+		c.clock += d
+	}
+}
+
+// Now returns the running CPU's clock, in ps; outside any CPU, the time of
+// the timer being fired.
+func Now() int64 {
+	e := running
+	if c := e.cur; c != nil {
+		return c.clock
+	}
+	return e.now
+}
+
+// Current returns the running CPU, or nil outside any.
+func Current() *CPU { return running.cur }
+
+// Sleep blocks the running CPU for d ps (a thread's nanosleep()): its clock
+// moves on by d and the Model's wake-up latency, and others run meanwhile.
+func Sleep(d int64) {
+	e := running
+	c := e.cur
+	if c == nil || c.stopping || d <= 0 {
+		return
+	}
+	c.clock += d + e.model.Wake()
+	e.point(c)
+}
+
+// BlockCurrent blocks the running CPU until Wake(it) (schedule() after
+// set_current_state()): it returns at once if a wake-up came since the
+// last one returned. It may return spuriously; callers loop on their
+// condition, as kernel callers of schedule() do.
+func BlockCurrent() {
+	e := running
+	c := e.cur
+	if c == nil || c.stopping {
+		return
+	}
+	if c.woken {
+		c.woken = false
+		return
+	}
+	if e.cfg.Trace != nil {
+		ev := Event{Step: e.steps, CPU: c.id, Kind: Block, Time: c.clock}
+		runtime.Callers(2, ev.PCs[:])
+		e.cfg.Trace(ev)
+	}
+	e.steps++
+	c.lastKind = Block
+	c.state = cpuBlocked
+	e.switchOut(c, nil)
+}
+
+// Wake wakes c (wake_up_process()): a blocked CPU becomes runnable at the
+// waker's time plus the Model's wake-up latency; a CPU not blocked keeps
+// the wake-up for its next BlockCurrent. A nil c does nothing.
+func Wake(c *CPU) {
+	if c == nil {
+		return
+	}
+	e := c.eng
+	switch c.state {
+	case cpuBlocked:
+		c.state = cpuRunnable
+		c.clock = max(c.clock, Now()+e.model.Wake())
+		c.woken = false
+		e.makeRunnable(c)
+	case cpuRunnable, cpuNew:
+		c.woken = true
+	}
+}
+
+// LoadAt, StoreAt and RMWAt are Access of one kind, so the callers in the
+// shared-word types stay within the inliner's budget.
+//
+//go:noinline
+func LoadAt(addr uintptr) { Access(addr, Load) }
+
+// StoreAt is Access(addr, Store).
+//
+//go:noinline
+func StoreAt(addr uintptr) { Access(addr, Store) }
+
+// RMWAt is Access(addr, RMW).
+//
+//go:noinline
+func RMWAt(addr uintptr) { Access(addr, RMW) }
