@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+
+	"vmabench/sim"
 )
 
 // SchedStats is what the OS scheduler did with one thread, from
@@ -34,6 +36,9 @@ func (s SchedStats) Sub(o SchedStats) SchedStats {
 // where /proc is missing. The caller must be locked to its OS thread.
 func readSchedStats() SchedStats {
 	var s SchedStats
+	if sim.On() {
+		return s // a projection's threads are virtual CPUs: no such files
+	}
 	st, err := os.ReadFile("/proc/thread-self/status")
 	if err != nil {
 		return s

@@ -1,0 +1,215 @@
+// Package project runs a cell, a strategy under a workload at a thread
+// count, on virtual CPUs in virtual time (package sim), on a machine
+// described by a Target: the projection of the cell onto a machine this one
+// is not. The strategy and workload code is the same that package runner
+// runs on real threads; the shared words it touches (package mm's types)
+// are scheduling points charged by sim's Coherence model from their
+// addresses, its calibrated work advances the virtual clock instead of
+// running, and its sleeps block virtual CPUs. Under sim.TimeOrder the
+// result depends on the target and the seed only, not on this host.
+//
+// A projection produces runner's Result, with the same cell names and
+// metrics, so report writes it as it writes a run; its configuration lines
+// say "mode: projected", the target's name and every cost it used.
+package project
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"vmabench/cell"
+	"vmabench/mm"
+	"vmabench/runner"
+	"vmabench/sim"
+	"vmabench/strategies"
+	"vmabench/workloads"
+)
+
+// Target is the machine a projection runs on: its coherence costs and
+// shape, the kernel's work per operation there, and the configuration
+// lines that name both.
+type Target struct {
+	// Name names the target on the configuration lines: a built-in
+	// profile's name (xeon-16) or the profile file's path.
+	Name string
+	// Costs are the machine's coherence costs and its CPU and socket
+	// counts.
+	Costs sim.Costs
+	// Work is the kernel's work beside the model's own steps, at
+	// mm.ProjectionRate (one iteration per ns); zero for raw lock costs.
+	Work mm.Work
+	// Pairs are the configuration lines of the target's costs, as the
+	// profile gives them.
+	Pairs []cell.KV
+}
+
+// Config is one projected cell.
+type Config struct {
+	Strategy string
+	Workload string
+	// Threads is the number of model threads, each on a virtual CPU of
+	// its own: at most Target.Costs.CPUs.
+	Threads int
+	// Warmup is the virtual time before the timed window; Duration is
+	// the window's, as the runner's flags of the same name but virtual.
+	Warmup   time.Duration
+	Duration time.Duration
+	// Load is the workload's configuration; its Work is the Target's.
+	Load   workloads.Config
+	Target Target
+}
+
+// DefaultConfig returns a projection of 2 ms warm-up and 20 ms timed window
+// of virtual time: a few thousand operations per thread of the slowest
+// workloads, which the runner's real windows (200 ms and 1 s) exceed only
+// because a real machine is noisy and a projection is not.
+func DefaultConfig() Config {
+	return Config{
+		Threads:  1,
+		Warmup:   2 * time.Millisecond,
+		Duration: 20 * time.Millisecond,
+		Load:     workloads.DefaultConfig(),
+	}
+}
+
+// ErrTooManyThreads is a thread count beyond the target's CPUs: each model
+// thread is a virtual CPU of its own.
+var ErrTooManyThreads = errors.New("more threads than the target has CPUs")
+
+// Validate reports a configuration Run cannot run.
+func (c Config) Validate() error {
+	if _, err := strategies.Get(c.Strategy); err != nil {
+		return err
+	}
+	if _, err := workloads.Get(c.Workload); err != nil {
+		return err
+	}
+	if err := c.Target.Costs.Validate(); err != nil {
+		return fmt.Errorf("target %s: %w", c.Target.Name, err)
+	}
+	switch {
+	case c.Threads < 1 || c.Threads > workloads.MaxThreads:
+		return fmt.Errorf("threads %d: want 1..%d", c.Threads, workloads.MaxThreads)
+	case c.Threads > c.Target.Costs.CPUs:
+		return fmt.Errorf("%w: threads %d, target %s has %d CPUs", ErrTooManyThreads, c.Threads, c.Target.Name, c.Target.Costs.CPUs)
+	case c.Warmup < 0:
+		return fmt.Errorf("warmup %v: must not be negative", c.Warmup)
+	case c.Duration <= 0:
+		return fmt.Errorf("duration %v: must be positive", c.Duration)
+	}
+	return c.Load.Validate()
+}
+
+// Pairs returns the configuration lines of a projected cell: the
+// workload's, the virtual window, "mode: projected", the target and every
+// cost the projection used.
+func (c Config) Pairs() []cell.KV {
+	rc := runner.Config{Load: c.Load, Duration: c.Duration, Warmup: c.Warmup}
+	rc.Load.Calibration = nil
+	kv := runner.ConfigKVs(rc)
+	// The calibration lines are the target's.
+	out := make([]cell.KV, 0, len(kv)+len(c.Target.Pairs)+2)
+	for _, p := range kv {
+		if p.Key != "calibration" {
+			out = append(out, p)
+		}
+	}
+	out = append(out, cell.KV{Key: "mode", Value: "projected"}, cell.KV{Key: "target", Value: c.Target.Name})
+	return append(out, c.Target.Pairs...)
+}
+
+// Stats are what the engine did in a projection, for the progress line and
+// the speed benchmark.
+type Stats struct {
+	Events uint64        // scheduling points
+	Wall   time.Duration // host time the engine ran
+}
+
+// Run projects one cell. As runner.Run, a cell that cannot run (too few
+// threads for its workload; the live kernel, which has no model to
+// project) comes back with StatusSkipped, a deadlock in virtual time with
+// StatusDeadlock and what each virtual CPU's thread holds and waits for;
+// errors are for configurations that do not validate.
+func Run(c Config) (runner.Result, Stats, error) {
+	if err := c.Validate(); err != nil {
+		return runner.Result{}, Stats{}, err
+	}
+	sinfo, _ := strategies.Get(c.Strategy)
+	winfo, _ := workloads.Get(c.Workload)
+	res := runner.Result{
+		Cell:   cell.Cell{Workload: c.Workload, Strategy: c.Strategy, Threads: c.Threads, Procs: max(c.Target.Costs.CPUs, c.Threads)},
+		Config: c.Pairs(),
+		Unsafe: winfo.Unsafe(sinfo, c.Threads),
+	}
+	switch {
+	case c.Threads < winfo.MinThreads:
+		res.Status = runner.StatusSkipped
+		res.Detail = fmt.Sprintf("%s needs at least %d threads (readers and a writer)", c.Workload, winfo.MinThreads)
+		return res, Stats{}, nil
+	case sinfo.Live:
+		res.Status = runner.StatusSkipped
+		res.Detail = "the live kernel has no model to project"
+		return res, Stats{}, nil
+	}
+	load := c.Load
+	load.Work = c.Target.Work
+	load.Work.IterPerNs = mm.ProjectionRate
+	s := sinfo.New(mm.Config{Pages: load.AddressSpacePages(c.Threads)})
+	w := winfo.New(load)
+	if err := w.Setup(s.MM(), c.Threads); err != nil {
+		res.Status, res.Detail = runner.StatusError, "setup: "+err.Error()
+		return res, Stats{}, nil
+	}
+	ctl := new(workloads.Control)
+	ths := make([]*workloads.Thread, c.Threads)
+	for i := range ths {
+		ths[i] = workloads.NewThread(i, c.Threads, s, load, ctl)
+	}
+
+	warm := c.Warmup.Nanoseconds() * 1000
+	end := warm + c.Duration.Nanoseconds()*1000
+	// The threads run until the harness stops them at the window's end,
+	// then finish the operation in hand and return, as in a real run, so
+	// the strategy's at-rest check holds.
+	e := sim.New(sim.Config{Model: sim.NewCoherence(c.Target.Costs)})
+	for _, th := range ths {
+		th.Task.SetCPU(e.Go(func(*sim.CPU) { w.Run(th) }))
+	}
+	e.At(warm, func() { ctl.SetPhase(workloads.PhaseMeasure) })
+	e.At(end, func() { ctl.SetPhase(workloads.PhaseStop) })
+
+	// The engine allocates nothing per step, but the model does (tree
+	// nodes, histograms): keep the collector out of the run, as the
+	// runner does, so the host's timing is steadier; the result does not
+	// depend on it.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(4 << 30))
+	runtime.GC()
+	t0 := time.Now()
+	err := e.Run()
+	st := Stats{Events: e.Steps(), Wall: time.Since(t0)}
+	var dl *sim.DeadlockError
+	switch {
+	case errors.As(err, &dl):
+		res.Status, res.Detail = runner.StatusDeadlock, dl.Error()
+		return res, st, nil
+	case err != nil:
+		res.Status, res.Detail = runner.StatusError, err.Error()
+		return res, st, nil
+	}
+	for _, th := range ths {
+		if th.Err != nil {
+			res.Status, res.Detail = runner.StatusError, fmt.Sprintf("thread %d: %v", th.ID, th.Err)
+			return res, st, nil
+		}
+	}
+	res.Status = runner.StatusOK
+	runner.Summarize(&res, winfo, ths, c.Duration)
+	if res.Status == runner.StatusOK {
+		runner.CheckIdle(&res, s)
+	}
+	return res, st, nil
+}

@@ -1,0 +1,41 @@
+package project
+
+import (
+	"testing"
+	"time"
+
+	"vmabench/runner"
+	"vmabench/sim"
+)
+
+// testTarget is a small machine with round costs.
+func testTarget(cpus int) Target {
+	return Target{Name: "test", Costs: sim.Costs{CPUs: cpus, Sockets: 1, Hit: 1000, RMW: 9000, Transfer: 25000, Remote: 25000, Pause: 30000, Wake: 2_000_000}}
+}
+
+func TestProjectCells(t *testing.T) {
+	for _, tc := range []struct {
+		strategy, workload string
+		threads            int
+	}{
+		{"vmarefcnt", "faults", 1},
+		{"vmarefcnt", "faults", 2},
+		{"mmaplock", "lookups-mmap", 2},
+		{"vmaseq", "faults-mprotect", 3},
+		{"vmawait", "maps-walk", 2},
+	} {
+		t.Run(tc.strategy+"/"+tc.workload, func(t *testing.T) {
+			c := DefaultConfig()
+			c.Strategy, c.Workload, c.Threads, c.Target = tc.strategy, tc.workload, tc.threads, testTarget(4)
+			c.Warmup, c.Duration = 200*time.Microsecond, 2*time.Millisecond
+			r, st, err := Run(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status != runner.StatusOK {
+				t.Fatalf("%s: %s", r.Status, r.Detail)
+			}
+			t.Logf("%s: %d ops in %v virtual, %d events in %v: %v", r.Name(), r.Ops, r.Elapsed, st.Events, st.Wall, r.Metrics)
+		})
+	}
+}

@@ -1,0 +1,196 @@
+package sim
+
+import "fmt"
+
+// LineSize is the cache line the Coherence model tracks: x86-64's 64 bytes.
+const LineSize = 64
+
+// Costs are a machine's coherence costs, in ps, and its shape: what a
+// Coherence model charges. Package project fills them from a profile.
+type Costs struct {
+	CPUs    int // virtual CPUs the machine has
+	Sockets int // sockets the CPUs are spread over, CPUs/Sockets each (1 or more)
+
+	// Hit is a load or store of a line the CPU holds (an L1 hit), and
+	// the least any access costs.
+	Hit int64
+	// RMW is a locked read-modify-write of a line the CPU holds
+	// exclusively: an uncontended atomic.
+	RMW int64
+	// Transfer is moving a line from another CPU's cache on the same
+	// socket, the access included: what each access to a contended line
+	// costs, and what bounds a contended line's throughput (the transfers
+	// of one line are serialized).
+	Transfer int64
+	// Remote is Transfer from a CPU on another socket.
+	Remote int64
+	// Pause is one iteration of a spin loop: cpu_relax(), PAUSE.
+	Pause int64
+	// Wake is the latency from wake_up_process() to the woken CPU running
+	// (an idle CPU's wake-up: the IPI and the exit from idle).
+	Wake int64
+}
+
+// Validate reports costs a Coherence model cannot use.
+func (c Costs) Validate() error {
+	switch {
+	case c.CPUs < 1 || c.CPUs > MaxCPUs:
+		return fmt.Errorf("cpus %d: want 1..%d", c.CPUs, MaxCPUs)
+	case c.Sockets < 1 || c.Sockets > c.CPUs:
+		return fmt.Errorf("sockets %d: want 1..cpus (%d)", c.Sockets, c.CPUs)
+	case c.Hit <= 0 || c.RMW <= 0 || c.Transfer <= 0 || c.Remote <= 0 || c.Pause <= 0 || c.Wake < 0:
+		return fmt.Errorf("costs %+v: every cost must be positive (wake 0 or more)", c)
+	}
+	return nil
+}
+
+// MaxCPUs bounds the CPUs a Coherence model tracks (a line's sharers are a
+// bit set of this size).
+const MaxCPUs = 256
+
+// line is one cache line's state: held modified by one CPU (owner >= 0,
+// no sharers), or shared by the CPUs in sharers (owner -1), or by nobody
+// (fresh: in memory). busy is when its latest transfer completes.
+type line struct {
+	owner   int32
+	nshare  int32
+	sharers [MaxCPUs / 64]uint64
+	busy    int64
+}
+
+func (l *line) has(cpu int) bool { return l.sharers[cpu>>6]&(1<<(cpu&63)) != 0 }
+
+// Coherence is a MESI-like model of the machine's caches, per 64-byte line
+// of the real addresses the model's words have (so a struct's layout, its
+// pads and which words share a line, is what it charges for): a line is
+// modified by one CPU or shared by many; a load of a line the CPU does not
+// hold is a transfer and makes the line shared; a store or RMW of a line
+// others hold is a transfer that invalidates every other copy; the
+// transfers of one line are serialized (a line is busy until its transfer
+// completes), so a contended line saturates at one transfer per Transfer.
+// The first touch of a line is a transfer from memory, charged as a
+// Transfer.
+//
+// What it leaves out: memory bandwidth, the caches' capacity (a line,
+// once held, stays until invalidated), prefetching, SMT siblings sharing a
+// core's caches, and invalidations costing more with more sharers (a
+// snoop filter sends them in parallel).
+type Coherence struct {
+	c         Costs
+	perSocket int
+	lines     map[uintptr]*line
+	// last caches the latest line looked up: a thread's accesses come in
+	// runs on one line.
+	lastKey  uintptr
+	lastLine *line
+}
+
+// NewCoherence returns a Coherence model of a machine with costs c, which
+// must be valid (Costs.Validate).
+func NewCoherence(c Costs) *Coherence {
+	return &Coherence{c: c, perSocket: (c.CPUs + c.Sockets - 1) / c.Sockets, lines: map[uintptr]*line{}, lastKey: ^uintptr(0)}
+}
+
+var _ Model = (*Coherence)(nil)
+
+// Costs returns the model's costs.
+func (m *Coherence) Costs() Costs { return m.c }
+
+// Wake implements Model.
+func (m *Coherence) Wake() int64 { return m.c.Wake }
+
+// Access implements Model.
+func (m *Coherence) Access(cpu int, now int64, addr uintptr, k Kind) int64 {
+	if k == Pause {
+		return m.c.Pause
+	}
+	key := addr / LineSize
+	l := m.lastLine
+	if key != m.lastKey {
+		l = m.lines[key]
+		if l == nil {
+			l = &line{owner: -1}
+			m.lines[key] = l
+		}
+		m.lastKey, m.lastLine = key, l
+	}
+	if l.owner == int32(cpu) {
+		if k == RMW {
+			return m.c.RMW
+		}
+		return m.c.Hit
+	}
+	switch k {
+	case Load:
+		if l.has(cpu) {
+			return m.c.Hit
+		}
+		d := m.transfer(cpu, now, l)
+		if l.owner >= 0 {
+			l.add(int(l.owner))
+			l.owner = -1
+		}
+		l.add(cpu)
+		return d
+	default: // Store, RMW
+		if l.owner < 0 && l.nshare == 1 && l.has(cpu) {
+			// The only copy is ours: upgrade it without a transfer.
+			l.clear()
+			l.owner = int32(cpu)
+			if k == RMW {
+				return m.c.RMW
+			}
+			return m.c.Hit
+		}
+		d := m.transfer(cpu, now, l)
+		l.clear()
+		l.owner = int32(cpu)
+		return d
+	}
+}
+
+// transfer charges moving l to cpu at now: after the line's previous
+// transfer completes, Transfer (or Remote from another socket).
+func (m *Coherence) transfer(cpu int, now int64, l *line) int64 {
+	cost := m.c.Transfer
+	if m.c.Sockets > 1 {
+		if src := m.source(l); src >= 0 && src/m.perSocket != cpu/m.perSocket {
+			cost = m.c.Remote
+		}
+	}
+	start := max(now, l.busy)
+	l.busy = start + cost
+	return l.busy - now
+}
+
+// source returns a CPU that holds l (its owner, or the lowest sharer), or
+// -1 if none does.
+func (m *Coherence) source(l *line) int {
+	if l.owner >= 0 {
+		return int(l.owner)
+	}
+	for i, w := range l.sharers {
+		if w != 0 {
+			for b := 0; b < 64; b++ {
+				if w&(1<<b) != 0 {
+					return i*64 + b
+				}
+			}
+		}
+	}
+	return -1
+}
+
+func (l *line) add(cpu int) {
+	if !l.has(cpu) {
+		l.sharers[cpu>>6] |= 1 << (cpu & 63)
+		l.nshare++
+	}
+}
+
+func (l *line) clear() {
+	if l.nshare > 0 {
+		l.sharers = [MaxCPUs / 64]uint64{}
+		l.nshare = 0
+	}
+}
