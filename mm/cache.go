@@ -2,6 +2,7 @@ package mm
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // Cache models vm_area_cachep, the slab VMAs come from.
@@ -25,8 +26,10 @@ type Cache struct {
 	// locks is the v6.4 "vma_lock" slab the VMAs' Lock objects come from.
 	locks vmaLockSlab
 
-	allocs Uint64
-	reuses Uint64
+	// allocs and reuses are the harness's counters, not the slab's (whose
+	// are per CPU): sync/atomic, which a projection does not charge.
+	allocs atomic.Uint64
+	reuses atomic.Uint64
 }
 
 // NewCache returns an empty cache; reuse selects type-safe reuse.

@@ -3,7 +3,10 @@ package mm
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
+
+	"vmabench/sim"
 )
 
 // Config describes a new MM.
@@ -66,8 +69,10 @@ type MM struct {
 
 	// Line 4: writers only.
 	cache *Cache // 256
-	// writing is the checker's mark that a writer is inside Prepare..Commit.
-	writing Int32 // 264
+	// writing is the checker's mark that a writer is inside Prepare..Commit
+	// (the checker's, not the kernel's: a plain sync/atomic word that a
+	// projection does not charge).
+	writing atomic.Int32 // 264
 	_       [cacheLine - 12]byte
 
 	// Line 5.
@@ -131,6 +136,30 @@ func (m *MM) FindVMA(addr uint64) *VMA { return m.tree.Load().Lookup(addr) }
 func (m *MM) PagePresent(addr uint64) bool {
 	e := m.pt.lookup(addr >> PageShift)
 	return e != nil && e.Load() != 0
+}
+
+// PresentIn models the page walk of do_mincore() (walk_page_range_vma()):
+// it returns how many pages of [start, end) are mapped, loading each
+// page-table entry. A real run tests sim.On() once for the walk and loads
+// the entries directly, so the loop costs what a loop of atomic loads does
+// (a loop of PagePresent calls would not inline); a projection loads each
+// through its word, a scheduling point per entry.
+func (m *MM) PresentIn(start, end uint64) int {
+	n := 0
+	if sim.On() {
+		for a := start; a < end; a += PageSize {
+			if m.PagePresent(a) {
+				n++
+			}
+		}
+		return n
+	}
+	for i := start >> PageShift; i < end>>PageShift && i < m.pt.pages; i++ {
+		if tb := m.pt.dir[i/PTEsPerTable].v.Load(); tb != nil && tb[i%PTEsPerTable].v.Load() != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // WaitWriter models rcuwait_wait_event(&mm->vma_writer_wait, cond,

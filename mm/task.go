@@ -2,6 +2,7 @@ package mm
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
 
@@ -164,12 +165,16 @@ type Task struct {
 	pcp perCPU
 
 	// ops counts the thread's operations for a watchdog; see Progress.
-	ops Uint64
+	// ops, held, waiting and firstViolation are the harness's
+	// instrumentation, which the kernel does not have (lockdep is off):
+	// plain sync/atomic words that a projection neither schedules nor
+	// charges.
+	ops atomic.Uint64
 	// held and waiting are lockdep-style state for a watchdog report.
-	held    Uint32
-	waiting Uint32
+	held    atomic.Uint32
+	waiting atomic.Uint32
 
-	firstViolation Pointer[string]
+	firstViolation atomic.Pointer[string]
 
 	// The sleeping locks' part of task_struct (see sched.go, rwsem.go):
 	// state is task->__state and the futex word the thread sleeps on;

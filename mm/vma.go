@@ -12,7 +12,11 @@
 // the kernel tolerates by design, so it still reports the ones it does not.
 package mm
 
-import ()
+import (
+	"sync/atomic"
+
+	"vmabench/sim"
+)
 
 // PageShift and PageSize describe the simulated page: 4 KiB, as on x86-64.
 const (
@@ -83,18 +87,18 @@ func (p Prot) String() string {
 // share lines (see vmaLockSlab).
 type VMA struct {
 	// Line 0.
-	start    Uint64      // 0: vma->vm_start
-	end      Uint64      // 8: vma->vm_end
-	mm       Pointer[MM] // 16: vma->vm_mm: re-checked after type-safe reuse
-	prot     Uint32      // 24: vma->vm_page_prot
-	changing Int32       // 28: checker: writers mark a VMA while they change it
-	gen      Uint64      // 32: checker: bumped by each change (where vm_flags lies)
-	LockSeq  Int64       // 40: vma->vm_lock_seq
-	Lock     *RWSem      // 48: vma->vm_lock (v6.4): &vma->vm_lock->lock
-	Detached Bool        // 56: vma->detached (v6.4)
+	start    Uint64        // 0: vma->vm_start
+	end      Uint64        // 8: vma->vm_end
+	mm       Pointer[MM]   // 16: vma->vm_mm: re-checked after type-safe reuse
+	prot     Uint32        // 24: vma->vm_page_prot
+	changing atomic.Int32  // 28: checker: writers mark a VMA while they change it
+	gen      atomic.Uint64 // 32: checker: bumped by each change (where vm_flags lies)
+	LockSeq  Int64         // 40: vma->vm_lock_seq
+	Lock     *RWSem        // 48: vma->vm_lock (v6.4): &vma->vm_lock->lock
+	Detached Bool          // 56: vma->detached (v6.4)
 	// freed is the checker's mark that the VMA went back to the cache
 	// (vm_area_free()) and has not been handed out again.
-	freed Bool // 60
+	freed atomic.Bool // 60
 
 	// Line 1.
 	anonVMA Bool          // 64: vma->anon_vma != NULL
@@ -126,7 +130,19 @@ func (v *VMA) Prot() Prot { return Prot(v.prot.Load()) }
 func (v *VMA) MM() *MM { return v.mm.Load() }
 
 // Contains reports whether addr lies in [vm_start, vm_end).
+//
+// It tests sim.On() once and then loads the words directly, which keeps a
+// real run's cost of two loads; containsSim makes the same loads as
+// scheduling points.
 func (v *VMA) Contains(addr uint64) bool {
+	if sim.On() {
+		return v.containsSim(addr)
+	}
+	return addr >= v.start.v.Load() && addr < v.end.v.Load()
+}
+
+//go:noinline
+func (v *VMA) containsSim(addr uint64) bool {
 	return addr >= v.start.Load() && addr < v.end.Load()
 }
 

@@ -16,6 +16,7 @@ func Access(addr uintptr, k Kind) {
 		return
 	}
 	c.lastKind = k
+	c.settle()
 	e.point(c)
 	if e.cfg.Trace != nil {
 		// Traced after the point: the order of the trace is the order in
@@ -38,6 +39,7 @@ func Advance(d int64) {
 	if c := running.cur; c != nil && d > 0 {
 		c.clock += d
 	}
+	// Work stays pending: it is ns, d is ps.
 }
 
 // Now returns the running CPU's clock, in ps; outside any CPU, the time of
@@ -45,6 +47,7 @@ func Advance(d int64) {
 func Now() int64 {
 	e := running
 	if c := e.cur; c != nil {
+		c.settle()
 		return c.clock
 	}
 	return e.now
@@ -61,6 +64,7 @@ func Sleep(d int64) {
 	if c == nil || c.stopping || d <= 0 {
 		return
 	}
+	c.settle()
 	c.clock += d + e.model.Wake()
 	e.point(c)
 }
@@ -75,6 +79,7 @@ func BlockCurrent() {
 	if c == nil || c.stopping {
 		return
 	}
+	c.settle()
 	if c.woken {
 		c.woken = false
 		return

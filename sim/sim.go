@@ -169,6 +169,12 @@ const (
 // CPU is one virtual CPU: a coroutine running one model thread, and its
 // clock.
 type CPU struct {
+	// Work is private work, in ns, that the CPU's thread has done since
+	// its last scheduling point and that is not yet on its clock: a
+	// caller's cheapest way to advance the clock (a field add, no call),
+	// as mm's Task.Spin does. The engine adds it at the next point.
+	Work int64
+
 	id    int
 	clock int64 // ps
 	state cpuState
@@ -187,6 +193,14 @@ type CPU struct {
 	yield    func(struct{}) bool
 	describe func() string
 	lastKind Kind
+}
+
+// settle puts the CPU's pending Work on its clock.
+func (c *CPU) settle() {
+	if c.Work != 0 {
+		c.clock += c.Work * 1000
+		c.Work = 0
+	}
 }
 
 // ID returns the CPU's number, 0..N-1 in the order Go created them.
@@ -469,6 +483,7 @@ func (e *Engine) deadlock() error {
 }
 
 func (e *Engine) finish(c *CPU) {
+	c.settle()
 	c.state = cpuDone
 	e.done++
 	e.pendingSet, e.pendingCPU = true, nil

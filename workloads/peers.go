@@ -3,9 +3,6 @@ package workloads
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/cpu"
 
@@ -237,9 +234,9 @@ func (w *peerMmap) Run(th *Thread) {
 // words have lines of their own (every thread writes arrived once a pass).
 type barrier struct {
 	_       cpu.CacheLinePad
-	arrived atomic.Int32
+	arrived mm.Int32
 	_       cpu.CacheLinePad
-	gen     atomic.Uint64
+	gen     mm.Uint64
 	_       cpu.CacheLinePad
 }
 
@@ -268,9 +265,9 @@ func (b *barrier) wait(gen uint64, running func() bool) bool {
 			return false
 		}
 		if i < 200 {
-			runtime.Gosched()
+			mm.Yield()
 		} else {
-			time.Sleep(20 * time.Microsecond)
+			mm.Sleep(20_000)
 		}
 	}
 	return true
