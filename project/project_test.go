@@ -27,7 +27,7 @@ func TestProjectCells(t *testing.T) {
 		t.Run(tc.strategy+"/"+tc.workload, func(t *testing.T) {
 			c := DefaultConfig()
 			c.Strategy, c.Workload, c.Threads, c.Target = tc.strategy, tc.workload, tc.threads, testTarget(4)
-			c.Warmup, c.Duration = 200*time.Microsecond, 2*time.Millisecond
+			c.Warmup, c.Duration = 100*time.Microsecond, 500*time.Microsecond
 			r, st, err := Run(c)
 			if err != nil {
 				t.Fatal(err)
