@@ -76,7 +76,7 @@ func Mincore(t *mm.Task, base, n uint64) error {
 	}
 	gen := t.AssertStable(v, base)
 	end := min(v.End(), base+n)
-	present := m.PresentIn(base, end) // walk_page_range_vma()
+	present := m.PresentIn(base, end)         // walk_page_range_vma()
 	t.Spin(t.Work.Mincore + int64(present&0)) // present&0: the walk's result is used
 	t.AssertUnchanged(v, gen)
 	strategies.MmapReadUnlock(t, m)
