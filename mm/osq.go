@@ -32,9 +32,9 @@ const osqUnlocked uint32 = 0
 // neighbour's unqueue (step C), so all three are atomics (the kernel's
 // READ_ONCE/WRITE_ONCE and xchg/cmpxchg).
 type osqNode struct {
-	next   atomic.Pointer[osqNode]
-	prev   atomic.Pointer[osqNode]
-	locked atomic.Uint32
+	next   Pointer[osqNode]
+	prev   Pointer[osqNode]
+	locked Uint32
 	// cpu is the encoded number of this node (encode_cpu()): set once,
 	// when the Task first queues, and never changed.
 	cpu uint32
@@ -51,7 +51,9 @@ const (
 // osqTable numbers nodes. Numbering takes mu (once per Task); decodeCPU
 // takes no lock: a chunk pointer is published atomically before any number
 // in it can be read from a queue's tail, and a node's slot is written before
-// its number is.
+// its number is. The table is the model's way to decode a number (the
+// kernel's per_cpu_ptr() is arithmetic), so its words are sync/atomic,
+// which a projection does not charge.
 var osqTable struct {
 	mu     sync.Mutex
 	n      uint32
@@ -202,7 +204,7 @@ func (q *osqQueue) osqUnlock(t *Task) {
 // osqQueue models struct optimistic_spin_queue: the encoded number of the
 // last node queued, or osqUnlocked.
 type osqQueue struct {
-	tail atomic.Uint32
+	tail Uint32
 }
 
 // isLocked models osq_is_locked(): whether any spinner is queued.

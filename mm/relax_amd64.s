@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func cpuRelax()
-TEXT ·cpuRelax(SB), NOSPLIT|NOFRAME, $0-0
+// func pause()
+TEXT ·pause(SB), NOSPLIT|NOFRAME, $0-0
 	PAUSE
 	RET
