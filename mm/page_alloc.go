@@ -210,6 +210,23 @@ func (t *Task) lruAddNew() {
 	if p.lruAdd < FolioBatchSize {
 		return
 	}
+	t.moveLRUAdd()
+}
+
+// lruAddDrain models lru_add_drain() on this CPU, as munmap's
+// vms_clear_ptes() calls it before the teardown: the CPU's lru_add batch,
+// if it holds any folio, onto the LRU (folio_batch_move_lru()).
+// MADV_DONTNEED's zap_page_range_single_batched() in v6.18 has none.
+func (t *Task) lruAddDrain() {
+	if t.pcp.lruAdd > 0 {
+		t.moveLRUAdd()
+	}
+}
+
+// moveLRUAdd models folio_batch_move_lru() of the CPU's lru_add batch: the
+// whole batch onto the LRU under the lruvec lock.
+func (t *Task) moveLRUAdd() {
+	p := &t.pcp
 	l := &t.MM.pages.lruvec
 	l.lock.lock() // folio_lruvec_relock_irqsave()
 	l.pages += int64(p.lruAdd)

@@ -185,3 +185,30 @@ func TestTreeNext(t *testing.T) {
 		}
 	}
 }
+
+// TestMunmapDrainsLRUAdd: munmap's tail moves the CPU's partial lru_add
+// batch onto the LRU (lru_add_drain()) before it frees the unmapped pages
+// off it, so the LRU ends empty; a zap alone leaves the batch where it is.
+func TestMunmapDrainsLRUAdd(t *testing.T) {
+	m := New(Config{Pages: PTEsPerTable})
+	if err := m.Setup(Op{Kind: OpMmap, Start: 0, Len: 40 * PageSize, Prot: ProtRead | ProtWrite}); err != nil {
+		t.Fatal(err)
+	}
+	task := NewTask(m, 0, 0)
+	v := m.FindVMA(0)
+	for p := range uint64(40) {
+		HandleFault(task, v, p*PageSize, 0)
+	}
+	if task.pcp.lruAdd != 40-FolioBatchSize || m.pages.lruvec.pages != FolioBatchSize {
+		t.Fatalf("after 40 faults: batch %d, LRU %d; want %d, %d", task.pcp.lruAdd, m.pages.lruvec.pages, 40-FolioBatchSize, FolioBatchSize)
+	}
+	c, err := m.Prepare(task, Op{Kind: OpMunmap, Start: 0, Len: 40 * PageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Commit(task, c)
+	task.MunmapTail()
+	if task.pcp.lruAdd != 0 || m.pages.lruvec.pages != 0 {
+		t.Errorf("after munmap: batch %d, LRU %d; want both 0", task.pcp.lruAdd, m.pages.lruvec.pages)
+	}
+}

@@ -253,9 +253,10 @@ func (t *Task) Interrupts() {
 // (zap_pte_range(), the folios freed or released). Call it after a Write
 // that unmapped; it forgets the pages it charged.
 func (t *Task) MunmapTail() {
-	// unmap_region()'s tlb_finish_mmu(): the anonymous pages unmapped are
-	// freed (off the LRU, to this CPU's list; shared file pages stay in
-	// the page cache).
+	// vms_clear_ptes(): lru_add_drain(), then, at tlb_finish_mmu(), the
+	// anonymous pages unmapped are freed (off the LRU, to this CPU's list;
+	// shared file pages stay in the page cache).
+	t.lruAddDrain()
 	t.freePages(int(t.zapAnon))
 	t.Spin(t.Work.MunmapTail + t.zapAnon*t.Work.ZapAnon + t.zapShared*t.Work.ZapShared)
 	t.zapAnon, t.zapShared = 0, 0
