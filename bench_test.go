@@ -18,8 +18,8 @@
 // A cell is not a loop of b.N identical operations: T threads run for a
 // timed window and count what they did. So each sub-benchmark runs its
 // cell once, in this process (runner.Run), with the window set to
-// -benchtime (default 1s; a count such as -benchtime=1x means the default
-// window), and then:
+// -benchtime (default 1s; a count such as -benchtime=100x is refused with
+// a message: a cell is a timed window, not b.N iterations), and then:
 //
 //   - reports ns/op with b.ReportMetric(r.NsPerOp(), "ns/op"), which
 //     replaces the testing package's own: wall time over all threads'
@@ -108,9 +108,11 @@ func benchConfig() (runner.Config, error) {
 	c := benchPlan.Base
 	c.Duration = defaultWindow
 	if f := flag.Lookup("test.benchtime"); f != nil {
-		if d, err := time.ParseDuration(f.Value.String()); err == nil && d > 0 {
-			c.Duration = d
+		d, err := planflag.BenchWindow(f.Value.String())
+		if err != nil {
+			return runner.Config{}, err
 		}
+		c.Duration = d
 	}
 	c.Timeout = max(c.Timeout, 2*(c.Warmup+c.Duration))
 	return c, c.Load.Validate()
@@ -273,4 +275,15 @@ func benchChild(t *testing.T, args ...string) string {
 		t.Fatalf("%v: %v\n%s", cmd.Args, err, out)
 	}
 	return string(out)
+}
+
+// TestBenchtimeCount: go test -bench with -benchtime as a count is refused
+// with a message, not quietly run for the default window.
+func TestBenchtimeCount(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkVMA$/^workload=faults$/^strategy=vmaseq$/^threads=1$",
+		"-test.benchtime=100x", "-vmabench.calibration=none")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "-test.benchtime 100x: a cell runs its threads for a timed window, not a count of iterations") {
+		t.Errorf("%v: %v\n%s\nwant a failure that says why", cmd.Args, err, out)
+	}
 }

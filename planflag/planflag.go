@@ -7,6 +7,9 @@ package planflag
 import (
 	"flag"
 	"fmt"
+	"runtime"
+	"strings"
+	"time"
 
 	"vmabench/runner"
 )
@@ -36,6 +39,11 @@ type Flags struct {
 	strats  *namesFlag
 	loads   *namesFlag
 	threads *threadsFlag
+	strict  bool
+	// cpus is the number of CPUs the thread counts are held to; 0 means
+	// runtime.NumCPU() (tests set it).
+	cpus     int
+	warnings []string
 }
 
 // Bind defines the plan flags of set on fs, each named prefix+name
@@ -56,7 +64,8 @@ func Bind(fs *flag.FlagSet, p *runner.Plan, set Set, prefix string) *Flags {
 		}
 		fs.Var(f.strats, name("strategy"), "`names` of the strategies to run, comma-separated, or all (see vmabench list)")
 		fs.Var(f.loads, name("workload"), "`names` of the workloads to run, comma-separated, or all (see vmabench list)")
-		fs.Var(f.threads, name("threads"), "thread `counts`, comma-separated")
+		fs.Var(f.threads, name("threads"), "thread `counts`, comma-separated; above the CPU count a cell oversubscribes the CPUs (a warning, or an error with -strict)")
+		fs.BoolVar(&f.strict, name("strict"), false, "refuse thread counts above the CPU count instead of warning")
 	}
 	if set&Count != 0 {
 		fs.IntVar(&p.Count, name("count"), p.Count, "repetitions of each cell, the samples benchstat and the gate compare (at least 4 for p <= 0.05)")
@@ -110,6 +119,12 @@ func (f *Flags) Apply() error {
 			return fmt.Errorf("-%sworkload: %w", f.prefix, err)
 		}
 		p.Threads = f.threads.list
+		if msg := Oversubscribed(p.Threads, cmpOr(f.cpus, runtime.NumCPU())); msg != "" {
+			if f.strict {
+				return fmt.Errorf("-%sthreads: %s (-%sstrict)", f.prefix, msg, f.prefix)
+			}
+			f.warnings = append(f.warnings, fmt.Sprintf("-%sthreads: %s", f.prefix, msg))
+		}
 	}
 	if f.set&Count != 0 {
 		if err := runner.CheckCount(p.Count); err != nil {
@@ -124,4 +139,49 @@ func (f *Flags) Apply() error {
 		}
 	}
 	return nil
+}
+
+// Warnings returns what Apply found worth saying that does not stop a
+// run: thread counts above the CPU count. The command prints them.
+func (f *Flags) Warnings() []string { return f.warnings }
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// Oversubscribed says, for thread counts above cpus, what such a cell
+// does to the figures, or returns "" if none is.
+func Oversubscribed(threads []int, cpus int) string {
+	var over []string
+	most := 0
+	for _, n := range threads {
+		if n > cpus {
+			over = append(over, fmt.Sprint(n))
+			most = max(most, n)
+		}
+	}
+	if len(over) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s threads on %d CPUs: the cells oversubscribe them (up to %.1f threads a CPU), and a lock benchmark then measures the scheduler too: "+
+		"a lock holder can be preempted while it holds the lock, and waiters spinning on it (a writer's optimistic spin, a spinlock) burn the CPU the holder needs to finish",
+		strings.Join(over, ","), cpus, float64(most)/float64(cpus))
+}
+
+// BenchWindow returns the timed window that go test's -benchtime value
+// gives a cell: a duration as it is. A count ("100x") is refused: a cell
+// runs its threads for a timed window, not b.N iterations, and taking a
+// count for a duration would measure something else than asked.
+func BenchWindow(benchtime string) (time.Duration, error) {
+	if strings.HasSuffix(benchtime, "x") {
+		return 0, fmt.Errorf("-test.benchtime %s: a cell runs its threads for a timed window, not a count of iterations; give a duration, e.g. -benchtime 500ms (-count repeats a cell)", benchtime)
+	}
+	d, err := time.ParseDuration(benchtime)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("-test.benchtime %s: want a positive duration, e.g. 500ms", benchtime)
+	}
+	return d, nil
 }

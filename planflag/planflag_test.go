@@ -95,7 +95,77 @@ func TestSets(t *testing.T) {
 	if got := bound(Pin | InProcess); !slices.Equal(got, []string{"inprocess", "nopin"}) {
 		t.Errorf("Pin|InProcess binds %v", got)
 	}
-	if got := len(bound(All)); got != 19 {
-		t.Errorf("All binds %d flags, want 19", got)
+	if got := len(bound(All)); got != 20 { // -strict with the cells
+		t.Errorf("All binds %d flags, want 20", got)
+	}
+}
+
+// TestOversubscribe: thread counts above the CPU count warn, saying what
+// that does to a lock benchmark, and -strict refuses them.
+func TestOversubscribe(t *testing.T) {
+	tests := []struct {
+		name        string
+		args        []string
+		wantWarn    bool
+		wantErr     string
+		wantWarnSub string
+	}{
+		{"within", []string{"-threads", "1,2"}, false, "", ""},
+		{"above", []string{"-threads", "2,8"}, true, "", "-threads: 8 threads on 2 CPUs: the cells oversubscribe them (up to 4.0 threads a CPU)"},
+		{"strict", []string{"-threads", "8", "-strict"}, false, "-threads: 8 threads on 2 CPUs", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := runner.Plan{Base: runner.DefaultConfig(), Count: 1}
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			f := Bind(fs, &p, Cells, "")
+			f.cpus = 2
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := f.Apply()
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || !strings.HasSuffix(err.Error(), "(-strict)") {
+					t.Fatalf("Apply() = %v, want %q ... (-strict)", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := f.Warnings()
+			if (len(w) > 0) != tt.wantWarn {
+				t.Fatalf("warnings %q, want some: %v", w, tt.wantWarn)
+			}
+			if tt.wantWarn && (!strings.HasPrefix(w[0], tt.wantWarnSub) || !strings.Contains(w[0], "a lock holder can be preempted")) {
+				t.Errorf("warning %q, want %q and what it does to a lock", w[0], tt.wantWarnSub)
+			}
+		})
+	}
+}
+
+func TestBenchWindow(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr string
+	}{
+		{"1s", time.Second, ""},
+		{"500ms", 500 * time.Millisecond, ""},
+		{"100x", 0, "-test.benchtime 100x: a cell runs its threads for a timed window, not a count of iterations"},
+		{"1x", 0, "-test.benchtime 1x: a cell runs"},
+		{"0s", 0, "-test.benchtime 0s: want a positive duration"},
+	}
+	for _, tt := range tests {
+		got, err := BenchWindow(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				t.Errorf("BenchWindow(%q) = %v, %v; want error %q", tt.in, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("BenchWindow(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
 	}
 }

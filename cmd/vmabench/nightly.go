@@ -119,6 +119,9 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := flags.Apply(); err != nil {
 		return usagef("nightly", "%v", err)
 	}
+	for _, w := range flags.Warnings() {
+		fmt.Fprintf(stderr, "vmabench nightly: warning: %s\n", w)
+	}
 	cfg.Commit = machine.Commit()
 	if cfg.Machine == "" {
 		var err error

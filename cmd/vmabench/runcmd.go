@@ -67,6 +67,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := flags.Apply(); err != nil {
 		return usagef("run", "%v", err)
 	}
+	for _, w := range flags.Warnings() {
+		fmt.Fprintf(stderr, "vmabench run: warning: %s\n", w)
+	}
 	m := &matrix{plan: plan, stderr: stderr, progress: isTerminal(stderr)}
 	if err := m.check(); err != nil {
 		return usagef("run", "%v", err)
