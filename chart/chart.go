@@ -66,14 +66,16 @@ const (
 //     where there are fewer than 6), as report's comparison computes them;
 //   - "<workload>-writes": the writer's rate, writes/s, the same way, for a
 //     workload with a writer beside its readers;
-//   - "<workload>-latency": the median p50, p99 and p99.9 (and writer p99 if
-//     reported) of each strategy at the workload's highest thread count, as
-//     grouped bars on a log scale, if any strategy reports a percentile;
+//   - "<workload>-latency": the readers' p50, p99 and p99.9 of each
+//     strategy at the workload's highest thread count, as points at the
+//     medians with error bars for their spread, on a log scale (no bars: a
+//     bar on a log axis has no honest base), if any strategy reports one;
+//   - "<workload>-writer-latency": the writer's p99 the same way, on a
+//     panel of its own, for a workload whose writer reports it;
 //   - "<workload>-rates": fallbacks, retries and misses per operation
 //     against threads, if any of them is nonzero.
 //
-// A strategy with an unsafe cell in a workload is drawn dashed (its bars
-// pale, outlined dashed) and named "<strategy> (unsafe)" in that workload's
+// A strategy with an unsafe cell in a workload is drawn dashed and named "<strategy> (unsafe)" in that workload's
 // legends. Results that are not StatusOK carry no numbers and are skipped. An OK
 // result without operations is an error: it would plot as infinite
 // throughput.
@@ -89,7 +91,7 @@ func Charts(results []runner.Result, opts Options) ([]Chart, error) {
 			return nil, err
 		}
 		charts = append(charts, c)
-		for _, build := range []func(*dataset, string, Options) (Chart, bool, error){writesChart, latencyChart, ratesChart} {
+		for _, build := range []func(*dataset, string, Options) (Chart, bool, error){writesChart, latencyChart, writerLatencyChart, ratesChart} {
 			c, ok, err := build(ds, w, opts)
 			if err != nil {
 				return nil, err

@@ -189,40 +189,70 @@ func TestLatencyChart(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := byName(t, charts, "faults-latency")
-	if want := "faults — latency at 8 threads — " + machine; p.Title.Text != want {
+	if want := "faults — readers' latency at 8 threads — " + machine; p.Title.Text != want {
 		t.Errorf("title = %q, want %q", p.Title.Text, want)
 	}
 	if !strings.Contains(p.Y.Label.Text, "ns") {
 		t.Errorf("y label = %q, want the unit ns", p.Y.Label.Text)
 	}
 	if got, want := tickLabels(p.X), []string{"p50", "p99", "p99.9"}; !slices.Equal(got, want) {
-		t.Errorf("groups = %q, want %q (writer p99 absent)", got, want)
+		t.Errorf("columns = %q, want %q (the writer's on a panel of its own)", got, want)
 	}
 	if got, want := legend(p), []string{"vmaseq", "mmaplock"}; !slices.Equal(got, want) {
 		t.Errorf("legend = %q, want %q", got, want)
 	}
-	bars := ofType[*plotter.BarChart](t, p)
-	want := [][]float64{{400, 3000, 10000}, {700, 100, 100}} // missing: an empty bar at the floor
-	if len(bars) != len(want) {
-		t.Fatalf("%d bar charts, want %d", len(bars), len(want))
+	if bars := ofType[*plotter.BarChart](t, p); len(bars) != 0 {
+		t.Errorf("%d bar charts on a log axis, want points", len(bars))
 	}
-	for i, b := range bars {
-		var got []float64
-		for j := range b.Values {
-			got = append(got, b.BarHeight(j))
+	points := ofType[*plotter.Scatter](t, p)
+	errs := ofType[*plotter.YErrorBars](t, p)
+	if len(points) != 2 || len(errs) != 2 {
+		t.Fatalf("%d point series and %d error bars, want 2 and 2", len(points), len(errs))
+	}
+	// vmaseq at the medians, its bars spanning its three repetitions.
+	var ys []float64
+	for _, xy := range points[0].XYs {
+		ys = append(ys, xy.Y)
+	}
+	if !slices.Equal(ys, []float64{400, 3000, 10000}) {
+		t.Errorf("vmaseq's points at %v, want the medians 400, 3000, 10000", ys)
+	}
+	if e := errs[0].YErrors[1]; e.Low != 1000 || e.High != 1000 {
+		t.Errorf("vmaseq's p99 bar %+v, want the range 2000-4000 about 3000", e)
+	}
+	if points[0].XYs[0].X == points[1].XYs[0].X {
+		t.Errorf("the strategies' p50 points share x %v, want side by side", points[0].XYs[0].X)
+	}
+	if _, ok := p.Y.Scale.(plot.LogScale); !ok || p.Y.Min != 100 || p.Y.Max != 1e5 {
+		t.Errorf("y = %T [%v, %v], want log [100, 1e5] (powers of ten around the bars, none clipped)", p.Y.Scale, p.Y.Min, p.Y.Max)
+	}
+	for _, c := range charts {
+		if c.Name == "faults-writer-latency" {
+			t.Errorf("a writer latency chart with no writer percentile")
 		}
-		if !slices.Equal(got, want[i]) {
-			t.Errorf("bars %d reach %v, want medians %v", i, got, want[i])
-		}
 	}
-	if bars[0].Offset == bars[1].Offset {
-		t.Errorf("bars share offset %v, want side by side", bars[0].Offset)
+}
+
+// TestWriterLatencyChart: the writer's p99 on a panel of its own, apart
+// from the readers' percentiles.
+func TestWriterLatencyChart(t *testing.T) {
+	rs := []runner.Result{
+		res("faults-mmap", "vmaseq", 2, 1e6, "p50-ns", 300.0, "p99-ns", 2000.0, "writer-p99-ns", 50000.0),
+		res("faults-mmap", "vmarefcnt", 2, 1e6, "p50-ns", 250.0, "p99-ns", 1800.0, "writer-p99-ns", 80000.0),
 	}
-	if _, ok := p.Y.Scale.(plot.LogScale); !ok || p.Y.Min != 100 || p.Y.Max != 1e4 {
-		t.Errorf("y = %T [%v, %v], want log [100, 10000] (powers of ten around the data)", p.Y.Scale, p.Y.Min, p.Y.Max)
+	charts, err := Charts(rs, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := tickLabels(p.Y); !slices.Equal(got, []string{"100", "1k", "10k"}) {
-		t.Errorf("y ticks = %q", got)
+	if got := tickLabels(byName(t, charts, "faults-mmap-latency").X); !slices.Equal(got, []string{"p50", "p99", "p99.9"}) {
+		t.Errorf("readers' columns %q", got)
+	}
+	w := byName(t, charts, "faults-mmap-writer-latency")
+	if got := tickLabels(w.X); !slices.Equal(got, []string{"writer p99"}) {
+		t.Errorf("writer's columns %q, want writer p99 alone", got)
+	}
+	if pts := ofType[*plotter.Scatter](t, w); len(pts) != 2 || pts[1].XYs[0].Y != 80000 {
+		t.Errorf("writer's points %v", pts)
 	}
 }
 
@@ -386,8 +416,8 @@ func TestRealisticCharts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
-	if len(charts) != 11 {
-		t.Errorf("seed %d: %d charts, want 11: %v", seed, len(charts), names(charts))
+	if len(charts) != 14 {
+		t.Errorf("seed %d: %d charts, want 14: %v", seed, len(charts), names(charts))
 	}
 	if *chartDir == "" {
 		return
@@ -453,5 +483,40 @@ func TestReadersAndWriter(t *testing.T) {
 		if len(lines) != 1 || !slices.Equal(lines[0].XYs, tt.want) {
 			t.Errorf("%s: lines %v, want one through %v", tt.chart, lines, tt.want)
 		}
+	}
+}
+
+// TestMarkedFigures: a projection's figures ("mode: projected") and a
+// model's uncalibrated ones ("calibration: none") are named so in every
+// legend; a calibrated measurement and the live kernel are not.
+func TestMarkedFigures(t *testing.T) {
+	with := func(r runner.Result, kv ...string) runner.Result {
+		for i := 0; i < len(kv); i += 2 {
+			r.Config = append(r.Config, cell.KV{Key: kv[i], Value: kv[i+1]})
+		}
+		return r
+	}
+	rs := []runner.Result{
+		with(res("faults", "vmaseq", 2, 1e6, "p50-ns", 300.0), "calibration", "none"),
+		with(res("faults", "vmarefcnt", 2, 2e6, "p50-ns", 250.0), "calibration", "/x/calibration.txt", "mode", "projected"),
+		with(res("faults", "mmaplock", 2, 3e6, "p50-ns", 400.0), "calibration", "/x/calibration.txt"),
+		with(res("faults", "kernel", 2, 4e6, "p50-ns", 900.0), "calibration", "none"),
+	}
+	charts, err := Charts(rs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"vmaseq [uncalibrated]", "vmarefcnt [projected]", "mmaplock", "kernel"}
+	for _, name := range []string{"faults-throughput", "faults-latency"} {
+		if got := legend(byName(t, charts, name)); !slices.Equal(got, want) {
+			t.Errorf("%s legend %q, want %q", name, got, want)
+		}
+	}
+	trends, err := Trends([]Night{{Date: day(1), Results: rs}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := legend(trends[0].Plot); !slices.Equal(got, want) {
+		t.Errorf("trend legend %q, want %q", got, want)
 	}
 }

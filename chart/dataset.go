@@ -22,6 +22,10 @@ type cellReps struct {
 	reps []*runner.Result
 	// unsafe is set if any repetition is unsafe: its numbers are a floor.
 	unsafe bool
+	// projected is set if any repetition is a projection ("mode:
+	// projected"), uncalibrated if any is a model's with raw lock costs
+	// ("calibration: none"): their legends say so.
+	projected, uncalibrated bool
 }
 
 // summary is one quantity over a cell's repetitions, as the comparison
@@ -151,7 +155,37 @@ func (ds *dataset) add(rs []runner.Result) {
 		}
 		c.reps = append(c.reps, r)
 		c.unsafe = c.unsafe || r.IsUnsafe()
+		for _, kv := range r.Config {
+			switch {
+			case kv.Key == "mode" && kv.Value == "projected":
+				c.projected = true
+			case kv.Key == "calibration" && kv.Value == "none" && r.Strategy != "kernel":
+				c.uncalibrated = true
+			}
+		}
 	}
+}
+
+// mark returns what a legend adds to the name of strategy s in workload
+// w for figures that are not a calibrated measurement of this machine:
+// " [projected]" for a projection's (a "mode: projected" line), "
+// [uncalibrated]" for a model run with raw lock costs ("calibration:
+// none"), both where both are.
+func (ds *dataset) mark(w, s string) string {
+	var proj, uncal bool
+	for _, t := range ds.threads[w] {
+		if c := ds.cells[key(w, s, t)]; c != nil {
+			proj, uncal = proj || c.projected, uncal || c.uncalibrated
+		}
+	}
+	out := ""
+	if proj {
+		out += " [projected]"
+	}
+	if uncal {
+		out += " [uncalibrated]"
+	}
+	return out
 }
 
 // strategiesOf returns the strategies with any cell in workload w, in order.

@@ -2,7 +2,6 @@ package chart
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -12,36 +11,61 @@ import (
 	"vmabench/units"
 )
 
-// percentiles are the latency metrics the latency chart groups its bars by,
-// in the order drawn, with their axis labels (Unit.Label).
-var percentiles = units.Of(units.Latency)
+// readerPercentiles and writerPercentiles are the latency metrics of the
+// two latency charts, in the order drawn, with their axis labels
+// (Unit.Label): the readers' percentiles on one, the writer's on the
+// other, since a writer's operation (an mmap, an mprotect) is another
+// operation than a reader's fault and on one axis the two would be read
+// against each other.
+var readerPercentiles, writerPercentiles = func() (r, w []units.Unit) {
+	for _, u := range units.Of(units.Latency) {
+		if u.Reader {
+			r = append(r, u)
+		} else {
+			w = append(w, u)
+		}
+	}
+	return r, w
+}()
 
-// latencyChart draws the median latency percentiles of each strategy at
-// workload w's highest thread count, where the locks contend most: one group
-// of bars per percentile, one bar per strategy. Tails are orders of
-// magnitude above medians, so the y axis is logarithmic. It reports false if
-// no strategy reports a percentile there.
+// latencyChart draws the readers' latency percentiles of each strategy at
+// workload w's highest thread count, where the locks contend most: one
+// column per percentile, one point per strategy at the median of its
+// repetitions with an error bar for their spread (the median's confidence
+// interval, the repetitions' range where there are fewer than 6). Points,
+// not bars: tails are orders of magnitude above medians, so the y axis is
+// logarithmic, and a bar on a log axis has no honest base. It reports
+// false if no strategy reports a percentile there.
 func latencyChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
+	return percentileChart(ds, w, opts, readerPercentiles, "latency", "readers' latency", "")
+}
+
+// writerLatencyChart draws the writer's percentiles (writer p99) as
+// latencyChart draws the readers', on a chart of its own.
+func writerLatencyChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
+	return percentileChart(ds, w, opts, writerPercentiles, "writer-latency", "writer's latency", " (writer)")
+}
+
+func percentileChart(ds *dataset, w string, opts Options, pcs []units.Unit, name, subject, axis string) (Chart, bool, error) {
+	if len(pcs) == 0 {
+		return Chart{}, false, nil
+	}
 	threads := ds.threads[w]
 	maxT := threads[len(threads)-1]
-
-	// vals[n][j] is the median of percentile j of the strategy at index
-	// strategies[n] of ds.strategies, 0 if missing.
-	var (
-		strategies []int
-		vals       [][]float64
-		groups     []int
-		present    = make([]bool, len(percentiles))
-		lo, hi     = math.Inf(1), math.Inf(-1)
-	)
+	type series struct {
+		i    int
+		xys  plotter.XYs
+		errs plotter.YErrors
+	}
+	var all []series
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, s := range ds.strategies {
 		c := ds.cells[key(w, s, maxT)]
 		if c == nil {
 			continue
 		}
-		row := make([]float64, len(percentiles))
-		has := false
-		for j, pc := range percentiles {
+		sr := series{i: i}
+		for j, pc := range pcs {
 			sum, ok, err := c.metric(pc.Name)
 			if err != nil {
 				return Chart{}, false, err
@@ -49,80 +73,66 @@ func latencyChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 			if !ok || sum.median <= 0 {
 				continue
 			}
-			row[j], present[j], has = sum.median, true, true
-			lo, hi = math.Min(lo, sum.median), math.Max(hi, sum.median)
+			sr.xys = append(sr.xys, plotter.XY{X: float64(j), Y: sum.median})
+			sr.errs = append(sr.errs, struct{ Low, High float64 }{sum.median - max(sum.lo, sum.median/1e3), sum.hi - sum.median})
+			lo, hi = math.Min(lo, max(sum.lo, sum.median/1e3)), math.Max(hi, sum.hi)
 		}
-		if has {
-			strategies = append(strategies, i)
-			vals = append(vals, row)
+		if len(sr.xys) > 0 {
+			all = append(all, sr)
 		}
 	}
-	if len(strategies) == 0 {
+	if len(all) == 0 {
 		return Chart{}, false, nil
 	}
 	var labels []string
-	for j, ok := range present {
-		if ok {
-			groups = append(groups, j)
-			labels = append(labels, percentiles[j].Label)
-		}
+	for _, pc := range pcs {
+		labels = append(labels, pc.Label)
 	}
-
-	// gonum draws bars up from 0, which a log axis cannot show: each bar
-	// stands on an invisible base at the axis minimum, a power of ten.
-	floor := math.Pow10(int(math.Floor(math.Log10(lo))))
-	top := math.Pow10(int(math.Ceil(math.Log10(hi))))
-	if top <= floor {
-		top = floor * 10
-	}
-
-	p := newPlot(title(opts, w, fmt.Sprintf("latency at %d threads", maxT)), "percentile", "latency (ns, log scale)", false)
+	p := newPlot(title(opts, w, fmt.Sprintf("%s at %d threads", subject, maxT)), "percentile", "latency (ns, log scale)"+axis, false)
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = siTicks{plot.LogTicks{}}
 	p.NominalX(labels...)
-
-	k := len(strategies)
-	// The data area is about 5in wide once axis and legend are drawn.
-	groupW := 5 * vg.Inch / vg.Length(len(groups))
-	bw := min(groupW*0.8/vg.Length(k), vg.Points(22))
-	for n, i := range strategies {
-		s := ds.strategies[i]
-		unsafe := ds.cells[key(w, s, maxT)].unsafe
-		base := make(plotter.Values, len(groups))
-		heights := make(plotter.Values, len(groups))
-		for g, j := range groups {
-			base[g] = floor
-			heights[g] = max(vals[n][j]-floor, 0)
+	// The strategies' points of one percentile side by side, a little
+	// apart, so their error bars do not hide each other.
+	k := len(all)
+	step := math.Min(0.6/float64(max(k, 1)), 0.15)
+	for n, sr := range all {
+		off := step * (float64(n) - float64(k-1)/2)
+		for m := range sr.xys {
+			sr.xys[m].X += off
 		}
-		b0, err := plotter.NewBarChart(base, bw)
+		s := ds.strategies[sr.i]
+		unsafe := ds.unsafe(w, s)
+		st := styleOf(sr.i, unsafe)
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{sr.xys, sr.errs})
 		if err != nil {
-			return Chart{}, false, fmt.Errorf("chart: %s latency: %w", w, err)
+			return Chart{}, false, fmt.Errorf("chart: %s %s: %w", w, name, err)
 		}
-		b0.Offset = bw * (vg.Length(n) - vg.Length(k-1)/2)
-		b, err := plotter.NewBarChart(heights, bw)
+		eb.LineStyle = st.line
+		eb.LineStyle.Width = vg.Points(1)
+		eb.LineStyle.Dashes = nil
+		eb.CapWidth = vg.Points(5)
+		sc, err := plotter.NewScatter(sr.xys)
 		if err != nil {
-			return Chart{}, false, fmt.Errorf("chart: %s latency: %w", w, err)
+			return Chart{}, false, fmt.Errorf("chart: %s %s: %w", w, name, err)
 		}
-		b.StackOn(b0)
-		st := styleOf(i, unsafe)
-		b.Color = st.color
-		b.LineStyle = st.line
-		b.LineStyle.Width = vg.Points(0.75)
-		if unsafe {
-			b.Color = lighten(st.color)
-		}
-		p.Add(b)
-		p.Legend.Add(legendName(s, unsafe), b)
+		sc.GlyphStyle = st.glyph
+		p.Add(eb, sc)
+		p.Legend.Add(legendName(s, unsafe)+ds.mark(w, s), sc)
 	}
-	p.Y.Min, p.Y.Max = floor, top
-	p.X.Min, p.X.Max = -0.5, float64(len(groups))-0.5
-	return Chart{Name: fileSafe(w + "-latency"), Plot: p}, true, nil
-}
-
-// lighten returns c mixed 3:1 with white: the fill of an unsafe bar, whose
-// dashed outline keeps its colour.
-func lighten(c color.Color) color.Color {
-	r, g, b, _ := c.RGBA()
-	mix := func(v uint32) uint8 { return uint8((v>>8 + 3*0xff) / 4) }
-	return color.RGBA{mix(r), mix(g), mix(b), 0xff}
+	// Room above and below the outermost bars, in whole powers of ten, so
+	// no marker is clipped by the frame.
+	p.Y.Min = math.Pow10(int(math.Floor(math.Log10(lo))))
+	p.Y.Max = math.Pow10(int(math.Ceil(math.Log10(hi))))
+	if p.Y.Max <= p.Y.Min*1.0001 {
+		p.Y.Max = p.Y.Min * 10
+	}
+	if hi >= p.Y.Max/1.5 {
+		p.Y.Max *= 10
+	}
+	p.X.Min, p.X.Max = -0.5, float64(len(pcs))-0.5
+	return Chart{Name: fileSafe(w + "-" + name), Plot: p}, true, nil
 }

@@ -55,7 +55,7 @@ func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 			}
 			st := styleOf(i, unsafe)
 			st.line.Dashes = rateDashes[j%len(rateDashes)]
-			if err := addSeries(p, legendName(s, unsafe)+" "+rt.Label, st, xys, nil); err != nil {
+			if err := addSeries(p, legendName(s, unsafe)+ds.mark(w, s)+" "+rt.Label, st, xys, nil); err != nil {
 				return Chart{}, false, fmt.Errorf("chart: %s %s %s: %w", w, s, rt.Name, err)
 			}
 			drawn = true

@@ -67,7 +67,7 @@ func rateChart(ds *dataset, w string, p *plot.Plot, fig func(*cellReps) (summary
 			continue
 		}
 		unsafe := ds.unsafe(w, s)
-		if err := addSeries(p, legendName(s, unsafe), styleOf(i, unsafe), xys, errs); err != nil {
+		if err := addSeries(p, legendName(s, unsafe)+ds.mark(w, s), styleOf(i, unsafe), xys, errs); err != nil {
 			return nil, false, fmt.Errorf("chart: %s %s: %w", w, s, err)
 		}
 		drawn = true

@@ -25,14 +25,26 @@ type ChangePoint struct {
 }
 
 // Night is one nightly run: the results file of one date and commit.
+// Time is when the run started, its x on a trend chart, so that two runs
+// of one night are two points; zero means Date.
 type Night struct {
 	Date    time.Time
+	Time    time.Time
 	Commit  string
 	Results []runner.Result
 }
 
+// at returns the night's x: its Time, or its Date.
+func (n Night) at() time.Time {
+	if n.Time.IsZero() {
+		return n.Date
+	}
+	return n.Time
+}
+
 // Trends draws, per workload in order of first appearance, "<workload>-trend":
-// each strategy's throughput across nights, one point per night through the
+// each strategy's throughput across runs, one point per run (at the time it
+// started, Night.Time: two runs of one night are two points) through the
 // median of its repetitions, with error bars as the throughput chart's, at the highest thread
 // count any night ran for that workload. The highest count is where the
 // locking designs differ most, and one chart per workload keeps a nightly
@@ -43,7 +55,7 @@ type Night struct {
 // under the legend entry "change point".
 func Trends(nights []Night, opts Options) ([]Chart, error) {
 	nights = slices.Clone(nights)
-	slices.SortStableFunc(nights, func(a, b Night) int { return a.Date.Compare(b.Date) })
+	slices.SortStableFunc(nights, func(a, b Night) int { return a.at().Compare(b.at()) })
 
 	// all fixes the workload and strategy order (and so the colours) over
 	// every night; per night, a dataset of its own.
@@ -70,7 +82,12 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 		p := newPlot(title(opts, w, fmt.Sprintf("nightly throughput at %d threads", maxT)), xLabel, all.rateLabel(w), true)
 		p.Y.Tick.Marker = siTicks{linearTicks{}}
 		p.X.Tick.Marker = plot.TimeTicks{Ticker: dayTicks{}, Format: "2006-01-02"}
+		if d := nights[len(nights)-1].at().Sub(nights[0].at()); d > 0 && d < 48*time.Hour {
+			// Runs within a day or two: times of day, not dates.
+			p.X.Tick.Marker = plot.TimeTicks{Ticker: hourTicks{}, Format: "01-02 15:04"}
+		}
 		var marks plotter.XYs
+		top := 0.0
 		for i, s := range all.strategies {
 			var xys plotter.XYs
 			var errs plotter.YErrors
@@ -84,9 +101,10 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%w (night %s)", err, nights[n].Date.Format(time.DateOnly))
 				}
-				xys = append(xys, plotter.XY{X: float64(nights[n].Date.Unix()), Y: sum.median})
+				xys = append(xys, plotter.XY{X: float64(nights[n].at().Unix()), Y: sum.median})
+				top = max(top, sum.hi, sum.median)
 				for _, cp := range opts.ChangePoints {
-					if cp.Workload == w && cp.Strategy == s && cp.Threads == maxT && cp.Date.Equal(nights[n].Date) {
+					if cp.Workload == w && cp.Strategy == s && cp.Threads == maxT && cp.Date.Equal(nights[n].Date) && lastOfDate(nights, n) {
 						marks = append(marks, xys[len(xys)-1])
 					}
 				}
@@ -96,7 +114,13 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 			if len(xys) == 0 {
 				continue
 			}
-			if err := addSeries(p, legendName(s, unsafe), styleOf(i, unsafe), xys, errs); err != nil {
+			mark := ""
+			for _, ds := range perNight {
+				if m := ds.mark(w, s); len(m) > len(mark) {
+					mark = m
+				}
+			}
+			if err := addSeries(p, legendName(s, unsafe)+mark, styleOf(i, unsafe), xys, errs); err != nil {
 				return nil, fmt.Errorf("chart: %s %s trend: %w", w, s, err)
 			}
 		}
@@ -109,14 +133,29 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 			p.Add(sc)
 			p.Legend.Add("change point", sc)
 		}
-		if p.X.Min == p.X.Max { // one night: give the axis a day's width
-			p.X.Min -= 12 * 3600
-			p.X.Max += 12 * 3600
+		// Room around the outermost points, so no marker (nor the ring
+		// of a change point) is clipped by the frame: a twentieth of the
+		// span each side, at least an hour; twelve hours for one run.
+		span := nights[len(nights)-1].at().Sub(nights[0].at()).Seconds()
+		pad := max(span/20, 3600)
+		if span == 0 {
+			pad = 12 * 3600
 		}
+		p.X.Min = float64(nights[0].at().Unix()) - pad
+		p.X.Max = float64(nights[len(nights)-1].at().Unix()) + pad
 		p.Y.Min = 0
+		if top > 0 {
+			p.Y.Max = top * 1.1
+		}
 		charts = append(charts, Chart{Name: fileSafe(w + "-trend"), Plot: p})
 	}
 	return charts, nil
+}
+
+// lastOfDate reports whether nights[n] is the last run of its date: a
+// change point, found over the nights' last runs, is ringed there.
+func lastOfDate(nights []Night, n int) bool {
+	return n+1 == len(nights) || !nights[n+1].Date.Equal(nights[n].Date)
 }
 
 // short abbreviates a commit hash as git does.
@@ -158,6 +197,27 @@ func (dayTicks) Ticks(min, max float64) []plot.Tick {
 		if major || step <= 14 {
 			ticks = append(ticks, t)
 		}
+	}
+	return ticks
+}
+
+// hourTicks puts ticks on whole hours UTC, 1, 2, 3, 6 or 12 apart, about 6
+// labelled, for runs within a day or two. Values are Unix seconds.
+type hourTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (hourTicks) Ticks(min, max float64) []plot.Tick {
+	const hour = 3600
+	step := 24.0
+	for _, s := range []float64{1, 2, 3, 6, 12, 24} {
+		if (max-min)/hour/s <= 6 {
+			step = s
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(min/(step*hour)) * step * hour; v <= max; v += step * hour {
+		ticks = append(ticks, plot.Tick{Value: v, Label: "x"})
 	}
 	return ticks
 }

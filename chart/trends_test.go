@@ -195,3 +195,28 @@ func TestTrendsChangePoints(t *testing.T) {
 		t.Errorf("change point rings at %v, want %v", rings, want)
 	}
 }
+
+// TestTrendsRunsOfOneNight: two runs of one night are two points, at the
+// times they started, and the axes leave room around the outermost
+// markers so none is clipped.
+func TestTrendsRunsOfOneNight(t *testing.T) {
+	t1, t2 := day(1).Add(2*time.Hour), day(1).Add(5*time.Hour)
+	charts, err := Trends([]Night{
+		{Date: day(1), Time: t2, Results: reps("faults", "vmaseq", 2, []float64{3e6})},
+		{Date: day(1), Time: t1, Results: reps("faults", "vmaseq", 2, []float64{1e6})},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := charts[0].Plot
+	lines := ofType[*plotter.Line](t, p)
+	if len(lines) != 1 || !slices.Equal(lines[0].XYs, plotter.XYs{{X: float64(t1.Unix()), Y: 1e6}, {X: float64(t2.Unix()), Y: 3e6}}) {
+		t.Fatalf("lines %v, want one point per run at its time, in time order", lines)
+	}
+	if p.X.Min >= float64(t1.Unix()) || p.X.Max <= float64(t2.Unix()) || p.Y.Max <= 3e6 {
+		t.Errorf("axes x [%v, %v] y max %v: the outermost markers sit on the frame", p.X.Min, p.X.Max, p.Y.Max)
+	}
+	if got := tickLabels(p.X); len(got) < 2 || len(got[0]) != len("01-01 02:00") || got[0][5] != ' ' || got[0][8] != ':' {
+		t.Errorf("x ticks %q, want times of day", got)
+	}
+}

@@ -219,7 +219,7 @@ func machineSection(root, m string, unitNames []string, opts SiteOptions) (Machi
 		return mr, sec, nil, nil
 	}
 	copts := chart.Options{Machine: m, Strategies: strategies.Names(), ChangePoints: marks(changes)}
-	charts, err := chart.Trends(mr.Nights, copts)
+	charts, err := chart.Trends(runNights(nights), copts)
 	if err != nil && !errors.Is(err, chart.ErrNoData) {
 		// One machine's bad file must not take the fleet's site down:
 		// say so in its section, and draw the others.

@@ -24,6 +24,9 @@ const (
 	keyCPUs    = "cpus"
 	keyNight   = "nightly-date"
 	keyCells   = "nightly-cells"
+	// keyStarted is when the run started, RFC 3339 in UTC: the x of the
+	// run on the trend charts, so two runs of one night are two points.
+	keyStarted = "nightly-started"
 )
 
 // CheckMachine reports whether name can name a machine: 1 to 63 lower-case
@@ -55,12 +58,13 @@ func HostMachine() (string, error) {
 
 // nightHeader returns the keys a nightly file adds to the machine
 // configuration.
-func nightHeader(machine string, date time.Time, cells int) []cell.KV {
+func nightHeader(machine string, date time.Time, cells int, started time.Time) []cell.KV {
 	return []cell.KV{
 		{Key: keyMachine, Value: machine},
 		{Key: keyCPUs, Value: strconv.Itoa(runtime.NumCPU())},
 		{Key: keyNight, Value: date.Format(dateLayout)},
 		{Key: keyCells, Value: strconv.Itoa(cells)},
+		{Key: keyStarted, Value: started.UTC().Format(time.RFC3339)},
 	}
 }
 

@@ -294,8 +294,9 @@ func Run(ctx context.Context, c Config) (*Outcome, error) {
 	if date.IsZero() {
 		date = time.Now()
 	}
+	started := date.UTC()
 	date = date.UTC().Truncate(24 * time.Hour)
-	path, err := runToFile(ctx, c, machineDir, machine, date, commit, history)
+	path, err := runToFile(ctx, c, machineDir, machine, date, started, commit, history)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +363,7 @@ func skipped(history []Entry, base, self Entry, nights []Night) []string {
 
 // runToFile runs c.Plan into a temporary file in dir and gives it the
 // night's next free name, which it returns.
-func runToFile(ctx context.Context, c Config, dir, machine string, date time.Time, commit string, history []Entry) (path string, err error) {
+func runToFile(ctx context.Context, c Config, dir, machine string, date, started time.Time, commit string, history []Entry) (path string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("nightly: %w", err)
 	}
@@ -375,7 +376,7 @@ func runToFile(ctx context.Context, c Config, dir, machine string, date time.Tim
 		os.Remove(tmp.Name())
 	}()
 	w := report.NewWriter(tmp)
-	if err := w.WriteHeader(append(report.MachineConfig(commit), nightHeader(machine, date, len(c.Plan.Cells()))...)); err != nil {
+	if err := w.WriteHeader(append(report.MachineConfig(commit), nightHeader(machine, date, len(c.Plan.Cells()), started)...)); err != nil {
 		return "", err
 	}
 	err = runner.RunPlan(ctx, c.Plan, func(i, n int, r runner.Result) error {

@@ -37,6 +37,33 @@ func trendNights(nights []Night) []chart.Night {
 	return out
 }
 
+// runNights returns one chart.Night per run, every run of a night kept,
+// each at the time it started (its "nightly-started" line; for a file
+// from before that line, its night plus an hour per run of the night), so
+// a trend chart gives each run an x of its own.
+func runNights(nights []Night) []chart.Night {
+	var out []chart.Night
+	for i, n := range nights {
+		cn := chart.Night{Date: n.Date, Commit: n.Commit, Results: n.File.Results}
+		if c := headerValue(n.File.Header, "vmabench-commit"); c != "" && c != "unknown" {
+			cn.Commit = c
+		}
+		if t, err := time.Parse(time.RFC3339, headerValue(n.File.Header, keyStarted)); err == nil {
+			cn.Time = t.UTC()
+		} else {
+			k := 0
+			for j := range nights[:i] {
+				if nights[j].Date.Equal(n.Date) {
+					k++
+				}
+			}
+			cn.Time = n.Date.Add(time.Duration(k) * time.Hour)
+		}
+		out = append(out, cn)
+	}
+	return out
+}
+
 // headerValue returns the value of key in h, or "".
 func headerValue(h []cell.KV, key string) string {
 	for _, kv := range h {
@@ -73,7 +100,7 @@ func writeReport(o *Outcome, nights []Night, self Entry, dir string) error {
 	o.validated = vn
 	topts := opts
 	topts.ChangePoints = marks(changes)
-	trends, err := chart.Trends(tn, topts)
+	trends, err := chart.Trends(runNights(nights), topts)
 	if err != nil && !errors.Is(err, chart.ErrNoData) {
 		return err
 	}

@@ -27,7 +27,7 @@ type ConfigDiff struct {
 
 // noConfigKeys are header keys that say nothing about how a figure was
 // measured: the package name and the nightly job's bookkeeping.
-var noConfigKeys = map[string]bool{"pkg": true, "nightly-date": true, "nightly-cells": true}
+var noConfigKeys = map[string]bool{"pkg": true, "nightly-date": true, "nightly-cells": true, "nightly-started": true}
 
 // DiffConfig returns the configuration lines whose values differ between
 // old and new, header keys first, in the order old has them: the list

@@ -21,7 +21,7 @@ var machineKeys = map[string]bool{
 	"lock-trace": true, "perf-counters": true,
 	// The nightly job's: the machine's name and CPU count, the night and
 	// the number of cells of the file.
-	"machine": true, "cpus": true, "nightly-date": true, "nightly-cells": true,
+	"machine": true, "cpus": true, "nightly-date": true, "nightly-cells": true, "nightly-started": true,
 }
 
 // MachineConfig returns the file header describing this machine and build
