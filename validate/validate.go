@@ -10,27 +10,42 @@
 //     (lookups, 1 thread) over its rate beside a thread that mmaps and
 //     munmaps unrelated regions (lookups-mmap, 2 threads); kernel vs
 //     mmaplock, since mincore() takes mmap_read_lock in every design.
+//
 //   - writer-penalty: the writer's rate alone (mmap-churn, 1 thread; one of
 //     its operations is an mmap and a munmap, two of lookups-mmap's) over
 //     its rate beside that reader; kernel vs mmaplock.
+//
 //   - fault-mmap-penalty and fault-mprotect-penalty: a faulting thread's
 //     rate alone (faults, 1 thread) over its rate beside an mmap/munmap
 //     writer (faults-mmap) or an mprotect writer on its own VMA
 //     (faults-mprotect), 2 threads; kernel vs the model of the design the
 //     running kernel has (calib.DesignFor: vmarefcnt from v6.15, vmaseq
 //     from v6.4, mmaplock before).
+//
 //   - fault-ns, mmap-munmap-ns, mprotect-ns: single-thread cost of one
 //     fault (faults, 1 thread), one mmap and munmap pair (mmap-churn, 1
 //     thread) and one mprotect split or merge (timed in this process, as
 //     calib measures it), kernel vs the calibrated model of that design.
 //     The calibration makes these match by construction; the rows check
 //     that it did (the spin rate, the split under and outside the lock).
+//
 //   - round-trip-ns: one reader-writer round trip under contention, defined
 //     as the writer's mean time per operation in lookups-mmap at 2 threads
 //     (1 / its writes/s): with a reader always on mmap_lock, each of the
 //     writer's mmap or munmap waits for the reader to leave, takes the lock
 //     (the hand-off), does its work and hands the lock back to the waiting
 //     reader; kernel vs mmaplock. Its tolerance is RoundTripTolerance.
+//
+//   - the field's shapes: <shape>-ns, one thread's time per operation (1 /
+//     its rate at 1 thread: a page touched for page_fault1-3, pft and
+//     faults-shared, an mmap and munmap pair for mmap1-2), kernel vs the
+//     calibrated model of the running kernel's design; and
+//     page_fault1-scaling, mmap1-scaling, pft-scaling and
+//     page_fault3-scaling, the rate at T threads over the rate at 1, for T
+//     = 2 (the row named so) and every count up to the machine's CPUs
+//     (named -T), judged at ScalingTolerance (1.25). Where the running
+//     kernel and the model take different paths for file faults (v6.7
+//     moved them under the VMA lock), the file rows' detail says so.
 //
 // Under the rows, the report gives the lookups-mmap cells' sleeps per
 // operation, kernel and model (Report.Sleeps: each side's voluntary
@@ -107,6 +122,14 @@ type Config struct {
 	Tolerance float64
 	// RoundTripTolerance is round-trip-ns's tolerance.
 	RoundTripTolerance float64
+	// ScalingTolerance is the tolerance of the field's scaling rows
+	// (page_fault1-scaling and the others: the T-thread rate over the
+	// 1-thread rate).
+	ScalingTolerance float64
+	// ScalingThreads are the thread counts T of the scaling rows: 2 and
+	// every count up to the machine's CPUs (DefaultConfig); empty for
+	// none.
+	ScalingThreads []int
 	// AllowInconclusive makes Report.Err pass rows that are
 	// inconclusive; rows that disagree fail it still.
 	AllowInconclusive bool
@@ -146,7 +169,13 @@ func DefaultConfig() Config {
 	base := runner.DefaultConfig()
 	base.Duration = 300 * time.Millisecond
 	rel := kernel.Release()
-	return Config{Count: DefaultCount, Tolerance: DefaultTolerance, RoundTripTolerance: DefaultTolerance, Base: base, Release: rel, Design: calib.DesignFor(rel)}
+	var scaling []int
+	for n := 2; n <= max(2, runtime.NumCPU()); n++ {
+		scaling = append(scaling, n)
+	}
+	return Config{Count: DefaultCount, Tolerance: DefaultTolerance, RoundTripTolerance: DefaultTolerance,
+		ScalingTolerance: DefaultTolerance, ScalingThreads: scaling,
+		Base: base, Release: rel, Design: calib.DesignFor(rel)}
 }
 
 // Validate reports the first bad field.
@@ -158,6 +187,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tolerance %v: want a factor above 1, e.g. 1.5", c.Tolerance)
 	case !(c.RoundTripTolerance > 1):
 		return fmt.Errorf("round-trip tolerance %v: want a factor above 1, e.g. 2", c.RoundTripTolerance)
+	case len(c.ScalingThreads) > 0 && !(c.ScalingTolerance > 1):
+		return fmt.Errorf("scaling tolerance %v: want a factor above 1, e.g. 1.25", c.ScalingTolerance)
+	}
+	for _, n := range c.ScalingThreads {
+		if n < 2 {
+			return fmt.Errorf("scaling threads %d: want 2 or more", n)
+		}
 	}
 	if c.Design != "" {
 		s, err := strategies.Get(c.Design)
@@ -181,9 +217,31 @@ type Cell struct {
 	Locks runner.Locks
 }
 
-// Cells returns the cells a validation of design runs, once each, in run
-// order: the kernel's and the models' of one workload side by side.
+// Cells returns the cells a validation of design runs with the default
+// configuration (DefaultConfig), once each, in run order.
 func Cells(design string) []Cell {
+	c := DefaultConfig()
+	c.Design = design
+	return c.Cells()
+}
+
+// scalingShapes are the field's shapes of the scaling rows, with the rate
+// each is scaled by.
+var scalingShapes = []struct{ workload, unit string }{
+	{"page_fault1", units.FaultsPerS}, {"mmap1", units.WritesPerS}, {"pft", units.FaultsPerS}, {"page_fault3", units.FaultsPerS},
+}
+
+// costShapes are the workloads of the field's cost rows (<shape>-ns), with
+// the rate whose inverse is one thread's time per operation.
+var costShapes = []struct{ workload, unit string }{
+	{"page_fault1", units.FaultsPerS}, {"page_fault2", units.FaultsPerS}, {"page_fault3", units.FaultsPerS},
+	{"mmap1", units.WritesPerS}, {"mmap2", units.WritesPerS}, {"pft", units.FaultsPerS}, {"faults-shared", units.FaultsPerS},
+}
+
+// Cells returns the cells the validation runs, once each, in run order:
+// the kernel's and the models' of one workload side by side.
+func (c Config) Cells() []Cell {
+	design := c.Design
 	var out []Cell
 	add := func(w string, n int, models ...string) {
 		out = append(out, Cell{"kernel", w, n, ""})
@@ -200,6 +258,14 @@ func Cells(design string) []Cell {
 	add("faults", 1, design)
 	add("faults-mmap", 2, design)
 	add("faults-mprotect", 2, design)
+	for _, w := range costShapes {
+		add(w.workload, 1, design)
+	}
+	for _, w := range scalingShapes {
+		for _, n := range c.ScalingThreads {
+			add(w.workload, n, design)
+		}
+	}
 	return out
 }
 
@@ -234,7 +300,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 		return Report{}, err
 	}
 	load0 := LoadAverage()
-	cells := Cells(c.Design)
+	cells := c.Cells()
 	var results []runner.Result
 	singles := []Single{{Kernel: kp.Mprotect, Model: mp.Mprotect}}
 	n := c.Count * len(cells)
@@ -621,11 +687,29 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			return median(each), each, nil
 		}
 	}
-	exps := []struct {
+	scaling := func(w string, n int, unit string) fig {
+		return func(s string) (float64, []float64, error) {
+			one, err := reps(s, w, 1, unit)
+			if err != nil {
+				return 0, nil, err
+			}
+			many, err := reps(s, w, n, unit)
+			if err != nil {
+				return 0, nil, err
+			}
+			each := make([]float64, min(len(one), len(many)))
+			for i := range each {
+				each[i] = many[i] / one[i]
+			}
+			return median(many) / median(one), each, nil
+		}
+	}
+	type exp = struct {
 		name, detail, model, unit string
 		tol                       float64
 		f                         fig
-	}{
+	}
+	exps := []exp{
 		{"reader-penalty", "mincore() reader alone / beside an mmap+munmap writer (lookups 1 thread / lookups-mmap 2)", "mmaplock", "x", c.Tolerance,
 			penalty(Cell{"", "lookups", 1, ""}, "lookups/s", 1, Cell{"", "lookups-mmap", 2, ""}, "lookups/s")},
 		{"writer-penalty", "mmap or munmap writer alone / beside a mincore() reader (mmap-churn 1 thread x2 / lookups-mmap 2)", "mmaplock", "x", c.Tolerance,
@@ -640,14 +724,33 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 		{"round-trip-ns", "writer's time per operation beside a mincore() reader (1 / writes/s, lookups-mmap 2)", "mmaplock", "ns", c.RoundTripTolerance,
 			perSecond("lookups-mmap", 2, "writes/s")},
 	}
+	// The field's shapes: one thread's time per operation (a page
+	// touched, an mmap and munmap pair), then each scaling row.
+	fileNote := fileFaultNote(c.Release, c.Design)
+	for _, w := range costShapes {
+		d := fmt.Sprintf("one thread's time per operation, 1 / %s (%s 1)", w.unit, w.workload)
+		if fileNote != "" && (w.workload == "page_fault2" || w.workload == "page_fault3") {
+			d += "; " + fileNote
+		}
+		exps = append(exps, exp{w.workload + "-ns", d, c.Design, "ns", c.Tolerance, perSecond(w.workload, 1, w.unit)})
+	}
+	for _, w := range scalingShapes {
+		for _, n := range c.ScalingThreads {
+			name := w.workload + "-scaling"
+			if n != 2 {
+				name += "-" + strconv.Itoa(n)
+			}
+			d := fmt.Sprintf("%s at %d threads / at 1 thread (%s)", w.unit, n, w.workload)
+			if fileNote != "" && w.workload == "page_fault3" {
+				d += "; " + fileNote
+			}
+			exps = append(exps, exp{name, d, c.Design, "x", c.ScalingTolerance, scaling(w.workload, n, w.unit)})
+		}
+	}
 	// The lock rows, from the kernel's mmap_lock tracepoints and the
 	// model's own rwsem: left out, and said so, where either side lacks
 	// the figures (no tracing here, or -locks off).
-	lockRows := []struct {
-		name, detail, model, unit string
-		tol                       float64
-		f                         fig
-	}{
+	lockRows := []exp{
 		{"mmap-lock-wait-ns", "mincore() reader's mmap_lock wait per lookup beside an mmap+munmap writer (lookups-mmap 2; kernel: tracepoints)", "mmaplock", "ns", c.Tolerance,
 			perOp("lookups-mmap", 2, units.MmapLockWait)},
 		{"writer-wait-share", "share of the writer's time spent acquiring mmap_lock beside a mincore() reader (writer-lock-wait-ns/op x writes/s, lookups-mmap 2)", "mmaplock", "share", c.Tolerance,
@@ -714,6 +817,29 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 		}
 	}
 	return rep, nil
+}
+
+// fileFaultNote says where the running kernel and the model part on file
+// faults (page_fault2's COW faults, page_fault3's shared faults): the
+// kernel handles them under the VMA lock from v6.7 (read, COW and shared
+// faults moved there then; v6.4 and v6.5 refused file VMAs in
+// lock_vma_under_rcu(), v6.6 took the lock only to return VM_FAULT_RETRY),
+// and vmarefcnt and vmawait claim that path, vmaseq (v6.4) and mmaplock
+// take mmap_lock. "" where they agree or the release is unreadable.
+func fileFaultNote(release, design string) string {
+	var major, minor int
+	if _, err := fmt.Sscanf(release, "%d.%d", &major, &minor); err != nil {
+		return ""
+	}
+	kernelVMA := major*1000+minor >= 6007
+	modelVMA := design == "vmarefcnt" || design == "vmawait"
+	switch {
+	case kernelVMA && !modelVMA:
+		return fmt.Sprintf("the kernel (%s) handles file faults under the VMA lock, which %s does not model (mmap_lock)", release, design)
+	case !kernelVMA && modelVMA:
+		return fmt.Sprintf("the kernel (%s) has no file-fault path under the VMA lock (from v6.7), which %s claims: the row compares different paths", release, design)
+	}
+	return ""
 }
 
 // pointVerdict judges a ratio known from one timing a side, with no

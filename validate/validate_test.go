@@ -26,7 +26,7 @@ func fakeCell(strategy, workload string, threads int, rate, writes float64, ops 
 	r := runner.Result{Cell: cell.Cell{Strategy: strategy, Workload: workload, Threads: threads, Procs: 2},
 		Status: runner.StatusOK, Ops: ops, Elapsed: time.Second}
 	switch workload {
-	case "faults", "faults-mmap", "faults-mprotect":
+	case "faults", "faults-mmap", "faults-mprotect", "faults-shared", "page_fault1", "page_fault2", "page_fault3", "pft":
 		r.Metrics = append(r.Metrics, runner.Metric{Value: rate, Unit: "faults/s"})
 	case "lookups", "lookups-mmap":
 		r.Metrics = append(r.Metrics, runner.Metric{Value: rate, Unit: "lookups/s"})
@@ -97,6 +97,19 @@ func fakeRunLocks(count int, skew map[string]float64, skipLocks bool) []runner.R
 					fakeCell(s, "faults", 1, 620e3*m("faults"), 0, 620e3),
 					fakeCell(s, "faults-mmap", 2, 400e3*m("faults-mmap"), 30e3, 430e3),
 					fakeCell(s, "faults-mprotect", 2, 100e3*m("faults-mprotect"), 20e3, 120e3))
+				// The field's shapes: each at 1 thread, and the scaling
+				// ones at 2 (testConfig's ScalingThreads), 1.8x (mmap1
+				// 1.1x) as fast, times the skew of "<workload>@2".
+				for _, w := range []string{"page_fault1", "page_fault2", "page_fault3", "pft", "faults-shared"} {
+					out = append(out, fakeCell(s, w, 1, 300e3*m(w), 0, 300e3))
+				}
+				for _, w := range []string{"mmap1", "mmap2"} {
+					out = append(out, fakeCell(s, w, 1, 0, 200e3*m(w), 200e3))
+				}
+				for _, w := range []string{"page_fault1", "page_fault3", "pft"} {
+					out = append(out, fakeCell(s, w, 2, 1.8*300e3*m(w)*f(s+"/"+w+"@2"), 0, 540e3))
+				}
+				out = append(out, fakeCell(s, "mmap1", 2, 0, 1.1*200e3*m("mmap1")*f(s+"/mmap1@2"), 220e3))
 			}
 		}
 	}
@@ -106,6 +119,7 @@ func fakeRunLocks(count int, skew map[string]float64, skipLocks bool) []runner.R
 func testConfig() Config {
 	c := DefaultConfig()
 	c.Release, c.Design = "6.18.44", "vmarefcnt"
+	c.ScalingThreads = []int{2}
 	return c
 }
 
@@ -173,6 +187,17 @@ func TestComputeFigures(t *testing.T) {
 		"mmap-munmap-ns":         1e9 / 333e3,
 		"mprotect-ns":            3000,
 		"round-trip-ns":          1e9 / 40e3,
+		"page_fault1-ns":         1e9 / 300e3,
+		"page_fault2-ns":         1e9 / 300e3,
+		"page_fault3-ns":         1e9 / 300e3,
+		"mmap1-ns":               1e9 / 200e3,
+		"mmap2-ns":               1e9 / 200e3,
+		"pft-ns":                 1e9 / 300e3,
+		"faults-shared-ns":       1e9 / 300e3,
+		"page_fault1-scaling":    1.8,
+		"mmap1-scaling":          1.1,
+		"pft-scaling":            1.8,
+		"page_fault3-scaling":    1.8,
 	}
 	for _, row := range rep.Rows {
 		if w := want[row.Name]; row.KernelValue < w*0.999 || row.KernelValue > w*1.001 {
@@ -217,6 +242,8 @@ func TestSpread(t *testing.T) {
 				t.Errorf("reader-penalty: kernel spread %v, want 2", row.KernelSpread)
 			}
 		case "fault-ns", "mmap-munmap-ns", "round-trip-ns":
+			want = 1.01 / 0.99
+		case "page_fault1-ns", "page_fault2-ns", "page_fault3-ns", "mmap1-ns", "mmap2-ns", "pft-ns", "faults-shared-ns":
 			want = 1.01 / 0.99
 		case "mprotect-ns":
 			if !math.IsNaN(row.KernelSpread) || !math.IsNaN(row.ModelSpread) {
@@ -532,5 +559,63 @@ func TestComputeInconclusive(t *testing.T) {
 	c.AllowInconclusive = true
 	if got, _ := Compute(c, rs, Single{3000, 2900}); got.Err() != nil {
 		t.Errorf("AllowInconclusive: Err() = %v", got.Err())
+	}
+}
+
+// TestFieldRows: the field's rows, from injected results: a scaling row is
+// the T-thread rate over the 1-thread rate on each side, judged at
+// ScalingTolerance, so a model that scales 1.3x worse than the kernel
+// disagrees; a cost row is one thread's time per operation.
+func TestFieldRows(t *testing.T) {
+	skew := map[string]float64{"vmarefcnt/page_fault1@2": 1 / 1.3, "vmarefcnt/mmap2": 1 / 1.1}
+	rep, err := Compute(testConfig(), fakeRun(3, skew), Single{3000, 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		ratio, kernel float64
+		ok            bool
+	}{
+		"page_fault1-scaling": {1 / 1.3, 1.8, false},
+		"page_fault3-scaling": {1, 1.8, true},
+		"mmap1-scaling":       {1, 1.1, true},
+		"mmap2-ns":            {1.1, 1e9 / 200e3, true},
+		"page_fault2-ns":      {1, 1e9 / 300e3, true},
+	}
+	seen := 0
+	for _, row := range rep.Rows {
+		w, ok := want[row.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		if math.Abs(row.Ratio/w.ratio-1) > 1e-3 || math.Abs(row.KernelValue/w.kernel-1) > 1e-3 || row.OK != w.ok {
+			t.Errorf("%s: ratio %v kernel %v ok %v (%+v), want %v %v %v", row.Name, row.Ratio, row.KernelValue, row.OK, row.Verdict, w.ratio, w.kernel, w.ok)
+		}
+		if strings.HasSuffix(row.Name, "-scaling") && row.Tolerance != 1.25 {
+			t.Errorf("%s: tolerance %v, want 1.25", row.Name, row.Tolerance)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of the %d rows found", seen, len(want))
+	}
+}
+
+// TestFileFaultNote: a row of the file shapes says when the running kernel
+// and the model take different paths for file faults.
+func TestFileFaultNote(t *testing.T) {
+	tests := []struct {
+		release, design, want string
+	}{
+		{"6.18.44", "vmarefcnt", ""},
+		{"6.8.0", "vmaseq", "the kernel (6.8.0) handles file faults under the VMA lock, which vmaseq does not model (mmap_lock)"},
+		{"6.5.1", "vmarefcnt", "the kernel (6.5.1) has no file-fault path under the VMA lock (from v6.7), which vmarefcnt claims: the row compares different paths"},
+		{"6.5.1", "vmaseq", ""},
+		{"unknown", "vmarefcnt", ""},
+	}
+	for _, tt := range tests {
+		if got := fileFaultNote(tt.release, tt.design); got != tt.want {
+			t.Errorf("fileFaultNote(%q, %q) = %q, want %q", tt.release, tt.design, got, tt.want)
+		}
 	}
 }

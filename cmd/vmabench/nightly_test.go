@@ -212,12 +212,12 @@ func TestNightlyValidation(t *testing.T) {
 		r := runner.Result{Cell: cell.Cell{Strategy: rc.Strategy, Workload: rc.Workload, Threads: rc.Threads, Procs: 2},
 			Status: runner.StatusOK, Ops: 1e6, Elapsed: time.Second}
 		switch {
-		case strings.HasPrefix(rc.Workload, "faults"):
+		case strings.HasPrefix(rc.Workload, "faults"), strings.HasPrefix(rc.Workload, "page_fault"), rc.Workload == "pft":
 			r.Metrics = append(r.Metrics, runner.Metric{Value: 1e6, Unit: "faults/s"})
 		case strings.HasPrefix(rc.Workload, "lookups"):
 			r.Metrics = append(r.Metrics, runner.Metric{Value: 1e6, Unit: "lookups/s"})
 		}
-		if rc.Threads > 1 || rc.Workload == "mmap-churn" {
+		if rc.Threads > 1 || rc.Workload == "mmap-churn" || strings.HasPrefix(rc.Workload, "mmap") {
 			r.Metrics = append(r.Metrics, runner.Metric{Value: 1e5, Unit: "writes/s"})
 		}
 		return r, nil

@@ -80,7 +80,7 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := applyCalibration(ctx, calibration, &cfg.Base.Load, stderr); err != nil {
 		return err
 	}
-	n := cfg.Count * len(validate.Cells(cfg.Design))
+	n := cfg.Count * len(cfg.Cells())
 	fmt.Fprintf(stderr, "vmabench validate: kernel %s against %s, %d cells, about %v\n", cfg.Release, cfg.Design, n,
 		(time.Duration(n) * (cfg.Base.Warmup + cfg.Base.Duration + 100*time.Millisecond)).Round(time.Second))
 	if isTerminal(stderr) {
