@@ -150,13 +150,18 @@ func faultRange(th *Thread, base uint64, pages int) bool {
 		if !faultChunk(th, base+uint64(p)*mm.PageSize, n) {
 			return false
 		}
+		// Progress for the watchdog, whatever was sampled: with large
+		// folios most touches do not fault, and only faults are timed.
+		th.Task.SetProgress(th.n)
 	}
 	return true
 }
 
 // faultChunk is faultPass without the reset, and a touch of a page that
 // is present is no fault (a shared write fault maps a large folio whole):
-// the store costs what a store costs, nothing the model counts.
+// the store costs what a store costs, nothing the model counts. The
+// latency samples are of the touches that fault: a sampled touch that
+// finds its page present passes the sample to the next one.
 func faultChunk(th *Thread, base uint64, pages int) bool {
 	next := th.nextSampled()
 	m := th.Task.MM
@@ -164,7 +169,7 @@ func faultChunk(th *Thread, base uint64, pages int) bool {
 		addr := base + uint64(p)*mm.PageSize
 		if m.PagePresent(addr) {
 			if p == next {
-				next += SampleEvery
+				next++ // sample the next touch that faults
 			}
 			continue
 		}

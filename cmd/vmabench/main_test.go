@@ -202,6 +202,16 @@ func TestReadmeTables(t *testing.T) {
 	if !strings.Contains(string(readme), want.String()) {
 		t.Errorf("README.md does not hold the registries' tables; they are now:\n\n%s", want.String())
 	}
+	var peers strings.Builder
+	peers.WriteString("| workload | follows |\n|---|---|\n")
+	for _, w := range workloads.List() {
+		if w.Peer != "" {
+			peers.WriteString("| `" + w.Name + "` | " + w.Peer + " |\n")
+		}
+	}
+	if !strings.Contains(string(readme), peers.String()) {
+		t.Errorf("README.md does not hold the table of the workloads that follow a peer; it is now:\n\n%s", peers.String())
+	}
 }
 
 // quickRun is a small real matrix: two strategies under faults, one
