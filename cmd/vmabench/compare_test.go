@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"vmabench/validate"
 )
 
 // The compare testdata: run-base.txt is a real run of this project
@@ -194,14 +198,39 @@ func TestBenchstatReads(t *testing.T) {
 	}
 	files, _ := filepath.Glob("testdata/run-*.txt")
 	more, _ := filepath.Glob("../../report/testdata/*.golden")
-	for _, f := range append(files, more...) {
+	files = append(files, more...)
+	// A validate file (its cells faked) and a real nightly file.
+	dir := t.TempDir()
+	vc := validate.DefaultConfig()
+	vc.Count, vc.RunCell = 2, fakeValidateCell
+	var vb bytes.Buffer
+	_ = validation(vc)(context.Background(), &vb) // its verdict does not matter here
+	files = append(files, writeFile(t, "validate.txt", vb.String()))
+	if code, _, stderr := vmabench(t, "nightly", "-workload", "faults", "-strategy", "nolock", "-threads", "1",
+		"-duration", "20ms", "-count", "2", "-calibration", "none", "-results", filepath.Join(dir, "results"),
+		"-plots", filepath.Join(dir, "plots"), "-machine", "test-box"); code != 0 {
+		t.Fatalf("nightly: exit %d: %s", code, stderr)
+	}
+	nights, _ := filepath.Glob(filepath.Join(dir, "results", "test-box", "*.txt"))
+	if len(nights) != 1 {
+		t.Fatalf("nightly files %v, want one", nights)
+	}
+	files = append(files, nights...)
+	// benchstat reports a line it cannot read as "file:line: message" and
+	// goes on, exit 0: the check looks for that, and is shown to see it.
+	unread := func(f string) (bool, string) {
+		out, err := exec.Command(goBin, "tool", "benchstat", f).CombinedOutput()
+		return err != nil || strings.Contains(string(out), f+":"), string(out)
+	}
+	if bad, out := unread(writeFile(t, "bad.txt", "BenchmarkVMA/workload=faults/strategy=vmaseq/threads=1 100 abc ns/op\n")); !bad {
+		t.Fatalf("the check does not see benchstat fail to read a bad line:\n%s", out)
+	}
+	for _, f := range files {
 		if data, _ := os.ReadFile(f); !strings.Contains(string(data), "\nBenchmark") && !strings.HasPrefix(string(data), "Benchmark") {
 			continue
 		}
-		cmd := exec.Command(goBin, "tool", "benchstat", f)
-		out, err := cmd.CombinedOutput()
-		if err != nil || strings.Contains(string(out), "parse error") || strings.Contains(string(out), "syntax error") {
-			t.Errorf("benchstat %s: %v\n%s", f, err, out)
+		if bad, out := unread(f); bad {
+			t.Errorf("benchstat cannot read %s:\n%s", f, out)
 		}
 	}
 }
