@@ -94,9 +94,12 @@ import (
 //     CPU, and threads outside the MM do not count.
 //   - The OSQ (sem->osq, osq_lock()) is the kernel's MCS queue (osq.go),
 //     with one node per Task instead of per CPU.
-//   - wait_lock is a spin lock that yields its thread after about a
-//     microsecond of spinning (see spinLock), since a Go thread holding it can
-//     be descheduled, which a raw spinlock with interrupts off cannot.
+//   - wait_lock is a test-and-test-and-set spin lock with cpu_relax(), not
+//     the kernel's queued spinlock, and it yields its thread after 128 looks,
+//     a few microseconds (see spinLock), since a Go thread holding it can be
+//     descheduled, which a raw spinlock with interrupts off cannot.
+//   - The RWSem is 48 bytes to the kernel's 40: the owner's flag bits are a
+//     word of their own (see the owner, below).
 //   - No lockdep, no CONFIG_DEBUG_RWSEMS, no RT or deadline
 //     tasks (rt_or_dl_task() is false), no killable or interruptible waits.
 //   - The waiter block is in the Task, not on the stack (a task waits on one

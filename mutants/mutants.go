@@ -79,6 +79,7 @@ const (
 	change  = "mm/change.go"
 	cache   = "mm/cache.go"
 	rwsem   = "mm/rwsem.go"
+	osq     = "mm/osq.go"
 	rcuwait = "mm/rcuwait.go"
 	shared  = "strategies/strategy.go"
 	mmaplk  = "strategies/mmaplock.go"
@@ -158,6 +159,16 @@ var List = []Mutant{
 		rep(rwsem, "old := s.count.Add(-RWSemWriterLocked+RWSemReaderBias) - (-RWSemWriterLocked + RWSemReaderBias)", "old := s.count.Add(RWSemReaderBias) - RWSemReaderBias")),
 	one("mm-rwsem-downgrade-no-wake", "downgrade_write() does not wake the readers at the head of the queue (rwsem_downgrade_wake)",
 		rep(rwsem, "\tif old&RWSemFlagWaiters != 0 {\n\t\ts.wakeHead(wakeReadOwned)\n", "\tif old&RWSemFlagWaiters != 0 && false {\n\t\ts.wakeHead(wakeReadOwned)\n")),
+	// The OSQ, the MCS queue of spinning writers (osq_lock.c).
+	one("mm-osq-no-queue", "osq_lock() does not queue on the tail: every spinner thinks itself the head",
+		rep(osq, "\told := q.tail.Swap(curr)\n\tif old == osqUnlocked {", "\told := q.tail.Swap(curr)\n\tif old = osqUnlocked; old == osqUnlocked {")),
+	one("mm-osq-unlock-no-handover", "osq_unlock() takes its successor off node->next without handing it the head (node->locked)",
+		rep(osq, "\tif next := node.next.Swap(nil); next != nil {\n\t\tnext.locked.Store(1)\n\t\treturn\n\t}\n", "\tif next := node.next.Swap(nil); next != nil {\n\t\treturn\n\t}\n")),
+	one("mm-osq-unqueue-no-step-a", "an unqueuing spinner leaves prev->next pointing at its node (no step A): prev hands the head to a node that left",
+		rep(osq, "\t\tif prev.next.Load() == node && prev.next.CompareAndSwap(node, nil) {\n\t\t\tbreak\n\t\t}\n", "\t\tif true {\n\t\t\tbreak\n\t\t}\n")),
+	one("mm-rwsem-no-osq", "a writer spins on the owner without queueing on the OSQ: every spinner polls the owner and the count at once",
+		rep(rwsem, "\tif !s.osq.osqLock(t, start) {\n\t\treturn false\n\t}\n", ""),
+		rep(rwsem, "\ts.osq.osqUnlock(t)\n\treturn taken\n", "\treturn taken\n")),
 	one("mm-rcuwait-state-after-cond", "rcuwait_wait_event() checks the condition before set_current_state(): a wake-up in between is lost",
 		rep(rcuwait, "\t\tt.setCurrentState() // barrier (A), pairs with (B) in WakeUp\n\t\tif cond() {\n\t\t\tbreak\n\t\t}\n",
 			"\t\tif cond() {\n\t\t\tbreak\n\t\t}\n\t\tt.setCurrentState() // barrier (A), pairs with (B) in WakeUp\n")),
