@@ -73,7 +73,11 @@ const (
 //   - "<workload>-writer-latency": the writer's p99 the same way, on a
 //     panel of its own, for a workload whose writer reports it;
 //   - "<workload>-rates": fallbacks, retries and misses per operation
-//     against threads, if any of them is nonzero.
+//     against threads, if any of them is nonzero;
+//   - "<workload>-locks" and "<workload>-writer-locks": each strategy's
+//     reader (writer) operation at the highest thread count split into
+//     lock wait, lock hold and the rest, as stacked bars, the kernel's
+//     beside the models', where the cells report the lock units (locks.go).
 //
 // A strategy with an unsafe cell in a workload is drawn dashed and named "<strategy> (unsafe)" in that workload's
 // legends. Results that are not StatusOK carry no numbers and are skipped. An OK
@@ -91,7 +95,7 @@ func Charts(results []runner.Result, opts Options) ([]Chart, error) {
 			return nil, err
 		}
 		charts = append(charts, c)
-		for _, build := range []func(*dataset, string, Options) (Chart, bool, error){writesChart, latencyChart, writerLatencyChart, ratesChart} {
+		for _, build := range []func(*dataset, string, Options) (Chart, bool, error){writesChart, latencyChart, writerLatencyChart, ratesChart, lockChart, writerLockChart} {
 			c, ok, err := build(ds, w, opts)
 			if err != nil {
 				return nil, err
