@@ -103,7 +103,13 @@ func (t *Task) LockWaitStart() int64 {
 // (a LockWaitStart reading; 0, untimed, does nothing): a wait of now-start,
 // then a hold until the matching LockReleased.
 func (t *Task) LockAcquired(k LockKind, start int64) {
-	if start == 0 || t.Locks.weight == 0 {
+	if start != 0 { // inlined: an untimed operation pays a compare
+		t.lockAcquired(k, start)
+	}
+}
+
+func (t *Task) lockAcquired(k LockKind, start int64) {
+	if t.Locks.weight == 0 {
 		return
 	}
 	end := t.lockWaited(k, start)
@@ -140,10 +146,13 @@ func (t *Task) lockWaited(k LockKind, start int64) int64 {
 // LockReleased records that the thread released a lock it took while timed
 // (LockAcquired); otherwise it does nothing.
 func (t *Task) LockReleased() {
-	lt := &t.Locks
-	if lt.depth == 0 {
-		return
+	if t.Locks.depth != 0 { // inlined: an untimed operation pays a compare
+		t.lockReleased()
 	}
+}
+
+func (t *Task) lockReleased() {
+	lt := &t.Locks
 	if lt.depth--; lt.depth == 0 {
 		lt.Hold += (now() - lt.holdFrom) * lt.weight
 	}

@@ -246,7 +246,7 @@ func (t *Task) Waited() {
 func (t *Task) Hold(l LockState) {
 	t.held.Store(t.held.Load() | uint32(l))
 	if l == VMARead && t.Locks.weight != 0 {
-		t.LockAcquired(LockVMA, now())
+		t.lockAcquired(LockVMA, now())
 	}
 }
 
@@ -254,8 +254,8 @@ func (t *Task) Hold(l LockState) {
 // lock, ends its timed hold).
 func (t *Task) Unhold(l LockState) {
 	t.held.Store(t.held.Load() &^ uint32(l))
-	if l == VMARead {
-		t.LockReleased()
+	if l == VMARead && t.Locks.depth != 0 {
+		t.lockReleased()
 	}
 }
 
