@@ -164,3 +164,53 @@ func TestLive(t *testing.T) {
 		t.Errorf("page-faults %v (want >= %d), task-clock %v (want > 0)", got[units.PageFaults], pages, got[units.TaskClock])
 	}
 }
+
+// BenchmarkFaults measures what the counters cost the thread they count:
+// a page fault (the event counted on every one, PERF_COUNT_SW_PAGE_FAULTS)
+// with the counters open and enabled, and without.
+//
+//	go test -run '^$' -bench Faults -count 5 ./perfcount
+func BenchmarkFaults(b *testing.B) {
+	for _, counted := range []bool{false, true} {
+		name := "uncounted"
+		if counted {
+			name = "counted"
+		}
+		b.Run(name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if counted {
+				th, _, err := Open(Real, 0)
+				if err != nil {
+					b.Skip(err)
+				}
+				defer th.Close()
+				if err := th.Enable(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			const pages = 256
+			mem, err := unix.Mmap(-1, 0, pages<<12, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer unix.Munmap(mem)
+			// CPU time, the thread's own (getrusage): on a busy
+			// machine, wall time is mostly the other work's.
+			cpu := func() int64 {
+				var ru unix.Rusage
+				_ = unix.Getrusage(unix.RUSAGE_THREAD, &ru)
+				return ru.Utime.Nano() + ru.Stime.Nano()
+			}
+			b.ResetTimer()
+			c0 := cpu()
+			for i := 0; i < b.N; i++ {
+				if i%pages == 0 {
+					unix.Madvise(mem, unix.MADV_DONTNEED)
+				}
+				mem[(i%pages)<<12] = 1
+			}
+			b.ReportMetric(float64(cpu()-c0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

@@ -169,3 +169,34 @@ func TestBenchWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestLocksFlag: -locks takes auto, on or off, and names the valid values
+// when given another.
+func TestLocksFlag(t *testing.T) {
+	for _, tc := range []struct {
+		arg     string
+		want    runner.Locks
+		wantErr string
+	}{
+		{"off", runner.LocksOff, ""},
+		{"on", runner.LocksOn, ""},
+		{"auto", runner.LocksAuto, ""},
+		{"maybe", "", `locks "maybe": want one of [auto on off]`},
+	} {
+		p := runner.Plan{Base: runner.DefaultConfig()}
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		Bind(fs, &p, Load, "")
+		err := fs.Parse([]string{"-locks", tc.arg})
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("-locks %s: %v, want an error with %q", tc.arg, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("-locks %s: %v", tc.arg, err)
+		case p.Base.Locks != tc.want:
+			t.Errorf("-locks %s: %q, want %q", tc.arg, p.Base.Locks, tc.want)
+		}
+	}
+}
