@@ -514,6 +514,11 @@ func TestLockRows(t *testing.T) {
 	if len(rep.LeftOut) != 0 {
 		t.Errorf("left out %v, want nothing", rep.LeftOut)
 	}
+	for _, name := range []string{"mmap-lock-wait-ns", "writer-wait-share"} {
+		if got := rows[name].Tolerance; got != DefaultLockTolerance {
+			t.Errorf("%s: tolerance %v, want the lock rows' %v", name, got, DefaultLockTolerance)
+		}
+	}
 
 	rep, err = Compute(testConfig(), fakeRunLocks(3, nil, true), Single{3000, 2900})
 	if err != nil {
