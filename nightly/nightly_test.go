@@ -148,6 +148,19 @@ func TestRunTwice(t *testing.T) {
 				t.Errorf("charts = %q, want to start %q", names(o2.Charts), want)
 			}
 			checkIndex(t, o2)
+			// The report of the same tree gives the same night the same
+			// verdict, in the same words, against the same baseline
+			// (twice the same night included).
+			site, err := WriteSite(filepath.Join(dir, "results"), filepath.Join(dir, "site"), DefaultSiteOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(site.Machines) != 1 || State(site.Machines[0].Verdict) != State(o2.Verdict) || site.Machines[0].Verdict == nil {
+				t.Errorf("report's verdict %q, nightly's %q", State(site.Machines[0].Verdict), State(o2.Verdict))
+			}
+			if html, err := os.ReadFile(o2.Index); err != nil || !bytes.Contains(html, []byte("Summary: "+State(o2.Verdict))) {
+				t.Errorf("the night's page does not sum it up as %q (%v)", State(o2.Verdict), err)
+			}
 		})
 	}
 }
