@@ -101,7 +101,7 @@ func setPTE(t *Task, addr uint64, newAnon bool) {
 		}
 		return
 	}
-	d := t.MM.pt.pteLock(i)
+	d := t.MM.pt.pteLockBy(t, i)
 	if pte.Load() == 0 {
 		if newAnon {
 			t.lruAddNew() // folio_add_new_anon_rmap(), folio_add_lru_vma()
@@ -195,7 +195,7 @@ func doSharedFault(t *Task, v *VMA, f *File, addr uint64) {
 		t.Spin(t.Work.PTEAlloc)
 	}
 	if pte != nil {
-		d := t.MM.pt.pteLock(from >> PageShift)
+		d := t.MM.pt.pteLockBy(t, from >> PageShift)
 		mapped := false
 		for a := from; a < to; a += PageSize {
 			if e := t.MM.pt.lookup(a >> PageShift); e != nil && e.Load() == 0 {

@@ -187,7 +187,7 @@ func InsertPages(t *Task, v *VMA, start uint64, n int) int {
 			break
 		}
 		// insert_pages(): one PTE lock per page table of the batch.
-		d := t.MM.pt.pteLock(i)
+		d := t.MM.pt.pteLockBy(t, i)
 		for end := min((i/PTEsPerTable+1)*PTEsPerTable, last); i < end; i++ {
 			if pte := t.MM.pt.lookup(i); pte != nil && pte.Load() == 0 {
 				pte.Store(1)

@@ -14,6 +14,8 @@ type LockKind uint8
 const (
 	LockMmap LockKind = iota // mm->mmap_lock
 	LockVMA                  // a per-VMA lock: v6.4's vma->vm_lock, v6.15+'s vm_refcnt (and mm->vma_writer_wait)
+	LockPTE                  // a split page-table lock (ptlock_ptr())
+	LockAlloc                // the page allocator's zone->lock and the LRU's lruvec->lru_lock
 	numLockKinds
 )
 
@@ -34,9 +36,11 @@ const (
 // it holds mmap_lock (a writer draining a VMA's readers) adds that time to
 // Wait, not to Hold, so wait + hold + the rest is an operation's time.
 type LockTime struct {
-	// Wait is the time spent acquiring the locks, from the first attempt to
-	// the lock taken (a trylock that succeeds at once is a wait of a few
-	// ns), and WaitBy the same per lock.
+	// Wait is the time spent acquiring mmap_lock and the VMA locks, from
+	// the first attempt to the lock taken (a trylock that succeeds at once
+	// is a wait of a few ns), and WaitBy the same per lock, with the
+	// spinlocks' spins beside them (LockPTE, LockAlloc: in WaitBy only,
+	// and in Hold where a sleeping lock is held around them).
 	Wait   int64
 	WaitBy [numLockKinds]int64
 	// Sleep is the part of Wait spent asleep in schedule() (the futex).
@@ -170,4 +174,17 @@ func (t *Task) sleepEnd(start int64) {
 	if start != 0 {
 		t.Locks.Sleep += (now() - start) * t.Locks.weight
 	}
+}
+
+// lockSpin takes spinlock l for t, and on a timed operation adds the spin
+// to WaitBy[k]. A spinlock's wait is not in Wait, which is mmap_lock's and
+// the VMA locks', the kernel's tracepoints' subject.
+func (t *Task) lockSpin(l *spinLock, k LockKind) {
+	if t.Locks.weight == 0 {
+		l.lock()
+		return
+	}
+	start := now()
+	l.lock()
+	t.Locks.WaitBy[k] += (now() - start) * t.Locks.weight
 }

@@ -109,7 +109,7 @@ func (t *Task) allocPage() {
 	if p.count == 0 {
 		n := t.nrPCPAlloc()
 		z := &t.MM.pages.zone
-		z.lock.lock() // rmqueue_bulk(): spin_lock_irqsave(&zone->lock)
+		t.lockSpin(&z.lock, LockAlloc) // rmqueue_bulk(): spin_lock_irqsave(&zone->lock)
 		z.free -= int64(n)
 		t.Spin(int64(n) * t.Work.ZoneAlloc)
 		z.lock.unlock()
@@ -153,7 +153,7 @@ func (t *Task) freePages(n int) {
 		k := min(n, FolioBatchSize)
 		n -= k
 		l := &t.MM.pages.lruvec
-		l.lock.lock() // folio_lruvec_relock_irqsave()
+		t.lockSpin(&l.lock, LockAlloc) // folio_lruvec_relock_irqsave()
 		l.pages -= int64(k)
 		t.Spin(int64(k) * t.Work.LRUDel)
 		l.lock.unlock()
@@ -186,7 +186,7 @@ func (t *Task) freePCPPage() {
 	}
 	n = min(n, p.count)
 	z := &t.MM.pages.zone
-	z.lock.lock() // free_pcppages_bulk(): spin_lock_irqsave(&zone->lock)
+	t.lockSpin(&z.lock, LockAlloc) // free_pcppages_bulk(): spin_lock_irqsave(&zone->lock)
 	z.free += int64(n)
 	t.Spin(int64(n) * t.Work.ZoneFree)
 	z.lock.unlock()
@@ -228,7 +228,7 @@ func (t *Task) lruAddDrain() {
 func (t *Task) moveLRUAdd() {
 	p := &t.pcp
 	l := &t.MM.pages.lruvec
-	l.lock.lock() // folio_lruvec_relock_irqsave()
+	t.lockSpin(&l.lock, LockAlloc) // folio_lruvec_relock_irqsave()
 	l.pages += int64(p.lruAdd)
 	t.Spin(int64(p.lruAdd) * t.Work.LRUAdd)
 	l.lock.unlock()

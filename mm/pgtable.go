@@ -25,6 +25,14 @@ func (pt *pageTable) pteLock(i uint64) *ptdesc {
 	return d
 }
 
+// pteLockBy is pteLock for task t, which times its spin on a timed
+// operation (mm.LockTime, LockPTE).
+func (pt *pageTable) pteLockBy(t *Task, i uint64) *ptdesc {
+	d := &pt.desc[i/PTEsPerTable]
+	t.lockSpin(&d.ptl, LockPTE)
+	return d
+}
+
 // pteUnlock models pte_unmap_unlock().
 func (d *ptdesc) pteUnlock() { d.ptl.unlock() }
 

@@ -84,7 +84,7 @@ func TestLive(t *testing.T) {
 					// units need the kernel's tracepoints.
 					return !vmaStats && (u == "fallbacks/op" || u == "retries/op" || u == "misses/op") ||
 						u == units.WriterSpinTimeouts || u == units.ReaderSteals ||
-						u == units.WriterVMALockWait ||
+						u == units.WriterVMALockWait || u == units.PTELockWait || u == units.AllocLockWait ||
 						!traced && isLockUnit(u)
 				})
 				// A lock wait's percentiles are there where some

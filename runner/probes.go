@@ -222,11 +222,13 @@ func addProbes(r *Result, w workloads.Info, ths []*workloads.Thread, p *probes) 
 
 // lockSide is one side's (readers' or writer's) lock figures, in ns.
 type lockSide struct {
-	ops               uint64
-	wait, hold, sleep float64
-	mmapWait, vmaWait float64
-	hist              *hdr.Histogram
-	haveVMA           bool
+	ops                uint64
+	wait, hold, sleep  float64
+	mmapWait, vmaWait  float64
+	pteWait, allocWait float64
+	haveSpins          bool // a model\'s: its spinlocks are timed
+	hist               *hdr.Histogram
+	haveVMA            bool
 }
 
 // writerThread reports whether th is a cell's writer, counted apart from
@@ -262,6 +264,9 @@ func addLockTime(r *Result, w workloads.Info, ths []*workloads.Thread) {
 		s.sleep += float64(lt.Sleep)
 		s.mmapWait += float64(lt.WaitBy[mm.LockMmap])
 		s.vmaWait += float64(lt.WaitBy[mm.LockVMA])
+		s.pteWait += float64(lt.WaitBy[mm.LockPTE])
+		s.allocWait += float64(lt.WaitBy[mm.LockAlloc])
+		s.haveSpins = true
 		if lt.Hist != nil {
 			s.hist.Merge(lt.Hist)
 		}
@@ -314,6 +319,10 @@ func addSides(r *Result, w workloads.Info, sides [2]lockSide) {
 		add(s.hold/n, units.LockHold)
 		add(s.mmapWait/n, units.MmapLockWait)
 		add(s.sleep/n, units.LockSleep)
+		if s.haveSpins {
+			add(s.pteWait/n, units.PTELockWait)
+			add(s.allocWait/n, units.AllocLockWait)
+		}
 		add(q(s.hist, 50), units.LockWaitP50)
 		add(q(s.hist, 99), units.LockWaitP99)
 	}

@@ -87,6 +87,8 @@ const (
 	LockHold          = "lock-hold-ns/op"
 	MmapLockWait      = "mmap-lock-wait-ns/op"
 	LockSleep         = "lock-sleep-ns/op"
+	PTELockWait       = "pte-lock-wait-ns/op"
+	AllocLockWait     = "alloc-lock-wait-ns/op"
 	LockWaitP50       = "lock-wait-p50-ns"
 	LockWaitP99       = "lock-wait-p99-ns"
 	WriterLockWait    = "writer-lock-wait-ns/op"
@@ -140,6 +142,8 @@ var Table = []Unit{
 	{Name: LockHold, Counts: "readers' time holding the locks, waits aside (kernel: mmap_lock alone, acquire_returned to mmap_lock_released; a fault under a VMA lock is not traced), ns per reader operation", Better: Lower, Reader: true, Chart: LockSplit, Label: "lock hold"},
 	{Name: MmapLockWait, Counts: "readers' time acquiring mmap_lock alone, ns per reader operation (the kernel's lock-wait-ns/op)", Better: Lower, Reader: true},
 	{Name: LockSleep, Counts: "the part of the readers' lock wait spent asleep (kernel: lock:contention_begin to contention_end inside an mmap_lock wait; model: its futex), ns per reader operation", Better: Lower, Reader: true},
+	{Name: PTELockWait, Counts: "readers' spin on the split page-table locks (pte_offset_map_lock()), ns per reader operation; model cells only (the kernel's spinlocks are not traced here)", Better: Lower, Reader: true},
+	{Name: AllocLockWait, Counts: "readers' spin on the page allocator's zone lock and the LRU's lruvec lock, ns per reader operation; model cells only", Better: Lower, Reader: true},
 	{Name: LockWaitP50, Counts: "median wait of one reader mmap_lock acquisition, ns", Better: Lower, Reader: true},
 	{Name: LockWaitP99, Counts: "99th percentile wait of one reader mmap_lock acquisition, ns", Better: Lower, Reader: true},
 	{Name: WriterLockWait, Counts: "the writer's time acquiring the locks (model: mmap_lock, then each VMA's readers drained; kernel: mmap_lock alone), ns per write", Better: Lower, Chart: LockSplit, Label: "writer lock wait"},
