@@ -195,7 +195,7 @@ func doSharedFault(t *Task, v *VMA, f *File, addr uint64) {
 		t.Spin(t.Work.PTEAlloc)
 	}
 	if pte != nil {
-		d := t.MM.pt.pteLockBy(t, from >> PageShift)
+		d := t.MM.pt.pteLockBy(t, from>>PageShift)
 		mapped := false
 		for a := from; a < to; a += PageSize {
 			if e := t.MM.pt.lookup(a >> PageShift); e != nil && e.Load() == 0 {

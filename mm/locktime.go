@@ -12,10 +12,10 @@ type LockKind uint8
 
 // Lock kinds of LockTime.
 const (
-	LockMmap LockKind = iota // mm->mmap_lock
-	LockVMA                  // a per-VMA lock: v6.4's vma->vm_lock, v6.15+'s vm_refcnt (and mm->vma_writer_wait)
-	LockPTE                  // a split page-table lock (ptlock_ptr())
-	LockAlloc                // the page allocator's zone->lock and the LRU's lruvec->lru_lock
+	LockMmap  LockKind = iota // mm->mmap_lock
+	LockVMA                   // a per-VMA lock: v6.4's vma->vm_lock, v6.15+'s vm_refcnt (and mm->vma_writer_wait)
+	LockPTE                   // a split page-table lock (ptlock_ptr())
+	LockAlloc                 // the page allocator's zone->lock and the LRU's lruvec->lru_lock
 	numLockKinds
 )
 
