@@ -206,6 +206,11 @@ type Outcome struct {
 	Skipped  []string
 	// Verdict is the comparison and its judgement; nil without a baseline.
 	Verdict *Verdict
+	// ConfigDiffs are the configuration lines that differ between the
+	// baseline and the new file (report.DiffConfig): a recalibration, a
+	// new kernel, another warm-up, listed above the verdict so a change
+	// they explain is not read as the code's.
+	ConfigDiffs []report.ConfigDiff
 	// Nights is the number of nights the trend charts cover.
 	Nights int
 	// Changes are the change points over those nights, in the gated
@@ -335,6 +340,7 @@ func Run(ctx context.Context, c Config) (*Outcome, error) {
 		if o.Verdict, err = GateHistory(base.Results, o.Results, past, opts); err != nil {
 			return o, err
 		}
+		o.ConfigDiffs = report.DiffConfig(base, f)
 	}
 
 	// History may hold nights after this one (a clock set back, files
@@ -466,6 +472,12 @@ func (o *Outcome) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "validate: no table: %v\n", o.ValidationErr)
 	case o.Validation != "":
 		fmt.Fprintf(&b, "validate: %s\n", o.Validation)
+	}
+	if len(o.ConfigDiffs) > 0 {
+		b.WriteByte('\n')
+		if err := report.WriteConfigDiff(&b, "the baseline", "this night", o.ConfigDiffs); err != nil {
+			return err
+		}
 	}
 	if o.Verdict != nil {
 		b.WriteByte('\n')

@@ -148,6 +148,11 @@ func TestRunTwice(t *testing.T) {
 				t.Errorf("charts = %q, want to start %q", names(o2.Charts), want)
 			}
 			checkIndex(t, o2)
+			// Two runs of one configuration: nothing differs but the
+			// time they started, which is not configuration.
+			if len(o2.ConfigDiffs) != 0 || strings.Contains(out2, "configuration differs") {
+				t.Errorf("configuration differs between two runs of one config: %v", o2.ConfigDiffs)
+			}
 			// The report of the same tree gives the same night the same
 			// verdict, in the same words, against the same baseline
 			// (twice the same night included).
@@ -275,6 +280,9 @@ func TestRunFastBaseline(t *testing.T) {
 	}
 	for _, want := range []string{
 		"baseline: " + c.Baseline + " (given)",
+		// The doctored baseline names another CPU and kernel: listed.
+		"\nconfiguration differs between the baseline and this night:\n",
+		"\n  kernel: 6.18.0 -> ",
 		"\nregression: workload=faults/strategy=vmaseq/threads=1 faults/s -",
 		"\nregression: workload=faults/strategy=nolock/threads=1 faults/s -",
 		"\nFAIL: 2 worse",
