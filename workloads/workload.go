@@ -113,8 +113,12 @@ func (w Info) CheckMemory(c Config, threads int, memTotal uint64) error {
 	}
 	need := c.Size * uint64(threads) * uint64(w.Resident)
 	if limit := memTotal / 2; need > limit {
-		return fmt.Errorf("size %s: %s at %d threads keeps %d MiB in memory, more than half of this machine's %d MiB (limit %d MiB)",
-			FormatSize(c.Size), w.Name, threads, need>>20, memTotal>>20, limit>>20)
+		th := "threads"
+		if threads == 1 {
+			th = "thread"
+		}
+		return fmt.Errorf("size %s: %s at %d %s keeps %d MiB in memory, more than half of this machine's %d MiB (limit %d MiB)",
+			FormatSize(c.Size), w.Name, threads, th, need>>20, memTotal>>20, limit>>20)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"vmabench/calib"
 	"vmabench/internal/golden"
+	"vmabench/kernel"
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/strategies"
@@ -95,6 +97,13 @@ func TestBadInput(t *testing.T) {
 			"vmabench run: count 0: want at least 1\n" + hint("vmabench run")},
 		{"bad knob", []string{"run", "-pages", "1"}, 2,
 			"vmabench run: pages 1: want 2..4096\n" + hint("vmabench run")},
+		{"size not a page multiple", []string{"run", "-size", "5000"}, 2,
+			"vmabench run: size 5000: want a multiple of the page size (4096 bytes) from 8192 to 68719476736 (64 GiB)\n" + hint("vmabench run")},
+		{"size unparsable", []string{"run", "-size", "12k"}, 2,
+			`vmabench run: invalid value "12k" for flag -size: size "12k": want bytes or a number with KiB, MiB or GiB (128MiB)` + "\n" + hint("vmabench run")},
+		{"size past memory", []string{"run", "-workload", "page_fault1", "-threads", "1", "-size", "64GiB"}, 2,
+			fmt.Sprintf("vmabench run: size 64GiB: page_fault1 at 1 thread keeps %d MiB in memory, more than half of this machine's %d MiB (limit %d MiB)\n",
+				64<<10, kernel.MemTotal()>>20, kernel.MemTotal()>>21) + hint("vmabench run")},
 		{"bad seed", []string{"run", "-seed", "-1"}, 2,
 			`vmabench run: invalid value "-1" for flag -seed: parse error` + "\n" + hint("vmabench run")},
 		{"no cell", []string{"run", "-workload", "faults-mmap,maps-walk", "-threads", "1"}, 2,

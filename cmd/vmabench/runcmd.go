@@ -40,6 +40,7 @@ Examples:
 	vmabench run -workload faults -threads 1,2 -o results/faults.txt
 	vmabench run -strategy vmaseq,vmarefcnt -workload faults-mprotect -count 10 -o results/new.txt
 	vmabench run -workload nested-fault -threads 2 -touch-held -fail-on-deadlock
+	vmabench run -workload page_fault1,page_fault3,pft -threads 1,2 -size 32MiB
 	vmabench run -strategy all -workload all -duration 2s -count 6 > results/full.txt
 	vmabench run -workload lookups,lookups-mmap -threads 1,2 -calibration none
 	go tool benchstat -col /strategy -row /workload,/threads results/new.txt
