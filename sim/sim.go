@@ -136,6 +136,12 @@ type Config struct {
 	// Until stops the run when every runnable CPU's clock has reached it
 	// (ps); 0 runs until every CPU has finished.
 	Until int64
+	// Check, if set, is called at every scheduling point of a policy
+	// other than TimeOrder, before the policy, outside every CPU (its
+	// accesses cost nothing and schedule nothing): an oracle that must
+	// hold between any two steps, such as mutual exclusion. An error
+	// stops the run, and Run returns it.
+	Check func() error
 }
 
 // Errors of Run.
@@ -512,6 +518,17 @@ func (e *Engine) point(c *CPU) {
 		e.heap.push(c)
 		e.switchOut(c, nil)
 		return
+	}
+	if e.cfg.Check != nil {
+		e.cur = nil
+		err := e.cfg.Check()
+		e.cur = c
+		if err != nil {
+			e.err = err
+			e.makeRunnable(c)
+			e.switchOut(c, nil)
+			return
+		}
 	}
 	if c.clock >= e.nextAt || (e.cfg.MaxSteps > 0 && e.steps >= e.cfg.MaxSteps) {
 		e.makeRunnable(c)
