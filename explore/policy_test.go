@@ -242,9 +242,9 @@ func TestBound(t *testing.T) {
 	}
 }
 
-// TestReplay: a recorded run replays exactly through its text form; a
+// TestReplayPolicy: a recorded run replays exactly through its text form; a
 // changed model is reported at the step where it departs.
-func TestReplay(t *testing.T) {
+func TestReplayPolicy(t *testing.T) {
 	f := fake{steps: []int{5, 4, 3}}
 	rec := f.run(NewPCT(3, 3, 12, 3))
 	s, err := ParseSchedule(ScheduleOf(rec).String())

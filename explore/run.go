@@ -1,0 +1,344 @@
+package explore
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"vmabench/mm"
+	"vmabench/sim"
+	"vmabench/strategies"
+)
+
+// Pages is the size of every scenario's address space: small, so a fault
+// of the checker's end-of-run pass is cheap and addresses read as pages.
+const Pages = 64
+
+// MaxSteps bounds one run: a run that takes more scheduling points than
+// this is reported as a livelock (a spin that never ends), not waited for.
+const MaxSteps = 200_000
+
+// accessCost is what every access costs in an exploration's virtual time:
+// 1 µs, so the kernel's time bounds (a writer's spin on a reader-owned
+// lock, 10-25 µs; need_resched() after 1 ms of spinning; the handoff after
+// 4 ms of waiting) come after tens to thousands of steps, not millions, and
+// a run that reaches them stays short enough to explore.
+const accessCost = 1_000_000 // ps
+
+// holdSteps is how many accesses a thread of a bare rw-semaphore's
+// scenario makes inside its critical section: more than a writer's spin on
+// a reader-owned lock lets the readers make beside it before it gives up.
+const holdSteps = 40
+
+// exploreModel is the cost model of an exploration: every access costs
+// accessCost, a wake-up nothing.
+type exploreModel struct{}
+
+func (exploreModel) Access(int, int64, uintptr, sim.Kind) int64 { return accessCost }
+func (exploreModel) Wake() int64                                { return 0 }
+
+// recorder wraps a policy: it records each choice as a Step, labelled (when
+// traced) with the function at whose access the chosen CPU stands, and
+// makes a spinning CPU yield. At a cpu_relax() point (sim.Pause) the next
+// runnable CPU in turn runs one step, then the spinner goes on: so a
+// spinner never starves the thread it waits for (a wait_lock holder, an
+// owner), and the others advance one step per spin iteration, as they would
+// beside it on a machine, while the spin still times out (a writer's spin
+// on readers) if they hold the lock long enough. These switches are no
+// choice of the policy and no preemption; the policy is not asked at them.
+type recorder struct {
+	p      sim.Policy
+	yield  bool // make spinners yield; off for a Replay, which has the yields recorded
+	steps  []Step
+	trace  bool
+	at     [][6]uintptr // at[cpu]: where the CPU stands, from the trace
+	labels map[[6]uintptr]string
+	// back is the spinner to return to after a yield's one step, or -1;
+	// yieldedTo[c] is whom c last yielded to, so its yields go round.
+	back      int
+	yieldedTo map[int]int
+}
+
+func (r *recorder) Next(runnable []int, cur int) int {
+	id := -1
+	if r.yield {
+		id = r.spin(runnable, cur)
+	}
+	if id < 0 {
+		id = r.p.Next(runnable, cur)
+	}
+	st := Step{CPU: id}
+	if r.trace {
+		st.Label = r.label(id)
+	}
+	r.steps = append(r.steps, st)
+	return id
+}
+
+// spin returns the CPU a yield runs, or -1 where the policy decides.
+func (r *recorder) spin(runnable []int, cur int) int {
+	if b := r.back; b >= 0 {
+		r.back = -1
+		if slices.Contains(runnable, b) {
+			return b
+		}
+	}
+	if cur < 0 || len(runnable) < 2 || sim.Current() == nil || sim.Current().LastKind() != sim.Pause {
+		return -1
+	}
+	if r.yieldedTo == nil {
+		r.yieldedTo = map[int]int{}
+	}
+	last, ok := r.yieldedTo[cur]
+	if !ok {
+		last = cur
+	}
+	// The next runnable CPU after the last one cur yielded to, not cur.
+	i, _ := slices.BinarySearch(runnable, last+1)
+	id := runnable[i%len(runnable)]
+	if id == cur {
+		id = runnable[(i+1)%len(runnable)]
+	}
+	r.yieldedTo[cur], r.back = id, cur
+	return id
+}
+
+// event is the trace hook: it notes where each CPU stands.
+func (r *recorder) event(ev sim.Event) {
+	for len(r.at) <= ev.CPU {
+		r.at = append(r.at, [6]uintptr{})
+	}
+	r.at[ev.CPU] = ev.PCs
+	if ev.Kind == sim.Block {
+		r.at[ev.CPU][5] = 1 // marks "blocked here"; never a real return address
+	}
+}
+
+func (r *recorder) label(cpu int) string {
+	if cpu >= len(r.at) || r.at[cpu][0] == 0 {
+		return "(start)"
+	}
+	pcs := r.at[cpu]
+	if l, ok := r.labels[pcs]; ok {
+		return l
+	}
+	blocked := pcs[5] == 1
+	ev := sim.Event{PCs: pcs}
+	if blocked {
+		ev.PCs[5] = 0
+	}
+	l := kernelLabel(ev.Label())
+	if blocked {
+		l += " (woken)"
+	}
+	if r.labels == nil {
+		r.labels = map[[6]uintptr]string{}
+	}
+	r.labels[pcs] = l
+	return l
+}
+
+// kernelLabel shortens a model function's name and adds the kernel
+// function it models, where the table knows it.
+func kernelLabel(fn string) string {
+	fn = strings.TrimPrefix(fn, "vmabench/")
+	base := fn
+	for { // a closure, fn.func1, is in its function
+		i := strings.LastIndex(base, ".func")
+		if i < 0 {
+			break
+		}
+		base = base[:i]
+	}
+	if k, ok := kernelFuncs[base]; ok {
+		return fn + " [" + k + "]"
+	}
+	return fn
+}
+
+// runOnce runs sc on a fresh instance of the design info under policy p
+// (traced: with labels) and judges it with every oracle. It returns the
+// run's steps and the first oracle failure, or nil.
+func runOnce(info strategies.Info, sc Scenario, p sim.Policy, traced bool) ([]Step, error) {
+	_, replay := p.(*Replay)
+	rec := &recorder{p: p, trace: traced, yield: !replay, back: -1}
+	cfg := sim.Config{Policy: rec, Model: exploreModel{}, MaxSteps: MaxSteps}
+	if traced {
+		cfg.Trace = rec.event
+	}
+	e := sim.New(cfg)
+
+	h, err := newHarness(info, sc)
+	if err != nil {
+		return nil, err
+	}
+	for i, calls := range sc.Threads {
+		t := mm.NewTask(h.mms[h.threadMM[i]], i, 0)
+		h.tasks = append(h.tasks, t)
+		cpu := e.Go(func(*sim.CPU) {
+			for _, c := range calls {
+				if err := h.call(t, c); err != nil {
+					h.fail(err)
+					return
+				}
+			}
+		})
+		t.SetCPU(cpu)
+	}
+	runErr := e.Run()
+	var dl *sim.DeadlockError
+	switch {
+	case errors.As(runErr, &dl):
+		return rec.steps, fmt.Errorf("deadlock, or a lost wake-up: every unfinished thread sleeps and none can wake it: %w", runErr)
+	case errors.Is(runErr, sim.ErrStepLimit):
+		return rec.steps, fmt.Errorf("livelock: the run passed %d scheduling points without ending", MaxSteps)
+	case runErr != nil:
+		return rec.steps, runErr
+	}
+	if h.err != nil {
+		return rec.steps, h.err
+	}
+	return rec.steps, h.atRest()
+}
+
+// harness is one run's state: the design's instances (one per MM), the
+// threads' tasks, the explicit oracles' state, and the first failure.
+type harness struct {
+	info     strategies.Info
+	sc       Scenario
+	designs  []strategies.Strategy
+	mms      []*mm.MM
+	threadMM []int
+	tasks    []*mm.Task
+	excl     excl
+	err      error
+}
+
+func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
+	h := &harness{info: info, sc: sc}
+	n := max(sc.MMs, 1)
+	var cache *mm.Cache
+	if n > 1 {
+		cache = mm.NewCache(info.Expect.ReusesVMAs) // one slab for every MM
+	}
+	for range n {
+		var m *mm.MM
+		if sc.RWSem {
+			m = mm.New(mm.Config{Pages: Pages})
+		} else {
+			s := info.New(mm.Config{Pages: Pages, Cache: cache})
+			h.designs = append(h.designs, s)
+			m = s.MM()
+		}
+		for _, op := range sc.Setup {
+			if err := m.Setup(op); err != nil {
+				return nil, fmt.Errorf("scenario %s: setup %v: %w", sc.Name, op, err)
+			}
+		}
+		h.mms = append(h.mms, m)
+	}
+	for i, calls := range sc.Threads {
+		m := 0
+		if len(calls) > 0 {
+			m = calls[0].MM
+		}
+		for _, c := range calls {
+			if c.MM != m {
+				return nil, fmt.Errorf("scenario %s: thread %d calls into MMs %d and %d: a thread has one MM", sc.Name, i, m, c.MM)
+			}
+		}
+		h.threadMM = append(h.threadMM, m)
+	}
+	return h, nil
+}
+
+func (h *harness) fail(err error) {
+	if h.err == nil {
+		h.err = err
+	}
+}
+
+// call makes one call for t, with the explicit checks of a held VMA.
+func (h *harness) call(t *mm.Task, c Call) error {
+	m := h.mms[c.MM]
+	if h.sc.RWSem {
+		return doRWSem(&m.MmapLock, &h.excl, t, c, func() {
+			// The work under the lock: long enough that a writer's
+			// spin on the readers (rwsem_rspin_threshold()) runs out
+			// while they hold it, so it queues and sleeps.
+			for range holdSteps {
+				_ = m.LockSeq.Load()
+			}
+		})
+	}
+	var held error
+	err := do(h.designs[c.MM], h.info, h.sc, t, c, func(ref strategies.Ref) {
+		held = checkHeld(t, m, ref, c.Addr)
+	})
+	if err != nil {
+		return err
+	}
+	if held != nil {
+		return held
+	}
+	if t.Stats.Violations != 0 {
+		return fmt.Errorf("thread %d: %v: %s", t.ID, c, t.FirstViolation())
+	}
+	return nil
+}
+
+// checkHeld is the explicit mutual-exclusion check of a VMA a Lookup
+// holds: across two rounds of scheduling points, no writer is inside it
+// (mm.VMA.Writers), its range, protection and MM stay as they were, and it
+// is still the VMA the tree has at addr.
+func checkHeld(t *mm.Task, m *mm.MM, ref strategies.Ref, addr uint64) error {
+	v := ref.VMA
+	start, end, prot := v.Start(), v.End(), v.Prot()
+	for range 2 {
+		switch {
+		case v.Writers() != 0:
+			return fmt.Errorf("thread %d holds VMA [%#x, %#x) for %#x while a writer changes it", t.ID, start, end, addr)
+		case v.MM() != m || v.Start() != start || v.End() != end || v.Prot() != prot:
+			return fmt.Errorf("thread %d holds VMA [%#x, %#x) %v for %#x; it changed to [%#x, %#x) %v meanwhile", t.ID, start, end, prot, addr, v.Start(), v.End(), v.Prot())
+		case m.FindVMA(addr) != v:
+			return fmt.Errorf("thread %d holds VMA [%#x, %#x) for %#x, which has left the tree", t.ID, start, end, addr)
+		}
+	}
+	return nil
+}
+
+// atRest is the end-of-run oracle: the design's own invariants
+// (strategies.Checker, which validates the tree) in every MM, the tree's
+// for a design without that check, and no violation counted by any thread.
+func (h *harness) atRest() error {
+	var errs []error
+	for i, m := range h.mms {
+		switch {
+		case h.sc.RWSem:
+			if !m.MmapLock.Idle() {
+				errs = append(errs, fmt.Errorf("the rw-semaphore is not idle at the end: count %#x", m.MmapLock.Count()))
+			}
+		default:
+			if c, ok := h.designs[i].(strategies.Checker); ok {
+				if err := c.CheckIdle(); err != nil {
+					errs = append(errs, fmt.Errorf("MM %d at rest: %w", i, err))
+				}
+			} else if err := m.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("MM %d at rest: %w", i, err))
+			}
+		}
+	}
+	for _, t := range h.tasks {
+		if t.Stats.Violations != 0 {
+			errs = append(errs, fmt.Errorf("thread %d: %s", t.ID, t.FirstViolation()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	_ sim.Policy = (*PCT)(nil)
+	_ sim.Policy = (*DFS)(nil)
+	_ sim.Policy = (*Replay)(nil)
+)

@@ -1,0 +1,260 @@
+package explore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"vmabench/mm"
+	"vmabench/strategies"
+)
+
+const pg = mm.PageSize
+
+// CallKind is which of a design's callers a scenario thread makes.
+type CallKind uint8
+
+// The callers every design offers (see strategies.Strategy).
+const (
+	CallFault       CallKind = iota + 1 // Fault: a user-mode page fault
+	CallFaultKernel                     // FaultKernel: a fault inside a syscall
+	CallLookup                          // Lookup, the VMA held across one step, then Release
+	CallMadvise                         // Madvise(MADV_DONTNEED) of [Addr, End)
+	CallReadMaps                        // ReadMaps: a read of /proc/pid/maps
+	CallWrite                           // Write(Op): mmap, munmap, mprotect
+
+	// The rw-semaphore's own calls, for the scenarios on a bare RWSem
+	// (Scenario.RWSem): each takes the lock, holds it across a step,
+	// and releases it.
+	CallDownRead     // down_read(), up_read()
+	CallDownWrite    // down_write(), up_write()
+	CallDowngrade    // down_write(), downgrade_write(), up_read()
+	CallReadTrylock  // down_read_trylock(), up_read() if taken
+	CallWriteTrylock // down_write_trylock(), up_write() if taken
+)
+
+func (k CallKind) String() string {
+	return [...]string{"?", "fault", "fault-kernel", "lookup", "madvise", "read-maps", "write",
+		"down-read", "down-write", "downgrade", "read-trylock", "write-trylock"}[k]
+}
+
+// Call is one call of a scenario thread.
+type Call struct {
+	Kind      CallKind
+	Addr, End uint64 // the address (Fault, FaultKernel, Lookup); the range (Madvise)
+	Op        mm.Op  // Write's change
+	// MM is which of the scenario's address spaces the call is in (0 or
+	// 1; see Scenario.MMs).
+	MM int
+	// Mapped says the address is mapped whatever the other threads do,
+	// so the call must succeed; otherwise mm.ErrNoVMA is allowed.
+	Mapped bool
+}
+
+func (c Call) String() string {
+	switch c.Kind {
+	case CallWrite:
+		return c.Op.String()
+	case CallMadvise:
+		return fmt.Sprintf("madvise [%#x, %#x)", c.Addr, c.End)
+	case CallReadMaps:
+		return "read-maps"
+	}
+	return fmt.Sprintf("%v %#x", c.Kind, c.Addr)
+}
+
+// Scenario is a short concurrent program over a small address space: each
+// thread makes its calls in order, on its own virtual CPU.
+type Scenario struct {
+	// Name is in [a-z0-9-]+.
+	Name string
+	// Setup maps the initial address space, before any thread runs, in
+	// every MM.
+	Setup []mm.Op
+	// MMs is how many address spaces share one VMA cache (0 means 1): two
+	// let a VMA freed in one be reused in the other, as the kernel's slab
+	// does across processes.
+	MMs     int
+	Threads [][]Call
+	// Small marks the scenarios small enough for exhaustive search with
+	// two preemptions.
+	Small bool
+	// RWSem says the threads call a bare mm.RWSem (the Call*Read/Write
+	// kinds), with no design around it: such a scenario runs once, as
+	// the pseudo-strategy "rwsem".
+	RWSem bool
+}
+
+// Writers reports whether any thread writes.
+func (s Scenario) Writers() bool {
+	for _, th := range s.Threads {
+		for _, c := range th {
+			if c.Kind == CallWrite {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// removes reports whether a write may remove a VMA (munmap, or an mprotect
+// that merges), so a reader may find a detached one (vma_lock_miss).
+func (s Scenario) removes() bool {
+	for _, th := range s.Threads {
+		for _, c := range th {
+			if c.Kind == CallWrite && c.Op.Kind != mm.OpMmap {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var (
+	rw      = mm.ProtRead | mm.ProtWrite
+	ro      = mm.ProtRead
+	vmaA    = mm.Op{Kind: mm.OpMmap, Start: 4 * pg, Len: 8 * pg, Prot: rw}  // [4, 12)
+	vmaB    = mm.Op{Kind: mm.OpMmap, Start: 16 * pg, Len: 4 * pg, Prot: rw} // [16, 20)
+	splitA  = mm.Op{Kind: mm.OpMprotect, Start: 8 * pg, Len: 2 * pg, Prot: ro}
+	mergeA  = mm.Op{Kind: mm.OpMprotect, Start: 8 * pg, Len: 2 * pg, Prot: rw}
+	unmapA  = mm.Op{Kind: mm.OpMunmap, Start: 4 * pg, Len: 8 * pg}
+	remapA  = mm.Op{Kind: mm.OpMmap, Start: 4 * pg, Len: 8 * pg, Prot: rw}
+	mapC    = mm.Op{Kind: mm.OpMmap, Start: 24 * pg, Len: 2 * pg, Prot: rw}
+	unmapC  = mm.Op{Kind: mm.OpMunmap, Start: 24 * pg, Len: 2 * pg}
+	fault   = func(page uint64) Call { return Call{Kind: CallFault, Addr: page * pg} }
+	faultK  = func(page uint64) Call { return Call{Kind: CallFaultKernel, Addr: page * pg} }
+	lookup  = func(page uint64) Call { return Call{Kind: CallLookup, Addr: page * pg} }
+	write   = func(op mm.Op) Call { return Call{Kind: CallWrite, Op: op} }
+	mapped  = func(c Call) Call { c.Mapped = true; return c }
+	inMM    = func(m int, c Call) Call { c.MM = m; return c }
+	madvise = func(from, to uint64) Call { return Call{Kind: CallMadvise, Addr: from * pg, End: to * pg} }
+	maps    = Call{Kind: CallReadMaps}
+)
+
+// Scenarios are the programs every design is explored on, smallest first.
+// Their addresses are pages; VMA A is [4, 12), B [16, 20).
+var Scenarios = []Scenario{
+	{Name: "fault-split", Small: true, Setup: []mm.Op{vmaA},
+		Threads: [][]Call{{fault(5), fault(9)}, {write(splitA)}}},
+	{Name: "lookup-split", Small: true, Setup: []mm.Op{vmaA},
+		Threads: [][]Call{{mapped(lookup(5))}, {write(splitA)}}},
+	{Name: "fault-munmap", Small: true, Setup: []mm.Op{vmaA, vmaB},
+		Threads: [][]Call{{fault(5), mapped(fault(17))}, {write(unmapA)}}},
+	{Name: "fault-split-merge", Setup: []mm.Op{vmaA},
+		Threads: [][]Call{{fault(9), fault(5), fault(9)}, {write(splitA), write(mergeA)}}},
+	{Name: "lookup-munmap-remap", Setup: []mm.Op{vmaA, vmaB},
+		Threads: [][]Call{{lookup(5), mapped(lookup(17))}, {write(unmapA), write(remapA)}}},
+	{Name: "kernel-fault-split", Setup: []mm.Op{vmaA},
+		Threads: [][]Call{{faultK(9), mapped(faultK(5))}, {write(splitA), write(mergeA)}}},
+	{Name: "madvise-split", Setup: []mm.Op{vmaA, vmaB},
+		Threads: [][]Call{{fault(9), madvise(8, 10), mapped(madvise(16, 18))}, {write(splitA)}}},
+	{Name: "maps-mmap-munmap", Setup: []mm.Op{vmaA, vmaB},
+		Threads: [][]Call{{maps, maps}, {write(mapC), write(unmapC)}}},
+	{Name: "two-writers-fault", Setup: []mm.Op{vmaA, vmaB},
+		Threads: [][]Call{{fault(9), fault(9)}, {write(splitA), write(mergeA)}, {write(mapC), write(unmapC)}}},
+	{Name: "readers-split", Setup: []mm.Op{vmaA},
+		Threads: [][]Call{{lookup(9), fault(5)}, {fault(9), fault(9)}, {write(splitA), write(mergeA)}}},
+	{Name: "cross-mm-reuse", MMs: 2, Setup: []mm.Op{vmaA},
+		Threads: [][]Call{{write(unmapA)}, {inMM(1, write(mapC)), inMM(1, mapped(fault(24))), inMM(1, write(unmapC))}, {fault(5), fault(9)}}},
+}
+
+// ErrUnexpected is wrapped by an error a call should not have returned.
+var ErrUnexpected = errors.New("unexpected error")
+
+// do makes call c on s for task t, and checks what it returned and how it
+// counted (the lock statistics' arithmetic). hold is called while a
+// Lookup holds its VMA, with the Ref, so the caller can check it and make
+// scheduling points; it returns false to end the hold early (never here).
+func do(s strategies.Strategy, info strategies.Info, sc Scenario, t *mm.Task, c Call, hold func(strategies.Ref)) error {
+	before := t.Stats
+	var err error
+	var ref strategies.Ref
+	switch c.Kind {
+	case CallFault:
+		err = s.Fault(t, c.Addr)
+	case CallFaultKernel:
+		err = s.FaultKernel(t, c.Addr)
+	case CallLookup:
+		ref, err = s.Lookup(t, c.Addr)
+		if err == nil {
+			hold(ref)
+			s.Release(t, ref)
+		}
+	case CallMadvise:
+		err = s.Madvise(t, c.Addr, c.End)
+	case CallReadMaps:
+		_, err = s.ReadMaps(t)
+	case CallWrite:
+		err = s.Write(t, c.Op)
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, mm.ErrNoVMA) && !c.Mapped:
+	case errors.Is(err, mm.ErrConcurrentWriter) && info.Unsafe:
+		// nolock's writers meeting: Prepare refused the second and
+		// counted a violation, which the run reports.
+	default:
+		return fmt.Errorf("thread %d: %v: %w: %w", t.ID, c, ErrUnexpected, err)
+	}
+	return countsAddUp(info, sc, t, c, t.Stats.Sub(before), err, ref)
+}
+
+// countsAddUp is the lock statistics' arithmetic: every user-mode fault of
+// a per-VMA design ends in exactly one of vma_lock_success, _abort and
+// _retry; a Lookup or madvise counts at most one abort and no success or
+// retry, and a Lookup's abort is its fall-back to mmap_lock (before 2026);
+// a kernel-mode fault, a write and a maps read count nothing; a miss needs
+// a writer that removes VMAs; designs without per-VMA locks count nothing.
+func countsAddUp(info strategies.Info, sc Scenario, t *mm.Task, c Call, d mm.Stats, err error, ref strategies.Ref) error {
+	bad := func(want string) error {
+		return fmt.Errorf("thread %d: %v counted vma_lock success %d, abort %d, retry %d, miss %d: %s",
+			t.ID, c, d.VMALockSuccess, d.VMALockAbort, d.VMALockRetry, d.VMALockMiss, want)
+	}
+	if !info.Expect.PerVMA {
+		if d.VMALockSuccess+d.VMALockAbort+d.VMALockRetry+d.VMALockMiss != 0 {
+			return bad("a design without per-VMA locks counts no vma_lock_* event")
+		}
+		return nil
+	}
+	if d.VMALockMiss != 0 && !sc.removes() {
+		return bad("a miss needs a detached VMA, and no thread removes one")
+	}
+	switch c.Kind {
+	case CallFault:
+		if d.VMALockSuccess+d.VMALockAbort+d.VMALockRetry != 1 {
+			return bad("a fault ends in exactly one of success, abort and retry")
+		}
+	case CallLookup:
+		if d.VMALockSuccess+d.VMALockRetry != 0 || d.VMALockAbort > 1 {
+			return bad("a lookup counts at most one abort, and no success or retry")
+		}
+		if err == nil && !info.Expect.LookupNeverFallsBack && (d.VMALockAbort == 1) != ref.MmapLocked {
+			return bad(fmt.Sprintf("a lookup's abort is its fall-back to mmap_lock (fell back: %v)", ref.MmapLocked))
+		}
+	case CallMadvise:
+		if d.VMALockSuccess+d.VMALockRetry != 0 || d.VMALockAbort > 1 {
+			return bad("madvise counts at most one abort, and no success or retry")
+		}
+	default:
+		if d.VMALockSuccess+d.VMALockAbort+d.VMALockRetry+d.VMALockMiss != 0 {
+			return bad("only user-mode faults, lookups and madvise count vma_lock_* events")
+		}
+	}
+	return nil
+}
+
+// describeThreads names each thread's calls, for a report.
+func describeThreads(sc Scenario) string {
+	var b strings.Builder
+	for i, th := range sc.Threads {
+		fmt.Fprintf(&b, "  CPU %d:", i)
+		for j, c := range th {
+			if j > 0 {
+				b.WriteByte(';')
+			}
+			fmt.Fprintf(&b, " %v", c)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
