@@ -283,16 +283,21 @@ func TestMutant(t *testing.T) {
 	}
 	total := 0
 	defer func() { fmt.Printf("explore: %d schedules\n", total) }()
-	for _, tg := range targets(t, true) {
-		for _, r := range explore(tg, runs(), dfsLimit(), *flagSeed) {
-			total += r.Runs
-			if r.Failure != nil {
-				fmt.Printf("explore: caught %s/%s after %d schedules in all: %s\n", tg.info.Name, tg.sc.Name, total, firstLine(r.Failure.Err.Error()))
-				t.Fatalf("%v", r.Failure)
-			}
-			if *flagBudget > 0 && total >= *flagBudget {
-				t.Logf("budget of %d schedules spent", *flagBudget)
-				return
+	// A quick pass over every target, then the full one: a bug that many
+	// schedules show is caught without waiting for the targets before it
+	// to be explored in full.
+	for pass, size := range []struct{ runs, dfs int }{{10, 500}, {runs(), dfsLimit()}} {
+		for _, tg := range targets(t, true) {
+			for _, r := range explore(tg, size.runs, size.dfs, *flagSeed+uint64(pass)*1_000_000) {
+				total += r.Runs
+				if r.Failure != nil {
+					fmt.Printf("explore: caught %s/%s after %d schedules in all: %s\n", tg.info.Name, tg.sc.Name, total, firstLine(r.Failure.Err.Error()))
+					t.Fatalf("%v", r.Failure)
+				}
+				if *flagBudget > 0 && total >= *flagBudget {
+					t.Logf("budget of %d schedules spent", *flagBudget)
+					return
+				}
 			}
 		}
 	}

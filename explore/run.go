@@ -163,16 +163,15 @@ func kernelLabel(fn string) string {
 func runOnce(info strategies.Info, sc Scenario, p sim.Policy, traced bool) ([]Step, error) {
 	_, replay := p.(*Replay)
 	rec := &recorder{p: p, trace: traced, yield: !replay, back: -1}
-	cfg := sim.Config{Policy: rec, Model: exploreModel{}, MaxSteps: MaxSteps}
-	if traced {
-		cfg.Trace = rec.event
-	}
-	e := sim.New(cfg)
-
 	h, err := newHarness(info, sc)
 	if err != nil {
 		return nil, err
 	}
+	cfg := sim.Config{Policy: rec, Model: exploreModel{}, MaxSteps: MaxSteps, Check: h.check}
+	if traced {
+		cfg.Trace = rec.event
+	}
+	e := sim.New(cfg)
 	for i, calls := range sc.Threads {
 		t := mm.NewTask(h.mms[h.threadMM[i]], i, 0)
 		h.tasks = append(h.tasks, t)
@@ -193,7 +192,7 @@ func runOnce(info strategies.Info, sc Scenario, p sim.Policy, traced bool) ([]St
 		return rec.steps, fmt.Errorf("deadlock, or a lost wake-up: every unfinished thread sleeps and none can wake it: %w", runErr)
 	case errors.Is(runErr, sim.ErrStepLimit):
 		return rec.steps, fmt.Errorf("livelock: the run passed %d scheduling points without ending", MaxSteps)
-	case runErr != nil:
+	case runErr != nil: // the step oracle's (h.check), or the engine's
 		return rec.steps, runErr
 	}
 	if h.err != nil {
@@ -212,7 +211,52 @@ type harness struct {
 	threadMM []int
 	tasks    []*mm.Task
 	excl     excl
-	err      error
+	// held[i] is the VMA thread i holds through Lookup, between the
+	// Lookup's return and its Release, or nil.
+	held []*heldVMA
+	err  error
+}
+
+// heldVMA is a VMA a Lookup holds, as it was when the Lookup returned.
+type heldVMA struct {
+	v          *mm.VMA
+	m          *mm.MM
+	addr       uint64
+	start, end uint64
+	prot       mm.Prot
+}
+
+// check is the oracle of every step (sim.Config.Check): no VMA a Lookup
+// holds is being changed, or has changed, or has left the tree, and no two
+// writers are inside one VMA.
+func (h *harness) check() error {
+	for i, hv := range h.held {
+		if hv == nil {
+			continue
+		}
+		v := hv.v
+		switch {
+		case v.Writers() != 0:
+			return fmt.Errorf("thread %d holds VMA [%#x, %#x) for %#x while a writer changes it", i, hv.start, hv.end, hv.addr)
+		case v.MM() != hv.m || v.Start() != hv.start || v.End() != hv.end || v.Prot() != hv.prot:
+			return fmt.Errorf("thread %d holds VMA [%#x, %#x) %v for %#x; it changed to [%#x, %#x) %v meanwhile", i, hv.start, hv.end, hv.prot, hv.addr, v.Start(), v.End(), v.Prot())
+		case hv.m.FindVMA(hv.addr) != v:
+			return fmt.Errorf("thread %d holds VMA [%#x, %#x) for %#x, which has left the tree", i, hv.start, hv.end, hv.addr)
+		}
+	}
+	for _, m := range h.mms {
+		var err error
+		m.Tree().Ascend(0, func(e mm.Entry) bool {
+			if n := e.VMA.Writers(); n > 1 {
+				err = fmt.Errorf("%d writers inside VMA [%#x, %#x) at once", n, e.Start, e.End)
+			}
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
@@ -236,6 +280,15 @@ func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
 				return nil, fmt.Errorf("scenario %s: setup %v: %w", sc.Name, op, err)
 			}
 		}
+		if len(sc.Prefault) > 0 && !sc.RWSem {
+			// A thread of set-up, before the engine runs (sim is off).
+			t := mm.NewTask(m, -1, 0)
+			for _, page := range sc.Prefault {
+				if err := h.designs[len(h.designs)-1].Fault(t, page*pg); err != nil {
+					return nil, fmt.Errorf("scenario %s: prefault page %d: %w", sc.Name, page, err)
+				}
+			}
+		}
 		h.mms = append(h.mms, m)
 	}
 	for i, calls := range sc.Threads {
@@ -250,6 +303,7 @@ func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
 		}
 		h.threadMM = append(h.threadMM, m)
 	}
+	h.held = make([]*heldVMA, len(sc.Threads))
 	return h, nil
 }
 
@@ -274,7 +328,10 @@ func (h *harness) call(t *mm.Task, c Call) error {
 	}
 	var held error
 	err := do(h.designs[c.MM], h.info, h.sc, t, c, func(ref strategies.Ref) {
+		v := ref.VMA
+		h.held[t.ID] = &heldVMA{v: v, m: m, addr: c.Addr, start: v.Start(), end: v.End(), prot: v.Prot()}
 		held = checkHeld(t, m, ref, c.Addr)
+		h.held[t.ID] = nil
 	})
 	if err != nil {
 		return err

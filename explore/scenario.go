@@ -71,6 +71,10 @@ type Scenario struct {
 	// Setup maps the initial address space, before any thread runs, in
 	// every MM.
 	Setup []mm.Op
+	// Prefault are pages faulted once after Setup, by a thread of its own
+	// outside the exploration: their VMAs have their anon_vma, so the
+	// first fault takes the per-VMA path (v6.4 refuses a VMA without one).
+	Prefault []uint64
 	// MMs is how many address spaces share one VMA cache (0 means 1): two
 	// let a VMA freed in one be reused in the other, as the kernel's slab
 	// does across processes.
@@ -136,25 +140,25 @@ var (
 var Scenarios = []Scenario{
 	{Name: "fault-split", Small: true, Setup: []mm.Op{vmaA},
 		Threads: [][]Call{{fault(5), fault(9)}, {write(splitA)}}},
-	{Name: "lookup-split", Small: true, Setup: []mm.Op{vmaA},
+	{Name: "lookup-split", Small: true, Setup: []mm.Op{vmaA}, Prefault: []uint64{4},
 		Threads: [][]Call{{mapped(lookup(5))}, {write(splitA)}}},
-	{Name: "fault-munmap", Small: true, Setup: []mm.Op{vmaA, vmaB},
+	{Name: "fault-munmap", Small: true, Setup: []mm.Op{vmaA, vmaB}, Prefault: []uint64{4, 16},
 		Threads: [][]Call{{fault(5), mapped(fault(17))}, {write(unmapA)}}},
-	{Name: "fault-split-merge", Setup: []mm.Op{vmaA},
+	{Name: "fault-split-merge", Setup: []mm.Op{vmaA}, Prefault: []uint64{4},
 		Threads: [][]Call{{fault(9), fault(5), fault(9)}, {write(splitA), write(mergeA)}}},
-	{Name: "lookup-munmap-remap", Setup: []mm.Op{vmaA, vmaB},
+	{Name: "lookup-munmap-remap", Setup: []mm.Op{vmaA, vmaB}, Prefault: []uint64{4},
 		Threads: [][]Call{{lookup(5), mapped(lookup(17))}, {write(unmapA), write(remapA)}}},
 	{Name: "kernel-fault-split", Setup: []mm.Op{vmaA},
 		Threads: [][]Call{{faultK(9), mapped(faultK(5))}, {write(splitA), write(mergeA)}}},
-	{Name: "madvise-split", Setup: []mm.Op{vmaA, vmaB},
+	{Name: "madvise-split", Setup: []mm.Op{vmaA, vmaB}, Prefault: []uint64{4, 16},
 		Threads: [][]Call{{fault(9), madvise(8, 10), mapped(madvise(16, 18))}, {write(splitA)}}},
 	{Name: "maps-mmap-munmap", Setup: []mm.Op{vmaA, vmaB},
 		Threads: [][]Call{{maps, maps}, {write(mapC), write(unmapC)}}},
-	{Name: "two-writers-fault", Setup: []mm.Op{vmaA, vmaB},
+	{Name: "two-writers-fault", Setup: []mm.Op{vmaA, vmaB}, Prefault: []uint64{4},
 		Threads: [][]Call{{fault(9), fault(9)}, {write(splitA), write(mergeA)}, {write(mapC), write(unmapC)}}},
-	{Name: "readers-split", Setup: []mm.Op{vmaA},
+	{Name: "readers-split", Setup: []mm.Op{vmaA}, Prefault: []uint64{4},
 		Threads: [][]Call{{lookup(9), fault(5)}, {fault(9), fault(9)}, {write(splitA), write(mergeA)}}},
-	{Name: "cross-mm-reuse", MMs: 2, Setup: []mm.Op{vmaA},
+	{Name: "cross-mm-reuse", MMs: 2, Setup: []mm.Op{vmaA}, Prefault: []uint64{4},
 		Threads: [][]Call{{write(unmapA)}, {inMM(1, write(mapC)), inMM(1, mapped(fault(24))), inMM(1, write(unmapC))}, {fault(5), fault(9)}}},
 }
 
