@@ -283,10 +283,22 @@ func TestMutant(t *testing.T) {
 	}
 	total := 0
 	defer func() { fmt.Printf("explore: %d schedules\n", total) }()
-	// A quick pass over every target, then the full one: a bug that many
-	// schedules show is caught without waiting for the targets before it
-	// to be explored in full.
+	// A quick pass over every target, then the checker itself (each
+	// oracle must still catch nolock), then the full pass: a bug that
+	// many schedules show is caught without waiting for the targets
+	// before it to be explored in full.
 	for pass, size := range []struct{ runs, dfs int }{{10, 500}, {runs(), dfsLimit()}} {
+		if pass == 1 {
+			missing, n, err := CheckOracles(oracleLimit)
+			total += n
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(missing) > 0 {
+				fmt.Printf("explore: caught nolock/oracles after %d schedules in all: these oracles no longer catch nolock: %s\n", total, oracleNames(missing))
+				t.Fatalf("oracles blind to nolock: %s", oracleNames(missing))
+			}
+		}
 		for _, tg := range targets(t, true) {
 			for _, r := range explore(tg, size.runs, size.dfs, *flagSeed+uint64(pass)*1_000_000) {
 				total += r.Runs
@@ -307,3 +319,19 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// TestOracles: every oracle the exploration judges by catches the nolock
+// baseline somewhere in the scenarios.
+func TestOracles(t *testing.T) {
+	missing, n, err := CheckOracles(oracleLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(missing) > 0 {
+		t.Fatalf("after %d schedules of nolock, these oracles never fired: %s", n, oracleNames(missing))
+	}
+	t.Logf("every oracle caught nolock within %d schedules", n)
+}
+
+// oracleLimit bounds the DFS of each scenario in TestOracles.
+const oracleLimit = 3000

@@ -237,18 +237,18 @@ func (h *harness) check() error {
 		v := hv.v
 		switch {
 		case v.Writers() != 0:
-			return fmt.Errorf("thread %d holds VMA [%#x, %#x) for %#x while a writer changes it", i, hv.start, hv.end, hv.addr)
+			return fmt.Errorf("step check: thread %d holds VMA [%#x, %#x) for %#x while a writer is inside it", i, hv.start, hv.end, hv.addr)
 		case v.MM() != hv.m || v.Start() != hv.start || v.End() != hv.end || v.Prot() != hv.prot:
-			return fmt.Errorf("thread %d holds VMA [%#x, %#x) %v for %#x; it changed to [%#x, %#x) %v meanwhile", i, hv.start, hv.end, hv.prot, hv.addr, v.Start(), v.End(), v.Prot())
+			return fmt.Errorf("step check: thread %d holds VMA [%#x, %#x) %v for %#x; it changed to [%#x, %#x) %v meanwhile", i, hv.start, hv.end, hv.prot, hv.addr, v.Start(), v.End(), v.Prot())
 		case hv.m.FindVMA(hv.addr) != v:
-			return fmt.Errorf("thread %d holds VMA [%#x, %#x) for %#x, which has left the tree", i, hv.start, hv.end, hv.addr)
+			return fmt.Errorf("step check: thread %d holds VMA [%#x, %#x) for %#x, which has left the tree", i, hv.start, hv.end, hv.addr)
 		}
 	}
 	for _, m := range h.mms {
 		var err error
 		m.Tree().Ascend(0, func(e mm.Entry) bool {
 			if n := e.VMA.Writers(); n > 1 {
-				err = fmt.Errorf("%d writers inside VMA [%#x, %#x) at once", n, e.Start, e.End)
+				err = fmt.Errorf("step check: %d writers inside VMA [%#x, %#x) at once", n, e.Start, e.End)
 			}
 			return err == nil
 		})
@@ -264,7 +264,10 @@ func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
 	n := max(sc.MMs, 1)
 	var cache *mm.Cache
 	if n > 1 {
-		cache = mm.NewCache(info.Expect.ReusesVMAs) // one slab for every MM
+		// One slab for every MM; the unsafe baseline gets type-safe
+		// reuse, the worst case, so that a reader of its can meet a VMA
+		// of another MM.
+		cache = mm.NewCache(info.Expect.ReusesVMAs || info.Unsafe)
 	}
 	for range n {
 		var m *mm.MM

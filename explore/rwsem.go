@@ -33,6 +33,8 @@ var RWSemScenarios = []Scenario{
 		Threads: [][]Call{{downWrite}, {downWrite}, {downRead, downRead}}},
 	{Name: "rwsem-downgrade", RWSem: true, Small: true,
 		Threads: [][]Call{{downgrade}, {downRead}, {downWrite}}},
+	{Name: "rwsem-three-writers", RWSem: true, Small: true,
+		Threads: [][]Call{{downWrite}, {downWrite}, {downWrite, downRead}}},
 	{Name: "rwsem-trylocks", RWSem: true, Small: true,
 		Threads: [][]Call{{readTry, downWrite}, {writeTry, downRead}, {downRead}}},
 }
