@@ -348,4 +348,4 @@ func TestOracles(t *testing.T) {
 }
 
 // oracleLimit bounds the DFS of each scenario in TestOracles.
-var oracleLimit = 2000
+var oracleLimit = 3000

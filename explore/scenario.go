@@ -159,7 +159,7 @@ var Scenarios = []Scenario{
 	{Name: "readers-split", Setup: []mm.Op{vmaA}, Prefault: []uint64{4},
 		Threads: [][]Call{{lookup(9), fault(5)}, {fault(9), fault(9)}, {write(splitA), write(mergeA)}}},
 	{Name: "cross-mm-reuse", MMs: 2, Setup: []mm.Op{vmaA}, Prefault: []uint64{4},
-		Threads: [][]Call{{fault(5), fault(9)}, {write(unmapA)}, {inMM(1, write(mapC)), inMM(1, mapped(fault(24))), inMM(1, write(unmapC))}}},
+		Threads: [][]Call{{fault(5)}, {write(unmapA)}, {inMM(1, write(mapC)), inMM(1, mapped(fault(24)))}}},
 }
 
 // ErrUnexpected is wrapped by an error a call should not have returned.

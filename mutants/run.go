@@ -32,6 +32,9 @@ type Config struct {
 	// Timeout bounds each mutant's test run (default 30s): a mutant that
 	// makes a test hang counts as caught when it runs out.
 	Timeout time.Duration
+	// ExploreTimeout bounds the exploration's run on each mutant (default
+	// 10m: the whole sweep when nothing fails takes about a minute of CPU).
+	ExploreTimeout time.Duration
 	// Go is the go command (default "go").
 	Go string
 	// Explore judges each mutant by the exploration of interleavings
@@ -55,7 +58,7 @@ const (
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Root: ".", Packages: DefaultPackages, Timeout: 30 * time.Second, Go: "go", Explore: true}
+	return Config{Root: ".", Packages: DefaultPackages, Timeout: 30 * time.Second, ExploreTimeout: 10 * time.Minute, Go: "go", Explore: true}
 }
 
 // Validate checks the configuration, naming a bad value.
@@ -65,6 +68,9 @@ func (c Config) Validate() error {
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("timeout %v: must be positive", c.Timeout)
+	}
+	if c.Explore && c.ExploreTimeout <= 0 {
+		return fmt.Errorf("explore timeout %v: must be positive", c.ExploreTimeout)
 	}
 	if len(c.Packages) == 0 {
 		return errors.New("packages: none given")
@@ -270,7 +276,7 @@ func runOne(ctx context.Context, c Config, root, dir string, m Mutant) (Outcome,
 		if c.Budget > 0 {
 			args = append(args, fmt.Sprintf("-vmabench.budget=%d", c.Budget))
 		}
-		caught, out, timedOut, err := goTest(ctx, c, root, ofile, m, false, []string{ExplorePackage}, args)
+		caught, out, timedOut, err := goTest(ctx, c, root, ofile, m, false, c.ExploreTimeout, []string{ExplorePackage}, args)
 		if err != nil {
 			return o, err
 		}
@@ -280,7 +286,7 @@ func runOne(ctx context.Context, c Config, root, dir string, m Mutant) (Outcome,
 		}
 	}
 	if !o.Caught {
-		caught, out, timedOut, err := goTest(ctx, c, root, ofile, m, true, c.Packages, nil)
+		caught, out, timedOut, err := goTest(ctx, c, root, ofile, m, true, c.Timeout, c.Packages, nil)
 		if err != nil {
 			return o, err
 		}
@@ -295,8 +301,8 @@ func runOne(ctx context.Context, c Config, root, dir string, m Mutant) (Outcome,
 // goTest runs go test (-short if short) on pkgs with the mutant's overlay;
 // caught reports that the tests failed (timedOut: by running out of time).
 // The exploration runs without -short: its sweep is its budget.
-func goTest(ctx context.Context, c Config, root, overlay string, m Mutant, short bool, pkgs, extra []string) (caught bool, out []byte, timedOut bool, err error) {
-	args := []string{"test", "-count=1", "-overlay", overlay, "-timeout", c.Timeout.String()}
+func goTest(ctx context.Context, c Config, root, overlay string, m Mutant, short bool, timeout time.Duration, pkgs, extra []string) (caught bool, out []byte, timedOut bool, err error) {
+	args := []string{"test", "-count=1", "-overlay", overlay, "-timeout", timeout.String()}
 	if short {
 		args = append(args, "-short")
 	}
@@ -305,7 +311,7 @@ func goTest(ctx context.Context, c Config, root, overlay string, m Mutant, short
 	}
 	args = append(args, pkgs...)
 	args = append(args, extra...)
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout+time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.Go, args...)
 	cmd.Dir = root

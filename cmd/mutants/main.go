@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Match, "run", "", "run only the mutants whose name matches this regexp, e.g. '^vmaseq-'")
 	fs.BoolVar(&cfg.Race, "race", false, "run the tests under the race detector")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "limit on each mutant's test run; a hang counts as caught")
+	fs.DurationVar(&cfg.ExploreTimeout, "explore-timeout", cfg.ExploreTimeout, "limit on the exploration's run on each mutant")
 	fs.BoolVar(&cfg.Explore, "explore", cfg.Explore, "judge each mutant by the exploration of interleavings first, counting the schedules it takes; the tests only if it misses")
 	fs.IntVar(&cfg.Budget, "budget", cfg.Budget, "most schedules the exploration may run per mutant (0: its default sweep)")
 	list := fs.Bool("list", false, "list the mutants and the bug each makes, and exit")
