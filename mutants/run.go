@@ -45,6 +45,10 @@ type Config struct {
 	// Budget is the most schedules the exploration may run per mutant
 	// (0: the exploration's own default sweep).
 	Budget int
+	// Suite runs Packages on a mutant the exploration missed (or on every
+	// mutant, without Explore). Off, a mutant the exploration misses
+	// counts as slipped: a measure of the exploration alone.
+	Suite bool
 }
 
 // DefaultPackages are the tests that judge a mutant.
@@ -58,7 +62,7 @@ const (
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Root: ".", Packages: DefaultPackages, Timeout: 30 * time.Second, ExploreTimeout: 10 * time.Minute, Go: "go", Explore: true}
+	return Config{Root: ".", Packages: DefaultPackages, Timeout: 30 * time.Second, ExploreTimeout: 10 * time.Minute, Go: "go", Explore: true, Suite: true}
 }
 
 // Validate checks the configuration, naming a bad value.
@@ -74,6 +78,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Packages) == 0 {
 		return errors.New("packages: none given")
+	}
+	if !c.Explore && !c.Suite {
+		return errors.New("neither the exploration nor the suite judges the mutants")
 	}
 	if c.Budget < 0 {
 		return fmt.Errorf("budget %d: must not be negative", c.Budget)
@@ -285,7 +292,7 @@ func runOne(ctx context.Context, c Config, root, dir string, m Mutant) (Outcome,
 			o.Caught, o.Explored, o.By = true, true, exploreFailure(out)
 		}
 	}
-	if !o.Caught {
+	if !o.Caught && c.Suite {
 		caught, out, timedOut, err := goTest(ctx, c, root, ofile, m, true, c.Timeout, c.Packages, nil)
 		if err != nil {
 			return o, err

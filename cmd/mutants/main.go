@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "limit on each mutant's test run; a hang counts as caught")
 	fs.DurationVar(&cfg.ExploreTimeout, "explore-timeout", cfg.ExploreTimeout, "limit on the exploration's run on each mutant")
 	fs.BoolVar(&cfg.Explore, "explore", cfg.Explore, "judge each mutant by the exploration of interleavings first, counting the schedules it takes; the tests only if it misses")
+	fs.BoolVar(&cfg.Suite, "suite", cfg.Suite, "run the tests of mm and strategies on a mutant the exploration missed; -suite=false measures the exploration alone")
 	fs.IntVar(&cfg.Budget, "budget", cfg.Budget, "most schedules the exploration may run per mutant (0: its default sweep)")
 	list := fs.Bool("list", false, "list the mutants and the bug each makes, and exit")
 	fs.Usage = func() {
