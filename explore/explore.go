@@ -81,6 +81,9 @@ type PCTConfig struct {
 	Depth int
 	// Seed seeds run i with Seed+i.
 	Seed uint64
+	// KeepGoing, if set, is told of each failing run and says whether to
+	// go on; the report then has no Failure. Nil stops at the first.
+	KeepGoing func(error) bool
 }
 
 // Report is what an exploration of one scenario on one design did.
@@ -184,6 +187,12 @@ func explorePCT(run runner, info strategies.Info, sc Scenario, cfg PCTConfig) Re
 			// count toward it, and k grows for the next, with a margin.
 			r.Steps = len(steps) + len(steps)/4
 			r.Runs--
+		}
+		if err != nil && cfg.KeepGoing != nil {
+			if !cfg.KeepGoing(err) {
+				return r
+			}
+			continue
 		}
 		if err != nil {
 			r.Failure = failure(run, info, sc, steps, err, fmt.Sprintf("pct d=%d k=%d seed %d", cfg.Depth, k, seed))

@@ -13,8 +13,8 @@ import (
 
 var (
 	flagSchedule = flag.String("vmabench.schedule", "", "replay this failure seed (STRATEGY/SCENARIO/SCHEDULE, as a failure prints it) in TestReplay")
-	flagRuns     = flag.Int("vmabench.runs", 0, "PCT runs per scenario, design and depth (0: 100; 20 under -race; 10 with -short)")
-	flagDFS      = flag.Int("vmabench.dfs", 0, "most schedules of one DFS search (0: 12000; under -race 8000 for 2 threads, 1000 for 3; 1000 with -short); the search of a small scenario is exhaustive if it ends first")
+	flagRuns     = flag.Int("vmabench.runs", 0, "PCT runs per scenario, design and depth (0: 100; 10 with -short or -race)")
+	flagDFS      = flag.Int("vmabench.dfs", 0, "most schedules of one DFS search (0: 12000; 300 with -short or -race); the search of a small scenario is exhaustive if it ends first")
 	flagStrategy = flag.String("vmabench.strategy", "", "explore only the designs whose name matches this regexp")
 	flagScenario = flag.String("vmabench.scenario", "", "explore only the scenarios whose name matches this regexp")
 	flagSeed     = flag.Uint64("vmabench.seed", 1, "seed of the first PCT run")
@@ -26,28 +26,21 @@ func runs() int {
 	switch {
 	case *flagRuns > 0:
 		return *flagRuns
-	case testing.Short():
+	case testing.Short() || raceEnabled:
 		return 10
-	case raceEnabled:
-		return 20
 	}
 	return 100
 }
 
-// dfsLimit is the most schedules of one DFS search of a scenario of
-// threads threads. Under the race detector the CI run keeps the 2-thread
-// searches exhaustive and samples the 3-thread ones, which no budget
-// exhausts.
-func dfsLimit(threads int) int {
+// dfsLimit is the most schedules of one DFS search. Under the race
+// detector (CI), where a step costs ten times more, the searches are
+// samples; the exhaustive ones run in go test ./explore and make explore.
+func dfsLimit() int {
 	switch {
 	case *flagDFS > 0:
 		return *flagDFS
-	case testing.Short():
-		return 1000
-	case raceEnabled && threads > 2:
-		return 1000
-	case raceEnabled:
-		return 8000
+	case testing.Short() || raceEnabled:
+		return 300
 	}
 	return 12000
 }
@@ -98,7 +91,7 @@ func targets(t testing.TB, models bool) []target {
 // failure.
 func explore(tg target, pctRuns, dfs int, seed uint64) []Report {
 	if dfs == 0 {
-		dfs = dfsLimit(len(tg.sc.Threads))
+		dfs = dfsLimit()
 	}
 	var out []Report
 	if tg.sc.Small {
@@ -303,7 +296,7 @@ func TestMutant(t *testing.T) {
 	// before it to be explored in full.
 	for pass, size := range []struct{ runs, dfs int }{{10, 500}, {100, 12000}} {
 		if pass == 1 {
-			missing, n, err := CheckOracles(oracleLimit)
+			missing, n, err := CheckOracles(oracleLimit())
 			total += n
 			if err != nil {
 				t.Fatal(err)
@@ -337,7 +330,7 @@ func firstLine(s string) string {
 // TestOracles: every oracle the exploration judges by catches the nolock
 // baseline somewhere in the scenarios.
 func TestOracles(t *testing.T) {
-	missing, n, err := CheckOracles(oracleLimit)
+	missing, n, err := CheckOracles(oracleLimit())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,5 +340,12 @@ func TestOracles(t *testing.T) {
 	t.Logf("every oracle caught nolock within %d schedules", n)
 }
 
-// oracleLimit bounds the DFS of each scenario in TestOracles.
-var oracleLimit = 3000
+// oracleLimit sizes TestOracles' search of each scenario (PCT runs, a
+// fifth of it, then DFS): nolock trips every oracle within 1,500
+// schedules at 300.
+func oracleLimit() int {
+	if raceEnabled || testing.Short() {
+		return 300
+	}
+	return 1000
+}

@@ -85,6 +85,13 @@ func CheckOracles(limit int) (missing []Oracle, schedules int, err error) {
 		if err != nil {
 			return nil, schedules, err
 		}
+		// PCT first, which varies the early choices DFS leaves for last,
+		// then DFS.
+		r := ExplorePCT(info, sc, PCTConfig{Runs: limit / 5, Depth: 2, Seed: 1, KeepGoing: func(err error) bool {
+			left = slices.DeleteFunc(left, func(o Oracle) bool { return o.matches(err.Error()) })
+			return len(left) > 0
+		}})
+		schedules += r.Runs
 		d := NewDFS(2)
 		for n := 0; n < limit && len(left) > 0; n++ {
 			_, runErr := runOnce(info, sc, d, false)
@@ -94,14 +101,6 @@ func CheckOracles(limit int) (missing []Oracle, schedules int, err error) {
 			}
 			if !d.Advance() {
 				break
-			}
-		}
-		// Then PCT, which varies the early choices DFS leaves for last.
-		for seed := uint64(0); seed < uint64(limit/10) && len(left) > 0; seed++ {
-			r := ExplorePCT(info, sc, PCTConfig{Runs: 1, Depth: 3, Seed: seed})
-			schedules += r.Runs
-			if r.Failure != nil {
-				left = slices.DeleteFunc(left, func(o Oracle) bool { return o.matches(r.Failure.Err.Error()) })
 			}
 		}
 	}

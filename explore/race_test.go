@@ -3,5 +3,5 @@
 package explore
 
 // raceEnabled: the race detector makes every step several times slower,
-// so the CI run (go test -race) explores a smaller budget.
+// so the CI run (go test -race) explores a sample.
 const raceEnabled = true
