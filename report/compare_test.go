@@ -8,6 +8,7 @@ import (
 
 	"vmabench/cell"
 	"vmabench/runner"
+	"vmabench/units"
 )
 
 // run returns n repetitions of a cell whose ns/op and faults/s are base
@@ -132,4 +133,33 @@ func TestCompareText(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGolden(t, "compare.golden", buf.Bytes())
+}
+
+// TestCompareLockUnits: the lock and counter units are judged in the
+// direction of the unit table: a longer lock wait is a regression, more
+// context switches (no direction) neither.
+func TestCompareLockUnits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 0))
+	with := func(rs []runner.Result, wait, switches float64) []runner.Result {
+		for i := range rs {
+			j := 1 + (rng.Float64()-0.5)*0.04
+			rs[i].Metrics = append(rs[i].Metrics,
+				runner.Metric{Value: wait * j, Unit: units.LockWait},
+				runner.Metric{Value: switches * j, Unit: units.CtxSwitches})
+		}
+		return rs
+	}
+	old := with(run(rng, "mmaplock", 6, 100), 100, 0.01)
+	new := with(run(rng, "mmaplock", 6, 100), 300, 0.03)
+	c, err := Compare(old, new, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var regressed []string
+	for _, d := range c.Regressions(0.05) {
+		regressed = append(regressed, d.Unit)
+	}
+	if len(regressed) != 1 || regressed[0] != units.LockWait {
+		t.Errorf("regressions in %v, want %s alone", regressed, units.LockWait)
+	}
 }
