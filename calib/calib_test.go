@@ -25,6 +25,7 @@ var sample = Profile{
 	IPISend: 9000, IPIRecv: 5000, MapsVMA: 35,
 	FaultFresh: 1900, ZapAnon: 120, FaultCOW: 2100, FaultShared: 9000, ZapShared: 80,
 	MmapFile: 2000, MunmapFile: 1800, SharedFaultPages: 3,
+	Hit: 0.5, RMW: 8.6, LineTransfer: 40, ContendedRMW: 45, Pause: 30, Wakeup: 25000,
 }
 
 // TestWriteGolden: a profile's text is stable (testdata/profile.golden) and
@@ -67,8 +68,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad load", with(6, "load: high"), `p.txt:6: load "high": want a load average, 0 or more`},
 		{"negative pcp", with(7, "pcp-high: -1"), `p.txt:7: pcp-high "-1": want a number of pages, 0 or more`},
 		{"zero pcp", with(8, "pcp-batch: 0"), ""},
-		{"twice", good.String() + "trap-ns: 5\n", `p.txt:29: trap-ns given twice`},
-		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing mmap-file-ns, munmap-file-ns`},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:35: trap-ns given twice`},
+		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing pause-ns, wakeup-ns`},
 		{"zero zap", with(22, "zap-anon-ns: 0"), ""},
 		{"negative ipi", with(18, "ipi-send-ns: -1"), `p.txt:18: ipi-send-ns "-1": want a number of ns, 0 or more`},
 		{"zero ipi", with(18, "ipi-send-ns: 0"), ""},

@@ -55,6 +55,7 @@ func Measure(ctx context.Context) (Profile, error) {
 			{"/proc/self/maps", func() error { return measureMaps(ctx, &p) }},
 			{"the field's shapes (page_fault1-2, mmap2)", func() error { return measureShapes(ctx, os.TempDir(), &p) }},
 			{"page_fault3's shared file faults", func() error { return measureShared(ctx, os.TempDir(), &p) }},
+			{"coherence costs (line transfer, contended RMW, PAUSE, wake-up)", func() error { return measureCoherence(ctx, &p) }},
 		}
 		for _, s := range steps {
 			if err := ctx.Err(); err != nil {

@@ -109,6 +109,16 @@ type Profile struct {
 	// MmapFile and MunmapFile are one mmap(2) of a 2 MiB private mapping of
 	// a file and its munmap(2), untouched (mmap2's pair).
 	MmapFile, MunmapFile float64
+
+	// The coherence costs a projection charges (package sim's Coherence
+	// model), measured by pinned threads (coherence.go): Hit is a load of
+	// a line the CPU holds; RMW an uncontended atomic add; LineTransfer a
+	// cache line's move between two CPUs (half a ping-pong's round trip);
+	// ContendedRMW an atomic add of one line two CPUs add to at once (the
+	// total time over the total adds); Pause one cpu_relax(); Wakeup a
+	// futex wake-up of a thread asleep on another, idle CPU, to it running
+	// (the median).
+	Hit, RMW, LineTransfer, ContendedRMW, Pause, Wakeup float64
 }
 
 // costs lists the cost keys of a profile file in order, with their fields.
@@ -140,6 +150,12 @@ func (p *Profile) costs() []struct {
 		{"shared-fault-pages", &p.SharedFaultPages},
 		{"mmap-file-ns", &p.MmapFile},
 		{"munmap-file-ns", &p.MunmapFile},
+		{"hit-ns", &p.Hit},
+		{"rmw-ns", &p.RMW},
+		{"line-transfer-ns", &p.LineTransfer},
+		{"contended-rmw-ns", &p.ContendedRMW},
+		{"pause-ns", &p.Pause},
+		{"wakeup-ns", &p.Wakeup},
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 
 // testTarget is a small machine with round costs.
 func testTarget(cpus int) Target {
-	return Target{Name: "test", Costs: sim.Costs{CPUs: cpus, Sockets: 1, Hit: 1000, RMW: 9000, Transfer: 25000, Remote: 25000, Pause: 30000, Wake: 2_000_000}}
+	return Target{Name: "test", Costs: sim.Costs{CPUs: cpus, Sockets: 1, Hit: 1000, RMW: 9000, Transfer: 25000, RMWTransfer: 25000, Remote: 25000, Pause: 30000, Wake: 2_000_000}}
 }
 
 func TestProjectCells(t *testing.T) {

@@ -22,6 +22,9 @@ type Costs struct {
 	// costs, and what bounds a contended line's throughput (the transfers
 	// of one line are serialized).
 	Transfer int64
+	// RMWTransfer is Transfer for a read-modify-write: a contended
+	// atomic's cost per operation, the locked instruction included.
+	RMWTransfer int64
 	// Remote is Transfer from a CPU on another socket.
 	Remote int64
 	// Pause is one iteration of a spin loop: cpu_relax(), PAUSE.
@@ -38,7 +41,7 @@ func (c Costs) Validate() error {
 		return fmt.Errorf("cpus %d: want 1..%d", c.CPUs, MaxCPUs)
 	case c.Sockets < 1 || c.Sockets > c.CPUs:
 		return fmt.Errorf("sockets %d: want 1..cpus (%d)", c.Sockets, c.CPUs)
-	case c.Hit <= 0 || c.RMW <= 0 || c.Transfer <= 0 || c.Remote <= 0 || c.Pause <= 0 || c.Wake < 0:
+	case c.Hit <= 0 || c.RMW <= 0 || c.Transfer <= 0 || c.RMWTransfer <= 0 || c.Remote <= 0 || c.Pause <= 0 || c.Wake < 0:
 		return fmt.Errorf("costs %+v: every cost must be positive (wake 0 or more)", c)
 	}
 	return nil
@@ -125,7 +128,7 @@ func (m *Coherence) Access(cpu int, now int64, addr uintptr, k Kind) int64 {
 		if l.has(cpu) {
 			return m.c.Hit
 		}
-		d := m.transfer(cpu, now, l)
+		d := m.transfer(cpu, now, l, k)
 		if l.owner >= 0 {
 			l.add(int(l.owner))
 			l.owner = -1
@@ -142,17 +145,21 @@ func (m *Coherence) Access(cpu int, now int64, addr uintptr, k Kind) int64 {
 			}
 			return m.c.Hit
 		}
-		d := m.transfer(cpu, now, l)
+		d := m.transfer(cpu, now, l, k)
 		l.clear()
 		l.owner = int32(cpu)
 		return d
 	}
 }
 
-// transfer charges moving l to cpu at now: after the line's previous
-// transfer completes, Transfer (or Remote from another socket).
-func (m *Coherence) transfer(cpu int, now int64, l *line) int64 {
+// transfer charges moving l to cpu at now for an access of kind k: after
+// the line's previous transfer completes, Transfer (RMWTransfer for an RMW;
+// Remote from another socket).
+func (m *Coherence) transfer(cpu int, now int64, l *line, k Kind) int64 {
 	cost := m.c.Transfer
+	if k == RMW {
+		cost = m.c.RMWTransfer
+	}
 	if m.c.Sockets > 1 {
 		if src := m.source(l); src >= 0 && src/m.perSocket != cpu/m.perSocket {
 			cost = m.c.Remote

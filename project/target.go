@@ -1,0 +1,39 @@
+package project
+
+import (
+	"vmabench/calib"
+	"vmabench/cell"
+	"vmabench/mm"
+	"vmabench/sim"
+)
+
+// ps converts ns to ps, at least 1.
+func ps(ns float64) int64 { return max(int64(ns*1000+0.5), 1) }
+
+// FromCalib makes a Target of t: the coherence costs from its coherence
+// keys, the kernel's work beside the model's steps from its kernel costs
+// (calib.Derive with no bare cost to take off: the model's own steps cost
+// virtual time only by their accesses, which the coherence model charges),
+// and the configuration lines of every key, prefixed "target-". A
+// calibrated work of zero (raw lock costs) is rawLocks.
+func FromCalib(t calib.Target, rawLocks bool) Target {
+	tg := Target{
+		Name: t.Name,
+		Costs: sim.Costs{
+			CPUs: t.CPUs, Sockets: t.Sockets,
+			Hit: ps(t.Hit), RMW: ps(t.RMW),
+			Transfer: ps(t.LineTransfer), RMWTransfer: ps(t.ContendedRMW), Remote: ps(t.RemoteTransfer),
+			Pause: ps(t.Pause), Wake: ps(t.Wakeup),
+		},
+	}
+	if !rawLocks {
+		tg.Work = calib.Derive(t.Profile, calib.Bare{}, mm.ProjectionRate)
+	}
+	for _, kv := range t.Pairs() {
+		tg.Pairs = append(tg.Pairs, cell.KV{Key: "target-" + kv[0], Value: kv[1]})
+	}
+	if rawLocks {
+		tg.Pairs = append(tg.Pairs, cell.KV{Key: "calibration", Value: calib.None})
+	}
+	return tg
+}
