@@ -1,9 +1,11 @@
 package project
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/sim"
 )
@@ -37,5 +39,36 @@ func TestProjectCells(t *testing.T) {
 			}
 			t.Logf("%s: %d ops in %v virtual, %d events in %v: %v", r.Name(), r.Ops, r.Elapsed, st.Events, st.Wall, r.Metrics)
 		})
+	}
+}
+
+// TestDeterministic: the same cell, seed and target give byte-identical
+// results, twice in one process (so the Go heap's addresses differ between
+// the runs, and the cache lines with them, as little as the allocator's
+// size classes allow).
+func TestDeterministic(t *testing.T) {
+	for _, tc := range []struct {
+		strategy, workload string
+		threads            int
+	}{{"vmarefcnt", "faults-mprotect", 3}, {"vmaseq", "lookups-mmap", 2}} {
+		c := DefaultConfig()
+		c.Strategy, c.Workload, c.Threads, c.Target = tc.strategy, tc.workload, tc.threads, testTarget(4)
+		c.Warmup, c.Duration = 100*time.Microsecond, 300*time.Microsecond
+		var out []string
+		for range 2 {
+			r, _, err := Run(c)
+			if err != nil || r.Status != runner.StatusOK {
+				t.Fatalf("%v %s %s", err, r.Status, r.Detail)
+			}
+			var b strings.Builder
+			w := report.NewWriter(&b)
+			if err := w.WriteResult(&r); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b.String())
+		}
+		if out[0] != out[1] {
+			t.Errorf("%s/%s: two projections differ:\n%s\n%s", tc.strategy, tc.workload, out[0], out[1])
+		}
 	}
 }

@@ -109,6 +109,7 @@ var commands = []struct {
 }{
 	{"list", "", "list the strategies and workloads", listCmd},
 	{"run", "[flags]", "run a matrix of cells and write a results file", runCmd},
+	{"project", "[flags]", "run cells on virtual CPUs of a target machine, in virtual time", projectCmd},
 	{"compare", "[flags] OLD NEW", "compare two results files, with significance", compareCmd},
 	{"plot", "[-o DIR] FILE...", "draw charts (SVG and PNG) from results files", plotCmd},
 	{"nightly", "[flags]", "the nightly job: run, keep the history, gate, chart", nightlyCmd},
@@ -162,6 +163,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	case cellName: // hidden: the child process of one cell
 		return cellCmd(args[1:], stdout)
+	case projectCellName: // hidden: the child process of one projected cell
+		return projectCellCmd(args[1:], stdout)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {

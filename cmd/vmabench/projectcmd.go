@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"vmabench/calib"
+	"vmabench/internal/atomicfile"
+	"vmabench/internal/machine"
+	"vmabench/planflag"
+	"vmabench/project"
+	"vmabench/report"
+	"vmabench/runner"
+	"vmabench/workloads"
+)
+
+const projectUsage = `Usage: vmabench project [flags]
+
+Project runs cells as run does, but on virtual CPUs in virtual time, on a
+target machine: the same strategy and workload code, with every access to
+shared model state a scheduling point charged by a cache-coherence model
+(per 64-byte line of the model's real addresses), calibrated work advancing
+each virtual CPU's clock, and sleeps blocking virtual CPUs. The earliest
+virtual CPU always runs next, so the figures depend on the target and the
+seed only: the same flags give the same file, byte for byte.
+
+-target is a built-in target (xeon-16) or a target file (a calibration
+profile's keys plus cpus, sockets and remote-transfer-ns); by default it is
+this machine, from its calibration profile (vmabench calibrate), with its
+CPUs. -duration and -warmup are virtual time; a projection of many threads
+runs far slower than real time, and a warning gives the estimate when it
+would take more than an hour. -timeout and -stall have no use here.
+
+Output is benchfmt with run's cell names, and configuration lines
+"mode: projected", "target: NAME" and every cost of the target, so that
+benchstat, compare, plot and report read it. Cells run in child
+processes, -j at a time.
+
+Examples:
+
+	vmabench project -target xeon-16 -workload pft,page_fault1,mmap1 -threads 1,2,4,8,16 -o results/xeon-16.txt
+	vmabench project -workload faults -threads 1,2 -count 4
+	vmabench project -target my-machine.txt -strategy vmarefcnt -workload faults-mprotect -threads 64
+`
+
+// projectCellName is the hidden command that projects one cell in a
+// child process (project.ServeCell).
+const projectCellName = "project-cell"
+
+func projectCellCmd(args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usagef(projectCellName, "unexpected argument %q: the cell comes on stdin", args[0])
+	}
+	return project.ServeCell(stdin, stdout)
+}
+
+// projectCmd is vmabench project.
+func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("project", flag.ContinueOnError)
+	def := project.DefaultConfig()
+	base := runner.DefaultConfig()
+	base.Duration, base.Warmup, base.Load = def.Duration, def.Warmup, def.Load
+	plan := runner.Plan{Base: base, Count: 1, Threads: []int{1, 2}}
+	flags := planflag.Bind(fs, &plan, planflag.Cells|planflag.Count|planflag.Window|planflag.Load, "")
+	var target, calibration, out string
+	jobs := runtime.NumCPU()
+	fs.StringVar(&target, "target", "", "the machine to project onto: `NAME` of a built-in target ("+fmt.Sprint(calib.TargetNames())+") or a target FILE; empty for this machine")
+	fs.StringVar(&calibration, "calibration", calib.Auto, "none for raw lock costs (no calibrated kernel work); otherwise the target's kernel costs")
+	fs.StringVar(&out, "o", "", "write results to `FILE` (atomically) instead of stdout")
+	fs.IntVar(&jobs, "j", jobs, "cells projected at once, each in a child process")
+	if err := parseFlags(fs, args, projectUsage, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("project", "unexpected argument %q", fs.Arg(0))
+	}
+	if err := flags.Apply(); err != nil {
+		return usagef("project", "%v", err)
+	}
+	if calibration != calib.Auto && calibration != calib.None {
+		return usagef("project", "-calibration %q: want none, or nothing (the target's costs)", calibration)
+	}
+	if jobs < 1 {
+		return usagef("project", "-j %d: want 1 or more", jobs)
+	}
+	tg, err := loadTarget(ctx, target, stderr)
+	if err != nil {
+		if errors.Is(err, calib.ErrUnknownTarget) {
+			return usagef("project", "-target: %v", err)
+		}
+		return err
+	}
+	ptg := project.FromCalib(tg, calibration == calib.None)
+	var cells []project.Config
+	for _, rc := range plan.Cells() {
+		if rc.Threads > tg.CPUs {
+			return usagef("project", "-threads %d: the target %s has %d CPUs (each thread runs on a virtual CPU of its own; use a target with more)", rc.Threads, tg.Name, tg.CPUs)
+		}
+		c := def
+		c.Strategy, c.Workload, c.Threads = rc.Strategy, rc.Workload, rc.Threads
+		c.Warmup, c.Duration, c.Load, c.Target = rc.Warmup, rc.Duration, rc.Load, ptg
+		if err := c.Validate(); err != nil {
+			return usagef("project", "%v", err)
+		}
+		cells = append(cells, c)
+	}
+	if len(cells) == 0 {
+		return usagef("project", "no cell to project (every thread count is below its workload's minimum)")
+	}
+	if est := estimate(cells, jobs); est > time.Hour {
+		fmt.Fprintf(stderr, "vmabench project: warning: this projection would take about %v on %d CPUs (virtual -duration %v); a shorter -duration or fewer threads is faster\n", est.Round(time.Minute), jobs, plan.Base.Duration)
+	}
+	return projectAll(ctx, cells, jobs, out, stdout, stderr)
+}
+
+// loadTarget resolves -target: a built-in name or a file, or this
+// machine's calibration profile with its CPU count.
+func loadTarget(ctx context.Context, name string, stderr io.Writer) (calib.Target, error) {
+	if name != "" {
+		return calib.LoadTarget(name)
+	}
+	r, err := calib.Resolve(ctx, calib.Auto)
+	if err != nil {
+		return calib.Target{}, err
+	}
+	if r.Note != "" {
+		fmt.Fprintf(stderr, "vmabench: %s\n", r.Note)
+	}
+	return calib.LocalTarget(r.Profile, r.Path, len(machine.CPUs())), nil
+}
+
+// estimate guesses a projection's host time: a pilot of one thread of the
+// first cell for 1 ms of virtual time, scaled by each cell's threads and
+// virtual time (a virtual CPU's events per virtual second barely change
+// with the thread count, so the events grow with threads x time), over
+// jobs at once.
+func estimate(cells []project.Config, jobs int) time.Duration {
+	c := cells[0]
+	c.Threads, c.Warmup, c.Duration = max(1, c.Threads), 0, time.Millisecond
+	if info, err := workloads.Get(c.Workload); err == nil {
+		c.Threads = max(info.MinThreads, 1)
+	}
+	_, st, err := project.Run(c)
+	if err != nil || st.Wall <= 0 {
+		return 0
+	}
+	perCPUms := float64(st.Wall) / float64(c.Threads)
+	var total float64
+	for _, x := range cells {
+		total += perCPUms * float64(x.Threads) * float64(x.Warmup+x.Duration) / float64(time.Millisecond)
+	}
+	return time.Duration(total / float64(jobs))
+}
+
+// projectAll projects cells, jobs at a time in child processes, and writes
+// their results in the cells' order, each as soon as every earlier one is
+// written, with a progress line on stderr.
+func projectAll(ctx context.Context, cells []project.Config, jobs int, path string, stdout, stderr io.Writer) error {
+	w := stdout
+	var f *atomicfile.File
+	if path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		var err error
+		if f, err = atomicfile.Create(path); err != nil {
+			return err
+		}
+		w = f
+	}
+	rw := report.NewWriter(w)
+	if err := rw.WriteHeader(header()); err != nil {
+		if f != nil {
+			f.Abort()
+		}
+		return err
+	}
+	type done struct {
+		res runner.Result
+		st  project.Stats
+		err error
+	}
+	results := make([]chan done, len(cells))
+	for i := range results {
+		results[i] = make(chan done, 1)
+	}
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	child := []string{cellCommand()[0], projectCellName}
+	for i, c := range cells {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, st, err := project.RunIsolated(ctx, c, child)
+			results[i] <- done{r, st, err}
+		}()
+	}
+	start := time.Now()
+	var events uint64
+	var cpu time.Duration
+	var firstErr error
+	var all []runner.Result
+	for i := range cells {
+		d := <-results[i]
+		if d.err != nil {
+			firstErr = errors.Join(firstErr, d.err)
+			continue
+		}
+		events += d.st.Events
+		cpu += d.st.Wall
+		all = append(all, d.res)
+		if err := rw.WriteResult(&d.res); err != nil {
+			firstErr = errors.Join(firstErr, err)
+			break
+		}
+		if d.res.Status != runner.StatusOK {
+			fmt.Fprintf(stderr, "vmabench project: %s: %s: %s\n", d.res.Name(), d.res.Status, d.res.Detail)
+		}
+		el := time.Since(start)
+		left := time.Duration(float64(el) / float64(i+1) * float64(len(cells)-i-1))
+		rate := 0.0
+		if cpu > 0 {
+			rate = float64(events) / cpu.Seconds()
+		}
+		fmt.Fprintf(stderr, "vmabench project: %d/%d cells, %s, %.1fM events/s per CPU, %v left\n", i+1, len(cells), d.res.Name(), rate/1e6, left.Round(time.Second))
+	}
+	wg.Wait()
+	if f != nil {
+		if firstErr != nil && len(all) == 0 {
+			f.Abort()
+			return firstErr
+		}
+		if err := f.Commit(); err != nil {
+			return errors.Join(firstErr, err)
+		}
+		if len(all) > 0 {
+			if err := report.WriteTable(stdout, tableResults(all)); err != nil {
+				firstErr = errors.Join(firstErr, err)
+			}
+		}
+	}
+	return firstErr
+}
