@@ -81,6 +81,23 @@ func measureCoherence(ctx context.Context, p *Profile) error {
 
 var coherenceSink int64
 
+// spinUntil spins until cond holds, yielding the OS thread every 256
+// looks: on a machine whose CPUs other processes share, the thread being
+// waited for may need this one's CPU. A round in which that happened is
+// slow, and the fastest round wins.
+func spinUntil(cond func() bool) {
+	for i := 0; !cond(); i++ {
+		if i&255 == 255 {
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
+}
+
+// coherenceBudget bounds each pinned measurement's rounds: past it, the
+// rounds done so far decide, so a machine whose CPUs are busy elsewhere
+// does not hold calibration up.
+const coherenceBudget = 300 * time.Millisecond
+
 // fastestNs runs f rounds times and returns the fastest round's time per
 // operation, in ns.
 func fastestNs(rounds int, f func() (time.Duration, int)) float64 {
@@ -124,33 +141,46 @@ func onCPUs(a, b int, body func(i int)) error {
 
 // pingPong measures a line transfer: two pinned threads pass a counter
 // back and forth, each waiting for the other's store, so every step moves
-// the line once. It returns ns per step, the fastest of 100 short rounds
-// (about 50 µs each, so that many run without either thread preempted).
+// the line once. It returns ns per step, the fastest of up to 100 short
+// rounds (about 50 µs each, so that many run without either thread
+// preempted) within coherenceBudget.
 func pingPong(ctx context.Context, a, b int) (float64, error) {
 	const n, rounds = 500, 100
 	var w padded
-	var ds [rounds]time.Duration
+	var ds []time.Duration
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	deadline := time.Now().Add(coherenceBudget)
 	err := onCPUs(a, b, func(i int) {
 		k := int64(i)
-		for r := range rounds {
+		for range rounds {
+			if i == 0 && time.Now().After(deadline) && len(ds) > 0 {
+				w.v.Store(-1) // the other thread stops at its next look
+				return
+			}
 			t0 := time.Now()
 			for end := k + 2*n; k < end; k += 2 {
-				for w.v.Load() != k {
+				stopped := false
+				spinUntil(func() bool {
+					v := w.v.Load()
+					stopped = v < 0
+					return v == k || stopped
+				})
+				if stopped {
+					return
 				}
 				w.v.Store(k + 1)
 			}
 			if i == 0 {
-				ds[r] = time.Since(t0)
+				ds = append(ds, time.Since(t0))
 			}
 		}
 	})
 	if err != nil {
 		return 0, err
 	}
-	return float64(slices.Min(ds[:])) / (2 * n), nil
+	return float64(slices.Min(ds)) / (2 * n), nil
 }
 
 // contendedRMW measures an RMW of one line two CPUs add to at once: in
@@ -172,8 +202,7 @@ func contendedRMW(ctx context.Context, a, b int) (float64, error) {
 		var started atomic.Int32
 		err := onCPUs(a, b, func(i int) {
 			started.Add(1)
-			for started.Load() < 2 {
-			}
+			spinUntil(func() bool { return started.Load() == 2 })
 			if i == 0 {
 				go func() { time.Sleep(window); stop.Store(true) }()
 			}
@@ -218,18 +247,15 @@ func wakeup(ctx context.Context, a, b int) (float64, error) {
 				}
 				woke.Store(int64(time.Since(base)))
 				word.Store(0)
-				for asleep.Load() != 0 { // wait for the waker to read woke
-				}
+				spinUntil(func() bool { return asleep.Load() == 0 }) // the waker has read woke
 				continue
 			}
-			for asleep.Load() != uint32(k+1) {
-			}
+			spinUntil(func() bool { return asleep.Load() == uint32(k+1) })
 			time.Sleep(200 * time.Microsecond) // let it reach the futex and the CPU idle
 			sent.Store(int64(time.Since(base)))
 			word.Store(1)
 			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 1|128, 1, 0, 0, 0)
-			for woke.Load() < sent.Load() {
-			}
+			spinUntil(func() bool { return woke.Load() >= sent.Load() })
 			lat = append(lat, float64(woke.Load()-sent.Load()))
 			asleep.Store(0)
 		}
