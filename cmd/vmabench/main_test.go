@@ -23,7 +23,7 @@ import (
 func TestMain(m *testing.M) {
 	// vmabench run starts this test binary again for each cell, as
 	// "<binary> cell": it then acts as vmabench.
-	if len(os.Args) > 1 && os.Args[1] == cellName {
+	if len(os.Args) > 1 && (os.Args[1] == cellName || os.Args[1] == projectCellName) {
 		os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr)))
 	}
 	os.Exit(m.Run())

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestProjectCommand(t *testing.T) {
+	code, out, errOut := vmabench(t, "project", "-target", "xeon-16", "-strategy", "vmarefcnt", "-workload", "faults", "-threads", "1,2", "-duration", "200us", "-warmup", "50us")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"mode: projected", "target: xeon-16", "target-contended-rmw-ns: 24", "BenchmarkVMA/workload=faults/strategy=vmarefcnt/threads=1-16 ", "BenchmarkVMA/workload=faults/strategy=vmarefcnt/threads=2-16 "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "2/2 cells") {
+		t.Errorf("no progress line on stderr: %s", errOut)
+	}
+}
+
+func TestProjectBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"threads beyond the target", []string{"-target", "xeon-16", "-threads", "32", "-workload", "faults"}, "-threads 32: the target xeon-16 has 16 CPUs"},
+		{"unknown target", []string{"-target", "no-such", "-workload", "faults"}, `unknown target "no-such"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := vmabench(t, append([]string{"project"}, tc.args...)...)
+			if code != 2 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
