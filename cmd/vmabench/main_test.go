@@ -62,7 +62,7 @@ func TestBadInput(t *testing.T) {
 		stderr string
 	}{
 		{"unknown command", []string{"frob"}, 2,
-			`vmabench: unknown command "frob" (valid: list, run, compare, plot, nightly, calibrate, validate, report)` + "\n" + hint("vmabench")},
+			`vmabench: unknown command "frob" (valid: list, run, project, compare, plot, nightly, calibrate, validate, report)` + "\n" + hint("vmabench")},
 		{"unknown flag", []string{"run", "-frob"}, 2,
 			"vmabench run: flag provided but not defined: -frob\n" + hint("vmabench run")},
 		{"unexpected argument", []string{"run", "faults"}, 2,
