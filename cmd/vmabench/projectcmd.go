@@ -195,16 +195,22 @@ func projectAll(ctx context.Context, cells []project.Config, jobs int, path stri
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
 	child := []string{cellCommand()[0], projectCellName}
-	for i, c := range cells {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	// Cells start in their order (the semaphore is taken before each
+	// starts), so results come back about in the order they are written.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i, c := range cells {
 			sem <- struct{}{}
-			defer func() { <-sem }()
-			r, st, err := project.RunIsolated(ctx, c, child)
-			results[i] <- done{r, st, err}
-		}()
-	}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				r, st, err := project.RunIsolated(ctx, c, child)
+				results[i] <- done{r, st, err}
+			}()
+		}
+	}()
 	start := time.Now()
 	var events uint64
 	var cpu time.Duration
