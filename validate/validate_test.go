@@ -332,6 +332,29 @@ func TestTableGolden(t *testing.T) {
 	golden.Check(t, filepath.Join("testdata", "table.golden"), b.Bytes())
 }
 
+// TestLoadLine: the machine is called busy by the load at the start alone,
+// since the end's figure counts validate's own threads.
+func TestLoadLine(t *testing.T) {
+	for _, tt := range []struct {
+		start, end float64
+		busy       bool
+	}{
+		{0.1, 1.9, false}, // quiet: the end is validate's own two threads
+		{1.0, 2.5, false},
+		{1.5, 1.2, true},
+		{3.0, 3.0, true},
+	} {
+		rep := Report{Release: "6.18", Design: "vmarefcnt", CPUs: 2, LoadStart: tt.start, LoadEnd: tt.end}
+		var b bytes.Buffer
+		if err := rep.WriteTable(&b); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "a busy machine"); got != tt.busy {
+			t.Errorf("load %.2f then %.2f on 2 CPUs: busy %v, want %v:\n%s", tt.start, tt.end, got, tt.busy, b.String())
+		}
+	}
+}
+
 // TestBenchfmt: the benchfmt file reads back with benchfmt: the cells, then
 // one result per row with its four values, its two spreads where it has
 // repetitions, and the validate configuration.
