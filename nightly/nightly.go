@@ -382,7 +382,7 @@ func runToFile(ctx context.Context, c Config, dir, machine string, date, started
 		os.Remove(tmp.Name())
 	}()
 	w := report.NewWriter(tmp)
-	if err := w.WriteHeader(append(report.MachineConfig(commit), nightHeader(machine, date, len(c.Plan.Cells()), started)...)); err != nil {
+	if err := w.WriteHeader(append(report.MachineConfig(commit), append(nightHeader(machine, date, len(c.Plan.Cells()), started), c.Plan.Base.Locks.KV())...)); err != nil {
 		return "", err
 	}
 	err = runner.RunPlan(ctx, c.Plan, func(i, n int, r runner.Result) error {

@@ -18,7 +18,7 @@ var machineKeys = map[string]bool{
 	"goos": true, "goarch": true, "pkg": true, "cpu": true,
 	"kernel": true, "gomaxprocs": true, "vmabench-commit": true,
 	"per-vma-lock": true, "vma-lock-stats": true, "cpuidle": true,
-	"lock-trace": true, "perf-counters": true,
+	"lock-trace": true, "perf-counters": true, "lock-attribution": true,
 	// The nightly job's: the machine's name and CPU count, the night and
 	// the number of cells of the file.
 	"machine": true, "cpus": true, "nightly-date": true, "nightly-cells": true, "nightly-started": true,

@@ -60,6 +60,27 @@ func (l Locks) For(live bool) bool {
 	return autoLocks.model
 }
 
+// KV returns the results file's header line for l, "lock-attribution":
+// what the run asked for and, for auto, what that meant for each kind of
+// cell, so that a file without lock units says why (off) rather than
+// leaving the reader to guess. It is one line for the whole file, never a
+// cell's configuration, so that benchstat does not split the kernel's
+// cells from the models' over it.
+func (l Locks) KV() cell.KV {
+	v := string(l)
+	switch l {
+	case "", LocksAuto:
+		on := func(b bool) string {
+			if b {
+				return "on"
+			}
+			return "off"
+		}
+		v = fmt.Sprintf("auto (%s for model cells, %s for kernel cells)", on(autoLocks.model), on(autoLocks.kernel))
+	}
+	return cell.KV{Key: "lock-attribution", Value: v}
+}
+
 // LockFacts returns the header lines that say what a results file's lock
 // and counter units can come from on this machine: "lock-trace" (the
 // kernel's mmap_lock tracepoints, or why not) and "perf-counters" (which

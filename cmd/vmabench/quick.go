@@ -49,7 +49,8 @@ func quickPlan() runner.Plan {
 func quickCmd(ctx context.Context, stdout, stderr io.Writer) error {
 	stamp := "quick-" + time.Now().Format("20060102-150405")
 	path := filepath.Join("results", stamp+".txt")
-	m := &matrix{plan: quickPlan(), hdr: header(), stderr: stderr, progress: isTerminal(stderr)}
+	plan := quickPlan()
+	m := &matrix{plan: plan, hdr: append(header(), plan.Base.Locks.KV()), stderr: stderr, progress: isTerminal(stderr)}
 	if err := m.check(); err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := applyCalibration(ctx, calibration, &m.plan.Base.Load, stderr); err != nil {
 		return err
 	}
-	m.hdr = header()
+	m.hdr = append(header(), m.plan.Base.Locks.KV())
 
 	results, err := execute(ctx, m, out, stdout)
 	reportSkipped(stderr, results)
