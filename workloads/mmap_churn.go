@@ -12,10 +12,16 @@ func newMmapChurn(cfg Config) Workload { return &mmapChurn{newLayout(cfg.Pages)}
 func (w *mmapChurn) Setup(m *mm.MM, threads int) error { return nil }
 
 func (w *mmapChurn) Run(th *Thread) {
-	s, t := th.Strategy, th.Task
 	at := w.l.at(regionBase, th.ID)
-	mapOp := mm.Op{Kind: mm.OpMmap, Start: at, Len: w.l.span, Prot: rw}
-	unmapOp := mm.Op{Kind: mm.OpMunmap, Start: at, Len: w.l.span}
+	mapUnmapLoop(th, mm.Op{Kind: mm.OpMmap, Start: at, Len: w.l.span, Prot: rw})
+}
+
+// mapUnmapLoop is mmap-churn's and will-it-scale mmap1/mmap2's loop: map
+// with mapOp, unmap the same range, one timed operation the pair, until the
+// run stops.
+func mapUnmapLoop(th *Thread, mapOp mm.Op) {
+	s, t := th.Strategy, th.Task
+	unmapOp := mm.Op{Kind: mm.OpMunmap, Start: mapOp.Start, Len: mapOp.Len}
 	for th.Running() {
 		start := th.BeginSlow()
 		for _, op := range [...]mm.Op{mapOp, unmapOp} {

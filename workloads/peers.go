@@ -219,19 +219,7 @@ func (w *peerMmap) Setup(m *mm.MM, threads int) error {
 }
 
 func (w *peerMmap) Run(th *Thread) {
-	s, t := th.Strategy, th.Task
-	mapOp := w.l.mapOp(th.ID, w.files, w.kind)
-	unmapOp := mm.Op{Kind: mm.OpMunmap, Start: mapOp.Start, Len: mapOp.Len}
-	for th.Running() {
-		start := th.BeginSlow()
-		for _, op := range [...]mm.Op{mapOp, unmapOp} {
-			if err := write(s, t, op); err != nil {
-				th.Fail(err)
-				return
-			}
-		}
-		th.End(ClassWrite, start)
-	}
+	mapUnmapLoop(th, w.l.mapOp(th.ID, w.files, w.kind))
 }
 
 // barrier is pft's join point: the threads of a pass wait at it until the

@@ -41,16 +41,7 @@ func (w *zerocopy) Setup(m *mm.MM, threads int) error {
 
 func (w *zerocopy) Run(th *Thread) {
 	if th.ID == th.Threads-1 {
-		var at uint64
-		split := false
-		writeLoop(th, w.pause, func() mm.Op {
-			split = !split
-			if split {
-				at = w.l.at(regionBase, th.Rand.IntN(th.Threads-1)) + uint64(1+th.Rand.IntN(w.l.pages-2))*mm.PageSize
-				return mm.Op{Kind: mm.OpMprotect, Start: at, Len: mm.PageSize, Prot: 0}
-			}
-			return mm.Op{Kind: mm.OpMprotect, Start: at, Len: mm.PageSize, Prot: zerocopyProt}
-		})
+		splitMergeLoop(th, w.l, w.pause, 0, zerocopyProt)
 		return
 	}
 	s, t := th.Strategy, th.Task
