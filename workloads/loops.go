@@ -11,29 +11,13 @@ import (
 )
 
 // faultPass faults every page of [base, base+pages) in order, then resets the
-// range: one pass of will-it-scale's page_fault1. It reports false if the
-// thread failed. It counts its faults once per pass and times one in
-// SampleEvery by index, so the harness costs a compare per fault.
+// range: one pass of the faults workloads. It reports false if the thread
+// failed. It counts its faults once per pass and times one in SampleEvery
+// (faultChunk), so the harness costs a compare per fault.
 func faultPass(th *Thread, base uint64, pages int) bool {
-	next := th.nextSampled()
-	for p := 0; p < pages; p++ {
-		addr := base + uint64(p)*mm.PageSize
-		var err error
-		if p == next {
-			start := th.sampleStart()
-			err = fault(th, addr)
-			th.Sample(ClassFault, start)
-			next += SampleEvery
-		} else {
-			err = fault(th, addr)
-		}
-		if err != nil {
-			th.Count(ClassFault, p)
-			th.Fail(fmt.Errorf("fault at %#x: %w", addr, err))
-			return false
-		}
+	if !faultChunk(th, base, pages) {
+		return false
 	}
-	th.Count(ClassFault, pages)
 	th.timeLocks(1) // one reset per pass: each is timed
 	err := reset(th, base, base+uint64(pages)*mm.PageSize)
 	th.timeLocks(0)
@@ -55,10 +39,15 @@ func faultPass(th *Thread, base uint64, pages int) bool {
 // nothing (see mm.HandleFault), where the kernel's minflt counts it too;
 // such races are rare next to the faults that map.
 func fault(th *Thread, addr uint64) error {
-	t := th.Task
-	if t.MM.PagePresent(addr) {
+	if th.Task.MM.PagePresent(addr) {
 		return nil // the MMU's page walk: present, writable
 	}
+	return trap(th, addr)
+}
+
+// trap is fault for a page the caller found not present.
+func trap(th *Thread, addr uint64) error {
+	t := th.Task
 	t.Interrupts()
 	t.Spin(t.Work.TrapHalf)
 	err := th.Strategy.Fault(t, addr)

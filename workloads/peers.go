@@ -157,11 +157,13 @@ func faultRange(th *Thread, base uint64, pages int) bool {
 	return true
 }
 
-// faultChunk is faultPass without the reset, and a touch of a page that
-// is present is no fault (a shared write fault maps a large folio whole):
-// the store costs what a store costs, nothing the model counts. The
-// latency samples are of the touches that fault: a sampled touch that
-// finds its page present passes the sample to the next one.
+// faultChunk faults every page of [base, base+pages) in order and counts
+// them; a touch of a page that is present is no fault (a shared write
+// fault maps a large folio whole; a writer may have raced a reader): the
+// store costs what a store costs, nothing the model counts. One touch in
+// SampleEvery is timed, of those that fault: a sampled touch that finds
+// its page present passes the sample to the next one. It reports false if
+// the thread failed.
 func faultChunk(th *Thread, base uint64, pages int) bool {
 	next := th.nextSampled()
 	m := th.Task.MM
@@ -176,11 +178,11 @@ func faultChunk(th *Thread, base uint64, pages int) bool {
 		var err error
 		if p == next {
 			start := th.sampleStart()
-			err = fault(th, addr)
+			err = trap(th, addr)
 			th.Sample(ClassFault, start)
 			next += SampleEvery
 		} else {
-			err = fault(th, addr)
+			err = trap(th, addr)
 		}
 		if err != nil {
 			th.Count(ClassFault, p)
