@@ -24,8 +24,13 @@ type Oracle struct {
 var Oracles = []Oracle{
 	{"AssertStable: a writer's mark (Commit)", ": holds VMA [%x, %x) for %x while a writer changes it", "fault-split"},
 	{"AssertStable: range", "which does not cover", "fault-split"},
-	{"AssertUnchanged: changed while held", "changed while held", "fault-split"},
+	{"AssertUnchanged: a writer inside the VMA (its mark)", "changed while held: a writer is inside it", "fault-split"},
+	// A's range after the split: the VMA the writer modifies (Commit's
+	// Touched), whose generation alone shows a change made and finished
+	// while a fault held it.
+	{"AssertUnchanged: a change begun and finished while held (the generation)", "VMA [0x4000, 0x8000) changed while held: generation", "fault-split"},
 	{"step check: a Lookup's VMA changed or left the tree", "step check: thread", "lookup-split"},
+	{"step check: a writer's mark on a VMA a Lookup holds (Commit)", "while a writer is inside it", "lookup-split"},
 	{"AssertStable: detached or freed", "while it is detached", "fault-munmap"},
 	{"Prepare: a second writer", "while another writer changes the address space", "two-writers-fault"},
 	{"AssertStable: another MM (type-safe reuse)", "holds a VMA of another MM", "cross-mm-reuse"},

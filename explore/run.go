@@ -167,6 +167,8 @@ func runOnce(info strategies.Info, sc Scenario, p sim.Policy, traced bool) ([]St
 	if err != nil {
 		return nil, err
 	}
+	mm.SetHook(h.point)
+	defer mm.SetHook(nil)
 	cfg := sim.Config{Policy: rec, Model: exploreModel{}, MaxSteps: MaxSteps, Check: h.check}
 	if traced {
 		cfg.Trace = rec.event
@@ -174,6 +176,7 @@ func runOnce(info strategies.Info, sc Scenario, p sim.Policy, traced bool) ([]St
 	e := sim.New(cfg)
 	for i, calls := range sc.Threads {
 		t := mm.NewTask(h.mms[h.threadMM[i]], i, 0)
+		t.Shown = func(v *mm.VMA, start, end uint64) { h.shown(t, v, start, end) }
 		h.tasks = append(h.tasks, t)
 		cpu := e.Go(func(*sim.CPU) {
 			for _, c := range calls {
@@ -214,7 +217,51 @@ type harness struct {
 	// held[i] is the VMA thread i holds through Lookup, between the
 	// Lookup's return and its Release, or nil.
 	held []*heldVMA
+	// fallbacks[i] counts thread i's faults that took mmap_lock
+	// (mm.PointFaultLocked).
+	fallbacks []int
+	// maps[i] is thread i's maps read in progress, or nil.
+	maps []*mapsRead
 	err  error
+}
+
+// mapsRead is the oracle's state of one read of /proc/pid/maps: the
+// position it has shown up to, and each VMA, with its range, that was the
+// first VMA ending above that position at some step since the last line.
+// A line must be one of them: lock_next_vma()'s promise, that each VMA it
+// shows was, as shown, the next one at some instant (its range and gap
+// re-checks keep it from showing a VMA reused behind the position, or one
+// that moved up past a VMA installed before it).
+type mapsRead struct {
+	m    *mm.MM
+	from uint64
+	seen []mapsKey
+}
+
+type mapsKey struct {
+	v          *mm.VMA
+	start, end uint64
+}
+
+// point is the hook (mm.SetHook) of a run: it counts each thread's faults
+// under mmap_lock.
+func (h *harness) point(p mm.Point, t *mm.Task, _ *mm.VMA) {
+	if p == mm.PointFaultLocked && t != nil && t.ID >= 0 && t.ID < len(h.fallbacks) {
+		h.fallbacks[t.ID]++
+	}
+}
+
+// shown is a maps read's line (mm.Task.Shown): it must be a VMA seen next
+// after the read's position since its last line.
+func (h *harness) shown(t *mm.Task, v *mm.VMA, start, end uint64) {
+	mr := h.maps[t.ID]
+	if mr == nil {
+		return
+	}
+	if !slices.Contains(mr.seen, mapsKey{v, start, end}) {
+		h.fail(fmt.Errorf("thread %d: a maps read past %#x shows [%#x, %#x), which was at no step the next VMA there (lock_next_vma())", t.ID, mr.from, start, end))
+	}
+	mr.from, mr.seen = max(end, start+pg), mr.seen[:0]
 }
 
 // heldVMA is a VMA a Lookup holds, as it was when the Lookup returned.
@@ -244,11 +291,49 @@ func (h *harness) check() error {
 			return fmt.Errorf("step check: thread %d holds VMA [%#x, %#x) for %#x, which has left the tree", i, hv.start, hv.end, hv.addr)
 		}
 	}
+	for _, mr := range h.maps {
+		if mr == nil {
+			continue
+		}
+		if e, ok := mr.m.Tree().Next(mr.from); ok {
+			k := mapsKey{e.VMA, e.VMA.Start(), e.VMA.End()}
+			if !slices.Contains(mr.seen, k) {
+				mr.seen = append(mr.seen, k)
+			}
+		}
+	}
+	perVMA, seqcount := h.info.Expect.PerVMA && !h.sc.RWSem, h.info.Expect.ReusesVMAs && !h.sc.RWSem
 	for _, m := range h.mms {
 		var err error
+		seq := m.LockSeq.Load()
 		m.Tree().Ascend(0, func(e mm.Entry) bool {
-			if n := e.VMA.Writers(); n > 1 {
+			v := e.VMA
+			n := v.Writers()
+			switch {
+			case n > 1:
 				err = fmt.Errorf("step check: %d writers inside VMA [%#x, %#x) at once", n, e.Start, e.End)
+			case n != 0 && perVMA && v.LockSeq.Load() != seq:
+				// vma_assert_write_locked(): a VMA is changed only
+				// write-locked, vm_lock_seq == mm_lock_seq.
+				err = fmt.Errorf("step check: VMA [%#x, %#x) is changed while not write-locked: vm_lock_seq %d, mm_lock_seq %d (vma_assert_write_locked())", e.Start, e.End, v.LockSeq.Load(), seq)
+			case n != 0 && seqcount && seq&1 == 0:
+				// v6.15+: mm_lock_seq is a seqcount, odd from
+				// mmap_write_lock() to vma_end_write_all().
+				err = fmt.Errorf("step check: VMA [%#x, %#x) is changed while mm_lock_seq %d is even (outside mm_lock_seqcount_begin() and _end())", e.Start, e.End, seq)
+			}
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if seqcount {
+		// vm_area_free(): vma_assert_detached(), and no reader can raise
+		// a vm_refcnt of 0, so a VMA in the cache has none.
+		var err error
+		h.mms[0].Cache().EachFree(func(v *mm.VMA) bool {
+			if r := v.Refcnt.Load(); r != 0 {
+				err = fmt.Errorf("step check: a VMA in the cache (freed, last [%#x, %#x)) has vm_refcnt %#x, want 0 (vma_assert_detached())", v.Start(), v.End(), r)
 			}
 			return err == nil
 		})
@@ -272,13 +357,17 @@ func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
 	for range n {
 		var m *mm.MM
 		if sc.RWSem {
-			m = mm.New(mm.Config{Pages: Pages})
+			m = mm.New(mm.Config{Pages: Pages, SimCPUs: sc.CPUs})
 		} else {
-			s := info.New(mm.Config{Pages: Pages, Cache: cache})
+			s := info.New(mm.Config{Pages: Pages, Cache: cache, SimCPUs: sc.CPUs})
 			h.designs = append(h.designs, s)
 			m = s.MM()
 		}
-		for _, op := range sc.Setup {
+		setup, own := sc.MMSetup[len(h.mms)]
+		if !own {
+			setup = sc.Setup
+		}
+		for _, op := range setup {
 			if err := m.Setup(op); err != nil {
 				return nil, fmt.Errorf("scenario %s: setup %v: %w", sc.Name, op, err)
 			}
@@ -287,6 +376,9 @@ func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
 			// A thread of set-up, before the engine runs (sim is off).
 			t := mm.NewTask(m, -1, 0)
 			for _, page := range sc.Prefault {
+				if own && m.FindVMA(page*pg) == nil {
+					continue
+				}
 				if err := h.designs[len(h.designs)-1].Fault(t, page*pg); err != nil {
 					return nil, fmt.Errorf("scenario %s: prefault page %d: %w", sc.Name, page, err)
 				}
@@ -307,6 +399,8 @@ func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
 		h.threadMM = append(h.threadMM, m)
 	}
 	h.held = make([]*heldVMA, len(sc.Threads))
+	h.fallbacks = make([]int, len(sc.Threads))
+	h.maps = make([]*mapsRead, len(sc.Threads))
 	return h, nil
 }
 
@@ -324,13 +418,21 @@ func (h *harness) call(t *mm.Task, c Call) error {
 			// The work under the lock: long enough that a writer's
 			// spin on the readers (rwsem_rspin_threshold()) runs out
 			// while they hold it, so it queues and sleeps.
-			for range holdSteps {
+			hold := h.sc.Hold
+			if hold == 0 {
+				hold = holdSteps
+			}
+			for range hold {
 				_ = m.LockSeq.Load()
 			}
 		})
 	}
 	var held error
-	err := do(h.designs[c.MM], h.info, h.sc, t, c, func(ref strategies.Ref) {
+	if c.Kind == CallReadMaps {
+		h.maps[t.ID] = &mapsRead{m: m}
+		defer func() { h.maps[t.ID] = nil }()
+	}
+	err := do(h.designs[c.MM], h.info, h.sc, t, c, &h.fallbacks[t.ID], func(ref strategies.Ref) {
 		v := ref.VMA
 		h.held[t.ID] = &heldVMA{v: v, m: m, addr: c.Addr, start: v.Start(), end: v.End(), prot: v.Prot()}
 		held = checkHeld(t, m, ref, c.Addr)
@@ -378,6 +480,9 @@ func (h *harness) atRest() error {
 		case h.sc.RWSem:
 			if !m.MmapLock.Idle() {
 				errs = append(errs, fmt.Errorf("the rw-semaphore is not idle at the end: count %#x", m.MmapLock.Count()))
+			}
+			if m.MmapLock.SpinnersQueued() {
+				errs = append(errs, errors.New("the rw-semaphore's OSQ still has a spinner queued at the end, and no thread is left to spin"))
 			}
 		default:
 			if c, ok := h.designs[i].(strategies.Checker); ok {

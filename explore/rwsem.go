@@ -37,6 +37,12 @@ var RWSemScenarios = []Scenario{
 		Threads: [][]Call{{downWrite}, {downWrite}, {downWrite, downRead}}},
 	{Name: "rwsem-trylocks", RWSem: true, Small: true,
 		Threads: [][]Call{{readTry, downWrite}, {writeTry, downRead}, {downRead}}},
+	// Four writers on one CPU, each holding the lock for longer than a
+	// slice: the spinners' need_resched() fires, so a writer queued on
+	// the OSQ leaves it from the middle (unqueue) while the one ahead of
+	// it gives up spinning and hands the queue on.
+	{Name: "rwsem-writers-overcommitted", RWSem: true, CPUs: 1, Hold: 800,
+		Threads: [][]Call{{downWrite}, {downWrite}, {downWrite}, {downWrite}}},
 }
 
 func allScenarios() []Scenario {

@@ -103,6 +103,19 @@ func (s *vmaLockSlab) alloc() *RWSem {
 	return l
 }
 
+// EachFree calls f with each VMA on the free list, newest first, until f
+// returns false: the checker's view of what the cache holds (only a cache
+// with reuse keeps a list).
+func (c *Cache) EachFree(f func(v *VMA) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.free) - 1; i >= 0; i-- {
+		if !f(c.free[i]) {
+			return
+		}
+	}
+}
+
 // Free models vm_area_free(): it returns a detached VMA to the cache. The
 // caller has detached it and waited out its readers (vma_mark_detached).
 func (c *Cache) Free(v *VMA) {

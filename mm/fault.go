@@ -56,6 +56,13 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 		if locked && !t.MM.MmapLock.DownReadTrylock(t) { // mmap_read_trylock()
 			return FaultRetry
 		}
+		// __anon_vma_prepare(): mmap_assert_locked(mm), as it may share
+		// a neighbour's anon_vma, which only mmap_lock keeps still. A
+		// caller without FaultFlagVMALock holds mmap_lock by contract;
+		// one with it must have taken it just above.
+		if flags&FaultFlagVMALock != 0 && t.MM.MmapLock.Count()&RWSemLockMask == 0 {
+			t.violation("thread %d: prepares the anon_vma of VMA [%#x, %#x) without mmap_lock (mmap_assert_locked)", t.ID, v.Start(), v.End())
+		}
 		// __anon_vma_prepare(), serialised in the kernel by
 		// mm->page_table_lock; racing readers store the same value.
 		v.anonVMA.Store(true)
@@ -239,9 +246,28 @@ func (t *Task) AssertStable(v *VMA, addr uint64) uint64 {
 }
 
 // AssertUnchanged is the checker's exit assertion: no writer changed v since
-// AssertStable returned gen.
+// AssertStable returned gen. It names which of its two checks failed: a
+// writer still inside v (its mark), or a change begun and finished while v
+// was held (its generation), so that the exploration can show each one
+// still catches the unlocked baseline.
 func (t *Task) AssertUnchanged(v *VMA, gen uint64) {
-	if v.gen.Load() != gen || v.changing.Load() != 0 {
-		t.violation("thread %d: VMA [%#x, %#x) changed while held", t.ID, v.Start(), v.End())
+	switch {
+	case v.changing.Load() != 0:
+		t.violation("thread %d: VMA [%#x, %#x) changed while held: a writer is inside it", t.ID, v.Start(), v.End())
+	case v.gen.Load() != gen:
+		t.violation("thread %d: VMA [%#x, %#x) changed while held: generation %d, held at %d", t.ID, v.Start(), v.End(), v.gen.Load(), gen)
 	}
+}
+
+// AssertZap is the checker's assertion for a zap of [start, end) under the
+// lock of the one VMA v (madvise_dontneed_single_vma(), whose
+// zap_page_range_single() must stay inside its VMA): v is stable for start,
+// as AssertStable checks, and the range ends inside it. It returns v's
+// generation for AssertUnchanged.
+func (t *Task) AssertZap(v *VMA, start, end uint64) uint64 {
+	gen := t.AssertStable(v, start)
+	if end > v.End() {
+		t.violation("thread %d: zaps [%#x, %#x) under the lock of VMA [%#x, %#x) alone, past its end", t.ID, start, end, v.Start(), v.End())
+	}
+	return gen
 }

@@ -47,6 +47,10 @@ const (
 	// tables and free the removed VMAs, under the lock the writer
 	// downgraded (a writer's last point, after PointWriteUnlock).
 	PointMunmapTail
+	// PointFaultLocked: lock_mm_and_find_vma() holds mmap_lock for a
+	// fault (a user fault's fallback, or a kernel-mode fault) and has not
+	// yet looked the VMA up; v is nil.
+	PointFaultLocked
 )
 
 // hook is the test's callback; nil outside tests of interleavings.

@@ -17,6 +17,12 @@ type Config struct {
 	// Cache is where VMAs come from and go back to. Nil means a private
 	// cache without reuse (the call_rcu free of v6.4).
 	Cache *Cache
+	// SimCPUs is, on virtual CPUs (package sim), how many CPUs the MM's
+	// threads share: with more runnable threads than that, a spinner's
+	// need_resched() fires after a slice (simSpinSlice), as on an
+	// overcommitted machine. Zero gives each thread a CPU of its own,
+	// where need_resched() never fires. A real run ignores it.
+	SimCPUs int
 }
 
 // DefaultPages is the address-space size of a Config with Pages 0: 4 GiB.
@@ -83,6 +89,8 @@ type MM struct {
 	shootdowns Uint64
 	// tasks is how many threads run in the MM (NewTask with an id >= 0).
 	tasks Int32 // 328
+	// simCPUs is Config.SimCPUs.
+	simCPUs int32 // 332
 	// pages is the zone and the lruvec the MM's faults and zaps share
 	// (see page_alloc.go), which the kernel keeps per node, outside
 	// mm_struct: an object of its own, so that the MM stays at 448 bytes
@@ -108,9 +116,10 @@ func New(cfg Config) *MM {
 		cfg.Cache = NewCache(false)
 	}
 	m := &MM{
-		cache: cfg.Cache,
-		pt:    newPageTable(cfg.Pages),
-		pages: new(pagesets),
+		cache:   cfg.Cache,
+		simCPUs: int32(cfg.SimCPUs),
+		pt:      newPageTable(cfg.Pages),
+		pages:   new(pagesets),
 	}
 	m.tree.Store(newTree())
 	return m

@@ -181,6 +181,10 @@ func (s *RWSem) Count() int64 { return s.count.Load() }
 // Idle reports whether nobody holds the lock and nobody waits for it.
 func (s *RWSem) Idle() bool { return s.count.Load() == 0 }
 
+// SpinnersQueued reports whether any writer is queued on the OSQ
+// (osq_is_locked()): at rest, with no thread left to spin, none may be.
+func (s *RWSem) SpinnersQueued() bool { return s.osq.isLocked() }
+
 // Owner returns the owner field's task: the writer holding the lock, or
 // the last reader to take it (a hint, as in the kernel), or nil.
 func (s *RWSem) Owner() *Task { return s.owner.Load() }

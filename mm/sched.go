@@ -112,6 +112,11 @@ var spinSlice = func() int64 {
 	return 750_000 * f
 }()
 
+// simSpinSlice is the scheduler slice of virtual CPUs that share CPUs
+// (Config.SimCPUs), in ns: sysctl_sched_base_slice's 0.75 ms, fixed, so
+// that a run does not depend on the host.
+const simSpinSlice = 750_000
+
 // needResched models need_resched() for a task that has spun since start,
 // on its i-th look at the lock. In the kernel TIF_NEED_RESCHED is set when
 // another task is runnable on the spinner's CPU and the spinner's slice is
@@ -128,13 +133,23 @@ var spinSlice = func() int64 {
 // threads share the CPUs, so it assumes they do: its spin ends after a
 // slice, as every spin did before the model counted runnable threads.
 //
-// On virtual CPUs (package sim) every thread has a CPU of its own, so it
-// is never set there: the host's CPU count, which the test would read
+// On virtual CPUs (package sim) every thread has a CPU of its own unless
+// the MM says how many they share (Config.SimCPUs), so it is never set
+// there by default: the host's CPU count, which the test would read
 // otherwise, would make a projection's or an exploration's runs depend on
-// the machine they run on.
+// the machine they run on. With SimCPUs, it fires once the MM has more
+// runnable threads than that and the spin has lasted simSpinSlice of
+// virtual time.
 func (t *Task) needResched(start int64, i int) bool {
-	if i&0xf != 0 || sim.On() {
+	if i&0xf != 0 {
 		return false
+	}
+	if sim.On() {
+		m := t.MM
+		if m == nil || m.simCPUs == 0 {
+			return false
+		}
+		return m.tasks.Load()-m.sleepers.Load() > m.simCPUs && now()-start > simSpinSlice
 	}
 	if m := t.MM; m != nil && m.tasks.Load()-m.sleepers.Load() <= processCPUs {
 		return false

@@ -148,6 +148,11 @@ type Task struct {
 	// Locks is the thread's sampled lock wait and hold time (see LockTime).
 	Locks LockTime
 
+	// Shown, if set, is told of each line a read of /proc/pid/maps shows
+	// (show_map_vma()): the VMA and the range it showed. It is the
+	// exploration's view of a maps read, nil in a real run.
+	Shown func(v *VMA, start, end uint64)
+
 	// FaultWork is how many bytes of memory a fault clears under its lock,
 	// modelling clear_page() of a new anonymous page (4096 by default).
 	FaultWork int

@@ -49,6 +49,9 @@ type Config struct {
 	// mutant, without Explore). Off, a mutant the exploration misses
 	// counts as slipped: a measure of the exploration alone.
 	Suite bool
+	// ExploreArgs are more flags for the exploration's test binary, such
+	// as -vmabench.scenario=REGEXP to explore some scenarios only.
+	ExploreArgs []string
 }
 
 // DefaultPackages are the tests that judge a mutant.
@@ -283,6 +286,7 @@ func runOne(ctx context.Context, c Config, root, dir string, m Mutant) (Outcome,
 		if c.Budget > 0 {
 			args = append(args, fmt.Sprintf("-vmabench.budget=%d", c.Budget))
 		}
+		args = append(args, c.ExploreArgs...)
 		caught, out, timedOut, err := goTest(ctx, c, root, ofile, m, false, c.ExploreTimeout, []string{ExplorePackage}, args)
 		if err != nil {
 			return o, err

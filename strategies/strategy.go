@@ -354,6 +354,7 @@ func lookupLocked(t *mm.Task, m *mm.MM, addr uint64) (Ref, error) {
 // straight to lock_mmap.
 func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {
 	mmapReadLockFault(t, m)
+	mm.At(mm.PointFaultLocked, t, nil)
 	v := m.FindVMA(addr)
 	if v == nil {
 		mmapReadUnlock(t, m)
@@ -412,7 +413,9 @@ func zapRange(t *mm.Task, m *mm.MM, start, end uint64) error {
 		if stop <= addr { // only nolock can see a VMA change under it
 			stop = addr + mm.PageSize
 		}
+		gen := t.AssertZap(v, addr, stop)
 		m.Zap(t, addr, stop)
+		t.AssertUnchanged(v, gen)
 		addr = stop
 	}
 	return nil
@@ -468,6 +471,9 @@ func showMapVMA(t *mm.Task, v *mm.VMA) uint64 {
 	_ = v.Prot()
 	t.Spin(t.Work.MapsVMA) // show_vma_header_prefix(), seq_printf()
 	t.AssertUnchanged(v, gen)
+	if t.Shown != nil {
+		t.Shown(v, start, end)
+	}
 	return max(end, start+mm.PageSize)
 }
 

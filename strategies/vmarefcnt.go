@@ -219,8 +219,10 @@ func (s *VMARefcnt) Madvise(t *mm.Task, start, end uint64) error {
 	if v := s.lockVMAUnderRCU(t, start); v != nil {
 		if end <= v.End() {
 			t.Hold(mm.VMARead)
+			gen := t.AssertZap(v, start, end)
 			t.MM.Zap(t, start, end) // madvise_dontneed_single_vma()
 			t.ZapWork()             // its calibrated work and flush, under the VMA lock
+			t.AssertUnchanged(v, gen)
 			t.Unhold(mm.VMARead)
 			vmaRefcountPut(v)
 			return nil

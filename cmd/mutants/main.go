@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Explore, "explore", cfg.Explore, "judge each mutant by the exploration of interleavings first, counting the schedules it takes; the tests only if it misses")
 	fs.BoolVar(&cfg.Suite, "suite", cfg.Suite, "run the tests of mm and strategies on a mutant the exploration missed; -suite=false measures the exploration alone")
 	fs.IntVar(&cfg.Budget, "budget", cfg.Budget, "most schedules the exploration may run per mutant (0: its default sweep)")
+	exploreArgs := fs.String("explore-args", "", "more flags for the exploration, space-separated, e.g. '-vmabench.scenario=^maps-'")
 	list := fs.Bool("list", false, "list the mutants and the bug each makes, and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mutants [flags]\n\nApplies each mutant to the models and runs %s on it.\n\nexample: go run ./cmd/mutants -run '^refcnt-'\n\n", strings.Join(cfg.Packages, " "))
@@ -72,6 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "mutants: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
+	cfg.ExploreArgs = strings.Fields(*exploreArgs)
 	if *list {
 		for _, m := range mutants.List {
 			fmt.Fprintf(stdout, "%-36s %s\n", m.Name, m.Bug)
