@@ -95,7 +95,11 @@ func explore(tg target, pctRuns, dfs int, seed uint64) []Report {
 	}
 	var out []Report
 	if tg.sc.Small {
-		r := ExploreDFS(tg.info, tg.sc, 2, dfs)
+		bound := 2
+		if tg.sc.Preemptions > 0 {
+			bound = tg.sc.Preemptions
+		}
+		r := ExploreDFS(tg.info, tg.sc, bound, dfs)
 		out = append(out, r)
 		if r.Failure != nil {
 			return out
@@ -178,7 +182,7 @@ func (b *bounds) lines() []string {
 		line := fmt.Sprintf("bound %-10s %2d scenarios, %d schedules, none failed: a depth-2 bug missed with p <= %.3g, depth-3 p <= %.3g (the worst scenario's)",
 			name, len(d.scenarios), d.runs, d.missed[2], d.missed[3])
 		if d.dfs > 0 {
-			line += fmt.Sprintf("; %d DFS schedules with <= 2 preemptions", d.dfs)
+			line += fmt.Sprintf("; %d DFS schedules with <= 2 preemptions (3 where a scenario says)", d.dfs)
 			if d.partial > 0 {
 				line += fmt.Sprintf(" (%d searches stopped at the limit)", d.partial)
 			} else {

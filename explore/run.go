@@ -302,6 +302,19 @@ func (h *harness) check() error {
 			}
 		}
 	}
+	// rwsem_optimistic_spin(): only the OSQ's head spins on a
+	// semaphore's owner and count.
+	for i, t := range h.tasks {
+		s := t.SpinningOn()
+		if s == nil {
+			continue
+		}
+		for _, o := range h.tasks[i+1:] {
+			if o.SpinningOn() == s {
+				return fmt.Errorf("step check: threads %d and %d both spin on one rw-semaphore's owner; only the OSQ's head may (rwsem_optimistic_spin())", t.ID, o.ID)
+			}
+		}
+	}
 	perVMA, seqcount := h.info.Expect.PerVMA && !h.sc.RWSem, h.info.Expect.ReusesVMAs && !h.sc.RWSem
 	for _, m := range h.mms {
 		var err error

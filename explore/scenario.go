@@ -85,8 +85,12 @@ type Scenario struct {
 	MMSetup map[int][]mm.Op
 	Threads [][]Call
 	// Small marks the scenarios small enough for exhaustive search with
-	// two preemptions.
+	// two preemptions (or Preemptions).
 	Small bool
+	// Preemptions is the DFS search's preemption bound where it is not
+	// two: a bug that needs the reader stopped twice inside a writer's
+	// section needs three.
+	Preemptions int
 	// RWSem says the threads call a bare mm.RWSem (the Call*Read/Write
 	// kinds), with no design around it: such a scenario runs once, as
 	// the pseudo-strategy "rwsem".
@@ -197,6 +201,14 @@ var Scenarios = []Scenario{
 		Threads: [][]Call{{lookup(9), fault(5)}, {fault(9), fault(9)}, {write(splitA), write(mergeA)}}},
 	{Name: "cross-mm-reuse", MMs: 2, Setup: []mm.Op{vmaA}, Prefault: []uint64{4},
 		Threads: [][]Call{{fault(5)}, {write(unmapA)}, {inMM(1, write(mapC)), inMM(1, mapped(fault(24)))}}},
+	// A reader's reference taken between the writer's vma_start_write()
+	// and its vma_mark_detached(), and held across the detach: the
+	// reader passes the early check before the write lock, increments
+	// after it, and is stopped again before it puts the reference, three
+	// preemptions (two-thread DFS with three is exhaustive in about
+	// 25,000 schedules).
+	{Name: "lookup-munmap-detach", Small: true, Preemptions: 3, Setup: []mm.Op{vmaA, vmaB}, Prefault: []uint64{4, 16},
+		Threads: [][]Call{{lookup(5)}, {write(unmapA)}}},
 	// A VMA freed in MM 0 and reused in MM 1 at the same addresses, so
 	// that only vma_start_read()'s vm_mm re-check tells a reader of MM 0
 	// it holds another process's VMA (the range re-check passes).

@@ -676,6 +676,7 @@ func (s *RWSem) optimisticSpin(t *Task) bool {
 	if !s.osq.osqLock(t, start) {
 		return false
 	}
+	t.spinningOn = s // the checker's: t is the OSQ's head
 	taken := false
 	prev := ownerNull
 	var rspinDeadline int64
@@ -713,6 +714,7 @@ func (s *RWSem) optimisticSpin(t *Task) bool {
 		prev = st
 		cpuRelax()
 	}
+	t.spinningOn = nil
 	s.osq.osqUnlock(t)
 	return taken
 }

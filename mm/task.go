@@ -191,6 +191,10 @@ type Task struct {
 	// cpu is the virtual CPU the thread runs on in a projection (nil in
 	// a real run): whom wakeUpProcess wakes.
 	cpu *sim.CPU
+	// spinningOn is the rw-semaphore whose owner t spins on as the head
+	// of its OSQ (rwsem_optimistic_spin()), or nil: the checker's, a
+	// word of t's own that no other thread writes.
+	spinningOn *RWSem
 
 	_ cpu.CacheLinePad
 	// osq is the thread's OSQ node (osq.go), the kernel's per-CPU
@@ -286,3 +290,8 @@ func (t *Task) violation(format string, args ...any) {
 		t.firstViolation.Store(&s)
 	}
 }
+
+// SpinningOn returns the rw-semaphore whose owner t spins on at the head of
+// its OSQ, or nil: only the OSQ's head spins on the owner and the count, so
+// a checker finds at most one task per semaphore.
+func (t *Task) SpinningOn() *RWSem { return t.spinningOn }
