@@ -192,11 +192,7 @@ var List = []Mutant{
 		rep(mmaplk, "\tt.Unhold(mm.MmapRead)\n\tmmapReadUnlock(t, s.mm)\n}", "}")),
 
 	// vmaseq: the v6.4 per-VMA rwsem.
-	same("vmaseq-no-early-check", "vma_start_read() skips the lockless check and takes vma->lock of a write-locked VMA",
-		"equivalent in behaviour, not in cost: the early check only reads vm_lock_seq and mm_lock_seq, and the re-check after down_read_trylock() reads them again, so a VMA still write-locked then is refused there (abort, as the early check would count it); "+
-			"one write-locked at the walk but no longer at the re-check had its section end in between, and the design reaches the same success when its reader's check comes after that end. "+
-			"The reader's brief hold of vma->lock cannot delay a writer of the open section (vma_start_write() skips a VMA already write-locked in it), only a later writer's down_write(), as a reader that arrives just after the section's end does in the design. "+
-			"What the check saves is an atomic on vma->lock's line for a reader that would be refused anyway: the kernel's optimisation, which a projection prices and no oracle of the protocol can tell",
+	one("vmaseq-no-early-check", "vma_start_read() skips the lockless check and takes vma->lock of a write-locked VMA",
 		del(vmaseq, "\t// Check before locking. A race might cause false locked result.\n\tif v.LockSeq.Load() == s.mm.LockSeq.Load() {\n\t\treturn false\n\t}\n")),
 	one("vmaseq-trylock-ignored", "vma_start_read() goes on when down_read_trylock() fails",
 		rep(vmaseq, "\tif !v.Lock.DownReadTrylock(t) { // down_read_trylock(&vma->lock)\n\t\treturn false\n\t}\n", "\tv.Lock.DownReadTrylock(t) // down_read_trylock(&vma->lock)\n")),
@@ -246,11 +242,7 @@ var List = []Mutant{
 			"\t\ts.mm.Cache().Free(v) // vm_area_free(): call_rcu\n\t\tv.Detached.Store(true) // vma_mark_detached(vma, true), write-locked\n\t}\n\tc.Removed = nil // freed already\n\treturn c, nil\n")),
 
 	// vmarefcnt (and vmawait, which shares its code): the v6.15+ refcount.
-	same("refcnt-no-early-check", "vma_start_read() skips the lockless check and bumps vm_refcnt of a write-locked VMA",
-		"equivalent in behaviour, not in cost: the increment fails on 0 (detached) and while the exclude-readers flag is set, and the acquire re-read of vm_lock_seq after it refuses every VMA still write-locked then, putting the reference, which wakes a writer waiting on it "+
-			"exactly as the design's reader does that passed the early check just before vma_start_write() and incremented after it. "+
-			"A VMA found write-locked and detached before the increment counts vma_lock_miss and is walked again instead of aborting at once; the design counts the same miss, then the same abort or success, when its reader's early check comes before the write lock and the increment after the detach. "+
-			"So no run of the mutant has an outcome or a count the design cannot have; what the check saves is an atomic on vm_refcnt's line for a reader that would be refused anyway, which a projection prices and no oracle of the protocol can tell",
+	one("refcnt-no-early-check", "vma_start_read() skips the lockless check and bumps vm_refcnt of a write-locked VMA",
 		del(refcnt, "\t// Lockless early check; a race might cause a false locked result.\n\tif v.LockSeq.Load() == s.mm.LockSeq.Load() {\n\t\treturn readFail\n\t}\n")),
 	one("refcnt-inc-ignores-flag", "the reader's increment ignores the exclude-readers flag (no VMA_REF_LIMIT)",
 		rep(refcnt, "if old == 0 || old >= limit {", "if old == 0 {")),
