@@ -189,6 +189,9 @@ func runOnce(info strategies.Info, sc Scenario, p sim.Policy, traced bool) ([]St
 		t.SetCPU(cpu)
 	}
 	runErr := e.Run()
+	for _, t := range h.tasks {
+		t.ReleaseOSQ() // the run's semaphores are done with
+	}
 	var dl *sim.DeadlockError
 	switch {
 	case errors.As(runErr, &dl):

@@ -57,6 +57,7 @@ const (
 var osqTable struct {
 	mu     sync.Mutex
 	n      uint32
+	free   []uint32 // numbers given back (ReleaseOSQ), reused first
 	chunks [osqChunks]atomic.Pointer[[osqChunk]*osqNode]
 }
 
@@ -65,12 +66,18 @@ func (t *Task) osqNodeOf() *osqNode {
 	node := &t.osq
 	if node.cpu == 0 {
 		osqTable.mu.Lock()
-		i := osqTable.n
-		if i >= osqChunk*osqChunks {
-			osqTable.mu.Unlock()
-			panic(fmt.Sprintf("mm: more than %d tasks have spun on an OSQ in this process", osqChunk*osqChunks))
+		var i uint32
+		if n := len(osqTable.free); n > 0 {
+			i = osqTable.free[n-1]
+			osqTable.free = osqTable.free[:n-1]
+		} else {
+			i = osqTable.n
+			if i >= osqChunk*osqChunks {
+				osqTable.mu.Unlock()
+				panic(fmt.Sprintf("mm: more than %d tasks have spun on an OSQ in this process at once", osqChunk*osqChunks))
+			}
+			osqTable.n++
 		}
-		osqTable.n++
 		c := osqTable.chunks[i/osqChunk].Load()
 		if c == nil {
 			c = new([osqChunk]*osqNode)
@@ -81,6 +88,25 @@ func (t *Task) osqNodeOf() *osqNode {
 		node.cpu = i + 1 // encode_cpu()
 	}
 	return node
+}
+
+// ReleaseOSQ gives t's OSQ number back, for a later Task, and lets the
+// table forget t, which would otherwise keep it (and its MM) alive for the
+// life of the process. Call it only once t will not spin again and no
+// queue can hold its number: when every rw-semaphore it spun on is done
+// with, as at the end of an exploration's run, which makes hundreds of
+// thousands of Tasks.
+func (t *Task) ReleaseOSQ() {
+	node := &t.osq
+	if node.cpu == 0 {
+		return
+	}
+	i := node.cpu - 1
+	osqTable.mu.Lock()
+	osqTable.chunks[i/osqChunk].Load()[i%osqChunk] = nil
+	osqTable.free = append(osqTable.free, i)
+	osqTable.mu.Unlock()
+	node.cpu = 0
 }
 
 // decodeCPU models decode_cpu(): the node whose encoded number is v.
