@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"vmabench/project"
 	"vmabench/report"
 	"vmabench/runner"
+	"vmabench/strategies"
 	"vmabench/workloads"
 )
 
@@ -76,6 +78,10 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&calibration, "calibration", calib.Auto, "none for raw lock costs (no calibrated kernel work); otherwise the target's kernel costs")
 	fs.StringVar(&out, "o", "", "write results to `FILE` (atomically) instead of stdout")
 	fs.IntVar(&jobs, "j", jobs, "cells projected at once, each in a child process")
+	var check bool
+	realDuration := 300 * time.Millisecond
+	fs.BoolVar(&check, "check", false, "also run each cell for real here and print the projection against it, as validate prints (this machine's target only)")
+	fs.DurationVar(&realDuration, "real-duration", realDuration, "with -check: the real cells' timed window, a `duration`")
 	if err := parseFlags(fs, args, projectUsage, stdout); err != nil {
 		return err
 	}
@@ -90,6 +96,22 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if jobs < 1 {
 		return usagef("project", "-j %d: want 1 or more", jobs)
+	}
+	if check {
+		if target != "" {
+			return usagef("project", "-check compares with real runs on this machine: it takes no -target (got %q)", target)
+		}
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["workload"] {
+			plan.Workloads = checkWorkloads
+		}
+		if !set["strategy"] {
+			plan.Strategies = models()
+		}
+		if !set["count"] {
+			plan.Count = 3
+		}
 	}
 	tg, err := loadTarget(ctx, target, stderr)
 	if err != nil {
@@ -118,7 +140,63 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if est := estimate(cells, jobs); est > time.Hour {
 		fmt.Fprintf(stderr, "vmabench project: warning: this projection would take about %v on %d CPUs (virtual -duration %v); a shorter -duration or fewer threads is faster\n", est.Round(time.Minute), jobs, plan.Base.Duration)
 	}
-	return projectAll(ctx, cells, jobs, out, stdout, stderr)
+	if !check {
+		_, err := projectAll(ctx, cells, jobs, out, stdout, stderr)
+		return err
+	}
+	return projectCheck(ctx, plan, realDuration, cells, jobs, out, stdout, stderr)
+}
+
+// checkWorkloads are project -check's default workloads: the quick
+// matrix's and the field's shapes a projection is read for.
+var checkWorkloads = append(slices.Clone(quickWorkloads), "faults-shared", "lookups-mmap", "mmap1", "page_fault1", "pft")
+
+// models returns the registered strategies that are models (every one
+// but the live kernel), which a projection can run.
+func models() []string {
+	var out []string
+	for _, n := range strategies.Names() {
+		if info, err := strategies.Get(n); err == nil && info.New != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// projectCheck is project -check: the real cells of plan here, with this
+// machine's calibration and a window of realDuration, then their
+// projections on this machine's profile, then the table of the one beside
+// the other (project.Check). The projection's results go to path if given.
+func projectCheck(ctx context.Context, plan runner.Plan, realDuration time.Duration, cells []project.Config, jobs int, path string, stdout, stderr io.Writer) error {
+	rp := plan
+	rp.Base = runner.DefaultConfig()
+	rp.Base.Load = plan.Base.Load
+	rp.Base.Duration = realDuration
+	rp.Child = cellCommand()
+	m := &matrix{plan: rp, hdr: header(), stderr: stderr, progress: isTerminal(stderr)}
+	if err := m.check(); err != nil {
+		return usagef("project", "%v", err)
+	}
+	if err := applyCalibration(ctx, calib.Auto, &m.plan.Base.Load, stderr); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "vmabench project -check: %d real cells here, then their projections\n", len(m.plan.Cells()))
+	m.out = report.NewWriter(io.Discard)
+	real, err := m.run(ctx)
+	if err != nil {
+		return err
+	}
+	// The projection's file goes to path or nowhere; its table is not
+	// printed: the check's is.
+	projected, err := projectAll(ctx, cells, jobs, path, io.Discard, stderr)
+	if err != nil && len(projected) == 0 {
+		return err
+	}
+	rows, missing := project.Check(real, projected, project.CheckTolerance)
+	if werr := project.WriteCheck(stdout, rows, missing, project.CheckTolerance); werr != nil {
+		return werr
+	}
+	return errors.Join(err, project.CheckErr(rows))
 }
 
 // loadTarget resolves -target: a built-in name or a file, or this
@@ -162,17 +240,17 @@ func estimate(cells []project.Config, jobs int) time.Duration {
 
 // projectAll projects cells, jobs at a time in child processes, and writes
 // their results in the cells' order, each as soon as every earlier one is
-// written, with a progress line on stderr.
-func projectAll(ctx context.Context, cells []project.Config, jobs int, path string, stdout, stderr io.Writer) error {
+// written, with a progress line on stderr. It returns the results written.
+func projectAll(ctx context.Context, cells []project.Config, jobs int, path string, stdout, stderr io.Writer) ([]runner.Result, error) {
 	w := stdout
 	var f *atomicfile.File
 	if path != "" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
+			return nil, err
 		}
 		var err error
 		if f, err = atomicfile.Create(path); err != nil {
-			return err
+			return nil, err
 		}
 		w = f
 	}
@@ -181,7 +259,7 @@ func projectAll(ctx context.Context, cells []project.Config, jobs int, path stri
 		if f != nil {
 			f.Abort()
 		}
-		return err
+		return nil, err
 	}
 	type done struct {
 		res runner.Result
@@ -244,10 +322,10 @@ func projectAll(ctx context.Context, cells []project.Config, jobs int, path stri
 	if f != nil {
 		if firstErr != nil && len(all) == 0 {
 			f.Abort()
-			return firstErr
+			return nil, firstErr
 		}
 		if err := f.Commit(); err != nil {
-			return errors.Join(firstErr, err)
+			return all, errors.Join(firstErr, err)
 		}
 		if len(all) > 0 {
 			if err := report.WriteTable(stdout, tableResults(all)); err != nil {
@@ -255,5 +333,5 @@ func projectAll(ctx context.Context, cells []project.Config, jobs int, path stri
 			}
 		}
 	}
-	return firstErr
+	return all, firstErr
 }

@@ -1,0 +1,89 @@
+package project
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"vmabench/cell"
+	"vmabench/runner"
+	"vmabench/verdict"
+)
+
+func result(workload, strategy string, threads int, status runner.Status, ms ...runner.Metric) runner.Result {
+	return runner.Result{Cell: cell.Cell{Workload: workload, Strategy: strategy, Threads: threads, Procs: 2}, Status: status, Metrics: ms}
+}
+
+func faults(v float64) runner.Metric { return runner.Metric{Value: v, Unit: "faults/s"} }
+func writes(v float64) runner.Metric { return runner.Metric{Value: v, Unit: "writes/s"} }
+
+// TestCheck: rows pair repetitions by cell and rate, the verdict is three
+// ways, and a cell on one side only is named, never dropped in silence.
+func TestCheck(t *testing.T) {
+	real := []runner.Result{
+		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(100), runner.Metric{Value: 3, Unit: "p50-ns"}),
+		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(102)),
+		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(98)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(100)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(101)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(99)),
+		result("pft", "vmaseq", 2, runner.StatusOK, faults(100)),
+		result("pft", "vmaseq", 2, runner.StatusOK, faults(300)),
+		result("pft", "vmaseq", 2, runner.StatusOK, faults(50)),
+		result("lookups", "mmaplock", 1, runner.StatusOK, runner.Metric{Value: 5, Unit: "lookups/s"}),
+		result("faults", "nolock", 1, runner.StatusDeadlock),
+	}
+	proj := []runner.Result{
+		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(110)),
+		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(110)),
+		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(110)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30)),
+		result("pft", "vmaseq", 2, runner.StatusOK, faults(120)),
+		result("pft", "vmaseq", 2, runner.StatusOK, faults(120)),
+		result("pft", "vmaseq", 2, runner.StatusOK, faults(120)),
+		result("page_fault1", "vmaseq", 1, runner.StatusOK, faults(1)),
+	}
+	rows, missing := Check(real, proj, CheckTolerance)
+	want := map[string]verdict.Outcome{
+		"workload=faults/strategy=vmarefcnt/threads=1 faults/s": verdict.Same,
+		"workload=mmap1/strategy=mmaplock/threads=2 writes/s":   verdict.Worse,
+		"workload=pft/strategy=vmaseq/threads=2 faults/s":       verdict.CannotTell,
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for _, r := range rows {
+		k := r.Cell.String() + " " + r.Unit
+		if o, ok := want[k]; !ok || r.Verdict.Outcome != o {
+			t.Errorf("%s: %v (%s), want %v", k, r.Verdict.Outcome, r.Verdict.Why, o)
+		}
+		if len(r.Real) != 3 || len(r.Projected) != 3 {
+			t.Errorf("%s: %d real, %d projected repetitions, want 3 and 3", k, len(r.Real), len(r.Projected))
+		}
+	}
+	wantMissing := []string{
+		"workload=lookups/strategy=mmaplock/threads=1 lookups/s: no projection",
+		"workload=page_fault1/strategy=vmaseq/threads=1 faults/s: no real run",
+	}
+	if strings.Join(missing, "\n") != strings.Join(wantMissing, "\n") {
+		t.Errorf("missing %q, want %q", missing, wantMissing)
+	}
+	var b bytes.Buffer
+	if err := WriteCheck(&b, rows, missing, CheckTolerance); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, s := range []string{"agrees", "disagrees", "inconclusive (needs", "not compared: workload=lookups", "1 of 3 figures within 1.25x"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("table lacks %q:\n%s", s, out)
+		}
+	}
+	if err := CheckErr(rows); err == nil || !strings.Contains(err.Error(), "1 of 3 figures disagree") {
+		t.Errorf("CheckErr: %v", err)
+	}
+	if err := CheckErr(rows[:1]); err != nil {
+		t.Errorf("CheckErr of an agreeing row: %v", err)
+	}
+}
