@@ -190,4 +190,6 @@ func rate(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-func trimFloat(f float64) string { return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".") }
+func trimFloat(f float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
