@@ -51,6 +51,17 @@ Examples:
 	vmabench project -target xeon-16 -workload pft,page_fault1,mmap1 -threads 1,2,4,8,16 -o results/xeon-16.txt
 	vmabench project -workload faults -threads 1,2 -count 4
 	vmabench project -target my-machine.txt -strategy vmarefcnt -workload faults-mprotect -threads 64
+	vmabench project -check                                  # every model, the check's cells, 1 and 2 threads
+	vmabench project -check -workload mmap1 -strategy vmarefcnt -count 5
+
+-check runs each cell here for real (-real-duration each, -count times, 3
+by default) and then projects it on this machine's profile, and prints the
+one beside the other as validate does: the projected/real ratio of the
+readers' and the writers' rates, its interval, and a verdict within 1.25x
+(agrees, disagrees, or inconclusive with the -count that would decide it).
+Without -workload and -strategy it checks every model on the quick
+matrix's workloads and faults-shared, lookups-mmap, mmap1, page_fault1 and
+pft. It exits 1 unless every figure agrees.
 `
 
 // projectCellName is the hidden command that projects one cell in a

@@ -28,6 +28,7 @@ func TestProjectBadInput(t *testing.T) {
 	}{
 		{"threads beyond the target", []string{"-target", "xeon-16", "-threads", "32", "-workload", "faults"}, "-threads 32: the target xeon-16 has 16 CPUs"},
 		{"unknown target", []string{"-target", "no-such", "-workload", "faults"}, `unknown target "no-such"`},
+		{"check on another target", []string{"-check", "-target", "xeon-16", "-workload", "faults"}, `-check compares with real runs on this machine: it takes no -target (got "xeon-16")`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := vmabench(t, append([]string{"project"}, tc.args...)...)
