@@ -1,7 +1,6 @@
 package mm
 
 import (
-	"runtime"
 
 	"golang.org/x/sys/cpu"
 )
@@ -139,7 +138,7 @@ func (f *File) lockFolio(i uint64) {
 		if old&pcLocked == 0 && e.CompareAndSwap(old, old|pcLocked) {
 			return
 		}
-		runtime.Gosched()
+		Yield()
 	}
 }
 

@@ -240,10 +240,13 @@ const yieldNs = 300
 
 // Yield models sched_yield() for a thread that waits without a lock to
 // sleep on: runtime.Gosched() in a real run, yieldNs of the virtual CPU's
-// time in a projection.
+// time in a projection, and a scheduling point (sim.Relax), so that a
+// thread that waits on a word the projection does not see (the checker's
+// own, as nolock's writers do on each other) lets the CPU it waits for run.
 func Yield() {
 	if sim.On() {
 		sim.Advance(yieldNs * 1000)
+		sim.Relax()
 		return
 	}
 	runtime.Gosched()

@@ -25,6 +25,11 @@ func TestProjectCells(t *testing.T) {
 		{"mmaplock", "lookups-mmap", 2},
 		{"vmaseq", "faults-mprotect", 3},
 		{"vmawait", "maps-walk", 2},
+		// nolock's writers retry on each other through the checker's
+		// word, which is no scheduling point: a retry without one spun
+		// at one virtual instant forever (mm.Yield).
+		{"nolock", "mmap-churn", 2},
+		{"vmarefcnt", "pft", 2},
 	} {
 		t.Run(tc.strategy+"/"+tc.workload, func(t *testing.T) {
 			c := DefaultConfig()

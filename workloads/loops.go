@@ -3,7 +3,6 @@ package workloads
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"time"
 
 	"vmabench/mm"
@@ -86,8 +85,10 @@ func writeLoop(th *Thread, d time.Duration, next func() mm.Op) {
 
 // write makes the change op. A change refused because another writer was
 // changing the address space (only possible under nolock, and counted as a
-// violation) is tried again, so a workload's own sequence of changes stays
-// intact.
+// violation) is tried again after a yield (mm.Yield: in a projection, a
+// step of virtual time, without which the retrying virtual CPU would spin
+// at one instant and the other writer never run), so a workload's own
+// sequence of changes stays intact.
 //
 // Around the change lies the calibrated work the kernel does outside
 // mmap_lock: the syscall's entry and exit. munmap's part after
@@ -105,7 +106,7 @@ func write(s strategies.Strategy, t *mm.Task, op mm.Op) error {
 			}
 			return nil
 		}
-		runtime.Gosched()
+		mm.Yield()
 	}
 }
 
