@@ -1,7 +1,6 @@
 package mm
 
 import (
-
 	"golang.org/x/sys/cpu"
 )
 
