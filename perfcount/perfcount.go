@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -230,21 +231,44 @@ func (t *Thread) Close() {
 	t.groups = nil
 }
 
-// Probe opens the counters of the calling thread once and describes what
+// Probe opens the counters of the calling thread and describes what
 // counts here, for a results file's header: "software and hardware", or
 // "software; hardware counters absent: ...", or "unavailable: ...".
+//
+// An error other than a refusal (EACCES, EPERM) is tried again, up to
+// probeTries times in all: a CI host was seen to fail one perf_event_open
+// of task-clock with EINVAL and open the same event a few seconds later in
+// the same process, which split one configuration's two nights.
 func Probe(sys Sys) string {
-	t, note, err := Open(sys, 0)
-	if err != nil {
-		return "unavailable: " + err.Error()
+	var err error
+	for try := 0; try < probeTries; try++ {
+		if try > 0 {
+			time.Sleep(probePause)
+		}
+		var t *Thread
+		var note string
+		t, note, err = Open(sys, 0)
+		if err != nil {
+			if isPerm(err) {
+				break
+			}
+			continue
+		}
+		defer t.Close()
+		what := "software"
+		if len(t.groups) == 2 {
+			what = "software and hardware"
+		}
+		if note != "" {
+			return what + "; " + note
+		}
+		return what
 	}
-	defer t.Close()
-	what := "software"
-	if len(t.groups) == 2 {
-		what = "software and hardware"
-	}
-	if note != "" {
-		return what + "; " + note
-	}
-	return what
+	return "unavailable: " + err.Error()
 }
+
+// probeTries and probePause bound Probe's retries of a transient error.
+const (
+	probeTries = 3
+	probePause = 20 * time.Millisecond
+)

@@ -127,6 +127,47 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+// TestProbe: a transient error is tried again and does not decide the
+// header; a refusal is not; an error that lasts is reported, with no fd
+// left open either way.
+func TestProbe(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		failFor int   // the first failFor opens of task-clock fail
+		err     error // with this
+		want    string
+		opens   int // task-clock opens tried
+	}{
+		{"works", 0, nil, "software and hardware", 1},
+		{"einval-once", 1, unix.EINVAL, "software and hardware", 2},
+		{"einval-always", 99, unix.EINVAL, "unavailable: perf_event_open(task-clock, tid 0): invalid argument", probeTries},
+		{"refused", 99, unix.EACCES, "unavailable: perf_event_open(task-clock, tid 0): permission denied", 2}, // the second without the kernel
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			sys := f.sys()
+			open, tries := sys.Open, 0
+			sys.Open = func(attr *unix.PerfEventAttr, pid, cpu, group, flags int) (int, error) {
+				if attr.Type == unix.PERF_TYPE_SOFTWARE && attr.Config == unix.PERF_COUNT_SW_TASK_CLOCK {
+					if tries++; tries <= tc.failFor {
+						return -1, tc.err
+					}
+				}
+				return open(attr, pid, cpu, group, flags)
+			}
+			if got := Probe(sys); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("Probe = %q, want %q", got, tc.want)
+			}
+			if tries != tc.opens {
+				t.Errorf("task-clock opened %d times, want %d", tries, tc.opens)
+			}
+			if f.open != 0 {
+				t.Errorf("%d fds left open", f.open)
+			}
+		})
+	}
+}
+
 // TestLive counts this thread's own page faults on the live kernel.
 func TestLive(t *testing.T) {
 	runtime.LockOSThread()

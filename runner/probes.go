@@ -3,6 +3,8 @@ package runner
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -87,7 +89,13 @@ func (l Locks) KV() cell.KV {
 // perf_event_open counters count, and why others do not). They are the
 // machine's, the same for every cell, so they never split benchstat's
 // tables; a unit a cell lacks for them is absent, never 0.
-func LockFacts() []cell.KV {
+//
+// The machine is probed once a process, so every file one process writes
+// (nightly's night and its report, a run and its comparison) says the
+// same of it, even where a probe can fail once and pass the next time.
+func LockFacts() []cell.KV { return slices.Clone(lockFacts()) }
+
+var lockFacts = sync.OnceValue(func() []cell.KV {
 	trace := "mmap_lock and lock:contention tracepoints, tracefs instance per cell"
 	if why := locktrace.Probe(); why != "" {
 		trace = "unavailable: " + why
@@ -96,7 +104,7 @@ func LockFacts() []cell.KV {
 		{Key: "lock-trace", Value: trace},
 		{Key: "perf-counters", Value: perfcount.Probe(perfcount.Real)},
 	}
-}
+})
 
 // probes are a cell's measurements from outside its threads' loops: the
 // CPU counters of each thread and, for a kernel cell with Locks on, the
