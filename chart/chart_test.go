@@ -520,3 +520,55 @@ func TestMarkedFigures(t *testing.T) {
 		t.Errorf("trend legend %q, want %q", got, want)
 	}
 }
+
+// TestProjectedOverlay: where one strategy's results hold both a projection
+// and measurements, the throughput chart draws the projection as its line
+// and the measurements apart, as points over it with a legend entry of
+// their own; neither is mixed into the other's medians. A strategy with
+// measurements only keeps its ordinary line.
+func TestProjectedOverlay(t *testing.T) {
+	proj := func(r runner.Result) runner.Result {
+		r.Config = append(r.Config, cell.KV{Key: "mode", Value: "projected"})
+		return r
+	}
+	rs := []runner.Result{
+		proj(res("faults", "vmarefcnt", 1, 1e6)),
+		proj(res("faults", "vmarefcnt", 2, 2e6)),
+		proj(res("faults", "vmarefcnt", 8, 8e6)),
+		res("faults", "vmarefcnt", 1, 0.9e6),
+		res("faults", "vmarefcnt", 2, 1.5e6),
+		res("faults", "vmarefcnt", 4, 3e6), // a thread count the projection lacks
+		res("faults", "mmaplock", 1, 0.5e6),
+		res("faults", "mmaplock", 2, 0.7e6),
+	}
+	charts, err := Charts(rs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := byName(t, charts, "faults-throughput")
+	if got, want := legend(p), []string{"vmarefcnt [projected]", "vmarefcnt (measured)", "mmaplock"}; !slices.Equal(got, want) {
+		t.Errorf("legend %q, want %q", got, want)
+	}
+	lines := ofType[*plotter.Line](t, p)
+	wantLines := []plotter.XYs{{{X: 1, Y: 1e6}, {X: 2, Y: 2e6}, {X: 8, Y: 8e6}}, {{X: 1, Y: 0.5e6}, {X: 2, Y: 0.7e6}}}
+	if len(lines) != len(wantLines) {
+		t.Fatalf("%d lines, want %d", len(lines), len(wantLines))
+	}
+	for i, l := range lines {
+		if !slices.Equal(l.XYs, wantLines[i]) {
+			t.Errorf("line %d through %v, want %v", i, l.XYs, wantLines[i])
+		}
+	}
+	var measured plotter.XYs
+	for _, sc := range ofType[*plotter.Scatter](t, p) {
+		if _, ring := sc.GlyphStyle.Shape.(draw.RingGlyph); ring && sc.GlyphStyle.Radius == vg.Points(5) {
+			measured = append(measured, sc.XYs...)
+		}
+	}
+	if want := (plotter.XYs{{X: 1, Y: 0.9e6}, {X: 2, Y: 1.5e6}, {X: 4, Y: 3e6}}); !slices.Equal(measured, want) {
+		t.Errorf("measured points %v, want %v", measured, want)
+	}
+	if got, want := tickLabels(p.X), []string{"1", "2", "4", "8"}; !slices.Equal(got, want) {
+		t.Errorf("thread ticks %q, want %q", got, want)
+	}
+}

@@ -114,20 +114,57 @@ type dataset struct {
 	strategies []string         // the caller's order, then first appearance
 	threads    map[string][]int // per workload, ascending
 	cells      map[cell.Cell]*cellReps
+	// measured holds the measurements of the workloads and strategies
+	// that also have a projection among the results, apart from it: the
+	// rate charts draw them as points over the projected curve (rateChart)
+	// rather than mix the two in one cell's repetitions. Nil if none.
+	measured *dataset
 }
 
 // newDataset indexes the OK results; order is Options.Strategies.
 func newDataset(results []runner.Result, order []string) (*dataset, error) {
-	ds := &dataset{
-		strategies: slices.Clone(order),
-		threads:    make(map[string][]int),
-		cells:      make(map[cell.Cell]*cellReps),
+	newDS := func() *dataset {
+		return &dataset{
+			strategies: slices.Clone(order),
+			threads:    make(map[string][]int),
+			cells:      make(map[cell.Cell]*cellReps),
+		}
 	}
-	ds.add(results)
+	ds := newDS()
+	type series struct{ w, s string }
+	projected := make(map[series]bool)
+	for i := range results {
+		if isProjected(&results[i]) {
+			projected[series{results[i].Workload, results[i].Strategy}] = true
+		}
+	}
+	var main, apart []runner.Result
+	for _, r := range results {
+		if !isProjected(&r) && projected[series{r.Workload, r.Strategy}] {
+			apart = append(apart, r)
+		} else {
+			main = append(main, r)
+		}
+	}
+	ds.add(main)
+	if len(apart) > 0 {
+		ds.measured = newDS()
+		ds.measured.add(apart)
+	}
 	if len(ds.cells) == 0 {
 		return nil, ErrNoData
 	}
 	return ds, nil
+}
+
+// isProjected reports whether r is a projection's ("mode: projected").
+func isProjected(r *runner.Result) bool {
+	for _, kv := range r.Config {
+		if kv.Key == "mode" && kv.Value == "projected" {
+			return true
+		}
+	}
+	return false
 }
 
 // add indexes the OK results among rs.

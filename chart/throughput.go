@@ -2,10 +2,12 @@ package chart
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"vmabench/units"
 )
@@ -40,41 +42,102 @@ func writesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 
 // rateChart draws on p, for each strategy, a line through the medians of
 // fig over workload w's thread counts, with error bars, and reports whether
-// it drew any.
+// it drew any. Where a strategy's line is a projection and the results
+// also hold its measurements (dataset.measured), they are drawn over it in
+// its colour as hollow points with their own error bars and no line,
+// "<strategy> (measured)" in the legend, so a reader sees at a glance
+// where the projection meets the machine and where it only extrapolates.
 func rateChart(ds *dataset, w string, p *plot.Plot, fig func(*cellReps) (summary, bool, error)) (*plot.Plot, bool, error) {
 	p.Y.Tick.Marker = siTicks{linearTicks{}}
 	threads := ds.threads[w]
+	if ds.measured != nil {
+		for _, t := range ds.measured.threads[w] {
+			if j, found := slices.BinarySearch(threads, t); !found {
+				threads = slices.Insert(slices.Clone(threads), j, t)
+			}
+		}
+	}
 	drawn := false
 	for i, s := range ds.strategies {
-		var xys plotter.XYs
-		var errs plotter.YErrors
-		for _, t := range threads {
-			c := ds.cells[key(w, s, t)]
-			if c == nil {
-				continue
-			}
-			sum, ok, err := fig(c)
-			if err != nil {
-				return nil, false, err
-			}
-			if !ok {
-				continue
-			}
-			xys = append(xys, plotter.XY{X: float64(t), Y: sum.median})
-			errs = append(errs, struct{ Low, High float64 }{sum.median - sum.lo, sum.hi - sum.median})
+		xys, errs, err := points(ds, w, s, fig)
+		if err != nil {
+			return nil, false, err
 		}
 		if len(xys) == 0 {
 			continue
 		}
 		unsafe := ds.unsafe(w, s)
-		if err := addSeries(p, legendName(s, unsafe)+ds.mark(w, s), styleOf(i, unsafe), xys, errs); err != nil {
+		st := styleOf(i, unsafe)
+		if err := addSeries(p, legendName(s, unsafe)+ds.mark(w, s), st, xys, errs); err != nil {
 			return nil, false, fmt.Errorf("chart: %s %s: %w", w, s, err)
 		}
 		drawn = true
+		if ds.measured == nil {
+			continue
+		}
+		mxys, merrs, err := points(ds.measured, w, s, fig)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(mxys) == 0 {
+			continue
+		}
+		if err := addPoints(p, legendName(s, ds.measured.unsafe(w, s))+" (measured)"+ds.measured.mark(w, s), st, mxys, merrs); err != nil {
+			return nil, false, fmt.Errorf("chart: %s %s measured: %w", w, s, err)
+		}
 	}
 	threadAxis(p, threads)
 	p.Y.Min = 0
 	return p, drawn, nil
+}
+
+// points returns the medians of fig for strategy s over workload w's
+// thread counts in ds, and their error bars.
+func points(ds *dataset, w, s string, fig func(*cellReps) (summary, bool, error)) (plotter.XYs, plotter.YErrors, error) {
+	var xys plotter.XYs
+	var errs plotter.YErrors
+	for _, t := range ds.threads[w] {
+		c := ds.cells[key(w, s, t)]
+		if c == nil {
+			continue
+		}
+		sum, ok, err := fig(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			continue
+		}
+		xys = append(xys, plotter.XY{X: float64(t), Y: sum.median})
+		errs = append(errs, struct{ Low, High float64 }{sum.median - sum.lo, sum.hi - sum.median})
+	}
+	return xys, errs, nil
+}
+
+// addPoints adds measured points over a projected line of style st:
+// larger hollow rings in its colour, error bars unless errs has none, and
+// a legend entry called name.
+func addPoints(p *plot.Plot, name string, st seriesStyle, xys plotter.XYs, errs plotter.YErrors) error {
+	if spread(errs) {
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{xys, errs})
+		if err != nil {
+			return err
+		}
+		eb.LineStyle = draw.LineStyle{Color: st.color, Width: vg.Points(1)}
+		eb.CapWidth = vg.Points(8)
+		p.Add(eb)
+	}
+	sc, err := plotter.NewScatter(xys)
+	if err != nil {
+		return err
+	}
+	sc.GlyphStyle = draw.GlyphStyle{Color: st.color, Radius: vg.Points(5), Shape: draw.RingGlyph{}}
+	p.Add(sc)
+	p.Legend.Add(name, sc)
+	return nil
 }
 
 // addSeries adds one strategy's line through xys, its markers, and, unless
