@@ -26,6 +26,9 @@ var sample = Profile{
 	FaultFresh: 1900, ZapAnon: 120, FaultCOW: 2100, FaultShared: 9000, ZapShared: 80,
 	MmapFile: 2000, MunmapFile: 1800, SharedFaultPages: 3,
 	Hit: 0.5, RMW: 8.6, LineTransfer: 40, ContendedRMW: 45, Pause: 30, Wakeup: 25000,
+	WakeupAfter: [4]float64{3000, 8000, 15000, 20000},
+	WakeupP10:   [5]float64{1000, 4000, 9000, 12000, 15000},
+	WakeupP90:   [5]float64{9000, 20000, 30000, 40000, 60000},
 }
 
 // TestWriteGolden: a profile's text is stable (testdata/profile.golden) and
@@ -68,8 +71,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad load", with(6, "load: high"), `p.txt:6: load "high": want a load average, 0 or more`},
 		{"negative pcp", with(7, "pcp-high: -1"), `p.txt:7: pcp-high "-1": want a number of pages, 0 or more`},
 		{"zero pcp", with(8, "pcp-batch: 0"), ""},
-		{"twice", good.String() + "trap-ns: 5\n", `p.txt:35: trap-ns given twice`},
-		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing pause-ns, wakeup-ns`},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:49: trap-ns given twice`},
+		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing wakeup-p90-ns, wakeup-ns`},
 		{"zero zap", with(22, "zap-anon-ns: 0"), ""},
 		{"negative ipi", with(18, "ipi-send-ns: -1"), `p.txt:18: ipi-send-ns "-1": want a number of ns, 0 or more`},
 		{"zero ipi", with(18, "ipi-send-ns: 0"), ""},

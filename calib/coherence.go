@@ -73,8 +73,17 @@ func measureCoherence(ctx context.Context, p *Profile) error {
 	if p.ContendedRMW, err = contendedRMW(ctx, a, b); err != nil {
 		return fmt.Errorf("contended RMW: %w", err)
 	}
-	if p.Wakeup, err = wakeup(ctx, a, b); err != nil {
-		return fmt.Errorf("wake-up: %w", err)
+	for i, idle := range append(WakeIdles[:], WakeIdleLong) {
+		q, err := wakeup(ctx, a, b, time.Duration(idle*1000))
+		if err != nil {
+			return fmt.Errorf("wake-up after %vµs idle: %w", idle, err)
+		}
+		p.WakeupP10[i], p.WakeupP90[i] = q[0], q[2]
+		if i < len(WakeIdles) {
+			p.WakeupAfter[i] = q[1]
+		} else {
+			p.Wakeup = q[1]
+		}
 	}
 	return nil
 }
@@ -225,9 +234,12 @@ func contendedRMW(ctx context.Context, a, b int) (float64, error) {
 }
 
 // wakeup measures the wake-up of a thread sleeping in futex(2) on CPU b
-// by a thread on CPU a: from just before FUTEX_WAKE to the sleeper running
-// again, the median of 200.
-func wakeup(ctx context.Context, a, b int) (float64, error) {
+// by a thread on CPU a, idle for idle before the wake: from just before
+// FUTEX_WAKE to the sleeper running again, the 10th, 50th and 90th
+// percentiles of 200. The waker
+// spins through an idle shorter than WakeIdleLong (its own CPU stays
+// busy, as a lock holder's does) and sleeps through a longer one.
+func wakeup(ctx context.Context, a, b int, idle time.Duration) ([3]float64, error) {
 	const n = 200
 	var word atomic.Uint32 // 0: sleep; 1: wake
 	var woke atomic.Int64  // the sleeper's time once running
@@ -235,7 +247,7 @@ func wakeup(ctx context.Context, a, b int) (float64, error) {
 	var asleep atomic.Uint32
 	lat := make([]float64, 0, n)
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return [3]float64{}, err
 	}
 	base := time.Now()
 	err := onCPUs(a, b, func(i int) {
@@ -251,7 +263,12 @@ func wakeup(ctx context.Context, a, b int) (float64, error) {
 				continue
 			}
 			spinUntil(func() bool { return asleep.Load() == uint32(k+1) })
-			time.Sleep(200 * time.Microsecond) // let it reach the futex and the CPU idle
+			if idle < WakeIdleLong*time.Microsecond {
+				for t0 := time.Now(); time.Since(t0) < idle; {
+				}
+			} else {
+				time.Sleep(idle) // let it reach the futex and the CPU idle
+			}
 			sent.Store(int64(time.Since(base)))
 			word.Store(1)
 			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 1|128, 1, 0, 0, 0)
@@ -261,11 +278,12 @@ func wakeup(ctx context.Context, a, b int) (float64, error) {
 		}
 	})
 	if err != nil {
-		return 0, err
+		return [3]float64{}, err
 	}
 	if len(lat) == 0 {
-		return 0, ctx.Err()
+		return [3]float64{}, ctx.Err()
 	}
 	slices.Sort(lat)
-	return lat[len(lat)/2], nil
+	m := len(lat)
+	return [3]float64{lat[m/10], lat[m/2], lat[m*9/10]}, nil
 }

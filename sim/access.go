@@ -65,7 +65,8 @@ func Sleep(d int64) {
 		return
 	}
 	c.settle()
-	c.clock += d + e.model.Wake()
+	c.clock += d + e.model.Wake(d*1000)
+	c.blocks++
 	e.point(c)
 }
 
@@ -90,9 +91,22 @@ func BlockCurrent() {
 		e.cfg.Trace(ev)
 	}
 	e.steps++
+	c.blocks++
+	c.blockedAt = c.clock
 	c.lastKind = Block
 	c.state = cpuBlocked
 	e.switchOut(c, nil)
+}
+
+// Blocks returns how often the running CPU has blocked (BlockCurrent)
+// or slept (Sleep): its thread's voluntary context switches, which a
+// real thread reads from /proc/thread-self/status. 0 outside a
+// projection.
+func Blocks() uint64 {
+	if e := running; e != nil && e.cur != nil {
+		return e.cur.blocks
+	}
+	return 0
 }
 
 // Wake wakes c (wake_up_process()): a blocked CPU becomes runnable at the
@@ -106,7 +120,8 @@ func Wake(c *CPU) {
 	switch c.state {
 	case cpuBlocked:
 		c.state = cpuRunnable
-		c.clock = max(c.clock, Now()+e.model.Wake())
+		t := Now()
+		c.clock = max(c.clock, t+e.model.Wake(t-c.blockedAt))
 		c.woken = false
 		e.makeRunnable(c)
 	case cpuRunnable, cpuNew:

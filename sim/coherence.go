@@ -1,6 +1,10 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
 
 // LineSize is the cache line the Coherence model tracks: x86-64's 64 bytes.
 const LineSize = 64
@@ -30,9 +34,28 @@ type Costs struct {
 	// Pause is one iteration of a spin loop: cpu_relax(), PAUSE.
 	Pause int64
 	// Wake is the latency from wake_up_process() to the woken CPU running
-	// (an idle CPU's wake-up: the IPI and the exit from idle).
+	// (an idle CPU's wake-up: the IPI and the exit from idle), for a CPU
+	// idle longer than WakeCurve's last point, or for any if WakeCurve is
+	// empty.
 	Wake int64
+	// WakeCurve is the wake-up latency of a CPU by how long it has been
+	// idle, ascending in Idle: a CPU's idle state deepens the longer it
+	// idles (cpuidle's governor picks a deeper C-state for a longer
+	// predicted idle; a VM's guest halt-polls, then halts its vCPU), and
+	// the deeper the state, the slower its exit. Between points the
+	// latency is interpolated linearly; below the first it is the first,
+	// beyond the last the last.
+	WakeCurve []WakePoint
 }
+
+// WakePoint is one point of Costs.WakeCurve, in ps: the wake-up latency
+// after Idle, its median Latency and, where measured, its 10th and 90th
+// percentiles Lo and Hi (0: none). A wake-up's latency is drawn from that
+// spread, not charged at the median, because what a wake-up decides is
+// often a threshold (a writer that spins 10.5 µs on a lock granted to a
+// reader it woke, rwsem_rspin_threshold()), and a median on one side of it
+// would put every wake-up there.
+type WakePoint struct{ Idle, Latency, Lo, Hi int64 }
 
 // Validate reports costs a Coherence model cannot use.
 func (c Costs) Validate() error {
@@ -43,6 +66,12 @@ func (c Costs) Validate() error {
 		return fmt.Errorf("sockets %d: want 1..cpus (%d)", c.Sockets, c.CPUs)
 	case c.Hit <= 0 || c.RMW <= 0 || c.Transfer <= 0 || c.RMWTransfer <= 0 || c.Remote <= 0 || c.Pause <= 0 || c.Wake < 0:
 		return fmt.Errorf("costs %+v: every cost must be positive (wake 0 or more)", c)
+	}
+	for i, p := range c.WakeCurve {
+		if p.Idle <= 0 || p.Latency < 0 || i > 0 && p.Idle <= c.WakeCurve[i-1].Idle ||
+			(p.Lo != 0 || p.Hi != 0) && !(p.Lo <= p.Latency && p.Latency <= p.Hi) {
+			return fmt.Errorf("wake curve %v: want idle times positive and ascending, latencies 0 or more, each 10th percentile <= median <= 90th", c.WakeCurve)
+		}
 	}
 	return nil
 }
@@ -86,12 +115,13 @@ type Coherence struct {
 	// runs on one line.
 	lastKey  uintptr
 	lastLine *line
+	rng      *rand.Rand // wake-ups' draws from their spread
 }
 
 // NewCoherence returns a Coherence model of a machine with costs c, which
 // must be valid (Costs.Validate).
 func NewCoherence(c Costs) *Coherence {
-	return &Coherence{c: c, perSocket: (c.CPUs + c.Sockets - 1) / c.Sockets, lines: map[uintptr]*line{}, lastKey: ^uintptr(0)}
+	return &Coherence{c: c, perSocket: (c.CPUs + c.Sockets - 1) / c.Sockets, lines: map[uintptr]*line{}, lastKey: ^uintptr(0), rng: rand.New(rand.NewPCG(1, 2))}
 }
 
 var _ Model = (*Coherence)(nil)
@@ -99,8 +129,48 @@ var _ Model = (*Coherence)(nil)
 // Costs returns the model's costs.
 func (m *Coherence) Costs() Costs { return m.c }
 
-// Wake implements Model.
-func (m *Coherence) Wake() int64 { return m.c.Wake }
+// Wake implements Model: the wake-up latency after idle ps of idleness,
+// drawn from Costs.WakeCurve's spread by the model's own generator, whose
+// fixed seed keeps a projection deterministic (the engine calls Wake in
+// one order for one run).
+func (m *Coherence) Wake(idle int64) int64 { return m.c.WakeAfter(idle, m.rng.Float64()) }
+
+// WakeAfter returns the wake-up latency of a CPU idle for idle ps at
+// quantile u in [0, 1) of its spread (see WakeCurve and WakePoint): the
+// 10th percentile up to u = 0.1, the 90th from u = 0.9, linear between
+// them through the median; the median where the point has no spread.
+func (c Costs) WakeAfter(idle int64, u float64) int64 {
+	pts := c.WakeCurve
+	if len(pts) == 0 {
+		return c.Wake
+	}
+	p := pts[len(pts)-1]
+	for i, q := range pts {
+		if idle > q.Idle {
+			continue
+		}
+		p = q
+		if i > 0 {
+			o := pts[i-1]
+			f := float64(idle-o.Idle) / float64(q.Idle-o.Idle)
+			lerp := func(a, b int64) int64 { return a + int64(math.Round(f*float64(b-a))) }
+			p = WakePoint{Idle: idle, Latency: lerp(o.Latency, q.Latency), Lo: lerp(o.Lo, q.Lo), Hi: lerp(o.Hi, q.Hi)}
+		}
+		break
+	}
+	if p.Lo <= 0 || p.Hi <= 0 {
+		return p.Latency
+	}
+	switch {
+	case u <= 0.1:
+		return p.Lo
+	case u >= 0.9:
+		return p.Hi
+	case u < 0.5:
+		return p.Lo + int64(math.Round((u-0.1)/0.4*float64(p.Latency-p.Lo)))
+	}
+	return p.Latency + int64(math.Round((u-0.5)/0.4*float64(p.Hi-p.Latency)))
+}
 
 // Access implements Model.
 func (m *Coherence) Access(cpu int, now int64, addr uintptr, k Kind) int64 {

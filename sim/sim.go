@@ -76,8 +76,9 @@ func (k Kind) String() string {
 // cache lines' owners); it is called from one goroutine at a time.
 type Model interface {
 	Access(cpu int, now int64, addr uintptr, k Kind) int64
-	// Wake is the latency, in ps, from a wake-up to the woken CPU running.
-	Wake() int64
+	// Wake is the latency, in ps, from a wake-up to the woken CPU running,
+	// for a CPU that has been idle for idle ps.
+	Wake(idle int64) int64
 }
 
 // unitModel charges every access 1 ns and a wake-up nothing: time then
@@ -85,7 +86,7 @@ type Model interface {
 type unitModel struct{}
 
 func (unitModel) Access(int, int64, uintptr, Kind) int64 { return 1000 }
-func (unitModel) Wake() int64                            { return 0 }
+func (unitModel) Wake(int64) int64                       { return 0 }
 
 // Event is one step of a traced run.
 type Event struct {
@@ -191,6 +192,12 @@ type CPU struct {
 	// accesses then return at once while its code unwinds.
 	stopping bool
 	heapIdx  int
+	// blocks counts the times the CPU gave itself up, blocked or
+	// asleep: a thread's voluntary context switches (Blocks).
+	blocks uint64
+	// blockedAt is the clock at which the CPU last blocked: its idle
+	// time when woken, which decides the wake-up's cost (Model.Wake).
+	blockedAt int64
 
 	eng      *Engine
 	body     func(*CPU)

@@ -273,7 +273,7 @@ func TestOneEngineAtATime(t *testing.T) {
 type fixedModel struct{ wake int64 }
 
 func (fixedModel) Access(int, int64, uintptr, sim.Kind) int64 { return 1000 }
-func (m fixedModel) Wake() int64                              { return m.wake }
+func (m fixedModel) Wake(int64) int64                         { return m.wake }
 
 // BenchmarkEvents measures the engine's scheduling points per second under
 // TimeOrder with 8 CPUs that alternate (a hand-off at almost every point),
@@ -297,5 +297,74 @@ func BenchmarkEvents(b *testing.B) {
 			}
 			b.ReportMetric(float64(e.Steps())/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// TestWakeAfter: the wake-up latency follows the curve by how long the CPU
+// idled: the first point below it, linear between points, Wake beyond.
+func TestWakeAfter(t *testing.T) {
+	c := sim.Costs{Wake: 50_000, WakeCurve: []sim.WakePoint{{Idle: 2_000, Latency: 10_000}, {Idle: 10_000, Latency: 20_000}, {Idle: 100_000, Latency: 30_000, Lo: 10_000, Hi: 70_000}}}
+	for _, tc := range []struct {
+		idle int64
+		u    float64
+		want int64
+	}{
+		{0, 0.5, 10_000}, {2_000, 0.5, 10_000}, {6_000, 0.5, 15_000}, {10_000, 0.99, 20_000}, // no spread: the median
+		{55_000, 0.5, 25_000}, {100_000, 0.5, 30_000}, {1e9, 0.5, 30_000},
+		{100_000, 0.05, 10_000}, {100_000, 0.3, 20_000}, {100_000, 0.7, 50_000}, {100_000, 0.95, 70_000}, // the spread
+	} {
+		if got := c.WakeAfter(tc.idle, tc.u); got != tc.want {
+			t.Errorf("WakeAfter(%d, %v) = %d, want %d", tc.idle, tc.u, got, tc.want)
+		}
+	}
+	if got := (sim.Costs{Wake: 7}).WakeAfter(123, 0.5); got != 7 {
+		t.Errorf("no curve: WakeAfter = %d, want Wake (7)", got)
+	}
+	bad := sim.Costs{CPUs: 1, Sockets: 1, Hit: 1, RMW: 1, Transfer: 1, RMWTransfer: 1, Remote: 1, Pause: 1,
+		WakeCurve: []sim.WakePoint{{Idle: 10, Latency: 1}, {Idle: 10, Latency: 2}}}
+	if err := bad.Validate(); err == nil {
+		t.Error("a curve with two points at one idle time validated")
+	}
+}
+
+// idleModel charges a wake-up the idle time it is given, so a test can
+// read what the engine passed.
+type idleModel struct{}
+
+func (idleModel) Access(int, int64, uintptr, sim.Kind) int64 { return 1000 }
+func (idleModel) Wake(idle int64) int64                      { return idle }
+
+// TestWakeIdle: the engine hands the model the time the woken CPU was
+// blocked, and counts its blocks (Blocks: its voluntary context switches).
+func TestWakeIdle(t *testing.T) {
+	var flag word
+	var c0 *sim.CPU
+	var blockedAt, woke int64
+	var blocks uint64
+	e := sim.New(sim.Config{Model: idleModel{}})
+	c0 = e.Go(func(*sim.CPU) {
+		for flag.load() == 0 {
+			blockedAt = sim.Now()
+			sim.BlockCurrent()
+		}
+		woke = sim.Now()
+		blocks = sim.Blocks()
+	})
+	var wakeAt int64
+	e.Go(func(*sim.CPU) {
+		sim.Advance(80_000)
+		flag.store(1)
+		wakeAt = sim.Now()
+		sim.Wake(c0)
+	})
+	if err := e.Run(); err != nil {
+		t.Fatal(err)
+	}
+	idle := wakeAt - blockedAt
+	if idle <= 0 || woke < wakeAt+idle {
+		t.Errorf("blocked at %d, woken at %d, running at %d: want a wake-up latency of the idle time, %d", blockedAt, wakeAt, woke, idle)
+	}
+	if blocks != 1 {
+		t.Errorf("Blocks = %d, want 1", blocks)
 	}
 }
