@@ -59,6 +59,10 @@ type Config struct {
 	// Load is the workload's configuration; its Work is the Target's.
 	Load   workloads.Config
 	Target Target
+	// Locks turns lock attribution (lock-wait-ns/op and the rest) on or
+	// off, as in a real model cell; "" is auto, on. Its clock is virtual,
+	// so attribution costs a projection's figures nothing.
+	Locks runner.Locks
 }
 
 // DefaultConfig returns a projection of 2 ms warm-up and 20 ms timed window
@@ -106,7 +110,7 @@ func (c Config) Validate() error {
 // workload's, the virtual window, "mode: projected", the target and every
 // cost the projection used.
 func (c Config) Pairs() []cell.KV {
-	rc := runner.Config{Load: c.Load, Duration: c.Duration, Warmup: c.Warmup}
+	rc := runner.Config{Load: c.Load, Duration: c.Duration, Warmup: c.Warmup, Locks: c.Locks}
 	rc.Load.Calibration = nil
 	kv := runner.ConfigKVs(rc)
 	// The calibration lines are the target's.
@@ -166,6 +170,9 @@ func Run(c Config) (runner.Result, Stats, error) {
 	ths := make([]*workloads.Thread, c.Threads)
 	for i := range ths {
 		ths[i] = workloads.NewThread(i, c.Threads, s, load, ctl)
+		if c.Locks.For(false) {
+			ths[i].EnableLockTime()
+		}
 	}
 
 	warm := c.Warmup.Nanoseconds() * 1000
@@ -208,6 +215,7 @@ func Run(c Config) (runner.Result, Stats, error) {
 	res.Status = runner.StatusOK
 	runner.Summarize(&res, winfo, ths, c.Duration)
 	if res.Status == runner.StatusOK {
+		runner.AddLockTime(&res, winfo, ths)
 		runner.CheckIdle(&res, s)
 	}
 	return res, st, nil

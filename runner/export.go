@@ -16,6 +16,10 @@ func Summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 	summarize(r, w, ths, elapsed)
 }
 
+// AddLockTime adds the cell's lock wait and hold per operation, as Run
+// does, where its threads timed their locks (Thread.EnableLockTime).
+func AddLockTime(r *Result, w workloads.Info, ths []*workloads.Thread) { addLockTime(r, w, ths) }
+
 // CheckIdle adds to r what the strategy's end-of-run check finds.
 func CheckIdle(r *Result, s strategies.Strategy) { checkIdle(r, s) }
 
