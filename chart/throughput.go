@@ -2,6 +2,7 @@ package chart
 
 import (
 	"fmt"
+	"image/color"
 	"slices"
 
 	"gonum.org/v1/plot"
@@ -118,17 +119,8 @@ func points(ds *dataset, w, s string, fig func(*cellReps) (summary, bool, error)
 // larger hollow rings in its colour, error bars unless errs has none, and
 // a legend entry called name.
 func addPoints(p *plot.Plot, name string, st seriesStyle, xys plotter.XYs, errs plotter.YErrors) error {
-	if spread(errs) {
-		eb, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{xys, errs})
-		if err != nil {
-			return err
-		}
-		eb.LineStyle = draw.LineStyle{Color: st.color, Width: vg.Points(1)}
-		eb.CapWidth = vg.Points(8)
-		p.Add(eb)
+	if err := addErrorBars(p, st.color, vg.Points(8), xys, errs); err != nil {
+		return err
 	}
 	sc, err := plotter.NewScatter(xys)
 	if err != nil {
@@ -143,19 +135,8 @@ func addPoints(p *plot.Plot, name string, st seriesStyle, xys plotter.XYs, errs 
 // addSeries adds one strategy's line through xys, its markers, and, unless
 // errs is nil or all zero, its error bars, with a legend entry called name.
 func addSeries(p *plot.Plot, name string, st seriesStyle, xys plotter.XYs, errs plotter.YErrors) error {
-	if spread(errs) {
-		eb, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{xys, errs})
-		if err != nil {
-			return err
-		}
-		eb.LineStyle = st.line
-		eb.LineStyle.Width = vg.Points(1)
-		eb.LineStyle.Dashes = nil
-		eb.CapWidth = vg.Points(6)
-		p.Add(eb)
+	if err := addErrorBars(p, st.color, vg.Points(6), xys, errs); err != nil {
+		return err
 	}
 	l, err := plotter.NewLine(xys)
 	if err != nil {
@@ -169,6 +150,25 @@ func addSeries(p *plot.Plot, name string, st seriesStyle, xys plotter.XYs, errs 
 	sc.GlyphStyle = st.glyph
 	p.Add(l, sc)
 	p.Legend.Add(name, l, sc)
+	return nil
+}
+
+// addErrorBars adds error bars of errs at xys in colour c, solid, with
+// caps of width capWidth, unless no bar has a length.
+func addErrorBars(p *plot.Plot, c color.Color, capWidth vg.Length, xys plotter.XYs, errs plotter.YErrors) error {
+	if !spread(errs) {
+		return nil
+	}
+	eb, err := plotter.NewYErrorBars(struct {
+		plotter.XYs
+		plotter.YErrors
+	}{xys, errs})
+	if err != nil {
+		return err
+	}
+	eb.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(1)}
+	eb.CapWidth = capWidth
+	p.Add(eb)
 	return nil
 }
 
