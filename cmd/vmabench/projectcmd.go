@@ -55,8 +55,11 @@ Examples:
 	vmabench project -check -workload mmap1 -strategy vmarefcnt -count 5
 
 -check runs each cell here for real (-real-duration each, -count times, 3
-by default) and then projects it on this machine's profile, and prints the
-one beside the other as validate does: the projected/real ratio of the
+by default) and then projects it on this machine's profile, over the same
+window after 20ms of virtual warm-up unless -duration or -warmup is given
+(a window shorter than page_fault1's 60 ms pass would measure part of
+it), and prints the one beside the other as validate does: the
+projected/real ratio of the
 readers' and the writers' rates, its interval, and a verdict within 1.25x
 (agrees, disagrees, or inconclusive with the -count that would decide it).
 Without -workload and -strategy it checks every model on the quick
