@@ -54,17 +54,17 @@ Examples:
 	vmabench project -check                                  # every model, the check's cells, 1 and 2 threads
 	vmabench project -check -workload mmap1 -strategy vmarefcnt -count 5
 
--check runs each cell here for real (-real-duration each, -count times, 3
-by default) and then projects it on this machine's profile, over the same
-window after 20ms of virtual warm-up unless -duration or -warmup is given
-(a window shorter than page_fault1's 60 ms pass would measure part of
-it), and prints the one beside the other as validate does: the
-projected/real ratio of the
-readers' and the writers' rates, its interval, and a verdict within 1.25x
-(agrees, disagrees, or inconclusive with the -count that would decide it).
-Without -workload and -strategy it checks every model on the quick
-matrix's workloads and faults-shared, lookups-mmap, mmap1, page_fault1 and
-pft. It exits 1 unless every figure agrees.
+-check runs each cell here for real (-real-duration each, -count times,
+3 by default) and then projects it on this machine's profile, over the
+same window after 20ms of virtual warm-up unless -duration or -warmup is
+given (a window shorter than page_fault1's 60 ms pass would measure part
+of it), and prints the one beside the other as validate does: the
+projected/real ratio of the readers' and the writers' rates, its
+interval, and a verdict within 1.25x (agrees, disagrees, or inconclusive
+with the -count that would decide it). Without -workload and -strategy
+it checks every model on the quick matrix's workloads and faults-shared,
+lookups-mmap, mmap1, page_fault1 and pft. It exits 1 unless every figure
+agrees.
 `
 
 // projectCellName is the hidden command that projects one cell in a
