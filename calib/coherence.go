@@ -236,9 +236,11 @@ func contendedRMW(ctx context.Context, a, b int) (float64, error) {
 // wakeup measures the wake-up of a thread sleeping in futex(2) on CPU b
 // by a thread on CPU a, idle for idle before the wake: from just before
 // FUTEX_WAKE to the sleeper running again, the 10th, 50th and 90th
-// percentiles of 200. The waker
-// spins through an idle shorter than WakeIdleLong (its own CPU stays
-// busy, as a lock holder's does) and sleeps through a longer one.
+// percentiles of 200. The waker spins through an idle shorter than
+// WakeIdleLong (its own CPU stays busy, as a lock holder's does) and
+// sleeps through a longer one. After a short idle the wake may come
+// before the sleeper is in the futex at all (FUTEX_WAIT then returns at
+// once), as it can in the model (schedule() finding TASK_RUNNING).
 func wakeup(ctx context.Context, a, b int, idle time.Duration) ([3]float64, error) {
 	const n = 200
 	var word atomic.Uint32 // 0: sleep; 1: wake

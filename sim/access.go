@@ -65,7 +65,7 @@ func Sleep(d int64) {
 		return
 	}
 	c.settle()
-	c.clock += d + e.model.Wake(d*1000)
+	c.clock += d + e.model.Wake(d) // idle for the sleep's d ps
 	c.blocks++
 	e.point(c)
 }

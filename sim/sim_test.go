@@ -368,3 +368,19 @@ func TestWakeIdle(t *testing.T) {
 		t.Errorf("Blocks = %d, want 1", blocks)
 	}
 }
+
+// TestSleepIdle: a sleep of d ps charges the wake-up of a CPU idle for d.
+func TestSleepIdle(t *testing.T) {
+	var end int64
+	e := sim.New(sim.Config{Model: idleModel{}})
+	e.Go(func(*sim.CPU) {
+		sim.Sleep(40_000)
+		end = sim.Now()
+	})
+	if err := e.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if end != 80_000 {
+		t.Errorf("a 40000 ps sleep ended at %d ps, want 80000 (the sleep and a wake-up after 40000 ps idle)", end)
+	}
+}
