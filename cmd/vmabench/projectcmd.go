@@ -168,7 +168,7 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		_, err := projectAll(ctx, cells, jobs, out, stdout, stderr)
 		return err
 	}
-	return projectCheck(ctx, plan, realDuration, cells, jobs, out, stdout, stderr)
+	return projectCheck(ctx, plan, realDuration, tg.Name, cells, jobs, out, stdout, stderr)
 }
 
 // checkWarmup is project -check's virtual warm-up: enough for every
@@ -192,11 +192,11 @@ func models() []string {
 	return out
 }
 
-// projectCheck is project -check: the real cells of plan here, with this
-// machine's calibration and a window of realDuration, then their
-// projections on this machine's profile, then the table of the one beside
-// the other (project.Check). The projection's results go to path if given.
-func projectCheck(ctx context.Context, plan runner.Plan, realDuration time.Duration, cells []project.Config, jobs int, path string, stdout, stderr io.Writer) error {
+// projectCheck is project -check: the real cells of plan here, with the
+// calibration profile file the target was made from and a window of
+// realDuration, then their projections on that profile, then the table of
+// the one beside the other (project.Check). The projection's results go to path if given.
+func projectCheck(ctx context.Context, plan runner.Plan, realDuration time.Duration, profile string, cells []project.Config, jobs int, path string, stdout, stderr io.Writer) error {
 	rp := plan
 	rp.Base = runner.DefaultConfig()
 	rp.Base.Load = plan.Base.Load
@@ -206,7 +206,12 @@ func projectCheck(ctx context.Context, plan runner.Plan, realDuration time.Durat
 	if err := m.check(); err != nil {
 		return usagef("project", "%v", err)
 	}
-	if err := applyCalibration(ctx, calib.Auto, &m.plan.Base.Load, stderr); err != nil {
+	// The real cells use the profile file the projection's target came
+	// from, not a fresh resolution of this machine's: a start-up drift
+	// check between the two could measure it afresh, and the two sides
+	// would then charge different kernel costs (seen: fault-ns 1354 for
+	// the real cells against 1775 for their projections).
+	if err := applyCalibration(ctx, profile, &m.plan.Base.Load, stderr); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "vmabench project -check: %d real cells here, then their projections\n", len(m.plan.Cells()))
