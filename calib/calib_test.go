@@ -29,6 +29,7 @@ var sample = Profile{
 	WakeupAfter: [4]float64{3000, 8000, 15000, 20000},
 	WakeupP10:   [5]float64{1000, 4000, 9000, 12000, 15000},
 	WakeupP90:   [5]float64{9000, 20000, 30000, 40000, 60000},
+	WakeupSend:  [5]float64{2000, 3000, 4000, 4000, 4000},
 }
 
 // TestWriteGolden: a profile's text is stable (testdata/profile.golden) and
@@ -71,8 +72,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad load", with(6, "load: high"), `p.txt:6: load "high": want a load average, 0 or more`},
 		{"negative pcp", with(7, "pcp-high: -1"), `p.txt:7: pcp-high "-1": want a number of pages, 0 or more`},
 		{"zero pcp", with(8, "pcp-batch: 0"), ""},
-		{"twice", good.String() + "trap-ns: 5\n", `p.txt:49: trap-ns given twice`},
-		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing wakeup-p90-ns, wakeup-ns`},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:54: trap-ns given twice`},
+		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing wakeup-send-ns, wakeup-ns`},
 		{"zero zap", with(22, "zap-anon-ns: 0"), ""},
 		{"negative ipi", with(18, "ipi-send-ns: -1"), `p.txt:18: ipi-send-ns "-1": want a number of ns, 0 or more`},
 		{"zero ipi", with(18, "ipi-send-ns: 0"), ""},

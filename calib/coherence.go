@@ -78,7 +78,7 @@ func measureCoherence(ctx context.Context, p *Profile) error {
 		if err != nil {
 			return fmt.Errorf("wake-up after %vµs idle: %w", idle, err)
 		}
-		p.WakeupP10[i], p.WakeupP90[i] = q[0], q[2]
+		p.WakeupP10[i], p.WakeupP90[i], p.WakeupSend[i] = q[0], q[2], q[3]
 		if i < len(WakeIdles) {
 			p.WakeupAfter[i] = q[1]
 		} else {
@@ -236,20 +236,21 @@ func contendedRMW(ctx context.Context, a, b int) (float64, error) {
 // wakeup measures the wake-up of a thread sleeping in futex(2) on CPU b
 // by a thread on CPU a, idle for idle before the wake: from just before
 // FUTEX_WAKE to the sleeper running again, the 10th, 50th and 90th
-// percentiles of 200. The waker spins through an idle shorter than
+// percentiles of 200, and the median time the FUTEX_WAKE took the waker. The waker spins through an idle shorter than
 // WakeIdleLong (its own CPU stays busy, as a lock holder's does) and
 // sleeps through a longer one. After a short idle the wake may come
 // before the sleeper is in the futex at all (FUTEX_WAIT then returns at
 // once), as it can in the model (schedule() finding TASK_RUNNING).
-func wakeup(ctx context.Context, a, b int, idle time.Duration) ([3]float64, error) {
+func wakeup(ctx context.Context, a, b int, idle time.Duration) ([4]float64, error) {
 	const n = 200
 	var word atomic.Uint32 // 0: sleep; 1: wake
 	var woke atomic.Int64  // the sleeper's time once running
 	var sent atomic.Int64  // the waker's time before the wake
 	var asleep atomic.Uint32
 	lat := make([]float64, 0, n)
+	send := make([]float64, 0, n)
 	if err := ctx.Err(); err != nil {
-		return [3]float64{}, err
+		return [4]float64{}, err
 	}
 	base := time.Now()
 	err := onCPUs(a, b, func(i int) {
@@ -273,19 +274,22 @@ func wakeup(ctx context.Context, a, b int, idle time.Duration) ([3]float64, erro
 			}
 			sent.Store(int64(time.Since(base)))
 			word.Store(1)
+			t0 := time.Now()
 			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 1|128, 1, 0, 0, 0)
+			send = append(send, float64(time.Since(t0)))
 			spinUntil(func() bool { return woke.Load() >= sent.Load() })
 			lat = append(lat, float64(woke.Load()-sent.Load()))
 			asleep.Store(0)
 		}
 	})
 	if err != nil {
-		return [3]float64{}, err
+		return [4]float64{}, err
 	}
 	if len(lat) == 0 {
-		return [3]float64{}, ctx.Err()
+		return [4]float64{}, ctx.Err()
 	}
 	slices.Sort(lat)
+	slices.Sort(send)
 	m := len(lat)
-	return [3]float64{lat[m/10], lat[m/2], lat[m*9/10]}, nil
+	return [4]float64{lat[m/10], lat[m/2], lat[m*9/10], send[len(send)/2]}, nil
 }

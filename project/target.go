@@ -34,7 +34,7 @@ func FromCalib(t calib.Target, rawLocks bool) Target {
 		// A profile's rounding may put a percentile a hair past the
 		// median; the spread is clamped to it.
 		lo, hi := min(t.WakeupP10[i], med), max(t.WakeupP90[i], med)
-		tg.Costs.WakeCurve = append(tg.Costs.WakeCurve, sim.WakePoint{Idle: ps(idle * 1000), Latency: ps(med), Lo: ps(lo), Hi: ps(hi)})
+		tg.Costs.WakeCurve = append(tg.Costs.WakeCurve, sim.WakePoint{Idle: ps(idle * 1000), Latency: ps(med), Lo: ps(lo), Hi: ps(hi), Send: ps(t.WakeupSend[i])})
 	}
 	if !rawLocks {
 		tg.Work = calib.Derive(t.Profile, calib.Bare{}, mm.ProjectionRate)

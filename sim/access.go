@@ -110,7 +110,8 @@ func Blocks() uint64 {
 }
 
 // Wake wakes c (wake_up_process()): a blocked CPU becomes runnable at the
-// waker's time plus the Model's wake-up latency; a CPU not blocked keeps
+// waker's time plus the Model's wake-up latency, and the waker pays the
+// Model's WakeSend; a CPU not blocked keeps
 // the wake-up for its next BlockCurrent. A nil c does nothing.
 func Wake(c *CPU) {
 	if c == nil {
@@ -121,7 +122,11 @@ func Wake(c *CPU) {
 	case cpuBlocked:
 		c.state = cpuRunnable
 		t := Now()
-		c.clock = max(c.clock, t+e.model.Wake(t-c.blockedAt))
+		idle := t - c.blockedAt
+		c.clock = max(c.clock, t+e.model.Wake(idle))
+		if w := e.cur; w != nil && w != c {
+			w.clock += e.model.WakeSend(idle) // the waker's send
+		}
 		c.woken = false
 		e.makeRunnable(c)
 	case cpuRunnable, cpuNew:

@@ -55,7 +55,9 @@ type Costs struct {
 // often a threshold (a writer that spins 10.5 µs on a lock granted to a
 // reader it woke, rwsem_rspin_threshold()), and a median on one side of it
 // would put every wake-up there.
-type WakePoint struct{ Idle, Latency, Lo, Hi int64 }
+//
+// Send is what the wake-up costs the waker (its IPI to the idle CPU).
+type WakePoint struct{ Idle, Latency, Lo, Hi, Send int64 }
 
 // Validate reports costs a Coherence model cannot use.
 func (c Costs) Validate() error {
@@ -69,7 +71,7 @@ func (c Costs) Validate() error {
 	}
 	for i, p := range c.WakeCurve {
 		if p.Idle <= 0 || p.Latency < 0 || i > 0 && p.Idle <= c.WakeCurve[i-1].Idle ||
-			(p.Lo != 0 || p.Hi != 0) && !(p.Lo <= p.Latency && p.Latency <= p.Hi) {
+			(p.Lo != 0 || p.Hi != 0) && !(p.Lo <= p.Latency && p.Latency <= p.Hi) || p.Send < 0 {
 			return fmt.Errorf("wake curve %v: want idle times positive and ascending, latencies 0 or more, each 10th percentile <= median <= 90th", c.WakeCurve)
 		}
 	}
@@ -135,29 +137,18 @@ func (m *Coherence) Costs() Costs { return m.c }
 // one order for one run).
 func (m *Coherence) Wake(idle int64) int64 { return m.c.WakeAfter(idle, m.rng.Float64()) }
 
+// WakeSend implements Model.
+func (m *Coherence) WakeSend(idle int64) int64 { return m.c.WakeSendAfter(idle) }
+
 // WakeAfter returns the wake-up latency of a CPU idle for idle ps at
 // quantile u in [0, 1) of its spread (see WakeCurve and WakePoint): the
 // 10th percentile up to u = 0.1, the 90th from u = 0.9, linear between
 // them through the median; the median where the point has no spread.
 func (c Costs) WakeAfter(idle int64, u float64) int64 {
-	pts := c.WakeCurve
-	if len(pts) == 0 {
+	if len(c.WakeCurve) == 0 {
 		return c.Wake
 	}
-	p := pts[len(pts)-1]
-	for i, q := range pts {
-		if idle > q.Idle {
-			continue
-		}
-		p = q
-		if i > 0 {
-			o := pts[i-1]
-			f := float64(idle-o.Idle) / float64(q.Idle-o.Idle)
-			lerp := func(a, b int64) int64 { return a + int64(math.Round(f*float64(b-a))) }
-			p = WakePoint{Idle: idle, Latency: lerp(o.Latency, q.Latency), Lo: lerp(o.Lo, q.Lo), Hi: lerp(o.Hi, q.Hi)}
-		}
-		break
-	}
+	p := c.wakePoint(idle)
 	if p.Lo <= 0 || p.Hi <= 0 {
 		return p.Latency
 	}
@@ -170,6 +161,34 @@ func (c Costs) WakeAfter(idle int64, u float64) int64 {
 		return p.Lo + int64(math.Round((u-0.1)/0.4*float64(p.Latency-p.Lo)))
 	}
 	return p.Latency + int64(math.Round((u-0.5)/0.4*float64(p.Hi-p.Latency)))
+}
+
+// WakeSendAfter returns what waking a CPU idle for idle ps costs the
+// waker (WakePoint.Send); 0 without a curve.
+func (c Costs) WakeSendAfter(idle int64) int64 {
+	if len(c.WakeCurve) == 0 {
+		return 0
+	}
+	return c.wakePoint(idle).Send
+}
+
+// wakePoint returns WakeCurve at idle: the first point below it, linear
+// between points, the last beyond. The curve must not be empty.
+func (c Costs) wakePoint(idle int64) WakePoint {
+	pts := c.WakeCurve
+	for i, q := range pts {
+		if idle > q.Idle {
+			continue
+		}
+		if i == 0 {
+			return q
+		}
+		o := pts[i-1]
+		f := float64(idle-o.Idle) / float64(q.Idle-o.Idle)
+		lerp := func(a, b int64) int64 { return a + int64(math.Round(f*float64(b-a))) }
+		return WakePoint{Idle: idle, Latency: lerp(o.Latency, q.Latency), Lo: lerp(o.Lo, q.Lo), Hi: lerp(o.Hi, q.Hi), Send: lerp(o.Send, q.Send)}
+	}
+	return pts[len(pts)-1]
 }
 
 // Access implements Model.

@@ -274,6 +274,7 @@ type fixedModel struct{ wake int64 }
 
 func (fixedModel) Access(int, int64, uintptr, sim.Kind) int64 { return 1000 }
 func (m fixedModel) Wake(int64) int64                         { return m.wake }
+func (fixedModel) WakeSend(int64) int64                       { return 0 }
 
 // BenchmarkEvents measures the engine's scheduling points per second under
 // TimeOrder with 8 CPUs that alternate (a hand-off at almost every point),
@@ -333,6 +334,7 @@ type idleModel struct{}
 
 func (idleModel) Access(int, int64, uintptr, sim.Kind) int64 { return 1000 }
 func (idleModel) Wake(idle int64) int64                      { return idle }
+func (idleModel) WakeSend(int64) int64                       { return 0 }
 
 // TestWakeIdle: the engine hands the model the time the woken CPU was
 // blocked, and counts its blocks (Blocks: its voluntary context switches).
@@ -382,5 +384,34 @@ func TestSleepIdle(t *testing.T) {
 	}
 	if end != 80_000 {
 		t.Errorf("a 40000 ps sleep ended at %d ps, want 80000 (the sleep and a wake-up after 40000 ps idle)", end)
+	}
+}
+
+// TestWakeSend: the waker pays the curve's send for the sleeper's idle
+// time; the woken CPU pays the latency.
+func TestWakeSend(t *testing.T) {
+	costs := sim.Costs{CPUs: 2, Sockets: 1, Hit: 1000, RMW: 1000, Transfer: 1000, RMWTransfer: 1000, Remote: 1000, Pause: 1000,
+		WakeCurve: []sim.WakePoint{{Idle: 1, Latency: 7_000, Send: 3_000}}}
+	var flag word
+	var c0 *sim.CPU
+	var before, after int64
+	e := sim.New(sim.Config{Model: sim.NewCoherence(costs)})
+	c0 = e.Go(func(*sim.CPU) {
+		for flag.load() == 0 {
+			sim.BlockCurrent()
+		}
+	})
+	e.Go(func(*sim.CPU) {
+		sim.Advance(50_000)
+		flag.store(1)
+		before = sim.Now()
+		sim.Wake(c0)
+		after = sim.Now()
+	})
+	if err := e.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if after-before != 3_000 {
+		t.Errorf("the wake cost the waker %d ps, want the curve's send, 3000", after-before)
 	}
 }
