@@ -168,7 +168,11 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		_, err := projectAll(ctx, cells, jobs, out, stdout, stderr)
 		return err
 	}
-	return projectCheck(ctx, plan, realDuration, tg.Name, cells, jobs, out, stdout, stderr)
+	profile := tg.Name
+	if calibration == calib.None {
+		profile = calib.None // raw lock costs on both sides
+	}
+	return projectCheck(ctx, plan, realDuration, profile, cells, jobs, out, stdout, stderr)
 }
 
 // checkWarmup is project -check's virtual warm-up: enough for every
@@ -195,7 +199,9 @@ func models() []string {
 // projectCheck is project -check: the real cells of plan here, with the
 // calibration profile file the target was made from and a window of
 // realDuration, then their projections on that profile, then the table of
-// the one beside the other (project.Check). The projection's results go to path if given.
+// the one beside the other (project.Check). The projection's results go
+// to path if given. profile is calib.None where both sides run with raw
+// lock costs.
 func projectCheck(ctx context.Context, plan runner.Plan, realDuration time.Duration, profile string, cells []project.Config, jobs int, path string, stdout, stderr io.Writer) error {
 	rp := plan
 	rp.Base = runner.DefaultConfig()
