@@ -98,7 +98,7 @@ func splitChart(ds *dataset, w string, opts Options, sp lockSplit) (Chart, bool,
 		if !okw || !okh || !ok {
 			continue
 		}
-		names = append(names, legendName(s, c.unsafe))
+		names = append(names, legendName(s, c.unsafe)+ds.mark(w, s))
 		wait = append(wait, ws.median)
 		hold = append(hold, hs.median)
 		rest = append(rest, max(op-ws.median-hs.median, 0))

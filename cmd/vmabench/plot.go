@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"vmabench/cell"
 	"vmabench/chart"
@@ -72,25 +73,59 @@ func plotCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 }
 
 // filesMachine names the machine the files were measured on, for chart
-// titles: the CPU model and count of their headers, or "" if the files
-// disagree. A file from go test -bench has no gomaxprocs line; its
-// benchmark names' GOMAXPROCS suffix stands in.
+// titles: the CPU model and count of their headers; for a projection, the
+// target it was projected on, "xeon-16 (16 CPUs, projected)", since its
+// header's CPU is only the host's. Files of several machines are named
+// together, "A and B". A file from go test -bench has no gomaxprocs line;
+// its benchmark names' GOMAXPROCS suffix stands in.
 func filesMachine(files []*report.File) string {
-	name := ""
-	for i, f := range files {
-		hdr := f.Header
-		if !slices.ContainsFunc(hdr, func(kv cell.KV) bool { return kv.Key == "gomaxprocs" }) {
-			procs := 0
-			for _, r := range f.Results {
-				procs = max(procs, r.Procs)
+	var names []string
+	for _, f := range files {
+		n := projectedOn(f)
+		if n == "" {
+			hdr := f.Header
+			if !slices.ContainsFunc(hdr, func(kv cell.KV) bool { return kv.Key == "gomaxprocs" }) {
+				procs := 0
+				for _, r := range f.Results {
+					procs = max(procs, r.Procs)
+				}
+				hdr = append(slices.Clip(hdr), cell.KV{Key: "gomaxprocs", Value: strconv.Itoa(procs)})
 			}
-			hdr = append(slices.Clip(hdr), cell.KV{Key: "gomaxprocs", Value: strconv.Itoa(procs)})
+			n = report.MachineName(hdr)
 		}
-		n := report.MachineName(hdr)
-		if i > 0 && n != name {
+		if n == "" {
 			return ""
 		}
-		name = n
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
 	}
-	return name
+	return strings.Join(names, " and ")
+}
+
+// projectedOn names the target of a file of projections ("mode:
+// projected" and "target:" on its first result), or "" for a file of
+// measurements.
+func projectedOn(f *report.File) string {
+	if len(f.Results) == 0 {
+		return ""
+	}
+	var mode, target, cpus string
+	for _, kv := range f.Results[0].Config {
+		switch kv.Key {
+		case "mode":
+			mode = kv.Value
+		case "target":
+			target = kv.Value
+		case "target-cpus":
+			cpus = kv.Value
+		}
+	}
+	if mode != "projected" || target == "" {
+		return ""
+	}
+	if cpus != "" {
+		return target + " (" + cpus + " CPUs, projected)"
+	}
+	return target + " (projected)"
 }
