@@ -36,8 +36,7 @@ const holdSteps = 40
 type exploreModel struct{}
 
 func (exploreModel) Access(int, int64, uintptr, sim.Kind) int64 { return accessCost }
-func (exploreModel) Wake(int64) int64                           { return 0 }
-func (exploreModel) WakeSend(int64) int64                       { return 0 }
+func (exploreModel) Wake(int64) (int64, int64)                  { return 0, 0 }
 
 // recorder wraps a policy: it records each choice as a Step, labelled (when
 // traced) with the function at whose access the chosen CPU stands, and

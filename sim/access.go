@@ -65,7 +65,8 @@ func Sleep(d int64) {
 		return
 	}
 	c.settle()
-	c.clock += d + e.model.Wake(d) // idle for the sleep's d ps
+	lat, _ := e.model.Wake(d) // idle for the sleep's d ps; a timer wakes it
+	c.clock += d + lat
 	c.blocks++
 	e.point(c)
 }
@@ -111,7 +112,7 @@ func Blocks() uint64 {
 
 // Wake wakes c (wake_up_process()): a blocked CPU becomes runnable at the
 // waker's time plus the Model's wake-up latency, and the waker pays the
-// Model's WakeSend; a CPU not blocked keeps
+// Model's send; a CPU not blocked keeps
 // the wake-up for its next BlockCurrent. A nil c does nothing.
 func Wake(c *CPU) {
 	if c == nil {
@@ -122,10 +123,10 @@ func Wake(c *CPU) {
 	case cpuBlocked:
 		c.state = cpuRunnable
 		t := Now()
-		idle := t - c.blockedAt
-		c.clock = max(c.clock, t+e.model.Wake(idle))
+		lat, send := e.model.Wake(t - c.blockedAt)
+		c.clock = max(c.clock, t+lat)
 		if w := e.cur; w != nil && w != c {
-			w.clock += e.model.WakeSend(idle) // the waker's send
+			w.clock += send // the waker's
 		}
 		c.woken = false
 		e.makeRunnable(c)

@@ -34,9 +34,8 @@ type Costs struct {
 	// Pause is one iteration of a spin loop: cpu_relax(), PAUSE.
 	Pause int64
 	// Wake is the latency from wake_up_process() to the woken CPU running
-	// (an idle CPU's wake-up: the IPI and the exit from idle), for a CPU
-	// idle longer than WakeCurve's last point, or for any if WakeCurve is
-	// empty.
+	// (an idle CPU's wake-up: the IPI and the exit from idle) where
+	// WakeCurve is empty.
 	Wake int64
 	// WakeCurve is the wake-up latency of a CPU by how long it has been
 	// idle, ascending in Idle: a CPU's idle state deepens the longer it
@@ -72,7 +71,7 @@ func (c Costs) Validate() error {
 	for i, p := range c.WakeCurve {
 		if p.Idle <= 0 || p.Latency < 0 || i > 0 && p.Idle <= c.WakeCurve[i-1].Idle ||
 			(p.Lo != 0 || p.Hi != 0) && !(p.Lo <= p.Latency && p.Latency <= p.Hi) || p.Send < 0 {
-			return fmt.Errorf("wake curve %v: want idle times positive and ascending, latencies 0 or more, each 10th percentile <= median <= 90th", c.WakeCurve)
+			return fmt.Errorf("wake curve %v: want idle times positive and ascending, latencies and sends 0 or more, each 10th percentile <= median <= 90th", c.WakeCurve)
 		}
 	}
 	return nil
@@ -131,45 +130,35 @@ var _ Model = (*Coherence)(nil)
 // Costs returns the model's costs.
 func (m *Coherence) Costs() Costs { return m.c }
 
-// Wake implements Model: the wake-up latency after idle ps of idleness,
-// drawn from Costs.WakeCurve's spread by the model's own generator, whose
-// fixed seed keeps a projection deterministic (the engine calls Wake in
-// one order for one run).
-func (m *Coherence) Wake(idle int64) int64 { return m.c.WakeAfter(idle, m.rng.Float64()) }
-
-// WakeSend implements Model.
-func (m *Coherence) WakeSend(idle int64) int64 { return m.c.WakeSendAfter(idle) }
-
-// WakeAfter returns the wake-up latency of a CPU idle for idle ps at
-// quantile u in [0, 1) of its spread (see WakeCurve and WakePoint): the
-// 10th percentile up to u = 0.1, the 90th from u = 0.9, linear between
-// them through the median; the median where the point has no spread.
-func (c Costs) WakeAfter(idle int64, u float64) int64 {
-	if len(c.WakeCurve) == 0 {
-		return c.Wake
-	}
-	p := c.wakePoint(idle)
-	if p.Lo <= 0 || p.Hi <= 0 {
-		return p.Latency
-	}
-	switch {
-	case u <= 0.1:
-		return p.Lo
-	case u >= 0.9:
-		return p.Hi
-	case u < 0.5:
-		return p.Lo + int64(math.Round((u-0.1)/0.4*float64(p.Latency-p.Lo)))
-	}
-	return p.Latency + int64(math.Round((u-0.5)/0.4*float64(p.Hi-p.Latency)))
+// Wake implements Model: the wake-up after idle ps of idleness, its
+// latency drawn from Costs.WakeCurve's spread by the model's own
+// generator, whose fixed seed keeps a projection deterministic (the engine
+// calls Wake in one order for one run).
+func (m *Coherence) Wake(idle int64) (latency, send int64) {
+	return m.c.WakeAfter(idle, m.rng.Float64())
 }
 
-// WakeSendAfter returns what waking a CPU idle for idle ps costs the
-// waker (WakePoint.Send); 0 without a curve.
-func (c Costs) WakeSendAfter(idle int64) int64 {
+// WakeAfter returns the wake-up of a CPU idle for idle ps: its latency at
+// quantile u in [0, 1) of its spread (see WakeCurve and WakePoint), the
+// 10th percentile up to u = 0.1, the 90th from u = 0.9, linear between
+// them through the median, the median where the point has no spread; and
+// send, what it costs the waker. Without a curve, Wake and no send.
+func (c Costs) WakeAfter(idle int64, u float64) (latency, send int64) {
 	if len(c.WakeCurve) == 0 {
-		return 0
+		return c.Wake, 0
 	}
-	return c.wakePoint(idle).Send
+	p := c.wakePoint(idle)
+	switch {
+	case p.Lo <= 0 || p.Hi <= 0:
+		return p.Latency, p.Send
+	case u <= 0.1:
+		return p.Lo, p.Send
+	case u >= 0.9:
+		return p.Hi, p.Send
+	case u < 0.5:
+		return p.Lo + int64(math.Round((u-0.1)/0.4*float64(p.Latency-p.Lo))), p.Send
+	}
+	return p.Latency + int64(math.Round((u-0.5)/0.4*float64(p.Hi-p.Latency))), p.Send
 }
 
 // wakePoint returns WakeCurve at idle: the first point below it, linear

@@ -76,13 +76,11 @@ func (k Kind) String() string {
 // cache lines' owners); it is called from one goroutine at a time.
 type Model interface {
 	Access(cpu int, now int64, addr uintptr, k Kind) int64
-	// Wake is the latency, in ps, from a wake-up to the woken CPU running,
-	// for a CPU that has been idle for idle ps.
-	Wake(idle int64) int64
-	// WakeSend is what that wake-up costs the waker, in ps: the IPI that
-	// brings an idle CPU out of its idle state (try_to_wake_up()'s
-	// send; on a VM, an exit to the host).
-	WakeSend(idle int64) int64
+	// Wake gives a wake-up of a CPU idle for idle ps, in ps: its latency
+	// to the woken CPU running, and send, what it costs the waker (the
+	// IPI that brings an idle CPU out of its idle state,
+	// try_to_wake_up()'s send; on a VM, an exit to the host).
+	Wake(idle int64) (latency, send int64)
 }
 
 // unitModel charges every access 1 ns and a wake-up nothing: time then
@@ -90,8 +88,7 @@ type Model interface {
 type unitModel struct{}
 
 func (unitModel) Access(int, int64, uintptr, Kind) int64 { return 1000 }
-func (unitModel) Wake(int64) int64                       { return 0 }
-func (unitModel) WakeSend(int64) int64                   { return 0 }
+func (unitModel) Wake(int64) (int64, int64)              { return 0, 0 }
 
 // Event is one step of a traced run.
 type Event struct {

@@ -273,8 +273,7 @@ func TestOneEngineAtATime(t *testing.T) {
 type fixedModel struct{ wake int64 }
 
 func (fixedModel) Access(int, int64, uintptr, sim.Kind) int64 { return 1000 }
-func (m fixedModel) Wake(int64) int64                         { return m.wake }
-func (fixedModel) WakeSend(int64) int64                       { return 0 }
+func (m fixedModel) Wake(int64) (int64, int64)                { return m.wake, 0 }
 
 // BenchmarkEvents measures the engine's scheduling points per second under
 // TimeOrder with 8 CPUs that alternate (a hand-off at almost every point),
@@ -314,12 +313,12 @@ func TestWakeAfter(t *testing.T) {
 		{55_000, 0.5, 25_000}, {100_000, 0.5, 30_000}, {1e9, 0.5, 30_000},
 		{100_000, 0.05, 10_000}, {100_000, 0.3, 20_000}, {100_000, 0.7, 50_000}, {100_000, 0.95, 70_000}, // the spread
 	} {
-		if got := c.WakeAfter(tc.idle, tc.u); got != tc.want {
+		if got, _ := c.WakeAfter(tc.idle, tc.u); got != tc.want {
 			t.Errorf("WakeAfter(%d, %v) = %d, want %d", tc.idle, tc.u, got, tc.want)
 		}
 	}
-	if got := (sim.Costs{Wake: 7}).WakeAfter(123, 0.5); got != 7 {
-		t.Errorf("no curve: WakeAfter = %d, want Wake (7)", got)
+	if got, send := (sim.Costs{Wake: 7}).WakeAfter(123, 0.5); got != 7 || send != 0 {
+		t.Errorf("no curve: WakeAfter = %d, %d, want Wake (7) and no send", got, send)
 	}
 	bad := sim.Costs{CPUs: 1, Sockets: 1, Hit: 1, RMW: 1, Transfer: 1, RMWTransfer: 1, Remote: 1, Pause: 1,
 		WakeCurve: []sim.WakePoint{{Idle: 10, Latency: 1}, {Idle: 10, Latency: 2}}}
@@ -333,8 +332,7 @@ func TestWakeAfter(t *testing.T) {
 type idleModel struct{}
 
 func (idleModel) Access(int, int64, uintptr, sim.Kind) int64 { return 1000 }
-func (idleModel) Wake(idle int64) int64                      { return idle }
-func (idleModel) WakeSend(int64) int64                       { return 0 }
+func (idleModel) Wake(idle int64) (int64, int64)             { return idle, 0 }
 
 // TestWakeIdle: the engine hands the model the time the woken CPU was
 // blocked, and counts its blocks (Blocks: its voluntary context switches).
