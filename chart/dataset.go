@@ -192,11 +192,9 @@ func (ds *dataset) add(rs []runner.Result) {
 		}
 		c.reps = append(c.reps, r)
 		c.unsafe = c.unsafe || r.IsUnsafe()
+		c.projected = c.projected || isProjected(r)
 		for _, kv := range r.Config {
-			switch {
-			case kv.Key == "mode" && kv.Value == "projected":
-				c.projected = true
-			case kv.Key == "calibration" && kv.Value == "none" && r.Strategy != "kernel":
+			if kv.Key == "calibration" && kv.Value == "none" && r.Strategy != "kernel" {
 				c.uncalibrated = true
 			}
 		}
