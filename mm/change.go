@@ -69,6 +69,23 @@ type Change struct {
 
 	old  []Entry   // the tree entries of the window being rewritten
 	segs []segment // the window's new layout
+	ov   []Entry   // Prepare's scratch: the entries op overlaps
+}
+
+// newChange returns t's Change for op, emptied, with the capacity of its
+// slices kept (see Task.change). A Change lives from Prepare to the end of
+// the write that made it; the next Prepare on t reuses it.
+func (t *Task) newChange(op Op) *Change {
+	c := &t.change
+	clear(c.Touched)
+	clear(c.New)
+	clear(c.Removed)
+	clear(c.old)
+	clear(c.segs)
+	clear(c.ov)
+	*c = Change{Op: op, Touched: c.Touched[:0], New: c.New[:0], Removed: c.Removed[:0],
+		old: c.old[:0], segs: c.segs[:0], ov: c.ov[:0]}
+	return c
 }
 
 type segment struct {
@@ -103,9 +120,10 @@ func (m *MM) Prepare(t *Task, op Op) (*Change, error) {
 		t.violation("writer %d: %v while another writer changes the address space", t.ID, op)
 		return nil, ErrConcurrentWriter
 	}
-	c := &Change{Op: op}
+	c := t.newChange(op)
 	tree := m.tree.Load()
-	ov := tree.Overlapping(op.Start, end)
+	ov := tree.appendOverlapping(c.ov, op.Start, end)
+	c.ov = ov
 	switch op.Kind {
 	case OpMmap:
 		if len(ov) > 0 {
@@ -116,9 +134,9 @@ func (m *MM) Prepare(t *Task, op Op) (*Change, error) {
 			m.writing.Store(0)
 			return nil, fmt.Errorf("%v: %d pages past a file of %d: %w", op, op.Len/PageSize, op.File.Pages(), ErrRange)
 		}
-		c.segs = []segment{{start: op.Start, end: end, prot: op.Prot, file: op.File, shared: op.File != nil && op.Shared}}
+		c.segs = append(c.segs, segment{start: op.Start, end: end, prot: op.Prot, file: op.File, shared: op.File != nil && op.Shared})
 	case OpMunmap:
-		c.old = ov
+		c.old = append(c.old, ov...)
 		for _, e := range ov {
 			if e.Start < op.Start {
 				c.segs = append(c.segs, segOf(e.VMA, e.Start, e.Start, op.Start, e.VMA.Prot()))

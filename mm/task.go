@@ -168,6 +168,15 @@ type Task struct {
 	zapAnon, zapShared int64
 	// pcp is this thread's CPU's page-allocator state (page_alloc.go).
 	pcp perCPU
+	// change is the Change the thread's current address-space change
+	// plans in (Prepare), reused with its slices' capacity from one
+	// change to the next: the harness's own memory, not the kernel's
+	// (whose vma_prepare() state lives on the stack). A fresh Change and
+	// its slices per write cost a model mmap and munmap pair about 600 B
+	// of new heap, which the runner's window, with the collector off,
+	// takes as page faults of the Go heap (0.2 per pair, 10 µs each on a
+	// VM): the harness's cost, not the design's.
+	change Change
 
 	// ops counts the thread's operations for a watchdog; see Progress.
 	// ops, held, waiting and firstViolation are the harness's

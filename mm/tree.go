@@ -78,7 +78,12 @@ func (t *Tree) Next(addr uint64) (e Entry, ok bool) {
 
 // Overlapping returns the entries that intersect [start, end), in order.
 func (t *Tree) Overlapping(start, end uint64) []Entry {
-	var out []Entry
+	return t.appendOverlapping(nil, start, end)
+}
+
+// appendOverlapping appends to out the entries that intersect [start,
+// end), in order, and returns it.
+func (t *Tree) appendOverlapping(out []Entry, start, end uint64) []Entry {
 	t.Ascend(start, func(e Entry) bool {
 		if e.Start >= end {
 			return false
