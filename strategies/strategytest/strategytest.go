@@ -280,16 +280,23 @@ func NestedFault(s strategies.Strategy, touchHeld bool, quiet time.Duration) Nes
 		_ = s.FaultKernel(reader, b+page) // copy_from_user() on B
 		s.Release(reader, r)
 	}()
+	writerDone := make(chan struct{})
 	go func() {
+		defer close(writerDone)
 		<-holding
 		_ = s.Write(writer, op)
 	}()
 	// Wait until the writer is blocked: on mmap_lock behind the reader, or
-	// on A's readers after write-locking B. A strategy where it never
-	// blocks (nolock, or an unrelated writer) may finish first.
+	// on A's readers after write-locking B; or until it is done, where it
+	// never blocks (nolock, or an unrelated writer). Not for a fixed time:
+	// on a loaded machine the writer's goroutine may not have run at all
+	// by then, and a reader that faults before the writer queues is a
+	// scenario without the deadlock. writerStart bounds a writer that
+	// neither blocks nor finishes (a livelock), which the reader's
+	// watchdog below then reports.
 	<-holding
-	deadline := time.Now().Add(quiet)
-	for time.Now().Before(deadline) && !writerBlocked(m, writer) {
+	deadline := time.Now().Add(writerStart)
+	for time.Now().Before(deadline) && !writerBlocked(m, writer) && !closed(writerDone) {
 		time.Sleep(time.Millisecond)
 	}
 	close(queued)
@@ -316,6 +323,22 @@ func NestedFault(s strategies.Strategy, touchHeld bool, quiet time.Duration) Nes
 				return res
 			}
 		}
+	}
+}
+
+// writerStart is how long NestedFault waits for its writer to block or
+// finish before the reader faults: far longer than either takes (well
+// under a millisecond on an idle machine), so that only a writer that
+// does neither reaches it.
+const writerStart = 10 * time.Second
+
+// closed reports whether c is closed, without blocking.
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
 }
 
