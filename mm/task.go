@@ -190,6 +190,11 @@ type Task struct {
 
 	firstViolation atomic.Pointer[string]
 
+	// A line apart from the instrumentation above, which the thread
+	// writes on every lock it takes: a spinner on this thread's lock
+	// reads state on every look (owner_on_cpu()), as the kernel's reads
+	// task->on_cpu, which its owner writes only at a context switch.
+	_ cpu.CacheLinePad
 	// The sleeping locks' part of task_struct (see sched.go, rwsem.go):
 	// state is task->__state and the futex word the thread sleeps on;
 	// wakeQNext is task->wake_q; rwWaiter is the rwsem_waiter the kernel
