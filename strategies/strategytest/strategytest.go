@@ -35,12 +35,23 @@ type StressConfig struct {
 	VMAs         int    // VMAs the readers use and the mprotect writer splits
 	Pages        int    // pages per VMA
 	Seed         uint64 // seeds every thread's RNG (thread i uses Seed+i)
+	// MinWrites is how many writes each writer must have made before the
+	// readers stop, whatever their count: on a loaded machine the
+	// writers may otherwise barely run while the readers do their
+	// operations (6 writes in all, and no VMA reused, in one run with
+	// three busy loops beside it), and the run stresses nothing. The
+	// readers stop regardless after stressDeadline.
+	MinWrites int
 }
+
+// stressDeadline bounds a Stress run's readers when the writers do not
+// reach MinWrites (a design whose writers cannot progress).
+const stressDeadline = 20 * time.Second
 
 // DefaultStressConfig returns a configuration that finishes in about a
 // second under the race detector on two cores.
 func DefaultStressConfig() StressConfig {
-	return StressConfig{Readers: 4, OpsPerReader: 20000, VMAs: 8, Pages: 16, Seed: 1}
+	return StressConfig{Readers: 4, OpsPerReader: 20000, VMAs: 8, Pages: 16, Seed: 1, MinWrites: 50}
 }
 
 // StressReport is what a Stress run saw.
@@ -88,7 +99,16 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 		mu      sync.Mutex
 		rep     StressReport
 		readers sync.WaitGroup
+		// written[i] is writer i's writes so far, the harness's count.
+		written  [2]atomic.Int64
+		deadline = time.Now().Add(stressDeadline)
 	)
+	more := func(op int) bool {
+		if op < cfg.OpsPerReader {
+			return true
+		}
+		return (written[0].Load() < int64(cfg.MinWrites) || written[1].Load() < int64(cfg.MinWrites)) && time.Now().Before(deadline)
+	}
 	finish := func(t *mm.Task, lookups, fallbacks, writes uint64, err error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -113,7 +133,7 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(id)))
 			var lookups, fallbacks uint64
 			var err error
-			for op := 0; op < cfg.OpsPerReader && err == nil; op++ {
+			for op := 0; more(op) && err == nil; op++ {
 				vma := uint64(rng.IntN(cfg.VMAs))
 				addr := readBase + vma*2*span + uint64(rng.IntN(cfg.Pages))*page
 				switch rng.IntN(4) {
@@ -149,6 +169,7 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 	}
 	writer := func(id int, next func(rng *rand.Rand) mm.Op) {
 		defer wg.Done()
+		count := &written[id-cfg.Readers]
 		t := mm.NewTask(m, id, 0)
 		rng := rand.New(rand.NewPCG(cfg.Seed, uint64(id)))
 		var writes uint64
@@ -157,6 +178,7 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 			switch e := s.Write(t, next(rng)); {
 			case e == nil:
 				writes++
+				count.Add(1)
 			case errors.Is(e, mm.ErrExist), errors.Is(e, mm.ErrConcurrentWriter):
 				// A slot already mapped; or nolock's writers met, which
 				// the checker counted.
