@@ -187,6 +187,7 @@ func runOnce(info strategies.Info, sc Scenario, p sim.Policy, traced bool) ([]St
 			}
 		})
 		t.SetCPU(cpu)
+		h.cpus = append(h.cpus, cpu)
 	}
 	runErr := e.Run()
 	for _, t := range h.tasks {
@@ -225,7 +226,19 @@ type harness struct {
 	fallbacks []int
 	// maps[i] is thread i's maps read in progress, or nil.
 	maps []*mapsRead
-	err  error
+	// cpus[i] is thread i's virtual CPU, whom a point with no task
+	// belongs to; walked[i] is what thread i's last walk found.
+	cpus   []*sim.CPU
+	walked []walk
+	err    error
+}
+
+// walk is a reader's walk that found v (mm.PointWalked): the VMA's
+// vm_lock_seq and the MM's mm_lock_seq at that step.
+type walk struct {
+	v          *mm.VMA
+	m          *mm.MM
+	vseq, mseq int64
 }
 
 // mapsRead is the oracle's state of one read of /proc/pid/maps: the
@@ -247,11 +260,61 @@ type mapsKey struct {
 }
 
 // point is the hook (mm.SetHook) of a run: it counts each thread's faults
-// under mmap_lock.
-func (h *harness) point(p mm.Point, t *mm.Task, _ *mm.VMA) {
-	if p == mm.PointFaultLocked && t != nil && t.ID >= 0 && t.ID < len(h.fallbacks) {
-		h.fallbacks[t.ID]++
+// under mmap_lock, and is the early check's oracle.
+//
+// The early check: vma_start_read() compares vm_lock_seq with mm_lock_seq
+// before it touches the VMA's lock or reference count, and refuses a VMA
+// write-locked in the current write section without touching it, so that
+// readers do not bounce the lock's line of a VMA a writer holds (the
+// kernel's comment calls it a check whose result nothing relies on, and
+// the re-check after the lock keeps the result right without it). A race
+// may let a reader past it (the two loads straddle the writer's
+// vma_start_write()); but if the VMA was write-locked when the reader's
+// walk found it, and both sequences are unchanged when the reader passes
+// the check (mm.PointSeqChecked), every load in between saw them equal,
+// and the check must have refused it. Neither word goes back to a value it
+// had within a write section, so unchanged means unchanged throughout.
+// The nolock baseline has no early check to trip: the mutants
+// vmaseq-no-early-check and refcnt-no-early-check are the real faults this
+// oracle is shown on (make mutants).
+func (h *harness) point(p mm.Point, t *mm.Task, v *mm.VMA) {
+	switch p {
+	case mm.PointFaultLocked:
+		if t != nil && t.ID >= 0 && t.ID < len(h.fallbacks) {
+			h.fallbacks[t.ID]++
+		}
+	case mm.PointWalked:
+		if i := h.thread(); i >= 0 && v != nil {
+			m := h.mms[h.threadMM[i]]
+			h.walked[i] = walk{v: v, m: m, vseq: v.LockSeq.Peek(), mseq: m.LockSeq.Peek()}
+		}
+	case mm.PointSeqChecked:
+		i := h.thread()
+		if i < 0 {
+			return
+		}
+		w := h.walked[i]
+		h.walked[i] = walk{}
+		if w.v == v && w.vseq == w.mseq && v.LockSeq.Peek() == w.vseq && w.m.LockSeq.Peek() == w.mseq {
+			h.fail(fmt.Errorf("thread %d: vma_start_read() passed its early check on VMA [%#x, %#x), write-locked (vm_lock_seq %d == mm_lock_seq) from its walk to the check: the lockless check must refuse it before the lock or the reference is touched", i, v.Start(), v.End(), w.vseq))
+		}
 	}
+}
+
+// thread returns the index of the thread running now, or -1 outside the
+// run's threads (a scenario's set-up).
+func (h *harness) thread() int {
+	if !sim.On() {
+		return -1
+	}
+	if c := sim.Current(); c != nil {
+		for i, x := range h.cpus {
+			if x == c {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // shown is a maps read's line (mm.Task.Shown): it must be a VMA seen next
@@ -417,6 +480,7 @@ func newHarness(info strategies.Info, sc Scenario) (*harness, error) {
 	h.held = make([]*heldVMA, len(sc.Threads))
 	h.fallbacks = make([]int, len(sc.Threads))
 	h.maps = make([]*mapsRead, len(sc.Threads))
+	h.walked = make([]walk, len(sc.Threads))
 	return h, nil
 }
 
