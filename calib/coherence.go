@@ -73,17 +73,12 @@ func measureCoherence(ctx context.Context, p *Profile) error {
 	if p.ContendedRMW, err = contendedRMW(ctx, a, b); err != nil {
 		return fmt.Errorf("contended RMW: %w", err)
 	}
-	for i, idle := range append(WakeIdles[:], WakeIdleLong) {
-		q, err := wakeup(ctx, a, b, time.Duration(idle*1000))
+	for _, w := range p.WakeCurve() {
+		q, err := wakeup(ctx, a, b, time.Duration(w.Idle*1000))
 		if err != nil {
-			return fmt.Errorf("wake-up after %vµs idle: %w", idle, err)
+			return fmt.Errorf("wake-up after %vµs idle: %w", w.Idle, err)
 		}
-		p.WakeupP10[i], p.WakeupP90[i], p.WakeupSend[i] = q[0], q[2], q[3]
-		if i < len(WakeIdles) {
-			p.WakeupAfter[i] = q[1]
-		} else {
-			p.Wakeup = q[1]
-		}
+		*w.P10, *w.Median, *w.P90, *w.Send = q[0], q[1], q[2], q[3]
 	}
 	return nil
 }

@@ -141,15 +141,35 @@ var WakeIdles = [...]float64{2, 10, 30, 100}
 // WakeIdleLong is Wakeup's idle time, in µs.
 const WakeIdleLong = 200
 
-// costs lists the cost keys of a profile file in order, with their fields.
-func (p *Profile) costs() []struct {
+// WakePoint is one point of a profile's wake-up curve: the idle time
+// before the wake, in µs, and the profile's fields of its median latency,
+// 10th and 90th percentiles and the waker's send, in ns.
+type WakePoint struct {
+	Idle                   float64
+	Median, P10, P90, Send *float64
+}
+
+// WakeCurve returns p's wake-up curve, the points of WakeIdles and then
+// WakeIdleLong's, whose median is Wakeup: the one list its calibration
+// fills, its file's keys name and a projection reads.
+func (p *Profile) WakeCurve() []WakePoint {
+	out := make([]WakePoint, 0, len(WakeIdles)+1)
+	for i, idle := range WakeIdles {
+		out = append(out, WakePoint{idle, &p.WakeupAfter[i], &p.WakeupP10[i], &p.WakeupP90[i], &p.WakeupSend[i]})
+	}
+	n := len(WakeIdles)
+	return append(out, WakePoint{WakeIdleLong, &p.Wakeup, &p.WakeupP10[n], &p.WakeupP90[n], &p.WakeupSend[n]})
+}
+
+// kv is a cost key of a profile file and its field.
+type kv struct {
 	key string
 	v   *float64
-} {
-	return []struct {
-		key string
-		v   *float64
-	}{
+}
+
+// costs lists the cost keys of a profile file in order, with their fields.
+func (p *Profile) costs() []kv {
+	out := []kv{
 		{"fault-ns", &p.Fault},
 		{"dontneed-ns", &p.DontNeed},
 		{"mmap-ns", &p.Mmap},
@@ -175,27 +195,21 @@ func (p *Profile) costs() []struct {
 		{"line-transfer-ns", &p.LineTransfer},
 		{"contended-rmw-ns", &p.ContendedRMW},
 		{"pause-ns", &p.Pause},
-		{"wakeup-2us-ns", &p.WakeupAfter[0]},
-		{"wakeup-2us-p10-ns", &p.WakeupP10[0]},
-		{"wakeup-2us-p90-ns", &p.WakeupP90[0]},
-		{"wakeup-10us-ns", &p.WakeupAfter[1]},
-		{"wakeup-10us-p10-ns", &p.WakeupP10[1]},
-		{"wakeup-10us-p90-ns", &p.WakeupP90[1]},
-		{"wakeup-30us-ns", &p.WakeupAfter[2]},
-		{"wakeup-30us-p10-ns", &p.WakeupP10[2]},
-		{"wakeup-30us-p90-ns", &p.WakeupP90[2]},
-		{"wakeup-100us-ns", &p.WakeupAfter[3]},
-		{"wakeup-100us-p10-ns", &p.WakeupP10[3]},
-		{"wakeup-100us-p90-ns", &p.WakeupP90[3]},
-		{"wakeup-p10-ns", &p.WakeupP10[4]},
-		{"wakeup-p90-ns", &p.WakeupP90[4]},
-		{"wakeup-2us-send-ns", &p.WakeupSend[0]},
-		{"wakeup-10us-send-ns", &p.WakeupSend[1]},
-		{"wakeup-30us-send-ns", &p.WakeupSend[2]},
-		{"wakeup-100us-send-ns", &p.WakeupSend[3]},
-		{"wakeup-send-ns", &p.WakeupSend[4]},
-		{"wakeup-ns", &p.Wakeup},
 	}
+	// The wake-up curve: each short idle's median and spread, the long
+	// idle's spread, every point's send, and the long idle's median,
+	// wakeup-ns, last (the key of the profiles before the curve).
+	curve := p.WakeCurve()
+	long := curve[len(curve)-1]
+	for _, w := range curve[:len(curve)-1] {
+		at := fmt.Sprintf("wakeup-%gus", w.Idle)
+		out = append(out, kv{at + "-ns", w.Median}, kv{at + "-p10-ns", w.P10}, kv{at + "-p90-ns", w.P90})
+	}
+	out = append(out, kv{"wakeup-p10-ns", long.P10}, kv{"wakeup-p90-ns", long.P90})
+	for _, w := range curve[:len(curve)-1] {
+		out = append(out, kv{fmt.Sprintf("wakeup-%gus-send-ns", w.Idle), w.Send})
+	}
+	return append(out, kv{"wakeup-send-ns", long.Send}, kv{"wakeup-ns", long.Median})
 }
 
 // Pairs returns the profile as key/value pairs, in file order.

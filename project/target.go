@@ -26,15 +26,12 @@ func FromCalib(t calib.Target, rawLocks bool) Target {
 			Pause: ps(t.Pause), Wake: ps(t.Wakeup),
 		},
 	}
-	for i, idle := range append(calib.WakeIdles[:], calib.WakeIdleLong) {
-		med := t.Wakeup
-		if i < len(calib.WakeIdles) {
-			med = t.WakeupAfter[i]
-		}
+	for _, w := range t.Profile.WakeCurve() {
 		// A profile's rounding may put a percentile a hair past the
 		// median; the spread is clamped to it.
-		lo, hi := min(t.WakeupP10[i], med), max(t.WakeupP90[i], med)
-		tg.Costs.WakeCurve = append(tg.Costs.WakeCurve, sim.WakePoint{Idle: ps(idle * 1000), Latency: ps(med), Lo: ps(lo), Hi: ps(hi), Send: ps(t.WakeupSend[i])})
+		med := *w.Median
+		lo, hi := min(*w.P10, med), max(*w.P90, med)
+		tg.Costs.WakeCurve = append(tg.Costs.WakeCurve, sim.WakePoint{Idle: ps(w.Idle * 1000), Latency: ps(med), Lo: ps(lo), Hi: ps(hi), Send: ps(*w.Send)})
 	}
 	if !rawLocks {
 		tg.Work = calib.Derive(t.Profile, calib.Bare{}, mm.ProjectionRate)
