@@ -158,14 +158,7 @@ func newDataset(results []runner.Result, order []string) (*dataset, error) {
 }
 
 // isProjected reports whether r is a projection's ("mode: projected").
-func isProjected(r *runner.Result) bool {
-	for _, kv := range r.Config {
-		if kv.Key == "mode" && kv.Value == "projected" {
-			return true
-		}
-	}
-	return false
-}
+func isProjected(r *runner.Result) bool { return r.ConfigValue("mode") == "projected" }
 
 // add indexes the OK results among rs.
 func (ds *dataset) add(rs []runner.Result) {
@@ -193,11 +186,7 @@ func (ds *dataset) add(rs []runner.Result) {
 		c.reps = append(c.reps, r)
 		c.unsafe = c.unsafe || r.IsUnsafe()
 		c.projected = c.projected || isProjected(r)
-		for _, kv := range r.Config {
-			if kv.Key == "calibration" && kv.Value == "none" && r.Strategy != "kernel" {
-				c.uncalibrated = true
-			}
-		}
+		c.uncalibrated = c.uncalibrated || r.ConfigValue("calibration") == "none" && r.Strategy != "kernel"
 	}
 }
 

@@ -50,6 +50,7 @@ func TestPrefault(t *testing.T) {
 	for range 1 << 16 {
 		keep = append(keep, make([]byte, 512)) // 32 MiB
 	}
+	t.Logf("grew %d KiB", (heapMapped()-before)>>10)
 	if grew := heapMapped() - before; grew > 8<<20 {
 		t.Errorf("32 MiB of 512-byte objects after prefault grew the heap's mapped memory by %d MiB: the reserve was not reused", grew>>20)
 	}

@@ -67,6 +67,16 @@ func (r *Result) IsUnsafe() bool {
 	return r.Unsafe || r.Violations > 0
 }
 
+// ConfigValue returns the value of r's configuration line key, or "".
+func (r *Result) ConfigValue(key string) string {
+	for _, kv := range r.Config {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
 // NsPerOp is the wall time over all threads' operations, as b.RunParallel
 // reports it.
 func (r *Result) NsPerOp() float64 {

@@ -346,7 +346,7 @@ const maxPrefault = 1 << 30
 // design's (10 µs each on a VM whose faults cost that; a model mmap and
 // munmap pair took 3.0 µs with them and 1.2 µs without, 60% of its raw
 // cost, in one run). It touches a ballast of that size a page at a time,
-// drops it, and collects: the ballast's pages go back to the heap, and the
+// in chunks, drops it, and collects: the ballast's pages go back to the heap, and the
 // scavenger, with the collector off, leaves them there under the soft
 // memory limit. Readers allocate nothing, so their cells skip it.
 func prefault(allocated uint64, span, ahead time.Duration) {
@@ -357,11 +357,20 @@ func prefault(allocated uint64, span, ahead time.Duration) {
 	if n < 1<<20 {
 		return
 	}
-	b := make([]byte, int(min(n, maxPrefault)))
-	for i := 0; i < len(b); i += 4096 {
-		b[i] = 1
+	// In chunks, not one block: the page allocator hands out the lowest
+	// free pages first, and a heap that earlier cells of this process
+	// grew has holes, some given back to the OS, which one block too
+	// large for them would leave for the window's objects to fault in.
+	const chunk = 64 << 10
+	ballast := make([][]byte, 0, int(min(n, maxPrefault))/chunk+1)
+	for size := 0; size < int(min(n, maxPrefault)); size += chunk {
+		b := make([]byte, chunk)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		ballast = append(ballast, b)
 	}
-	b = nil
+	runtime.KeepAlive(ballast) // live until here, dead for the collection
 	runtime.GC()
 }
 

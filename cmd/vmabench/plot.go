@@ -110,18 +110,9 @@ func projectedOn(f *report.File) string {
 	if len(f.Results) == 0 {
 		return ""
 	}
-	var mode, target, cpus string
-	for _, kv := range f.Results[0].Config {
-		switch kv.Key {
-		case "mode":
-			mode = kv.Value
-		case "target":
-			target = kv.Value
-		case "target-cpus":
-			cpus = kv.Value
-		}
-	}
-	if mode != "projected" || target == "" {
+	r := &f.Results[0]
+	target, cpus := r.ConfigValue("target"), r.ConfigValue("target-cpus")
+	if r.ConfigValue("mode") != "projected" || target == "" {
 		return ""
 	}
 	if cpus != "" {
