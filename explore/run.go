@@ -237,7 +237,6 @@ type harness struct {
 // vm_lock_seq and the MM's mm_lock_seq at that step.
 type walk struct {
 	v          *mm.VMA
-	m          *mm.MM
 	vseq, mseq int64
 }
 
@@ -285,8 +284,7 @@ func (h *harness) point(p mm.Point, t *mm.Task, v *mm.VMA) {
 		}
 	case mm.PointWalked:
 		if i := h.thread(); i >= 0 && v != nil {
-			m := h.mms[h.threadMM[i]]
-			h.walked[i] = walk{v: v, m: m, vseq: v.LockSeq.Peek(), mseq: m.LockSeq.Peek()}
+			h.walked[i] = walk{v: v, vseq: v.LockSeq.Peek(), mseq: h.mms[h.threadMM[i]].LockSeq.Peek()}
 		}
 	case mm.PointSeqChecked:
 		i := h.thread()
@@ -295,7 +293,7 @@ func (h *harness) point(p mm.Point, t *mm.Task, v *mm.VMA) {
 		}
 		w := h.walked[i]
 		h.walked[i] = walk{}
-		if w.v == v && w.vseq == w.mseq && v.LockSeq.Peek() == w.vseq && w.m.LockSeq.Peek() == w.mseq {
+		if w.v == v && w.vseq == w.mseq && v.LockSeq.Peek() == w.vseq && h.mms[h.threadMM[i]].LockSeq.Peek() == w.mseq {
 			h.fail(fmt.Errorf("thread %d: vma_start_read() passed its early check on VMA [%#x, %#x), write-locked (vm_lock_seq %d == mm_lock_seq) from its walk to the check: the lockless check must refuse it before the lock or the reference is touched", i, v.Start(), v.End(), w.vseq))
 		}
 	}
