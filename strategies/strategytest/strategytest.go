@@ -99,7 +99,7 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 		mu      sync.Mutex
 		rep     StressReport
 		readers sync.WaitGroup
-		// written[i] is writer i's writes so far, the harness's count.
+		// written[i] is writer i's writes so far, which the readers watch.
 		written  [2]atomic.Int64
 		deadline = time.Now().Add(stressDeadline)
 	)
@@ -169,16 +169,14 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 	}
 	writer := func(id int, next func(rng *rand.Rand) mm.Op) {
 		defer wg.Done()
-		count := &written[id-cfg.Readers]
+		writes := &written[id-cfg.Readers]
 		t := mm.NewTask(m, id, 0)
 		rng := rand.New(rand.NewPCG(cfg.Seed, uint64(id)))
-		var writes uint64
 		var err error
 		for !done.Load() && err == nil {
 			switch e := s.Write(t, next(rng)); {
 			case e == nil:
-				writes++
-				count.Add(1)
+				writes.Add(1)
 			case errors.Is(e, mm.ErrExist), errors.Is(e, mm.ErrConcurrentWriter):
 				// A slot already mapped; or nolock's writers met, which
 				// the checker counted.
@@ -187,7 +185,7 @@ func Stress(s strategies.Strategy, cfg StressConfig) StressReport {
 			}
 			runtime.Gosched()
 		}
-		finish(t, 0, 0, writes, err)
+		finish(t, 0, 0, uint64(writes.Load()), err)
 	}
 	wg.Add(2)
 	var split bool
