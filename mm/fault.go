@@ -95,12 +95,15 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 // (do_anonymous_page(), do_cow_fault()'s copy): it goes onto this CPU's
 // lru_add batch under the PTE lock (folio_add_lru_vma(), which may move
 // the batch onto the LRU under the lruvec lock), or, if the entry was
-// taken, back to this CPU's page list (folio_put()).
-func setPTE(t *Task, addr uint64, newAnon bool) {
+// taken, back to this CPU's page list (folio_put()). ptWork is the
+// calibrated work of a fresh page-table page for this kind of fault
+// (pte_alloc()): Work.PTEAlloc for an anonymous one, 0 where the fault's
+// own calibrated work already holds it.
+func setPTE(t *Task, addr uint64, newAnon bool, ptWork int64) {
 	i := addr >> PageShift
 	pte, fresh := t.MM.pt.alloc(i)
 	if fresh {
-		t.Spin(t.Work.PTEAlloc) // pte_alloc()'s calibrated work
+		t.Spin(ptWork) // pte_alloc()'s calibrated work
 	}
 	if pte == nil {
 		if newAnon {
@@ -134,7 +137,7 @@ func doAnonymousPage(t *Task, addr uint64) {
 	t.allocPage()
 	clear(t.scratch[:t.FaultWork])
 	t.Spin(t.Work.Fault)
-	setPTE(t, addr, true)
+	setPTE(t, addr, true, t.Work.PTEAlloc)
 }
 
 // filePage returns the file page index addr maps in v (linear_page_index()).
@@ -149,7 +152,7 @@ func filePage(v *VMA, addr uint64) uint64 {
 // calibrated work (no workload reads): it is there for the lock paths.
 func doReadFault(t *Task, v *VMA, f *File, addr uint64) {
 	f.getFolio(t, filePage(v, addr))
-	setPTE(t, addr, false)
+	setPTE(t, addr, false, 0)
 }
 
 // doCOWFault models do_cow_fault(): a new anonymous page
@@ -162,7 +165,7 @@ func doCOWFault(t *Task, v *VMA, f *File, addr uint64) {
 	f.getFolio(t, filePage(v, addr))
 	clear(t.scratch[:t.FaultWork])
 	t.Spin(t.Work.FaultCOW)
-	setPTE(t, addr, true) // finish_fault()
+	setPTE(t, addr, true, 0) // finish_fault(); FaultCOW has the page table's share
 }
 
 // doSharedFault models do_shared_fault(): the folio found or added
@@ -197,10 +200,8 @@ func doSharedFault(t *Task, v *VMA, f *File, addr uint64) {
 	}
 	// finish_fault(): the folio's pages, under the one PTE lock of their
 	// page table (they lie in one), each entry set if still empty.
-	pte, fresh := t.MM.pt.alloc(from >> PageShift)
-	if fresh {
-		t.Spin(t.Work.PTEAlloc)
-	}
+	// The fresh page table's work is in FaultShared (Work.PTEAlloc).
+	pte, _ := t.MM.pt.alloc(from >> PageShift)
 	if pte != nil {
 		d := t.MM.pt.pteLockBy(t, from>>PageShift)
 		mapped := false

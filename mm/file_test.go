@@ -1,6 +1,10 @@
 package mm
 
-import "testing"
+import (
+	"testing"
+
+	"vmabench/sim"
+)
 
 // TestPageTableSparse: an address space of many GiB costs a directory
 // slot per 2 MiB; a table appears on the first fault of its range, and
@@ -156,5 +160,52 @@ func TestMunmapTailCharges(t *testing.T) {
 		if task.zapAnon != 0 || task.zapShared != 0 {
 			t.Errorf("shared %v: MunmapTail kept its pages", shared)
 		}
+	}
+}
+
+// TestPTEAllocOnlyAnonymous: a fault that allocates its page table charges
+// Work.PTEAlloc when it is anonymous, and not when it is a file fault,
+// whose calibrated cost (FaultCOW, FaultShared), timed over fresh
+// mappings, already holds the table's share: charging it there too
+// counted it twice. Each fault runs on a virtual CPU, whose clock is the
+// work it was charged.
+func TestPTEAllocOnlyAnonymous(t *testing.T) {
+	const ptAlloc = 1_000_000 // ns: far above everything else a fault does
+	tests := []struct {
+		name     string
+		file     bool
+		shared   bool
+		wantPTEs bool
+	}{
+		{name: "anonymous", wantPTEs: true},
+		{name: "cow", file: true},
+		{name: "shared", file: true, shared: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(Config{Pages: 1024})
+			op := Op{Kind: OpMmap, Start: 64 * P, Len: 16 * P, Prot: ProtRead | ProtWrite}
+			if tt.file {
+				op.File, op.Shared = NewFile(16, DiskFS), tt.shared
+			}
+			if err := m.Setup(op); err != nil {
+				t.Fatal(err)
+			}
+			task := NewTask(m, 0, 0)
+			task.Work.PTEAlloc = ptAlloc
+			e := sim.New(sim.Config{})
+			var r FaultResult
+			c := e.Go(func(*sim.CPU) { r = HandleFault(task, m.FindVMA(65*P), 65*P, 0) })
+			task.SetCPU(c)
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if r != FaultDone || !m.PagePresent(65*P) {
+				t.Fatalf("fault %v, page present %v", r, m.PagePresent(65*P))
+			}
+			if got := c.Clock()/1000 >= ptAlloc; got != tt.wantPTEs {
+				t.Errorf("charged %d ns: PTEAlloc charged %v, want %v", c.Clock()/1000, got, tt.wantPTEs)
+			}
+		})
 	}
 }

@@ -60,10 +60,15 @@ type Work struct {
 	// reads.
 	FaultCOW    float64 `json:",omitempty"`
 	FaultShared float64 `json:",omitempty"`
-	// PTEAlloc is the first fault's extra work in each 2 MiB of a fresh
-	// mapping, under the fault's lock: pte_alloc() of the page-table page
-	// (munmap frees it again: free_pgtables()), and, lumped in with it,
-	// what a fresh mapping's pages cost beyond a reused one's.
+	// PTEAlloc is the first anonymous fault's extra work in each 2 MiB of
+	// a fresh mapping, under the fault's lock: pte_alloc() of the
+	// page-table page (munmap frees it again: free_pgtables()), and,
+	// lumped in with it, what a fresh mapping's pages cost beyond a reused
+	// one's (Fault is timed on a reused one). The file faults do not
+	// charge it: FaultCOW and FaultShared are timed over fresh mappings,
+	// so each already holds its share of the page table and of the fresh
+	// pages; charging PTEAlloc on top counted both twice (page_fault3's
+	// model ran 2.2x the kernel's time per touch, 1 µs of it this).
 	PTEAlloc float64 `json:",omitempty"`
 	// FolioPages is not a cost: the pages of a page-cache folio, which a
 	// shared write fault maps whole (finish_fault() of v6.18 maps a large
