@@ -15,6 +15,7 @@ import (
 
 	"vmabench/cell"
 	"vmabench/internal/golden"
+	"vmabench/mm"
 	"vmabench/runner"
 	"vmabench/units"
 )
@@ -472,6 +473,49 @@ func TestRunFailures(t *testing.T) {
 				t.Errorf("Run: %v; want the cell and its reason, ErrKernel %v", err, tt.kernel)
 			}
 		})
+	}
+}
+
+// TestRunFresh: with Fresh, each repetition's cells run with work derived
+// from the profile measured just before it, and say so; without it, with
+// the base's work as given.
+func TestRunFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the live kernel")
+	}
+	for _, fresh := range []bool{false, true} {
+		c := testConfig()
+		c.Count, c.Fresh = 2, fresh
+		c.Base.Load.Work = mm.Work{Fault: 1, IterPerNs: 1}
+		seen := map[string]mm.Work{} // the calibration line of each model cell
+		c.RunCell = func(_ context.Context, rc runner.Config) (runner.Result, error) {
+			if rc.Strategy != "kernel" {
+				line := "none"
+				if len(rc.Load.Calibration) > 0 {
+					line = rc.Load.Calibration[0].Value
+				}
+				seen[line] = rc.Load.Work
+			}
+			return fakeCell(rc.Strategy, rc.Workload, rc.Threads, 1e6, 1e4, 1e6), nil
+		}
+		if _, err := Run(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if !fresh {
+			if w, ok := seen["none"]; len(seen) != 1 || !ok || w != c.Base.Load.Work {
+				t.Errorf("not fresh: cells ran with %v, want the base's work alone", seen)
+			}
+			continue
+		}
+		for rep := 1; rep <= 2; rep++ {
+			w, ok := seen[fmt.Sprintf("measured by validate before repetition %d", rep)]
+			if !ok || w.Fault <= 1 || w.IterPerNs <= 0 || w.Mmap <= 0 {
+				t.Errorf("fresh: repetition %d's cells ran with %+v (found %v); want work derived from a fresh profile", rep, w, ok)
+			}
+		}
+		if len(seen) != 2 {
+			t.Errorf("fresh: %d calibrations among the cells, want one per repetition: %v", len(seen), seen)
+		}
 	}
 }
 

@@ -38,7 +38,15 @@ fault-mprotect-penalty (a faulting thread beside each writer, kernel vs the
 model of the design the running kernel has: vmarefcnt from v6.15, vmaseq
 from v6.4, mmaplock before); fault-ns, mmap-munmap-ns, mprotect-ns
 (single-thread costs); round-trip-ns (the writer's time per operation
-beside a mincore() reader, within -round-trip-tolerance).
+beside a mincore() reader, within -round-trip-tolerance); the field's
+shapes' costs and their scaling.
+
+The models are calibrated beside the kernel cells they are held against:
+before each repetition, validate measures this machine's costs afresh (as
+vmabench calibrate does, in a second or so), and that repetition's model
+cells run with the work derived from them, so a machine whose costs drift
+within minutes does not show as a model that disagrees. -calibration FILE
+uses the profile FILE for every repetition instead.
 
 Examples:
 
@@ -77,7 +85,9 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := cfg.Validate(); err != nil {
 		return usagef("validate", "%v", err)
 	}
-	if err := applyCalibration(ctx, calibration, &cfg.Base.Load, stderr); err != nil {
+	if calibration == calib.Auto {
+		cfg.Fresh = true
+	} else if err := applyCalibration(ctx, calibration, &cfg.Base.Load, stderr); err != nil {
 		return err
 	}
 	n := cfg.Count * len(cfg.Cells())
