@@ -151,7 +151,7 @@ type Config struct {
 	// the drift as much as the model. The model's own costs (calib.Bare)
 	// and the spin rate are measured once, at the start.
 	Fresh bool
-	Base runner.Config
+	Base  runner.Config
 	// Release is the running kernel's release; Design the model it is
 	// held against (calib.DesignFor(Release) when empty).
 	Release, Design string
