@@ -509,7 +509,7 @@ func TestRunFresh(t *testing.T) {
 		}
 		for rep := 1; rep <= 2; rep++ {
 			w, ok := seen[fmt.Sprintf("measured by validate before repetition %d", rep)]
-			if !ok || w.Fault <= 1 || w.IterPerNs <= 0 || w.Mmap <= 0 {
+			if !ok || w.Syscall <= 0 || w.Trap <= 0 || w.IterPerNs <= 0 { // the kernel's own costs; a model slower than the kernel (under -race) gets 0 work elsewhere
 				t.Errorf("fresh: repetition %d's cells ran with %+v (found %v); want work derived from a fresh profile", rep, w, ok)
 			}
 		}
