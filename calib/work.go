@@ -420,15 +420,37 @@ func Resolve(ctx context.Context, setting string) (Resolved, error) {
 			r.Note += fmt.Sprintf(" (fault-ns %.0f, mmap-ns %.0f, at load %.2f)", p.Fault, p.Mmap, p.Load)
 		}
 	}
-	design := DesignFor(r.Profile.Kernel)
-	rate := mm.SpinRate()
-	bare, err := MeasureBare(ctx, design, r.Profile, rate)
+	cal, err := NewCalibrator(ctx, r.Profile)
 	if err != nil {
-		return Resolved{}, fmt.Errorf("measuring the model's bare costs: %w", err)
+		return Resolved{}, err
 	}
-	r.Work = Derive(r.Profile, bare, rate)
+	r.Work = cal.Work(r.Profile)
 	return r, nil
 }
+
+// Calibrator turns kernel cost profiles into the models' work: it holds
+// what Derive needs besides the profile, the bare costs of the design the
+// profiled kernel has and the spin rate, measured once, so that a caller
+// that re-measures the kernel's costs (validate, before each repetition)
+// derives each profile's work without measuring the model again.
+type Calibrator struct {
+	bare Bare
+	rate float64
+}
+
+// NewCalibrator measures the spin rate and the bare costs of the design
+// p's kernel has (MeasureBare).
+func NewCalibrator(ctx context.Context, p Profile) (Calibrator, error) {
+	rate := mm.SpinRate()
+	bare, err := MeasureBare(ctx, DesignFor(p.Kernel), p, rate)
+	if err != nil {
+		return Calibrator{}, fmt.Errorf("measuring the model's bare costs: %w", err)
+	}
+	return Calibrator{bare: bare, rate: rate}, nil
+}
+
+// Work derives p's work (Derive).
+func (c Calibrator) Work(p Profile) mm.Work { return Derive(p, c.bare, c.rate) }
 
 // DriftBound is how far a cached profile's fault-ns or mmap-ns may lie from
 // a fresh Check before Resolve measures the profile afresh: 10%, about

@@ -106,7 +106,6 @@ import (
 
 	"vmabench/calib"
 	"vmabench/kernel"
-	"vmabench/mm"
 	"vmabench/runner"
 	"vmabench/strategies"
 	"vmabench/units"
@@ -140,7 +139,7 @@ type Config struct {
 	AllowInconclusive bool
 	// Base is every cell's configuration: the window, the workload knobs
 	// and the calibrated work (Base.Load.Work).
-	//
+	Base runner.Config
 	// Fresh replaces Base.Load's calibrated work, for each repetition's
 	// model cells, with work derived from the profile validate measures
 	// just before that repetition's cells (calib.Measure, which it runs
@@ -151,7 +150,6 @@ type Config struct {
 	// the drift as much as the model. The model's own costs (calib.Bare)
 	// and the spin rate are measured once, at the start.
 	Fresh bool
-	Base  runner.Config
 	// Release is the running kernel's release; Design the model it is
 	// held against (calib.DesignFor(Release) when empty).
 	Release, Design string
@@ -320,12 +318,10 @@ func Run(ctx context.Context, c Config) (Report, error) {
 		}
 		return Report{}, fmt.Errorf("%w: %v", ErrKernel, err)
 	}
-	var bare calib.Bare
-	var rate float64
+	var cal calib.Calibrator
 	if c.Fresh {
-		rate = mm.SpinRate()
-		if bare, err = calib.MeasureBare(ctx, calib.DesignFor(kp.Kernel), kp, rate); err != nil {
-			return Report{}, fmt.Errorf("measuring the model's bare costs: %w", err)
+		if cal, err = calib.NewCalibrator(ctx, kp); err != nil {
+			return Report{}, err
 		}
 	}
 	// load returns the workload configuration of repetition rep's cells,
@@ -333,13 +329,13 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	load := func(rep int, kp calib.Profile) workloads.Config {
 		l := c.Base.Load
 		if c.Fresh {
-			r := calib.Resolved{Work: calib.Derive(kp, bare, rate), Profile: kp, Path: fmt.Sprintf("measured by validate before repetition %d", rep+1)}
+			r := calib.Resolved{Work: cal.Work(kp), Profile: kp, Path: fmt.Sprintf("measured by validate before repetition %d", rep+1)}
 			r.Apply(&l)
 		}
 		return l
 	}
-	loads := []workloads.Config{load(0, kp)}
-	mp, err := calib.MeasureModel(ctx, c.Design, loads[0].Work)
+	repLoad := load(0, kp)
+	mp, err := calib.MeasureModel(ctx, c.Design, repLoad.Work)
 	if err != nil {
 		return Report{}, err
 	}
@@ -356,8 +352,8 @@ func Run(ctx context.Context, c Config) (Report, error) {
 			if err != nil {
 				return Report{}, fmt.Errorf("%w: %v", ErrKernel, err)
 			}
-			loads = append(loads, load(rep, kp))
-			mp, err := calib.MeasureModel(ctx, c.Design, loads[rep].Work)
+			repLoad = load(rep, kp)
+			mp, err := calib.MeasureModel(ctx, c.Design, repLoad.Work)
 			if err != nil {
 				return Report{}, err
 			}
@@ -369,7 +365,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 			}
 			rc := c.Base
 			rc.Strategy, rc.Workload, rc.Threads = cell.Strategy, cell.Workload, cell.Threads
-			rc.Load = loads[rep]
+			rc.Load = repLoad
 			if cell.Locks != "" && rc.Locks != runner.LocksOff {
 				rc.Locks = cell.Locks
 			}

@@ -9,6 +9,7 @@ import (
 	"vmabench/calib"
 	"vmabench/kernel"
 	"vmabench/mm"
+	"vmabench/validate"
 	"vmabench/workloads"
 )
 
@@ -29,6 +30,18 @@ func applyCalibration(ctx context.Context, setting string, load *workloads.Confi
 	}
 	r.Apply(load)
 	return nil
+}
+
+// applyValidateCalibration is applyCalibration for a validation: with this
+// machine's profile (Auto) it calibrates afresh before each repetition,
+// beside the kernel cells (validate.Config.Fresh); a file is used for every
+// repetition.
+func applyValidateCalibration(ctx context.Context, setting string, vc *validate.Config, stderr io.Writer) error {
+	if setting == calib.Auto {
+		vc.Fresh = true
+		return nil
+	}
+	return applyCalibration(ctx, setting, &vc.Base.Load, stderr)
 }
 
 const calibrateUsage = `Usage: vmabench calibrate [-o FILE]

@@ -141,9 +141,7 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		vc := validate.DefaultConfig()
 		vc.Child = cellCommand()
 		vc.AllowInconclusive = cfg.Gate.AllowInconclusive
-		if calibration == calib.Auto {
-			vc.Fresh = true // as vmabench validate: calibrated beside its kernel cells
-		} else if err := applyCalibration(ctx, calibration, &vc.Base.Load, io.Discard); err != nil {
+		if err := applyValidateCalibration(ctx, calibration, &vc, io.Discard); err != nil {
 			return err
 		}
 		cfg.Validation = validation(vc)

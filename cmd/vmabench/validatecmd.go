@@ -85,9 +85,7 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := cfg.Validate(); err != nil {
 		return usagef("validate", "%v", err)
 	}
-	if calibration == calib.Auto {
-		cfg.Fresh = true
-	} else if err := applyCalibration(ctx, calibration, &cfg.Base.Load, stderr); err != nil {
+	if err := applyValidateCalibration(ctx, calibration, &cfg, stderr); err != nil {
 		return err
 	}
 	n := cfg.Count * len(cfg.Cells())
