@@ -97,8 +97,8 @@ func HandleFault(t *Task, v *VMA, addr uint64, flags FaultFlags) FaultResult {
 // the batch onto the LRU under the lruvec lock), or, if the entry was
 // taken, back to this CPU's page list (folio_put()). ptWork is the
 // calibrated work of a fresh page-table page for this kind of fault
-// (pte_alloc()): Work.PTEAlloc for an anonymous one, 0 where the fault's
-// own calibrated work already holds it.
+// (pte_alloc()): Work.PTEAlloc for an anonymous one, 0 for a file fault
+// (Work.PTEAlloc says why).
 func setPTE(t *Task, addr uint64, newAnon bool, ptWork int64) {
 	i := addr >> PageShift
 	pte, fresh := t.MM.pt.alloc(i)
