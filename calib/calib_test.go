@@ -21,7 +21,7 @@ var sample = Profile{
 	Date: time.Date(2026, 12, 1, 5, 40, 0, 0, time.UTC),
 	Load: 1.52, PCPHigh: 3378, PCPBatch: 63,
 	Fault: 1600, DontNeed: 15000, Mmap: 1400, Munmap: 1250, Mprotect: 3000,
-	Mincore: 1500, MincoreEmpty: 320, Syscall: 180, Trap: 150,
+	Mincore: 1500, MincoreEmpty: 320, Syscall: 180, Trap: 150, FaultHold: 900,
 	IPISend: 9000, IPIRecv: 5000, MapsVMA: 35,
 	FaultFresh: 1900, ZapAnon: 120, FaultCOW: 2100, FaultShared: 9000, ZapShared: 80,
 	MmapFile: 2000, MunmapFile: 1800, SharedFaultPages: 3,
@@ -72,11 +72,11 @@ func TestParseErrors(t *testing.T) {
 		{"bad load", with(6, "load: high"), `p.txt:6: load "high": want a load average, 0 or more`},
 		{"negative pcp", with(7, "pcp-high: -1"), `p.txt:7: pcp-high "-1": want a number of pages, 0 or more`},
 		{"zero pcp", with(8, "pcp-batch: 0"), ""},
-		{"twice", good.String() + "trap-ns: 5\n", `p.txt:54: trap-ns given twice`},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:55: trap-ns given twice`},
 		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing wakeup-send-ns, wakeup-ns`},
-		{"zero zap", with(22, "zap-anon-ns: 0"), ""},
-		{"negative ipi", with(18, "ipi-send-ns: -1"), `p.txt:18: ipi-send-ns "-1": want a number of ns, 0 or more`},
-		{"zero ipi", with(18, "ipi-send-ns: 0"), ""},
+		{"zero zap", with(23, "zap-anon-ns: 0"), ""},
+		{"negative ipi", with(19, "ipi-send-ns: -1"), `p.txt:19: ipi-send-ns "-1": want a number of ns, 0 or more`},
+		{"zero ipi", with(19, "ipi-send-ns: 0"), ""},
 		{"empty", "", `p.txt: missing machine, cpu, kernel, date, load, pcp-high, pcp-batch, fault-ns`},
 	}
 	for _, tt := range tests {
@@ -156,7 +156,9 @@ func TestDerive(t *testing.T) {
 		MapsVMA:   35 - 5,
 		ZoneAlloc: AssumedZoneAllocNs, ZoneFree: AssumedZoneFreeNs, LRUAdd: AssumedLRUAddNs, LRUDel: AssumedLRUDelNs,
 		PCPHigh: 3378, PCPBatch: 63,
-		Trap: 150, Fault: 1600 - 150 - 100,
+		// The fault's handler holds its lock 900 ns (FaultHold); the
+		// rest of the exception comes after it.
+		Trap: 150, Fault: 900 - 100, FaultExit: 1600 - 150 - 900,
 		Syscall: 180, Zap: 15000 - 180 - 400,
 		Mmap:       1400 - 180 - 400,
 		Munmap:     (1250 - 180 - 450) * (1 - MunmapTailShare),
@@ -164,7 +166,7 @@ func TestDerive(t *testing.T) {
 		Mprotect:   3000 - 180 - 800,
 		Mincore:    1500 - 320 - 50, MincoreOut: 320 - 180,
 		IPISend: 9000, IPIRecv: 5000,
-		PTEAlloc: (1900 - 1600) * 512, FaultCOW: 2100 - 150 - 100, FaultShared: 9000.0/3*4 - 150 - 100, FolioPages: 4,
+		PTEAlloc: (1900 - 1600) * 512, FaultCOW: 2100 - 150 - 550 - 100, FaultShared: 9000.0/3*4 - 150 - 550 - 100, FolioPages: 4,
 		ZapAnon: 120, ZapShared: 80,
 		MmapFile: 2000 - 180 - 400, MunmapFile: 1800 - 180 - 450 - (1250-180-450)*MunmapTailShare,
 		IterPerNs: 1.5,
@@ -177,17 +179,29 @@ func TestDerive(t *testing.T) {
 		name        string
 		model, kern float64
 	}{
-		{"fault", bare.Fault + w.Fault + w.Trap, sample.Fault},
+		{"fault", bare.Fault + w.Fault + w.Trap + w.FaultExit, sample.Fault},
 		{"mmap+munmap", bare.Mmap + bare.Munmap + w.Mmap + w.Munmap + w.MunmapTail + 2*w.Syscall, sample.Mmap + sample.Munmap},
 		{"mincore", bare.Mincore + w.Mincore + w.MincoreOut + w.Syscall, sample.Mincore},
-		{"fresh fault", bare.Fault + w.Fault + w.Trap + w.PTEAlloc/512, sample.FaultFresh},
-		{"cow fault", bare.Fault + w.FaultCOW + w.Trap, sample.FaultCOW},
-		{"shared fault per touch", (bare.Fault + w.FaultShared + w.Trap) / w.FolioPages, sample.FaultShared / sample.SharedFaultPages},
+		{"fresh fault", bare.Fault + w.Fault + w.Trap + w.FaultExit + w.PTEAlloc/512, sample.FaultFresh},
+		{"cow fault", bare.Fault + w.FaultCOW + w.Trap + w.FaultExit, sample.FaultCOW},
+		{"shared fault per touch", (bare.Fault + w.FaultShared + w.Trap + w.FaultExit) / w.FolioPages, sample.FaultShared / sample.SharedFaultPages},
 		{"file mmap+munmap", bare.Mmap + bare.Munmap + w.MmapFile + w.MunmapFile + w.MunmapTail + 2*w.Syscall, sample.MmapFile + sample.MunmapFile},
 	} {
 		if d := c.model - c.kern; d > 1e-9 || d < -1e-9 {
 			t.Errorf("%s: model %v ns, kernel %v ns", c.name, c.model, c.kern)
 		}
+	}
+	// Without a traced hold, the whole fault is under its lock.
+	untraced := sample
+	untraced.FaultHold = 0
+	if u := Derive(untraced, bare, 1.5); u.FaultExit != 0 || u.Fault != 1600-150-100 || u.FaultCOW != 2100-150-100 {
+		t.Errorf("untraced: fault %v, exit %v, cow %v; want 1350, 0, 1850", u.Fault, u.FaultExit, u.FaultCOW)
+	}
+	// A hold longer than the fault leaves nothing after it.
+	long := sample
+	long.FaultHold = 5000
+	if l := Derive(long, bare, 1.5); l.FaultExit != 0 || l.Fault != 1600-150-100 {
+		t.Errorf("hold past the fault: fault %v, exit %v; want 1350, 0", l.Fault, l.FaultExit)
 	}
 	slow := Derive(sample, Bare{Fault: 5000, Mprotect: 9000}, 1)
 	if slow.Fault != 0 || slow.Mprotect != 0 {

@@ -77,6 +77,16 @@ type Profile struct {
 	// Trap the same without the wrapper, the stand-in for a fault's
 	// exception entry and exit.
 	Syscall, Trap float64
+	// FaultHold is how long an anonymous fault's handler holds its lock:
+	// from mmap_lock_acquire_returned to mmap_lock_released, in the
+	// kernel's own tracepoints, around faults taken in kernel mode (a
+	// read() of /dev/zero into a zapped page, whose copy faults the page
+	// in under mmap_read_lock(), do_user_addr_fault()'s path for a fault
+	// without FAULT_FLAG_USER) on the same VMA as Fault's. What Fault
+	// spends beyond Trap and FaultHold is the exception's rest, after the
+	// lock (mm.Work.FaultExit). 0 where the kernel cannot be traced (no
+	// tracefs, not root): then the whole fault counts as under its lock.
+	FaultHold float64
 	// IPISend is what mprotect's TLB flush adds to it when another thread
 	// of the process runs on another CPU (flush_tlb_mm_range() sending an
 	// IPI and waiting for it); IPIRecv is the CPU time that thread loses to
@@ -179,6 +189,7 @@ func (p *Profile) costs() []kv {
 		{"mincore-empty-ns", &p.MincoreEmpty},
 		{"syscall-ns", &p.Syscall},
 		{"trap-ns", &p.Trap},
+		{"fault-hold-ns", &p.FaultHold},
 		{"ipi-send-ns", &p.IPISend},
 		{"ipi-recv-ns", &p.IPIRecv},
 		{"maps-vma-ns", &p.MapsVMA},
@@ -319,7 +330,7 @@ func Parse(r io.Reader, name string) (Profile, error) {
 				return Profile{}, fmt.Errorf("%w: %s:%d: unknown key %q (valid: %s)", ErrFormat, name, line, key, strings.Join(Keys(), ", "))
 			}
 			f, err := strconv.ParseFloat(val, 64)
-			if zeroOK := strings.HasPrefix(key, "ipi-") || strings.HasPrefix(key, "zap-"); err != nil || math.IsInf(f, 0) || !(f > 0 || zeroOK && f == 0) {
+			if zeroOK := strings.HasPrefix(key, "ipi-") || strings.HasPrefix(key, "zap-") || key == "fault-hold-ns"; err != nil || math.IsInf(f, 0) || !(f > 0 || zeroOK && f == 0) {
 				want := "a positive number of ns"
 				if zeroOK {
 					want = "a number of ns, 0 or more"

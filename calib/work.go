@@ -139,7 +139,7 @@ func MeasureModel(ctx context.Context, design string, work mm.Work) (Bare, error
 				if err := s.Fault(t, a); err != nil {
 					return Bare{}, err
 				}
-				t.Spin(sp.TrapHalf)
+				t.Spin(sp.TrapHalf + sp.FaultExit)
 			}
 			mid := time.Now()
 			t.Spin(sp.SyscallHalf)
@@ -278,6 +278,16 @@ func Derive(p Profile, b Bare, iterPerNs float64) mm.Work {
 		folio *= 2
 	}
 	sharedPerTouch := p.FaultShared / max(p.SharedFaultPages, 1)
+	// A fault's time beyond the trap splits at its lock where the profile
+	// timed the lock's hold (FaultHold): the handler under it, the rest
+	// of the exception (FaultExit) after it, for every kind of fault
+	// alike. That the rest is the same for a file fault as for an
+	// anonymous one is an assumption: only the anonymous fault's hold is
+	// traced.
+	exit := 0.0
+	if p.FaultHold > 0 {
+		exit = pos(p.Fault - p.Trap - p.FaultHold)
+	}
 	w := SharedWork(p, iterPerNs)
 	return mm.Work{
 		ZoneAlloc: w.ZoneAlloc, ZoneFree: w.ZoneFree, LRUAdd: w.LRUAdd, LRUDel: w.LRUDel,
@@ -288,15 +298,16 @@ func Derive(p Profile, b Bare, iterPerNs float64) mm.Work {
 		// is what it already spends; munmap of a file shares the
 		// anonymous munmap's tail.
 		PTEAlloc:    pos(p.FaultFresh-p.Fault) * mm.PTEsPerTable,
-		FaultCOW:    pos(p.FaultCOW - p.Trap - b.Fault),
-		FaultShared: pos(sharedPerTouch*folio - p.Trap - b.Fault),
+		FaultCOW:    pos(p.FaultCOW - p.Trap - exit - b.Fault),
+		FaultShared: pos(sharedPerTouch*folio - p.Trap - exit - b.Fault),
 		ZapAnon:     p.ZapAnon,
 		FolioPages:  folio,
 		ZapShared:   p.ZapShared,
 		MmapFile:    pos(p.MmapFile - p.Syscall - b.Mmap),
 		MunmapFile:  pos(p.MunmapFile - p.Syscall - b.Munmap - tail),
 		Trap:        p.Trap,
-		Fault:       pos(p.Fault - p.Trap - b.Fault),
+		Fault:       pos(p.Fault - p.Trap - exit - b.Fault),
+		FaultExit:   exit,
 		Syscall:     p.Syscall,
 		Zap:         pos(p.DontNeed - p.Syscall - b.Zap),
 		Mmap:        pos(p.Mmap - p.Syscall - b.Mmap),

@@ -50,7 +50,7 @@ func trap(th *Thread, addr uint64) error {
 	t.Interrupts()
 	t.Spin(t.Work.TrapHalf)
 	err := th.Strategy.Fault(t, addr)
-	t.Spin(t.Work.TrapHalf)
+	t.Spin(t.Work.TrapHalf + t.Work.FaultExit)
 	return err
 }
 

@@ -108,7 +108,11 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "\nmodel work per operation, beside %s's own cost (ns):\n", design)
-	fmt.Fprintf(stdout, "  fault: %.0f under the lock, %.0f trap outside (own cost %.0f)\n", w.Fault, w.Trap, bare.Fault)
+	exit := "the whole fault under its lock (fault-hold-ns not measured)"
+	if p.FaultHold > 0 {
+		exit = fmt.Sprintf("%.0f after the handler drops it", w.FaultExit)
+	}
+	fmt.Fprintf(stdout, "  fault: %.0f under the lock, %.0f trap outside, %s (own cost %.0f)\n", w.Fault, w.Trap, exit, bare.Fault)
 	fmt.Fprintf(stdout, "  madvise(DONTNEED): %.0f under the lock, %.0f syscall outside (own cost %.0f)\n", w.Zap, w.Syscall, bare.Zap)
 	fmt.Fprintf(stdout, "  mmap: %.0f under mmap_write_lock (own cost %.0f)\n", w.Mmap, bare.Mmap)
 	fmt.Fprintf(stdout, "  munmap: %.0f under mmap_write_lock, %.0f after the downgrade (own cost %.0f)\n", w.Munmap, w.MunmapTail, bare.Munmap)
