@@ -1,6 +1,10 @@
 package mm
 
-import "testing"
+import (
+	"testing"
+
+	"vmabench/sim"
+)
 
 // TestSpins: calibrated ns become spin iterations at the given rate, half
 // of each entry/exit cost on either side of the lock; without a rate
@@ -79,6 +83,45 @@ func TestShootdown(t *testing.T) {
 	d.Shootdown()
 	if m.shootdowns.Load() != 3 {
 		t.Error("an uncalibrated thread sent a shoot-down")
+	}
+}
+
+// TestShootdownSkipsSleepers: a flush sends its IPI only to a thread that
+// runs; one asleep in schedule() is in lazy TLB mode, which
+// native_flush_tlb_multi() skips for a flush that freed no page tables.
+// The send is read off a virtual CPU's clock.
+func TestShootdownSkipsSleepers(t *testing.T) {
+	const send = 1_000_000 // ns
+	for _, tt := range []struct {
+		name     string
+		sleeping int32 // of the flusher's two siblings
+		want     int64 // ns the flusher spins
+	}{
+		{"both run", 0, 2 * send},
+		{"one asleep", 1, send},
+		{"both asleep", 2, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(Config{Pages: 64})
+			a := NewTask(m, 0, 0)
+			NewTask(m, 1, 0)
+			NewTask(m, 2, 0)
+			a.Work = Work{IPISend: send, IPIRecv: 1, IterPerNs: 1}.Spins()
+			m.sleepers.Store(tt.sleeping)
+			e := sim.New(sim.Config{})
+			var start int64
+			c := e.Go(func(*sim.CPU) { start = sim.Now(); a.Shootdown() })
+			a.SetCPU(c)
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if got := (c.Clock() - start) / 1000; got < tt.want || got > tt.want+1000 {
+				t.Errorf("the flusher spun %d ns, want %d", got, tt.want)
+			}
+			if m.shootdowns.Load() != 1 {
+				t.Errorf("shootdowns = %d, want 1 (a flush without IPIs is still a flush)", m.shootdowns.Load())
+			}
+		})
 	}
 }
 
