@@ -207,6 +207,20 @@ func TestDerive(t *testing.T) {
 	if slow.Fault != 0 || slow.Mprotect != 0 {
 		t.Errorf("a model slower than the kernel got work: fault %v, mprotect %v", slow.Fault, slow.Mprotect)
 	}
+	// Clamped names exactly the operations Derive gave no work.
+	if c := Clamped(sample, bare); c != nil {
+		t.Errorf("Clamped with a model cheaper than the kernel = %v, want none", c)
+	}
+	c := Clamped(sample, Bare{Fault: 5000, Mprotect: 9000})
+	if len(c) != 2 || c[0].Op != "fault" || c[0].Own != 5000 || c[0].Kernel != 1600-150-550 || c[1].Op != "mprotect" || c[1].Kernel != 3000-180 {
+		t.Errorf("Clamped = %v, want fault (own 5000, kernel 900) and mprotect (own 9000, kernel 2820)", c)
+	}
+	if n := ClampNote(c); !strings.Contains(n, "fault (the model's own 5000 ns, the kernel's 900 ns), mprotect") {
+		t.Errorf("ClampNote = %q, want both operations with their costs", n)
+	}
+	if n := ClampNote(nil); n != "" {
+		t.Errorf("ClampNote(nil) = %q, want none", n)
+	}
 }
 
 // TestResolve: none is no work; a file is used as given, and a bad one is

@@ -322,6 +322,48 @@ func Derive(p Profile, b Bare, iterPerNs float64) mm.Work {
 	}
 }
 
+// Clamp is an operation whose model costs more on its own than the
+// kernel's whole share of it under the lock, so Derive gives it no work and
+// a calibrated model's operation takes longer than the kernel's: a real run
+// there measures the model's own code, which a projection (charging the
+// kernel's cost) does not.
+type Clamp struct {
+	Op          string  // the operation, as calibrate prints it
+	Own, Kernel float64 // ns: the model's bare cost, the kernel's share it is set against
+}
+
+func (c Clamp) String() string {
+	return fmt.Sprintf("%s (the model's own %.0f ns, the kernel's %.0f ns)", c.Op, c.Own, c.Kernel)
+}
+
+// Clamped lists the operations Derive(p, b, ...) clamps at no work, in
+// Derive's order; nil when every model operation is cheaper than the
+// kernel's.
+func Clamped(p Profile, b Bare) []Clamp {
+	exit := 0.0
+	if p.FaultHold > 0 {
+		exit = max(p.Fault-p.Trap-p.FaultHold, 0)
+	}
+	tail := max(p.Munmap-p.Syscall-b.Munmap, 0) * MunmapTailShare
+	var out []Clamp
+	for _, c := range []Clamp{
+		{"fault", b.Fault, p.Fault - p.Trap - exit},
+		{"madvise(DONTNEED)", b.Zap, p.DontNeed - p.Syscall},
+		{"mmap", b.Mmap, p.Mmap - p.Syscall},
+		{"munmap", b.Munmap, p.Munmap - p.Syscall},
+		{"mprotect", b.Mprotect, p.Mprotect - p.Syscall},
+		{"mincore", b.Mincore, p.Mincore - p.MincoreEmpty},
+		{"mmap of a file", b.Mmap, p.MmapFile - p.Syscall},
+		{"munmap of a file", b.Munmap + tail, p.MunmapFile - p.Syscall},
+		{"/proc/pid/maps per VMA", b.MapsVMA, p.MapsVMA},
+	} {
+		if c.Own > c.Kernel {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Setting values of -calibration besides a file name.
 const (
 	// None runs the models without calibrated work: raw lock costs.
@@ -339,6 +381,9 @@ type Resolved struct {
 	// Note says what happened that the user should know of: a profile
 	// measured now, or one made on another machine replaced. "" if none.
 	Note string
+	// Clamped are the operations the model does no work for, because
+	// its own cost already exceeds the kernel's (Clamped).
+	Clamped []Clamp
 }
 
 // Pairs returns the configuration lines that say which calibration a run
@@ -436,7 +481,22 @@ func Resolve(ctx context.Context, setting string) (Resolved, error) {
 		return Resolved{}, err
 	}
 	r.Work = cal.Work(r.Profile)
+	r.Clamped = cal.Clamped(r.Profile)
 	return r, nil
+}
+
+// ClampNote says, in one line, which operations a calibration clamps and
+// what that does to a model's figures; "" when it clamps none.
+func ClampNote(cs []Clamp) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.String()
+	}
+	return "the model's own cost exceeds the kernel's for " + strings.Join(parts, ", ") +
+		": it does no calibrated work there, and a model cell's operation takes longer than the kernel's; a cell, a validate row or a project -check row with such an operation measures the model's own code there, which a projection (charging the kernel's cost) does not"
 }
 
 // Calibrator turns kernel cost profiles into the models' work: it holds
@@ -462,6 +522,9 @@ func NewCalibrator(ctx context.Context, p Profile) (Calibrator, error) {
 
 // Work derives p's work (Derive).
 func (c Calibrator) Work(p Profile) mm.Work { return Derive(p, c.bare, c.rate) }
+
+// Clamped lists the operations whose work Work(p) clamps at 0 (Clamped).
+func (c Calibrator) Clamped(p Profile) []Clamp { return Clamped(p, c.bare) }
 
 // DriftBound is how far a cached profile's fault-ns or mmap-ns may lie from
 // a fresh Check before Resolve measures the profile afresh: 10%, about

@@ -326,9 +326,15 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	}
 	// load returns the workload configuration of repetition rep's cells,
 	// whose kernel costs are kp's when c.Fresh.
+	var clamped []calib.Clamp
 	load := func(rep int, kp calib.Profile) workloads.Config {
 		l := c.Base.Load
 		if c.Fresh {
+			for _, cl := range cal.Clamped(kp) {
+				if !slices.ContainsFunc(clamped, func(x calib.Clamp) bool { return x.Op == cl.Op }) {
+					clamped = append(clamped, cl)
+				}
+			}
 			r := calib.Resolved{Work: cal.Work(kp), Profile: kp, Path: fmt.Sprintf("measured by validate before repetition %d", rep+1)}
 			r.Apply(&l)
 		}
@@ -409,6 +415,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	}
 	rep, err := Compute(c, results, Single{Kernel: median(ks), Model: median(ms)}, singles...)
 	rep.LoadStart, rep.LoadEnd = load0, LoadAverage()
+	rep.Clamped = clamped
 	rep.CPUIdle = kernel.CPUIdle()
 	return rep, err
 }
@@ -506,6 +513,11 @@ type Report struct {
 	// LeftOut names the rows left out, and why: the lock rows where
 	// the kernel's mmap_lock cannot be traced, or -locks is off.
 	LeftOut []string
+	// Clamped are the operations whose calibrated work was 0 in some
+	// repetition (Config.Fresh), the model's own cost exceeding the
+	// kernel's there (calib.Clamped): rows with them judge the model's
+	// code as much as its locks.
+	Clamped []calib.Clamp
 }
 
 // Sleep is one of Report.Sleeps: a unit's median in lookups-mmap at 2

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"vmabench/calib"
 	"vmabench/cell"
 	"vmabench/report"
 	"vmabench/verdict"
@@ -86,6 +87,9 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	for _, l := range r.LeftOut {
 		fmt.Fprintf(&b, "  left out: %s\n", l)
+	}
+	if n := calib.ClampNote(r.Clamped); n != "" {
+		fmt.Fprintf(&b, "  slower than the kernel: %s\n", n)
 	}
 	var unsure []string
 	for _, row := range r.Inconclusive() {

@@ -28,6 +28,9 @@ func applyCalibration(ctx context.Context, setting string, load *workloads.Confi
 	if r.Note != "" {
 		fmt.Fprintf(stderr, "vmabench: %s\n", r.Note)
 	}
+	if n := calib.ClampNote(r.Clamped); n != "" {
+		fmt.Fprintf(stderr, "vmabench: warning: %s\n", n)
+	}
 	r.Apply(load)
 	return nil
 }
@@ -121,5 +124,8 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "  /proc/pid/maps: %.1f per VMA shown, under the reader's lock (own cost %.1f)\n", w.MapsVMA, bare.MapsVMA)
 	fmt.Fprintf(stdout, "  assumed, per page: %.0f under the zone lock per page refilled, %.0f per page drained; %.0f under the lruvec lock per folio added, %.0f per folio freed (pcp high %d, batch %d; folio batch %d)\n",
 		w.ZoneAlloc, w.ZoneFree, w.LRUAdd, w.LRUDel, p.PCPHigh, p.PCPBatch, mm.FolioBatchSize)
+	if n := calib.ClampNote(calib.Clamped(p, bare)); n != "" {
+		fmt.Fprintf(stdout, "warning: %s\n", n)
+	}
 	return nil
 }
