@@ -338,24 +338,22 @@ func (c Clamp) String() string {
 
 // Clamped lists the operations Derive(p, b, ...) clamps at no work, in
 // Derive's order; nil when every model operation is cheaper than the
-// kernel's.
+// kernel's. Each kernel share is Derive's own, with no model cost to take
+// off (Derive(p, Bare{}, ...)), so the two cannot drift apart.
 func Clamped(p Profile, b Bare) []Clamp {
-	exit := 0.0
-	if p.FaultHold > 0 {
-		exit = max(p.Fault-p.Trap-p.FaultHold, 0)
-	}
-	tail := max(p.Munmap-p.Syscall-b.Munmap, 0) * MunmapTailShare
+	k := Derive(p, Bare{}, 1)
+	tail := Derive(p, b, 1).MunmapTail // what a model munmap does after the downgrade
 	var out []Clamp
 	for _, c := range []Clamp{
-		{"fault", b.Fault, p.Fault - p.Trap - exit},
-		{"madvise(DONTNEED)", b.Zap, p.DontNeed - p.Syscall},
-		{"mmap", b.Mmap, p.Mmap - p.Syscall},
-		{"munmap", b.Munmap, p.Munmap - p.Syscall},
-		{"mprotect", b.Mprotect, p.Mprotect - p.Syscall},
-		{"mincore", b.Mincore, p.Mincore - p.MincoreEmpty},
-		{"mmap of a file", b.Mmap, p.MmapFile - p.Syscall},
-		{"munmap of a file", b.Munmap + tail, p.MunmapFile - p.Syscall},
-		{"/proc/pid/maps per VMA", b.MapsVMA, p.MapsVMA},
+		{"fault", b.Fault, k.Fault},
+		{"madvise(DONTNEED)", b.Zap, k.Zap},
+		{"mmap", b.Mmap, k.Mmap},
+		{"munmap", b.Munmap, k.Munmap + k.MunmapTail},
+		{"mprotect", b.Mprotect, k.Mprotect},
+		{"mincore", b.Mincore, k.Mincore},
+		{"mmap of a file", b.Mmap, k.MmapFile},
+		{"munmap of a file", b.Munmap + tail, k.MunmapFile + k.MunmapTail},
+		{"/proc/pid/maps per VMA", b.MapsVMA, k.MapsVMA},
 	} {
 		if c.Own > c.Kernel {
 			out = append(out, c)

@@ -241,12 +241,13 @@ var spinSink uint64
 // mprotect paid the 38 µs IPI this VM's calibration measured to a running
 // sibling, where the kernel's writer held mmap_lock 21 µs in all.
 func (t *Task) Shootdown() {
-	if t.Work.IPISend == 0 && t.Work.IPIRecv == 0 || t.MM.tasks.Load() < 2 {
+	tasks := t.MM.tasks.Load()
+	if t.Work.IPISend == 0 && t.Work.IPIRecv == 0 || tasks < 2 {
 		return
 	}
 	t.Interrupts() // take the flushes before this one
 	t.shootSeen = t.MM.shootdowns.Add(1)
-	targets := int64(t.MM.tasks.Load() - 1 - t.MM.sleepers.Load())
+	targets := int64(tasks - 1 - t.MM.sleepers.Load())
 	if targets <= 0 {
 		return
 	}

@@ -55,8 +55,9 @@ one munmap, one mprotect split or merge, one mincore() (an mmap_read_lock
 round trip), what one more VMA adds to a read of /proc/self/maps, a null
 system call, and, where it may trace the kernel (root, tracefs), how long a
 fault's handler holds its lock (fault-hold-ns, from the mmap_lock
-tracepoints; the rest of a fault is charged after the lock); and it records the load average it measured under and the page
-allocator's per-CPU list high and batch (/proc/zoneinfo). It writes them as
+tracepoints; the rest of a fault is charged after the lock); and it
+records the load average it measured under and the page allocator's
+per-CPU list high and batch (/proc/zoneinfo). It writes them as
 a profile of "key: value" lines (ns per operation; the machine, CPU, kernel
 release and date named in it) to this machine's file in the user's cache
 directory, or to -o FILE, and prints it, with the work each model then does
