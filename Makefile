@@ -24,13 +24,15 @@ help: ## list the targets
 .PHONY: test
 test: vet fmt ## go vet, a gofmt check and go test -race: fails on any finding
 	$(GO) test -race ./...
+	$(GO) test -tags vmabench_nosim ./sim
 
 .PHONY: check
 check: test ## the same as test
 
 .PHONY: vet
-vet: ## go vet ./...
+vet: ## go vet ./..., also of the build with -tags vmabench_nosim
 	$(GO) vet ./...
+	$(GO) vet -tags vmabench_nosim ./...
 
 .PHONY: fmt
 fmt: ## fail if any Go file is not gofmt'ed (and name it)
@@ -62,6 +64,26 @@ bench: ## the quick default matrix: a table, results/quick-*.txt and plots/quick
 gobench: ## the matrix as go test -bench (COUNT, BENCHTIME) into results/gotest-<time>.txt
 	@mkdir -p results
 	$(GO) test -run '^$$' -bench VMA -count $(COUNT) -benchtime $(BENCHTIME) . | tee results/gotest-$$(date +%Y%m%d-%H%M%S).txt
+
+# ROUNDS and OVERHEAD shape `make overhead`: how many times each build runs,
+# and the cells (a -bench pattern).
+ROUNDS   ?= 10
+OVERHEAD ?= VMA/workload=(faults|lookups)$$/strategy=(nolock|vmarefcnt)/threads=1$$
+
+.PHONY: overhead
+overhead: ## what the shared words cost a real run: this tree against itself built with -tags vmabench_nosim (ROUNDS, OVERHEAD)
+	@dir=results/overhead-$$(date +%Y%m%d-%H%M%S); mkdir -p $$dir; \
+	$(GO) test -c -o $$dir/words.test . ; \
+	$(GO) test -c -tags vmabench_nosim -o $$dir/plain.test . ; \
+	for i in $$(seq $(ROUNDS)); do \
+		echo "round $$i of $(ROUNDS)" >&2; \
+		for b in plain words; do \
+			$$dir/$$b.test -test.run '^$$' -test.bench '$(OVERHEAD)' -test.benchtime $(BENCHTIME) \
+				-vmabench.calibration none >> $$dir/$$b.txt; \
+		done; \
+	done; \
+	rm $$dir/words.test $$dir/plain.test; \
+	$(GO) tool benchstat -filter '.unit:ns/op' $$dir/plain.txt $$dir/words.txt | tee $$dir/benchstat.txt
 
 .PHONY: plots
 plots: ## charts of RESULTS (default: the newest results file) in PLOTS (plots/<name>/)

@@ -151,6 +151,8 @@ type Config struct {
 var (
 	ErrBusy      = errors.New("sim: another engine is running in this process")
 	ErrStepLimit = errors.New("sim: step limit reached")
+	// ErrUnavailable: this binary was built with the vmabench_nosim tag.
+	ErrUnavailable = errors.New("sim: built with -tags vmabench_nosim, which compiles the engine's hooks out of the shared words; rebuild without it to project or explore")
 )
 
 // DeadlockError is a state in which every unfinished CPU is blocked: no
@@ -302,16 +304,15 @@ var (
 	active  bool
 )
 
-// On reports whether an engine is running: the one branch a real run's
-// shared-word access pays.
-func On() bool { return active }
-
 // Run runs the CPUs until all have finished, or Until, or MaxSteps, or a
 // deadlock, and returns nil, nil, ErrStepLimit or a *DeadlockError. A
 // panic in a CPU's code stops the other CPUs and is raised again here.
 func (e *Engine) Run() (err error) {
 	if e.ran {
 		return errors.New("sim: engine already ran")
+	}
+	if !Available {
+		return ErrUnavailable
 	}
 	e.ran = true
 	runMu.Lock()
