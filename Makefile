@@ -101,4 +101,4 @@ nightly: ## the nightly job: run, add to the history in results/, gate, chart
 
 .PHONY: clean
 clean: ## remove the results and charts of ad hoc runs (the nightly history stays)
-	rm -rf results/quick-* results/gotest-* plots/quick-* plots/gotest-*
+	rm -rf results/quick-* results/gotest-* results/overhead-* plots/quick-* plots/gotest-*
