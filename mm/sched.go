@@ -139,7 +139,7 @@ const simSpinSlice = 750_000
 // otherwise, would make a projection's or an exploration's runs depend on
 // the machine they run on. With SimCPUs, it fires once the MM has more
 // runnable threads than that and the spin has lasted simSpinSlice of
-// virtual time.
+// virtual time; its reads of the counts are uncharged there.
 func (t *Task) needResched(start int64, i int) bool {
 	if i&0xf != 0 {
 		return false
@@ -149,7 +149,11 @@ func (t *Task) needResched(start int64, i int) bool {
 		if m == nil || m.simCPUs == 0 {
 			return false
 		}
-		return m.tasks.Load()-m.sleepers.Load() > m.simCPUs && now()-start > simSpinSlice
+		// Peeked, not loaded: the kernel's need_resched() tests a flag in
+		// the spinner's own thread_info, no shared line, so the model's
+		// stand-in for the run queues must cost the virtual CPU nothing
+		// and be no scheduling point.
+		return m.tasks.Peek()-m.sleepers.Peek() > m.simCPUs && now()-start > simSpinSlice
 	}
 	if m := t.MM; m != nil && m.tasks.Load()-m.sleepers.Load() <= processCPUs {
 		return false

@@ -35,6 +35,10 @@ func (w *Int32) Load() int32 {
 	return w.v.Load()
 }
 
+// Peek loads the value with no scheduling point and no charge: a look at
+// state the kernel keeps off any shared line (see needResched).
+func (w *Int32) Peek() int32 { return w.v.Load() }
+
 // Store atomically stores x.
 func (w *Int32) Store(x int32) {
 	if sim.On() {

@@ -154,3 +154,31 @@ func TestMprotectFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedReschedFreeOnVirtualCPUs: need_resched() tests the spinner's own
+// TIF_NEED_RESCHED, no shared line, so on a virtual CPU the model's look at
+// the MM's run counts must neither cost the CPU a line transfer nor be a
+// scheduling point, even while another CPU keeps writing those counts.
+func TestNeedReschedFreeOnVirtualCPUs(t *testing.T) {
+	m := New(Config{Pages: 16, SimCPUs: 1})
+	a := NewTask(m, 0, 0)
+	NewTask(m, 1, 0)
+	var before, after int64
+	e := sim.New(sim.Config{Model: sim.NewCoherence(sim.Costs{CPUs: 2, Sockets: 1, Transfer: 100_000, RMWTransfer: 100_000, RMW: 1_000, Pause: 1})})
+	e.Go(func(*sim.CPU) {
+		m.sleepers.Store(0) // the line is this CPU's; the spinner must pull it to load it
+	})
+	c := e.Go(func(*sim.CPU) {
+		sim.Advance(1_000_000)
+		before = sim.Now()
+		a.needResched(before, 16)
+		after = sim.Now()
+	})
+	a.SetCPU(c)
+	if err := e.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("needResched cost the spinner %d ps, want 0", after-before)
+	}
+}
