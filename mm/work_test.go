@@ -158,7 +158,7 @@ func TestMprotectFlush(t *testing.T) {
 // TestNeedReschedFreeOnVirtualCPUs: need_resched() tests the spinner's own
 // TIF_NEED_RESCHED, no shared line, so on a virtual CPU the model's look at
 // the MM's run counts must neither cost the CPU a line transfer nor be a
-// scheduling point, even while another CPU keeps writing those counts.
+// scheduling point, even when another CPU wrote those counts last.
 func TestNeedReschedFreeOnVirtualCPUs(t *testing.T) {
 	m := New(Config{Pages: 16, SimCPUs: 1})
 	a := NewTask(m, 0, 0)
