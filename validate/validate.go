@@ -150,6 +150,10 @@ type Config struct {
 	// the drift as much as the model. The model's own costs (calib.Bare)
 	// and the spin rate are measured once, at the start.
 	Fresh bool
+	// Clamped are the operations Base.Load's calibration clamps at no work
+	// (calib.Resolved.Clamped), for the report to say; with Fresh, Run
+	// finds them in each repetition's profile instead.
+	Clamped []calib.Clamp
 	// Release is the running kernel's release; Design the model it is
 	// held against (calib.DesignFor(Release) when empty).
 	Release, Design string
@@ -327,6 +331,9 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	// load returns the workload configuration of repetition rep's cells,
 	// whose kernel costs are kp's when c.Fresh.
 	var clamped []calib.Clamp
+	if !c.Fresh {
+		clamped = c.Clamped
+	}
 	load := func(rep int, kp calib.Profile) workloads.Config {
 		l := c.Base.Load
 		if c.Fresh {
@@ -514,9 +521,10 @@ type Report struct {
 	// the kernel's mmap_lock cannot be traced, or -locks is off.
 	LeftOut []string
 	// Clamped are the operations whose calibrated work was 0 in some
-	// repetition (Config.Fresh), the model's own cost exceeding the
-	// kernel's there (calib.Clamped): rows with them judge the model's
-	// code as much as its locks.
+	// repetition (Config.Fresh) or in the given calibration
+	// (Config.Clamped), the model's own cost exceeding the kernel's there
+	// (calib.Clamped): rows with them judge the model's code as much as
+	// its locks.
 	Clamped []calib.Clamp
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -489,6 +490,8 @@ func TestRunFresh(t *testing.T) {
 		c := testConfig()
 		c.Count, c.Fresh = 2, fresh
 		c.Base.Load.Work = mm.Work{Fault: 1, IterPerNs: 1}
+		given := []calib.Clamp{{Op: "munmap", Own: 900, Kernel: 700}} // the given calibration's clamps
+		c.Clamped = given
 		seen := map[string]mm.Work{} // the calibration line of each model cell
 		c.RunCell = func(_ context.Context, rc runner.Config) (runner.Result, error) {
 			if rc.Strategy != "kernel" {
@@ -500,14 +503,21 @@ func TestRunFresh(t *testing.T) {
 			}
 			return fakeCell(rc.Strategy, rc.Workload, rc.Threads, 1e6, 1e4, 1e6), nil
 		}
-		if _, err := Run(context.Background(), c); err != nil {
+		rep, err := Run(context.Background(), c)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if !fresh {
 			if w, ok := seen["none"]; len(seen) != 1 || !ok || w != c.Base.Load.Work {
 				t.Errorf("not fresh: cells ran with %v, want the base's work alone", seen)
 			}
+			if !slices.Equal(rep.Clamped, given) {
+				t.Errorf("not fresh: report's clamps %v, want the given calibration's %v", rep.Clamped, given)
+			}
 			continue
+		}
+		if slices.ContainsFunc(rep.Clamped, func(x calib.Clamp) bool { return x == given[0] }) {
+			t.Errorf("fresh: report's clamps %v name the given calibration's, not the fresh profiles'", rep.Clamped)
 		}
 		for rep := 1; rep <= 2; rep++ {
 			w, ok := seen[fmt.Sprintf("measured by validate before repetition %d", rep)]

@@ -19,11 +19,11 @@ const calibrationFlagUsage = "cost `profile` the models' work is calibrated from
 
 // applyCalibration resolves a -calibration setting and puts its work and
 // its configuration lines into load. It tells stderr when it measured a
-// profile.
-func applyCalibration(ctx context.Context, setting string, load *workloads.Config, stderr io.Writer) error {
+// profile, and which operations the calibration clamps, which it returns.
+func applyCalibration(ctx context.Context, setting string, load *workloads.Config, stderr io.Writer) ([]calib.Clamp, error) {
 	r, err := calib.Resolve(ctx, setting)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.Note != "" {
 		fmt.Fprintf(stderr, "vmabench: %s\n", r.Note)
@@ -32,19 +32,20 @@ func applyCalibration(ctx context.Context, setting string, load *workloads.Confi
 		fmt.Fprintf(stderr, "vmabench: warning: %s\n", n)
 	}
 	r.Apply(load)
-	return nil
+	return r.Clamped, nil
 }
 
 // applyValidateCalibration is applyCalibration for a validation: with this
 // machine's profile (Auto) it calibrates afresh before each repetition,
 // beside the kernel cells (validate.Config.Fresh); a file is used for every
-// repetition.
-func applyValidateCalibration(ctx context.Context, setting string, vc *validate.Config, stderr io.Writer) error {
+// repetition, and the operations it clamps go into the report.
+func applyValidateCalibration(ctx context.Context, setting string, vc *validate.Config, stderr io.Writer) (err error) {
 	if setting == calib.Auto {
 		vc.Fresh = true
 		return nil
 	}
-	return applyCalibration(ctx, setting, &vc.Base.Load, stderr)
+	vc.Clamped, err = applyCalibration(ctx, setting, &vc.Base.Load, stderr)
+	return err
 }
 
 const calibrateUsage = `Usage: vmabench calibrate [-o FILE]

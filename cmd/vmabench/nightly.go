@@ -133,7 +133,7 @@ func nightlyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("nightly", "%v", err)
 	}
 
-	if err := applyCalibration(ctx, calibration, &cfg.Plan.Base.Load, stderr); err != nil {
+	if _, err := applyCalibration(ctx, calibration, &cfg.Plan.Base.Load, stderr); err != nil {
 		return err
 	}
 	if withValidate {

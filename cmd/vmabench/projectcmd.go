@@ -217,7 +217,7 @@ func projectCheck(ctx context.Context, plan runner.Plan, realDuration time.Durat
 	// check between the two could measure it afresh, and the two sides
 	// would then charge different kernel costs (seen: fault-ns 1354 for
 	// the real cells against 1775 for their projections).
-	if err := applyCalibration(ctx, profile, &m.plan.Base.Load, stderr); err != nil {
+	if _, err := applyCalibration(ctx, profile, &m.plan.Base.Load, stderr); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "vmabench project -check: %d real cells here, then their projections\n", len(m.plan.Cells()))

@@ -54,7 +54,7 @@ func quickCmd(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	if err := applyCalibration(ctx, calib.Auto, &m.plan.Base.Load, stderr); err != nil {
+	if _, err := applyCalibration(ctx, calib.Auto, &m.plan.Base.Load, stderr); err != nil {
 		return err
 	}
 	n := len(m.plan.Cells())

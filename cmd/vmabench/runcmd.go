@@ -75,7 +75,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := m.check(); err != nil {
 		return usagef("run", "%v", err)
 	}
-	if err := applyCalibration(ctx, calibration, &m.plan.Base.Load, stderr); err != nil {
+	if _, err := applyCalibration(ctx, calibration, &m.plan.Base.Load, stderr); err != nil {
 		return err
 	}
 	m.hdr = append(header(), m.plan.Base.Locks.KV())
