@@ -288,3 +288,71 @@ func wakeup(ctx context.Context, a, b int, idle time.Duration) ([4]float64, erro
 	m := len(lat)
 	return [4]float64{lat[m/10], lat[m/2], lat[m*9/10], send[len(send)/2]}, nil
 }
+
+// LazyRounds is how many wake-ups lazyFlush times of each kind.
+const LazyRounds = 200
+
+// lazyFlush measures Profile.TLBLazy: what a futex wake-up of a thread
+// asleep on CPU b costs more when, while it slept, the thread on CPU a
+// changed a present page of their process (two mprotect(2)s, RW to RWX
+// and back, so change_protection() flushes the page), than when the same
+// two calls changed a page that is not present (no flush). The sleeper's
+// CPU runs the idle task lazily in the process's mm, so the flush sends it
+// no IPI (should_flush_tlb()); it flushes for itself when it switches back
+// (switch_mm_irqs_off() finds the mm's tlb_gen moved). Rounds alternate
+// the two kinds, each woken after 30 µs of idle; the result is the
+// difference of their medians, 0 if the flush made no difference.
+func lazyFlush(ctx context.Context, a, b int) (float64, error) {
+	ps := unix.Getpagesize()
+	mem, err := unix.Mmap(-1, 0, 5*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return 0, fmt.Errorf("mmap: %w", err)
+	}
+	defer unix.Munmap(mem)
+	present, absent := mem[ps:2*ps], mem[3*ps:4*ps]
+	present[0] = 1
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	var word atomic.Uint32 // 0: sleep; 1: wake
+	var woke, sent atomic.Int64
+	var asleep atomic.Uint32
+	var lat [2][]float64 // by kind: 0 no flush, 1 flush
+	var merr error
+	base := time.Now()
+	err = onCPUs(a, b, func(i int) {
+		for k := range 2 * LazyRounds {
+			if i == 1 { // the sleeper
+				asleep.Store(uint32(k + 1))
+				for word.Load() == 0 {
+					unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 0|128, 0, 0, 0, 0)
+				}
+				woke.Store(int64(time.Since(base)))
+				word.Store(0)
+				spinUntil(func() bool { return asleep.Load() == 0 })
+				continue
+			}
+			spinUntil(func() bool { return asleep.Load() == uint32(k+1) })
+			for t0 := time.Now(); time.Since(t0) < 30*time.Microsecond; {
+			}
+			page := absent
+			if k%2 == 1 {
+				page = present
+			}
+			if merr == nil {
+				merr = errors.Join(unix.Mprotect(page, rw|unix.PROT_EXEC), unix.Mprotect(page, rw))
+			}
+			sent.Store(int64(time.Since(base)))
+			word.Store(1)
+			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 1|128, 1, 0, 0, 0)
+			spinUntil(func() bool { return woke.Load() >= sent.Load() })
+			lat[k%2] = append(lat[k%2], float64(woke.Load()-sent.Load()))
+			asleep.Store(0)
+		}
+	})
+	if err = errors.Join(err, merr); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return max(median(lat[1])-median(lat[0]), 0), nil
+}

@@ -57,6 +57,7 @@ func Measure(ctx context.Context) (Profile, error) {
 			{"mincore", func() error { return measureMincore(ctx, lookMem, &p) }},
 			{"a null system call", func() error { measureNull(&p); return nil }},
 			{"TLB shoot-down IPIs", func() error { return measureIPI(ctx, faultMem, &p) }},
+			{"a wake-up after a TLB flush its CPU slept through", func() error { return measureLazy(ctx, &p) }},
 			{"/proc/self/maps", func() error { return measureMaps(ctx, &p) }},
 			{"the field's shapes (page_fault1-2, mmap2)", func() error { return measureShapes(ctx, os.TempDir(), &p) }},
 			{"page_fault3's shared file faults", func() error { return measureShared(ctx, os.TempDir(), &p) }},
@@ -483,6 +484,19 @@ func measureIPI(ctx context.Context, mem []byte, p *Profile) error {
 	}
 	p.IPISend, p.IPIRecv = median(sends), median(recvs)
 	return nil
+}
+
+// measureLazy measures Profile.TLBLazy (lazyFlush) on the process's first
+// two CPUs; with one CPU there is no other CPU to be lazy, and it is 0.
+func measureLazy(ctx context.Context, p *Profile) error {
+	cpus := machine.CPUs()
+	if len(cpus) < 2 || runtime.GOMAXPROCS(0) < 2 {
+		p.TLBLazy = 0
+		return nil
+	}
+	var err error
+	p.TLBLazy, err = lazyFlush(ctx, cpus[0], cpus[1])
+	return err
 }
 
 // median returns the median of xs.

@@ -262,7 +262,8 @@ const MunmapTailShare = 0.4
 //
 // The kernel's costs are single-threaded; what a second CPU adds to a TLB
 // flush (the shoot-down IPI of mprotect and MADV_DONTNEED) is IPISend and
-// IPIRecv, measured apart and modelled by mm's Task.Shootdown. What else a
+// IPIRecv, measured apart and modelled by mm's Task.Shootdown, and what a
+// flush costs a thread that slept through it is TLBLazy. What else a
 // second CPU adds (cache-line bouncing in the page allocator and on the
 // mm's counters) is left out.
 func Derive(p Profile, b Bare, iterPerNs float64) mm.Work {
@@ -318,6 +319,7 @@ func Derive(p Profile, b Bare, iterPerNs float64) mm.Work {
 		MincoreOut:  pos(p.MincoreEmpty - p.Syscall),
 		IPISend:     p.IPISend,
 		IPIRecv:     p.IPIRecv,
+		TLBLazy:     p.TLBLazy,
 		IterPerNs:   iterPerNs,
 	}
 }

@@ -96,7 +96,12 @@ type MM struct {
 	// mm_struct: an object of its own, so that the MM stays at 448 bytes
 	// (Go puts a header before objects over 512 bytes, off the line).
 	pages *pagesets // 336
-	_     [cacheLine - 24]byte
+	// flushed counts the shoot-downs that have ended (their IPIs
+	// answered); shootdowns, like mm->context.tlb_gen, counts those begun
+	// (inc_mm_tlb_gen() comes before the IPIs). A thread that sleeps while
+	// one is in flight, or through one, flushes on waking (Task.schedule).
+	flushed Uint64 // 344
+	_       [cacheLine - 32]byte
 
 	// Line 6.
 	// sleepers is how many of them are blocked in schedule(): tasks less

@@ -62,8 +62,12 @@ func (t *Task) schedule() {
 	// The MM's count of sleepers is what needResched reads as the run
 	// queue's length (dequeue_task()); a sleep costs a futex system call,
 	// beside which the two atomic adds are small.
+	var flushes uint64
 	if t.MM != nil {
 		t.MM.sleepers.Add(1)
+		if t.Work.TLBLazy != 0 {
+			flushes = t.MM.flushed.Load()
+		}
 	}
 	for t.state.Load() == taskSleeping {
 		if sim.On() {
@@ -79,6 +83,26 @@ func (t *Task) schedule() {
 	}
 	if t.MM != nil {
 		t.MM.sleepers.Add(-1)
+		// The switch back from lazy TLB mode (switch_mm_irqs_off()): the
+		// CPU slept in the idle task with this MM loaded, so a TLB flush
+		// of the MM begun meanwhile sent it no IPI (should_flush_tlb()),
+		// and one in flight when it went to sleep reached it lazy, where
+		// flush_tlb_func() leaves the MM for init_mm. Either way the MM's
+		// tlb_gen is past the CPU's, and the switch back flushes the whole
+		// TLB, which the thread then refills: TLBLazy. Kernel mappings are
+		// global (_PAGE_GLOBAL) and survive it, so the refill falls on the
+		// thread's user-space pages once it is back there, after the lock
+		// it woke holding is dropped (a trace of faults-mprotect showed the
+		// reader's read lock released 1 µs after the switch back, and its
+		// next fault 29 µs after that, against 8 µs after a fault that did
+		// not sleep): the thread owes it to its next operation
+		// (Interrupts). A flush in flight is one begun (shootdowns) and not
+		// yet ended (flushed): the sleeper compares the flushes begun now
+		// with those ended when it went to sleep. Two loads of the MM's
+		// flush counts, as the kernel loads next->context.tlb_gen.
+		if t.Work.TLBLazy != 0 && t.MM.shootdowns.Load() != flushes {
+			t.lazyOwed = true
+		}
 	}
 }
 

@@ -162,6 +162,9 @@ type Task struct {
 	Work      Spins
 	sink      uint64 // Spin's result, kept so the loop is not optimised away
 	shootSeen uint64 // the MM's shootdowns this thread has taken (Interrupts)
+	// lazyOwed is set when the thread woke to a stale TLB (schedule): it
+	// pays TLBLazy back in user space, at its next operation (Interrupts).
+	lazyOwed bool
 	// zapAnon and zapShared are the pages the thread's last munmap
 	// unmapped, anonymous (or private copies) and shared file pages, whose
 	// teardown MunmapTail does.

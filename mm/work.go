@@ -96,6 +96,11 @@ type Work struct {
 	// return). Neither is in the single-threaded costs above.
 	IPISend float64 `json:",omitempty"`
 	IPIRecv float64 `json:",omitempty"`
+	// TLBLazy is what a thread pays on waking when a TLB flush of its MM
+	// came while it slept: its CPU, idle in lazy TLB mode, was sent no
+	// IPI and flushes the whole TLB for itself on the switch back
+	// (switch_mm_irqs_off()); see Task.schedule.
+	TLBLazy float64 `json:",omitempty"`
 	// MapsVMA is show_map_vma()'s work per VMA a /proc/pid/maps read
 	// shows, under the reader's lock.
 	MapsVMA float64 `json:",omitempty"`
@@ -130,7 +135,7 @@ type Spins struct {
 	SyscallHalf, Zap                   int64
 	Mmap, Munmap, MunmapTail, Mprotect int64
 	Mincore, MincoreOutHalf            int64
-	IPISend, IPIRecv                   int64
+	IPISend, IPIRecv, TLBLazy          int64
 	MmapFile, MunmapFile               int64
 	ZapAnon, ZapShared                 int64
 	FaultCOW, FaultShared, PTEAlloc    int64
@@ -155,7 +160,7 @@ func (w Work) Spins() Spins {
 		SyscallHalf: it(w.Syscall / 2), Zap: it(w.Zap),
 		Mmap: it(w.Mmap), Munmap: it(w.Munmap), MunmapTail: it(w.MunmapTail), Mprotect: it(w.Mprotect),
 		Mincore: it(w.Mincore), MincoreOutHalf: it(w.MincoreOut / 2),
-		IPISend: it(w.IPISend), IPIRecv: it(w.IPIRecv),
+		IPISend: it(w.IPISend), IPIRecv: it(w.IPIRecv), TLBLazy: it(w.TLBLazy),
 		MmapFile: it(w.MmapFile), MunmapFile: it(w.MunmapFile),
 		ZapAnon: it(w.ZapAnon), ZapShared: it(w.ZapShared),
 		FaultCOW: it(w.FaultCOW), FaultShared: it(w.FaultShared), PTEAlloc: it(w.PTEAlloc),
@@ -234,7 +239,8 @@ var spinSink uint64
 // that are not in lazy TLB mode (native_flush_tlb_multi(): a flush that
 // freed no page tables, as mprotect's and MADV_DONTNEED's do not, skips
 // them with should_flush_tlb(); a CPU whose task slept runs the idle task
-// lazily in the old mm and flushes for itself when it switches back), the
+// lazily in the old mm and flushes for itself when it switches back, which
+// the model charges the sleeper when it wakes: TLBLazy, in Task.schedule), the
 // same set while each thread has a CPU of its own, as in every cell up to
 // the CPU count. Until 2026-12-03 the model sent whenever the MM had
 // another thread: beside a faulting reader asleep on mmap_lock, each
@@ -242,11 +248,12 @@ var spinSink uint64
 // sibling, where the kernel's writer held mmap_lock 21 µs in all.
 func (t *Task) Shootdown() {
 	tasks := t.MM.tasks.Load()
-	if t.Work.IPISend == 0 && t.Work.IPIRecv == 0 || tasks < 2 {
+	if t.Work.IPISend == 0 && t.Work.IPIRecv == 0 && t.Work.TLBLazy == 0 || tasks < 2 {
 		return
 	}
-	t.Interrupts() // take the flushes before this one
-	t.shootSeen = t.MM.shootdowns.Add(1)
+	t.Interrupts()                       // take the flushes before this one
+	t.shootSeen = t.MM.shootdowns.Add(1) // inc_mm_tlb_gen()
+	defer t.MM.flushed.Add(1)
 	targets := int64(tasks - 1 - t.MM.sleepers.Load())
 	if targets <= 0 {
 		return
@@ -262,9 +269,15 @@ func (t *Task) Shootdown() {
 }
 
 // Interrupts spins IPIRecv for each TLB flush of another thread of the MM
-// since this thread last looked: the IPIs its CPU took meanwhile. Threads
-// call it once per operation; uncalibrated it costs one compare.
+// since this thread last looked: the IPIs its CPU took meanwhile; and, if
+// the thread last woke to a stale TLB, TLBLazy, the refill of its
+// user-space translations (see schedule). Threads call it once per
+// operation, outside any lock; uncalibrated it costs two compares.
 func (t *Task) Interrupts() {
+	if t.lazyOwed {
+		t.lazyOwed = false
+		t.Spin(t.Work.TLBLazy)
+	}
 	if t.Work.IPIRecv == 0 {
 		return
 	}

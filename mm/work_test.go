@@ -182,3 +182,66 @@ func TestNeedReschedFreeOnVirtualCPUs(t *testing.T) {
 		t.Errorf("needResched cost the spinner %d ps, want 0", after-before)
 	}
 }
+
+// TestLazyFlushOnWake: a thread that slept through a TLB flush of its MM,
+// or went to sleep while one was in flight, pays TLBLazy when it wakes (its
+// lazy CPU flushes on the switch back), and pays it at its next operation
+// (Interrupts), back in user space, not in schedule(), where it may hold
+// the lock it was woken with; one whose sleep saw no flush pays nothing. The cost is read off the virtual
+// clocks: from the waker's wake_up_process() to the sleeper running again.
+func TestLazyFlushOnWake(t *testing.T) {
+	const lazy = 1_000_000 // ns
+	for _, tt := range []struct {
+		name     string
+		flush    bool  // while the sleeper sleeps
+		inFlight bool  // begun while it ran, its IPI answered once it sleeps
+		want     int64 // ns the sleeper spins on waking
+	}{
+		{"flush while asleep", true, false, lazy},
+		{"flush in flight when it slept", false, true, lazy},
+		{"no flush", false, false, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(Config{Pages: 64})
+			sleeper, flusher := NewTask(m, 0, 0), NewTask(m, 1, 0)
+			w := Work{IPISend: 1, IPIRecv: 1, TLBLazy: lazy, IterPerNs: 1}.Spins()
+			sleeper.Work, flusher.Work = w, w
+			e := sim.New(sim.Config{})
+			var woken, back, running int64 // ps
+			if tt.inFlight {
+				flusher.Work.IPISend = 2 * lazy // the sleeper runs when it begins
+			}
+			cs := e.Go(func(*sim.CPU) {
+				sim.Advance(1_000_000)
+				sleeper.setCurrentState()
+				sleeper.schedule()
+				back = sim.Now()
+				sleeper.Interrupts()
+				running = sim.Now()
+			})
+			cf := e.Go(func(*sim.CPU) {
+				if tt.inFlight {
+					flusher.Shootdown()
+				}
+				sim.Advance(2_000_000)
+				if tt.flush {
+					flusher.Shootdown()
+				}
+				woken = sim.Now()
+				wakeUpProcess(sleeper)
+			})
+			sleeper.SetCPU(cs)
+			flusher.SetCPU(cf)
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			// A few loads and the wake-up's own cost come on top.
+			if got := (back - woken) / 1000; got > 100 {
+				t.Errorf("schedule() returned %d ns after the wake-up, want under 100: the refill is owed to user space", got)
+			}
+			if got := (running - back) / 1000; got < tt.want || got > tt.want+100 {
+				t.Errorf("the next operation paid %d ns on waking, want %d", got, tt.want)
+			}
+		})
+	}
+}
