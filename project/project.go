@@ -63,6 +63,11 @@ type Config struct {
 	// off, as in a real model cell; "" is auto, on. Its clock is virtual,
 	// so attribution costs a projection's figures nothing.
 	Locks runner.Locks
+	// Lines, if positive, adds to the result's notes the Lines call sites
+	// whose accesses cost the most line transfers, with each one's share of
+	// the virtual CPUs' time (see siteModel): where a projection's time
+	// goes. It costs the projection a stack walk per transfer.
+	Lines int `json:",omitempty"`
 }
 
 // DefaultConfig returns a projection of 2 ms warm-up and 20 ms timed window
@@ -180,7 +185,13 @@ func Run(c Config) (runner.Result, Stats, error) {
 	// The threads run until the harness stops them at the window's end,
 	// then finish the operation in hand and return, as in a real run, so
 	// the strategy's at-rest check holds.
-	e := sim.New(sim.Config{Model: sim.NewCoherence(c.Target.Costs)})
+	var model sim.Model = sim.NewCoherence(c.Target.Costs)
+	var sites *siteModel
+	if c.Lines > 0 {
+		sites = newSiteModel(model, c.Target.Costs.Hit)
+		model = sites
+	}
+	e := sim.New(sim.Config{Model: model})
 	for _, th := range ths {
 		th.Task.SetCPU(e.Go(func(*sim.CPU) { w.Run(th) }))
 	}
@@ -213,6 +224,13 @@ func Run(c Config) (runner.Result, Stats, error) {
 		}
 	}
 	res.Status = runner.StatusOK
+	if sites != nil {
+		var cpuTime int64
+		for _, cpu := range e.CPUs() {
+			cpuTime += cpu.Clock()
+		}
+		res.Notes = append(res.Notes, sites.notes(c.Lines, cpuTime)...)
+	}
 	runner.Summarize(&res, winfo, ths, c.Duration)
 	if res.Status == runner.StatusOK {
 		runner.AddLockTime(&res, winfo, ths)

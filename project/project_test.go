@@ -77,3 +77,44 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestLines: -lines names where a projection's line transfers go, the
+// costliest site first, each a function and line outside the engine and
+// the shared words, without changing the projection: the same cell with
+// and without it gives the same figures. faults-mprotect's reader and
+// writer take mmap_lock in turn, so its words cost transfers.
+func TestLines(t *testing.T) {
+	c := DefaultConfig()
+	c.Strategy, c.Workload, c.Threads, c.Target = "mmaplock", "faults-mprotect", 2, testTarget(2)
+	c.Warmup, c.Duration = 100*time.Microsecond, 500*time.Microsecond
+	plain, _, err := Run(c)
+	if err != nil || plain.Status != runner.StatusOK {
+		t.Fatalf("%v %s %s", err, plain.Status, plain.Detail)
+	}
+	c.Lines = 3
+	lined, _, err := Run(c)
+	if err != nil || lined.Status != runner.StatusOK {
+		t.Fatalf("%v %s %s", err, lined.Status, lined.Detail)
+	}
+	if lined.Ops != plain.Ops || len(lined.Metrics) != len(plain.Metrics) {
+		t.Fatalf("-lines changed the projection: %d ops against %d", lined.Ops, plain.Ops)
+	}
+	for i := range plain.Metrics {
+		if lined.Metrics[i] != plain.Metrics[i] {
+			t.Errorf("-lines changed %s: %v against %v", plain.Metrics[i].Unit, lined.Metrics[i].Value, plain.Metrics[i].Value)
+		}
+	}
+	if len(plain.Notes) != 0 {
+		t.Errorf("without -lines: notes %q", plain.Notes)
+	}
+	if len(lined.Notes) != 1+c.Lines || !strings.HasPrefix(lined.Notes[0], "where the time goes: line transfers take ") {
+		t.Fatalf("notes %q: want a total and %d sites", lined.Notes, c.Lines)
+	}
+	for _, n := range lined.Notes[1:] {
+		// "  12.3%     456 rmw   mm.(*RWSem).DownWrite (mm/rwsem.go:303)"
+		if !strings.Contains(n, "%") || !strings.Contains(n, ".go:") || strings.Contains(n, "word.go") || strings.Contains(n, "sim/") {
+			t.Errorf("site %q: want a share, and a site outside the engine and the shared words", n)
+		}
+	}
+	t.Log(strings.Join(lined.Notes, "\n"))
+}

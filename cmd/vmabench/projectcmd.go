@@ -53,6 +53,12 @@ Examples:
 	vmabench project -target my-machine.txt -strategy vmarefcnt -workload faults-mprotect -threads 64
 	vmabench project -check                                  # every model, the check's cells, 1 and 2 threads
 	vmabench project -check -workload mmap1 -strategy vmarefcnt -count 5
+	vmabench project -workload mmap1 -strategy vmarefcnt -threads 2 -lines 10
+
+-lines N says where a projection's time goes: before each cell's line, as
+comment lines, the N call sites (function, file and line) whose accesses
+to shared model state cost the most line transfers, with their share of
+the virtual CPUs' time, the transfers and the kind of access.
 
 -check runs each cell here for real (-real-duration each, -count times,
 3 by default) and then projects it on this machine's profile, over the
@@ -93,6 +99,8 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&out, "o", "", "write results to `FILE` (atomically) instead of stdout")
 	fs.IntVar(&jobs, "j", jobs, "cells projected at once, each in a child process")
 	var check bool
+	var lines int
+	fs.IntVar(&lines, "lines", 0, "where the time goes: before each cell, the `N` call sites whose accesses cost the most line transfers, with their share of the virtual CPUs' time (0: none; slows a projection several times)")
 	realDuration := 300 * time.Millisecond
 	fs.BoolVar(&check, "check", false, "also run each cell for real here and print the projection against it, as validate prints (this machine's target only)")
 	fs.DurationVar(&realDuration, "real-duration", realDuration, "with -check: the real cells' timed window, a `duration`")
@@ -110,6 +118,9 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if jobs < 1 {
 		return usagef("project", "-j %d: want 1 or more", jobs)
+	}
+	if lines < 0 {
+		return usagef("project", "-lines %d: want 0 (none) or more", lines)
 	}
 	if check {
 		if target != "" {
@@ -153,6 +164,7 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		c := def
 		c.Strategy, c.Workload, c.Threads = rc.Strategy, rc.Workload, rc.Threads
 		c.Warmup, c.Duration, c.Load, c.Target, c.Locks = rc.Warmup, rc.Duration, rc.Load, ptg, rc.Locks
+		c.Lines = lines
 		if err := c.Validate(); err != nil {
 			return usagef("project", "%v", err)
 		}
