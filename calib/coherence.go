@@ -237,44 +237,15 @@ func contendedRMW(ctx context.Context, a, b int) (float64, error) {
 // before the sleeper is in the futex at all (FUTEX_WAIT then returns at
 // once), as it can in the model (schedule() finding TASK_RUNNING).
 func wakeup(ctx context.Context, a, b int, idle time.Duration) ([4]float64, error) {
-	const n = 200
-	var word atomic.Uint32 // 0: sleep; 1: wake
-	var woke atomic.Int64  // the sleeper's time once running
-	var sent atomic.Int64  // the waker's time before the wake
-	var asleep atomic.Uint32
-	lat := make([]float64, 0, n)
-	send := make([]float64, 0, n)
 	if err := ctx.Err(); err != nil {
 		return [4]float64{}, err
 	}
-	base := time.Now()
-	err := onCPUs(a, b, func(i int) {
-		for k := range n {
-			if i == 1 { // the sleeper
-				asleep.Store(uint32(k + 1))
-				for word.Load() == 0 {
-					unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 0|128, 0, 0, 0, 0)
-				}
-				woke.Store(int64(time.Since(base)))
-				word.Store(0)
-				spinUntil(func() bool { return asleep.Load() == 0 }) // the waker has read woke
-				continue
+	lat, send, err := futexRounds(a, b, 200, func(int) {
+		if idle < WakeIdleLong*time.Microsecond {
+			for t0 := time.Now(); time.Since(t0) < idle; {
 			}
-			spinUntil(func() bool { return asleep.Load() == uint32(k+1) })
-			if idle < WakeIdleLong*time.Microsecond {
-				for t0 := time.Now(); time.Since(t0) < idle; {
-				}
-			} else {
-				time.Sleep(idle) // let it reach the futex and the CPU idle
-			}
-			sent.Store(int64(time.Since(base)))
-			word.Store(1)
-			t0 := time.Now()
-			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 1|128, 1, 0, 0, 0)
-			send = append(send, float64(time.Since(t0)))
-			spinUntil(func() bool { return woke.Load() >= sent.Load() })
-			lat = append(lat, float64(woke.Load()-sent.Load()))
-			asleep.Store(0)
+		} else {
+			time.Sleep(idle) // let it reach the futex and the CPU idle
 		}
 	})
 	if err != nil {
@@ -287,6 +258,46 @@ func wakeup(ctx context.Context, a, b int, idle time.Duration) ([4]float64, erro
 	slices.Sort(send)
 	m := len(lat)
 	return [4]float64{lat[m/10], lat[m/2], lat[m*9/10], send[len(send)/2]}, nil
+}
+
+// futexRounds runs n futex(2) wake-ups of a thread asleep on CPU b by one
+// on CPU a. In round k, once the sleeper is on its way to sleep, the
+// waker calls prepare(k) (its idle time, and whatever it changes before
+// the wake), then wakes it. It returns each round's latency, from just
+// before FUTEX_WAKE to the sleeper running again, and what each
+// FUTEX_WAKE took the waker, in ns, in round order.
+func futexRounds(a, b, n int, prepare func(k int)) (lat, send []float64, err error) {
+	var word atomic.Uint32 // 0: sleep; 1: wake
+	var woke atomic.Int64  // the sleeper's time once running
+	var sent atomic.Int64  // the waker's time before the wake
+	var asleep atomic.Uint32
+	lat, send = make([]float64, 0, n), make([]float64, 0, n)
+	base := time.Now()
+	err = onCPUs(a, b, func(i int) {
+		for k := range n {
+			if i == 1 { // the sleeper
+				asleep.Store(uint32(k + 1))
+				for word.Load() == 0 {
+					unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 0|128, 0, 0, 0, 0)
+				}
+				woke.Store(int64(time.Since(base)))
+				word.Store(0)
+				spinUntil(func() bool { return asleep.Load() == 0 }) // the waker has read woke
+				continue
+			}
+			spinUntil(func() bool { return asleep.Load() == uint32(k+1) })
+			prepare(k)
+			sent.Store(int64(time.Since(base)))
+			word.Store(1)
+			t0 := time.Now()
+			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 1|128, 1, 0, 0, 0)
+			send = append(send, float64(time.Since(t0)))
+			spinUntil(func() bool { return woke.Load() >= sent.Load() })
+			lat = append(lat, float64(woke.Load()-sent.Load()))
+			asleep.Store(0)
+		}
+	})
+	return lat, send, err
 }
 
 // LazyRounds is how many wake-ups lazyFlush times of each kind.
@@ -312,40 +323,16 @@ func lazyFlush(ctx context.Context, a, b int) (float64, error) {
 	present, absent := mem[ps:2*ps], mem[3*ps:4*ps]
 	present[0] = 1
 	rw := unix.PROT_READ | unix.PROT_WRITE
-	var word atomic.Uint32 // 0: sleep; 1: wake
-	var woke, sent atomic.Int64
-	var asleep atomic.Uint32
-	var lat [2][]float64 // by kind: 0 no flush, 1 flush
 	var merr error
-	base := time.Now()
-	err = onCPUs(a, b, func(i int) {
-		for k := range 2 * LazyRounds {
-			if i == 1 { // the sleeper
-				asleep.Store(uint32(k + 1))
-				for word.Load() == 0 {
-					unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 0|128, 0, 0, 0, 0)
-				}
-				woke.Store(int64(time.Since(base)))
-				word.Store(0)
-				spinUntil(func() bool { return asleep.Load() == 0 })
-				continue
-			}
-			spinUntil(func() bool { return asleep.Load() == uint32(k+1) })
-			for t0 := time.Now(); time.Since(t0) < 30*time.Microsecond; {
-			}
-			page := absent
-			if k%2 == 1 {
-				page = present
-			}
-			if merr == nil {
-				merr = errors.Join(unix.Mprotect(page, rw|unix.PROT_EXEC), unix.Mprotect(page, rw))
-			}
-			sent.Store(int64(time.Since(base)))
-			word.Store(1)
-			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 1|128, 1, 0, 0, 0)
-			spinUntil(func() bool { return woke.Load() >= sent.Load() })
-			lat[k%2] = append(lat[k%2], float64(woke.Load()-sent.Load()))
-			asleep.Store(0)
+	all, _, err := futexRounds(a, b, 2*LazyRounds, func(k int) {
+		for t0 := time.Now(); time.Since(t0) < 30*time.Microsecond; {
+		}
+		page := absent
+		if k%2 == 1 {
+			page = present
+		}
+		if merr == nil {
+			merr = errors.Join(unix.Mprotect(page, rw|unix.PROT_EXEC), unix.Mprotect(page, rw))
 		}
 	})
 	if err = errors.Join(err, merr); err != nil {
@@ -353,6 +340,10 @@ func lazyFlush(ctx context.Context, a, b int) (float64, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	var lat [2][]float64 // by kind: 0 no flush, 1 flush
+	for k, l := range all {
+		lat[k%2] = append(lat[k%2], l)
 	}
 	return max(median(lat[1])-median(lat[0]), 0), nil
 }
