@@ -104,8 +104,9 @@ func must[T any](v T, err error) T {
 }
 
 // TestDriftNote: a check more than DriftBound from the cached profile,
-// either way, on fault-ns or mmap-ns, is a drift; the note gives both
-// figures and both loads.
+// either way, on fault-ns or mmap-ns, or more than TransferDriftBound on
+// line-transfer-ns, is a drift; the note gives both figures and both
+// loads. A check without a transfer (one CPU) judges none.
 func TestDriftNote(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -117,10 +118,18 @@ func TestDriftNote(t *testing.T) {
 		{"within", 1700, 1300, false, "fault-ns 1600 cached, 1700 checked (+6%)"},
 		{"quieter", 1400, 1400, true, "fault-ns 1600 cached, 1400 checked (-12%)"},
 		{"busier mmap", 1600, 1600, true, "mmap-ns 1400 cached, 1600 checked (+14%)"},
+		{"transfer within", 1600, 1400, false, "line-transfer-ns 40 cached, 48 checked (+20%)"},
+		{"vCPUs moved", 1600, 1400, true, "line-transfer-ns 40 cached, 180 checked (+350%)"},
+		{"one CPU", 1600, 1400, false, "mmap-ns 1400 cached, 1400 checked (+0%); cached"},
 	}
+	transfer := map[string]float64{"transfer within": 48, "vCPUs moved": 180, "one CPU": 0}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			note, drifted := driftNote(sample, Profile{Fault: tt.fault, Mmap: tt.mmap, Load: 0.1})
+			lt, ok := transfer[tt.name]
+			if !ok {
+				lt = sample.LineTransfer
+			}
+			note, drifted := driftNote(sample, Profile{Fault: tt.fault, Mmap: tt.mmap, LineTransfer: lt, Load: 0.1})
 			if drifted != tt.drifted || !strings.Contains(note, tt.note) || !strings.Contains(note, "cached at load 1.52 on 2026-12-01T05:40:00Z, checked at load 0.10") {
 				t.Errorf("driftNote = %q, %v; want %v and a note containing %q", note, drifted, tt.drifted, tt.note)
 			}

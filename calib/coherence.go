@@ -143,6 +143,18 @@ func onCPUs(a, b int, body func(i int)) error {
 	return errors.Join(errs...)
 }
 
+// LineTransfer measures Profile.LineTransfer now, between the process's
+// first two CPUs, as Measure does: on a VM it moves with where the host
+// places the vCPUs (47 to 808 ns in six calibrations of one 2-CPU VM on
+// 2026-12-03), so a check against real runs measures it beside them.
+func LineTransfer(ctx context.Context) (float64, error) {
+	cpus := machine.CPUs()
+	if len(cpus) < 2 {
+		return 0, errOneCPU
+	}
+	return pingPong(ctx, cpus[0], cpus[1])
+}
+
 // pingPong measures a line transfer: two pinned threads pass a counter
 // back and forth, each waiting for the other's store, so every step moves
 // the line once. It returns ns per step, the fastest of up to 100 short

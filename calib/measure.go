@@ -83,10 +83,11 @@ func Measure(ctx context.Context) (Profile, error) {
 // three, in about 5 ms on this kind of machine.
 const CheckRounds = 3
 
-// Check measures, quickly, the two costs a drifted profile shows first:
+// Check measures, quickly, the costs a drifted profile shows first:
 // fault-ns and mmap-ns (with munmap-ns), the fastest of CheckRounds rounds
-// each, as Measure measures them. Resolve holds a cached profile against
-// it.
+// each, as Measure measures them, and, with two CPUs, line-transfer-ns,
+// which a VM's vCPU placement moves (LineTransfer). Resolve holds a cached
+// profile against it.
 func Check(ctx context.Context) (Profile, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -101,7 +102,15 @@ func Check(ctx context.Context) (Profile, error) {
 		}
 		return nil
 	})
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	if len(machine.CPUs()) >= 2 {
+		if p.LineTransfer, err = LineTransfer(ctx); err != nil {
+			return p, fmt.Errorf("checking a line transfer: %w", err)
+		}
+	}
+	return p, nil
 }
 
 // withMemory maps the measured memory and calls f with it: faultMem, a

@@ -245,10 +245,30 @@ func projectCheck(ctx context.Context, plan runner.Plan, realDuration time.Durat
 		return err
 	}
 	rows, missing := project.Check(real, projected, project.CheckTolerance)
+	if len(cells) > 0 {
+		writeTransferCheck(ctx, stdout, float64(cells[0].Target.Costs.Transfer)/1000)
+	}
 	if werr := project.WriteCheck(stdout, rows, missing, project.CheckTolerance); werr != nil {
 		return werr
 	}
 	return errors.Join(err, project.CheckErr(rows))
+}
+
+// writeTransferCheck prints, above project -check's table, the line
+// transfer the projections charged (profile, in ns) beside one measured
+// now, after the real cells: on a VM the host's placement of the vCPUs
+// moves it several-fold within a day, and the 2-thread rows of contended
+// cells then judge the placement as much as the model.
+func writeTransferCheck(ctx context.Context, w io.Writer, profile float64) {
+	now, err := calib.LineTransfer(ctx)
+	if err != nil || profile <= 0 || now <= 0 {
+		return
+	}
+	fmt.Fprintf(w, "line transfer: %.0f ns in the profile the projections charge, %.0f ns measured after the real cells", profile, now)
+	if r := max(now/profile, profile/now); r > project.CheckTolerance {
+		fmt.Fprintf(w, ", %.1fx apart: the 2-thread rows of contended cells judge where the host placed the vCPUs as much as the model", r)
+	}
+	fmt.Fprintln(w)
 }
 
 // loadTarget resolves -target: a built-in name or a file, or this
