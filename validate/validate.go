@@ -353,6 +353,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 		return Report{}, err
 	}
 	load0 := LoadAverage()
+	transfer0 := lineTransfer(ctx)
 	cells := c.Cells()
 	var results []runner.Result
 	singles := []Single{{Kernel: kp.Mprotect, Model: mp.Mprotect}}
@@ -422,9 +423,20 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	}
 	rep, err := Compute(c, results, Single{Kernel: median(ks), Model: median(ms)}, singles...)
 	rep.LoadStart, rep.LoadEnd = load0, LoadAverage()
+	rep.TransferStart, rep.TransferEnd = transfer0, lineTransfer(ctx)
 	rep.Clamped = clamped
 	rep.CPUIdle = kernel.CPUIdle()
 	return rep, err
+}
+
+// lineTransfer is calib.LineTransfer, 0 where it cannot be measured (one
+// CPU).
+func lineTransfer(ctx context.Context) float64 {
+	ns, err := calib.LineTransfer(ctx)
+	if err != nil {
+		return 0
+	}
+	return ns
 }
 
 // LoadAverage returns the 1-minute load average of /proc/loadavg, or -1.
@@ -504,6 +516,13 @@ type Report struct {
 	// figures noise.
 	CPUs               int
 	LoadStart, LoadEnd float64
+	// TransferStart and TransferEnd are a cache line's transfer between
+	// the first two CPUs (calib.LineTransfer), in ns, before and after the
+	// cells, 0 where not measured: on a VM the host's placement of the
+	// vCPUs moves it several-fold (47 to 808 ns in one day on the README's
+	// VM), and with it every 2-thread row of a contended cell, the model's
+	// more than the kernel's.
+	TransferStart, TransferEnd float64
 	// CPUIdle is how the idle CPUs wait (kernel.CPUIdle), which decides
 	// how soon a woken thread runs: "" where not known.
 	CPUIdle string

@@ -359,6 +359,31 @@ func TestLoadLine(t *testing.T) {
 	}
 }
 
+// TestTransferLine: the table says the line transfer at the start and the
+// end, and that the host moved the vCPUs when the two are over 1.25x
+// apart; without a measurement (one CPU) it says nothing.
+func TestTransferLine(t *testing.T) {
+	for _, tt := range []struct {
+		start, end float64
+		line       string
+		moved      bool
+	}{
+		{54, 48, "line transfer between the first two CPUs 54 ns at the start, 48 ns at the end\n", false},
+		{216, 53, "216 ns at the start, 53 ns at the end, 4.1x apart: the host moved the vCPUs", true},
+		{0, 0, "", false},
+	} {
+		rep := Report{Release: "6.18", Design: "vmarefcnt", CPUs: 2, LoadStart: -1, LoadEnd: -1, TransferStart: tt.start, TransferEnd: tt.end}
+		var b bytes.Buffer
+		if err := rep.WriteTable(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if tt.line == "" && strings.Contains(out, "line transfer") || !strings.Contains(out, tt.line) || strings.Contains(out, "moved the vCPUs") != tt.moved {
+			t.Errorf("transfer %v then %v: table\n%s\nwant a line containing %q (moved %v)", tt.start, tt.end, out, tt.line, tt.moved)
+		}
+	}
+}
+
 // TestBenchfmt: the benchfmt file reads back with benchfmt: the cells, then
 // one result per row with its four values, its two spreads where it has
 // repetitions, and the validate configuration.

@@ -44,6 +44,13 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	if r.TransferStart > 0 && r.TransferEnd > 0 {
+		fmt.Fprintf(&b, "line transfer between the first two CPUs %.0f ns at the start, %.0f ns at the end", r.TransferStart, r.TransferEnd)
+		if f := max(r.TransferStart/r.TransferEnd, r.TransferEnd/r.TransferStart); f > 1.25 {
+			fmt.Fprintf(&b, ", %.1fx apart: the host moved the vCPUs, and the 2-thread rows of contended cells judge that as much as the model", f)
+		}
+		b.WriteString("\n")
+	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "experiment\tmodel\tkernel\tmodel\tratio\tinterval\ttolerance\tverdict\tspread\t\n")
 	for _, row := range r.Rows {
@@ -189,6 +196,9 @@ func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
 		benchfmt.Config{Key: "validate-design", Value: []byte(r.Design), File: true},
 		benchfmt.Config{Key: "validate-tolerance", Value: []byte(trim(r.Tolerance)), File: true},
 		benchfmt.Config{Key: "validate-load", Value: []byte(fmt.Sprintf("%.2f-%.2f", r.LoadStart, r.LoadEnd)), File: true})
+	if r.TransferStart > 0 && r.TransferEnd > 0 {
+		cfg = append(cfg, benchfmt.Config{Key: "validate-line-transfer", Value: []byte(fmt.Sprintf("%.0f-%.0fns", r.TransferStart, r.TransferEnd)), File: true})
+	}
 	for _, row := range r.Rows {
 		within := 0.0
 		if row.OK {
