@@ -23,8 +23,14 @@ type Cache struct {
 
 	mu   sync.Mutex
 	free []*VMA
-	// locks is the v6.4 "vma_lock" slab the VMAs' Lock objects come from.
-	locks vmaLockSlab
+	// locks is the v6.4 "vma_lock" slab the VMAs' Lock objects come from,
+	// for a design that has one (UseVMALocks): only v6.4's VMAs carry a
+	// separate struct vma_lock; before it there was none, and from v6.15
+	// vm_refcnt lives in the VMA. Until 2026-12-03 every design's new VMA
+	// took one from the slab, under its one mutex, whose line two threads'
+	// mmaps then shared.
+	vmaLocks bool
+	locks    vmaLockSlab
 
 	// allocs and reuses are the harness's counters, not the slab's (whose
 	// are per CPU): sync/atomic, which a projection does not charge.
@@ -34,6 +40,11 @@ type Cache struct {
 
 // NewCache returns an empty cache; reuse selects type-safe reuse.
 func NewCache(reuse bool) *Cache { return &Cache{reuse: reuse} }
+
+// UseVMALocks makes the cache give each new VMA a v6.4 vma_lock
+// (VMA.Lock, from the packed "vma_lock" slab). Call it before the first
+// allocation; a design without the object leaves VMA.Lock nil.
+func (c *Cache) UseVMALocks() { c.vmaLocks = true }
 
 // Reuse reports whether freed VMAs are reused at once.
 func (c *Cache) Reuse() bool { return c.reuse }
@@ -57,7 +68,9 @@ func (c *Cache) alloc() *VMA {
 	}
 	if v == nil {
 		v = new(VMA)
-		v.Lock = c.locks.alloc() // vma_lock_alloc()
+		if c.vmaLocks {
+			v.Lock = c.locks.alloc() // vma_lock_alloc()
+		}
 		// The slab constructor: vm_refcnt starts at 0 once, and is never
 		// reset on reuse, because a racing reader may be looking at it.
 		v.Detached.Store(true)

@@ -200,6 +200,7 @@ func TestLayout(t *testing.T) {
 // lines, where each VMA's own lock would have lines to itself.
 func TestVMALockSlabPacking(t *testing.T) {
 	c := NewCache(false)
+	c.UseVMALocks()
 	a, b := c.alloc(), c.alloc()
 	stride := uintptr(unsafe.Pointer(b.Lock)) - uintptr(unsafe.Pointer(a.Lock))
 	if want := unsafe.Sizeof(RWSem{}); stride != want {

@@ -26,7 +26,11 @@ type VMASeq struct {
 var _ Strategy = (*VMASeq)(nil)
 
 // NewVMASeq returns the vmaseq design over a new MM.
-func NewVMASeq(cfg mm.Config) Strategy { return &VMASeq{mm: mm.New(cfg)} }
+func NewVMASeq(cfg mm.Config) Strategy {
+	m := mm.New(cfg)
+	m.Cache().UseVMALocks() // vma_lock_alloc() in vm_area_alloc()
+	return &VMASeq{mm: m}
+}
 
 // MM returns the address space.
 func (s *VMASeq) MM() *mm.MM { return s.mm }
