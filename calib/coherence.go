@@ -129,6 +129,9 @@ func onCPUs(a, b int, body func(i int)) error {
 			defer wg.Done()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
+			// Back to the process's CPUs before Go may hand the thread to
+			// another goroutine: the drift check runs this at every start.
+			defer machine.Unpin()
 			errs[i] = machine.Pin(c)
 			ready.Done()
 			<-start

@@ -94,8 +94,8 @@ func (t *Task) schedule() {
 		// thread's user-space pages once it is back there, after the lock
 		// it woke holding is dropped (a trace of faults-mprotect showed the
 		// reader's read lock released 1 µs after the switch back, and its
-		// next fault 29 µs after that, against 8 µs after a fault that did
-		// not sleep): the thread owes it to its next operation
+		// next fault a median 28 µs after that, against 8 µs after a fault
+		// that did not sleep): the thread owes it to its next operation
 		// (Interrupts). A flush in flight is one begun (shootdowns) and not
 		// yet ended (flushed): the sleeper compares the flushes begun now
 		// with those ended when it went to sleep. Two loads of the MM's

@@ -96,10 +96,11 @@ type Work struct {
 	// return). Neither is in the single-threaded costs above.
 	IPISend float64 `json:",omitempty"`
 	IPIRecv float64 `json:",omitempty"`
-	// TLBLazy is what a thread pays on waking when a TLB flush of its MM
-	// came while it slept: its CPU, idle in lazy TLB mode, was sent no
+	// TLBLazy is what a thread pays after waking when a TLB flush of its
+	// MM came while it slept: its CPU, idle in lazy TLB mode, was sent no
 	// IPI and flushes the whole TLB for itself on the switch back
-	// (switch_mm_irqs_off()); see Task.schedule.
+	// (switch_mm_irqs_off()), and the thread refills it back in user
+	// space; see Task.schedule and Task.Interrupts.
 	TLBLazy float64 `json:",omitempty"`
 	// MapsVMA is show_map_vma()'s work per VMA a /proc/pid/maps read
 	// shows, under the reader's lock.
@@ -240,7 +241,8 @@ var spinSink uint64
 // freed no page tables, as mprotect's and MADV_DONTNEED's do not, skips
 // them with should_flush_tlb(); a CPU whose task slept runs the idle task
 // lazily in the old mm and flushes for itself when it switches back, which
-// the model charges the sleeper when it wakes: TLBLazy, in Task.schedule), the
+// the sleeper owes on waking (Task.schedule) and pays at its next
+// operation: TLBLazy), the
 // same set while each thread has a CPU of its own, as in every cell up to
 // the CPU count. Until 2026-12-03 the model sent whenever the MM had
 // another thread: beside a faulting reader asleep on mmap_lock, each
