@@ -123,6 +123,9 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("project", "-lines %d: want 0 (none) or more", lines)
 	}
 	if check {
+		if lines > 0 {
+			return usagef("project", "-lines %d: -check prints its table, not the projections' cells; run project -lines without -check", lines)
+		}
 		if target != "" {
 			return usagef("project", "-check compares with real runs on this machine: it takes no -target (got %q)", target)
 		}
