@@ -3,6 +3,8 @@ package mm
 import (
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
 )
 
 // Cache models vm_area_cachep, the slab VMAs come from.
@@ -16,13 +18,24 @@ import (
 // and Go's garbage collector reclaims it only once no reader can reach it,
 // exactly the guarantee of a grace period.
 //
+// The free lists are per CPU, as SLUB's freelists are: a thread's CPU is
+// its Task's ID modulo cacheCPUs, a VMA goes on the list of the CPU that
+// frees it, and an allocation takes the newest of its own CPU's list, an
+// object still in that CPU's cache. Only when that list is empty does it
+// take another CPU's (the next in order that has one), as SLUB refills
+// from slab pages and the node's partial list, where other CPUs' frees
+// land: the type-safe reuse race across CPUs the checker explores. Until
+// 2026-12-03 the model had one list for every CPU, so two threads that
+// each mapped and unmapped (mmap1) took each other's VMAs, whose lines the
+// other CPU had written last: in a projection of mmap1 at 2 virtual CPUs,
+// three or four line transfers per mmap and munmap the kernel does not
+// make.
+//
 // A Cache may be shared by several MMs (as the slab is shared by all
 // processes), which is how cross-MM reuse is tested.
 type Cache struct {
 	reuse bool
-
-	mu   sync.Mutex
-	free []*VMA
+	cpus  [cacheCPUs]cacheCPU
 	// locks is the v6.4 "vma_lock" slab the VMAs' Lock objects come from,
 	// for a design that has one (UseVMALocks): only v6.4's VMAs carry a
 	// separate struct vma_lock; before it there was none, and from v6.15
@@ -31,11 +44,24 @@ type Cache struct {
 	// mmaps then shared.
 	vmaLocks bool
 	locks    vmaLockSlab
+}
 
-	// allocs and reuses are the harness's counters, not the slab's (whose
-	// are per CPU): sync/atomic, which a projection does not charge.
+// cacheCPUs is how many per-CPU free lists a Cache keeps.
+const cacheCPUs = 64
+
+// cacheCPU is one CPU's part of a Cache, on lines of its own. The mutex
+// is the model's (a list another CPU may take from); uncontended, it costs
+// an atomic on a line its CPU holds, as this_cpu_cmpxchg() does. n is the
+// list's length, for a look without the lock. allocs and reuses are the
+// harness's counters, not the slab's. All are sync/atomic, which a
+// projection does not charge.
+type cacheCPU struct {
+	mu     sync.Mutex
+	free   []*VMA
+	n      atomic.Int32
 	allocs atomic.Uint64
 	reuses atomic.Uint64
+	_      cpu.CacheLinePad
 }
 
 // NewCache returns an empty cache; reuse selects type-safe reuse.
@@ -51,20 +77,31 @@ func (c *Cache) Reuse() bool { return c.reuse }
 
 // Stats returns how many VMAs were handed out and how many of those were
 // reused ones.
-func (c *Cache) Stats() (allocs, reuses uint64) { return c.allocs.Load(), c.reuses.Load() }
+func (c *Cache) Stats() (allocs, reuses uint64) {
+	for i := range c.cpus {
+		allocs += c.cpus[i].allocs.Load()
+		reuses += c.cpus[i].reuses.Load()
+	}
+	return allocs, reuses
+}
 
-// alloc models vm_area_alloc(): a detached VMA (vm_refcnt 0, detached, not
-// write-locked: vm_lock_seq -1).
-func (c *Cache) alloc() *VMA {
-	c.allocs.Add(1)
+// cpuOf is the index of t's CPU's part of a Cache.
+func cpuOf(t *Task) int { return int(uint(t.ID) % cacheCPUs) }
+
+// alloc models vm_area_alloc() by t: a detached VMA (vm_refcnt 0,
+// detached, not write-locked: vm_lock_seq -1).
+func (c *Cache) alloc(t *Task) *VMA {
+	own := cpuOf(t)
+	c.cpus[own].allocs.Add(1)
 	var v *VMA
 	if c.reuse {
-		c.mu.Lock()
-		if n := len(c.free); n > 0 {
-			v = c.free[n-1]
-			c.free = c.free[:n-1]
+		for i := range cacheCPUs {
+			if pc := &c.cpus[(own+i)%cacheCPUs]; pc.n.Load() > 0 {
+				if v = pc.pop(); v != nil {
+					break
+				}
+			}
 		}
-		c.mu.Unlock()
 	}
 	if v == nil {
 		v = new(VMA)
@@ -75,11 +112,25 @@ func (c *Cache) alloc() *VMA {
 		// reset on reuse, because a racing reader may be looking at it.
 		v.Detached.Store(true)
 	} else {
-		c.reuses.Add(1)
+		c.cpus[own].reuses.Add(1)
 	}
 	// vma_lock_init(vma, false): not write-locked.
 	v.LockSeq.Store(-1)
 	v.freed.Store(false)
+	return v
+}
+
+// pop takes the newest VMA off the list, or nil.
+func (pc *cacheCPU) pop() *VMA {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	k := len(pc.free)
+	if k == 0 {
+		return nil
+	}
+	v := pc.free[k-1]
+	pc.free = pc.free[:k-1]
+	pc.n.Store(int32(k - 1))
 	return v
 }
 
@@ -116,27 +167,37 @@ func (s *vmaLockSlab) alloc() *RWSem {
 	return l
 }
 
-// EachFree calls f with each VMA on the free list, newest first, until f
-// returns false: the checker's view of what the cache holds (only a cache
-// with reuse keeps a list).
+// EachFree calls f with each VMA on the free lists, each CPU's newest
+// first, until f returns false: the checker's view of what the cache holds
+// (only a cache with reuse keeps lists).
 func (c *Cache) EachFree(f func(v *VMA) bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := len(c.free) - 1; i >= 0; i-- {
-		if !f(c.free[i]) {
-			return
+	for i := range c.cpus {
+		pc := &c.cpus[i]
+		if pc.n.Load() == 0 {
+			continue
 		}
+		pc.mu.Lock()
+		for j := len(pc.free) - 1; j >= 0; j-- {
+			if !f(pc.free[j]) {
+				pc.mu.Unlock()
+				return
+			}
+		}
+		pc.mu.Unlock()
 	}
 }
 
-// Free models vm_area_free(): it returns a detached VMA to the cache. The
-// caller has detached it and waited out its readers (vma_mark_detached).
-func (c *Cache) Free(v *VMA) {
+// Free models vm_area_free() by t: it returns a detached VMA to the list
+// of t's CPU. The caller has detached it and waited out its readers
+// (vma_mark_detached).
+func (c *Cache) Free(t *Task, v *VMA) {
 	v.freed.Store(true)
 	if !c.reuse {
 		return
 	}
-	c.mu.Lock()
-	c.free = append(c.free, v)
-	c.mu.Unlock()
+	pc := &c.cpus[cpuOf(t)]
+	pc.mu.Lock()
+	pc.free = append(pc.free, v)
+	pc.n.Store(int32(len(pc.free)))
+	pc.mu.Unlock()
 }

@@ -52,7 +52,7 @@ func (o Op) String() string {
 //	for _, v := range c.Touched { vma_start_write(v) }
 //	for _, v := range c.New { vma_start_write(v) }
 //	m.Commit(t, c)              // change VMAs, publish the new tree
-//	for _, v := range c.Removed { vma_mark_detached(v); m.Cache().Free(v) }
+//	for _, v := range c.Removed { vma_mark_detached(v); m.Cache().Free(t, v) }
 //
 // This is the shape of the kernel's vma_prepare()/vma_complete() and of
 // vms_gather_munmap_vmas()/vms_complete_munmap_vmas().
@@ -177,7 +177,7 @@ func (m *MM) Prepare(t *Task, op Op) (*Change, error) {
 		m.writing.Store(0)
 		return nil, fmt.Errorf("unknown op kind %d", op.Kind)
 	}
-	c.assign(m)
+	c.assign(m, t)
 	return c, nil
 }
 
@@ -211,7 +211,7 @@ func sameBacking(a, b segment) bool {
 // get a fresh VMA from the cache; old VMAs left without a segment are
 // removed. Old VMAs whose range and protection do not change are not
 // touched.
-func (c *Change) assign(m *MM) {
+func (c *Change) assign(m *MM, t *Task) {
 	byStart := make(map[uint64]Entry, len(c.old))
 	for _, e := range c.old {
 		byStart[e.Start] = e
@@ -227,7 +227,7 @@ func (c *Change) assign(m *MM) {
 			}
 			continue
 		}
-		s.vma = m.cache.alloc()
+		s.vma = m.cache.alloc(t)
 		c.New = append(c.New, s.vma)
 	}
 	for _, e := range c.old {
@@ -365,7 +365,7 @@ func (m *MM) CompleteMunmap(t *Task, c *Change) {
 	At(PointMunmapTail, t, nil)
 	t.MunmapTail()
 	for _, v := range c.Removed {
-		m.cache.Free(v)
+		m.cache.Free(t, v)
 	}
 }
 
@@ -382,7 +382,7 @@ func (m *MM) Setup(op Op) error {
 	for _, v := range c.Removed {
 		v.Detached.Store(true)
 		v.Refcnt.Store(0)
-		m.cache.Free(v)
+		m.cache.Free(t, v)
 	}
 	return nil
 }

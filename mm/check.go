@@ -4,9 +4,9 @@ package mm
 // that they are all detached. It returns none for a cache without reuse,
 // which keeps nothing.
 func (c *Cache) Freed() []*VMA {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]*VMA(nil), c.free...)
+	var out []*VMA
+	c.EachFree(func(v *VMA) bool { out = append(out, v); return true })
+	return out
 }
 
 // VMAs returns the VMAs of the current tree in address order, for checks

@@ -185,7 +185,7 @@ func TestLayout(t *testing.T) {
 	c := NewCache(false)
 	mm := New(Config{Pages: 16, Cache: c})
 	for i := range 8 {
-		a := c.alloc()
+		a := c.alloc(NewTask(nil, 0, 0))
 		if p := uintptr(unsafe.Pointer(a)); p%cacheLine != 0 {
 			t.Errorf("VMA %d at %#x, not on a line boundary", i, p)
 		}
@@ -201,7 +201,8 @@ func TestLayout(t *testing.T) {
 func TestVMALockSlabPacking(t *testing.T) {
 	c := NewCache(false)
 	c.UseVMALocks()
-	a, b := c.alloc(), c.alloc()
+	t0 := NewTask(nil, 0, 0)
+	a, b := c.alloc(t0), c.alloc(t0)
 	stride := uintptr(unsafe.Pointer(b.Lock)) - uintptr(unsafe.Pointer(a.Lock))
 	if want := unsafe.Sizeof(RWSem{}); stride != want {
 		t.Fatalf("vma_lock objects %d bytes apart, want the object size %d (packed)", stride, want)

@@ -117,7 +117,7 @@ var List = []Mutant{
 	one("mm-attach-no-refcnt", "vma_mark_attached() leaves vm_refcnt at 0",
 		del(change, "\t\tv.Refcnt.Store(1)\n")),
 	one("mm-free-no-reuse", "the cache never hands a freed VMA out again (no SLAB_TYPESAFE_BY_RCU reuse)",
-		rep(cache, "\tc.free = append(c.free, v)\n", "\t_ = v\n")),
+		rep(cache, "\tpc.free = append(pc.free, v)\n", "\t_ = pc\n")),
 
 	// The rw-semaphore (mm/rwsem.go), which mmap_lock and the v6.4
 	// vma->lock are, and the rcuwait vma_start_write() sleeps on.
@@ -238,8 +238,8 @@ var List = []Mutant{
 			"\tfor _, v := range c.Touched {\n\t\ts.vmaStartWrite(t, v)\n\t}\n\ts.mm.Commit(t, c)\n\tfor _, v := range c.New {\n\t\ts.vmaStartWrite(t, v)\n\t}\n")),
 	same("vmaseq-reorder-free-before-detach", "a removed VMA is freed (call_rcu) before vma_mark_detached()",
 		"the VMA is write-locked (vm_lock_seq) until vma_end_write_all(), after both steps, and a call_rcu free is never reused, so no reader sees the VMA between them",
-		rep(vmaseq, "\t\tv.Detached.Store(true) // vma_mark_detached(vma, true), write-locked\n\t\tif op.Kind != mm.OpMunmap {\n\t\t\ts.mm.Cache().Free(v) // vm_area_free(): call_rcu\n\t\t}\n\t}\n\treturn c, nil\n",
-			"\t\ts.mm.Cache().Free(v) // vm_area_free(): call_rcu\n\t\tv.Detached.Store(true) // vma_mark_detached(vma, true), write-locked\n\t}\n\tc.Removed = nil // freed already\n\treturn c, nil\n")),
+		rep(vmaseq, "\t\tv.Detached.Store(true) // vma_mark_detached(vma, true), write-locked\n\t\tif op.Kind != mm.OpMunmap {\n\t\t\ts.mm.Cache().Free(t, v) // vm_area_free(): call_rcu\n\t\t}\n\t}\n\treturn c, nil\n",
+			"\t\ts.mm.Cache().Free(t, v) // vm_area_free(): call_rcu\n\t\tv.Detached.Store(true) // vma_mark_detached(vma, true), write-locked\n\t}\n\tc.Removed = nil // freed already\n\treturn c, nil\n")),
 
 	// vmarefcnt (and vmawait, which shares its code): the v6.15+ refcount.
 	one("refcnt-no-early-check", "vma_start_read() skips the lockless check and bumps vm_refcnt of a write-locked VMA",
@@ -297,8 +297,8 @@ var List = []Mutant{
 		rep(refcnt, "\tif v.Refcnt.Add(-1) != 0 {\n\t\tif s.vmaEnterLocked(t, v, true) {\n\t\t\tvmaExitLocked(v)\n\t\t}\n\t}\n",
 			"\tif s.vmaEnterLocked(t, v, true) {\n\t\tvmaExitLocked(v)\n\t}\n\tv.Refcnt.Add(-1)\n")),
 	one("refcnt-reorder-free-before-detach", "a removed VMA goes back to the cache (vm_area_free) before vma_mark_detached(): another MM can reuse it still attached",
-		rep(refcnt, "\t\ts.vmaMarkDetached(t, v)\n\t\tif op.Kind != mm.OpMunmap {\n\t\t\ts.mm.Cache().Free(v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU\n\t\t}\n\t}\n\treturn c, nil\n",
-			"\t\ts.mm.Cache().Free(v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU\n\t\ts.vmaMarkDetached(t, v)\n\t}\n\tc.Removed = nil // freed already\n\treturn c, nil\n")),
+		rep(refcnt, "\t\ts.vmaMarkDetached(t, v)\n\t\tif op.Kind != mm.OpMunmap {\n\t\t\ts.mm.Cache().Free(t, v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU\n\t\t}\n\t}\n\treturn c, nil\n",
+			"\t\ts.mm.Cache().Free(t, v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU\n\t\ts.vmaMarkDetached(t, v)\n\t}\n\tc.Removed = nil // freed already\n\treturn c, nil\n")),
 	one("refcnt-reorder-commit-before-lock", "the change is committed before the new VMAs are write-locked",
 		rep(refcnt, "\tfor _, v := range c.New {\n\t\ts.vmaStartWrite(t, v)\n\t}\n\ts.mm.Commit(t, c)\n", "\ts.mm.Commit(t, c)\n\tfor _, v := range c.New {\n\t\ts.vmaStartWrite(t, v)\n\t}\n")),
 	one("refcnt-reorder-seqcount-begin-before-lock", "mm_lock_seqcount_begin() comes before down_write(&mm->mmap_lock): a second writer's begin ends the first one's section",

@@ -38,7 +38,7 @@ func TestCheckIdleCatches(t *testing.T) {
 		{"vmarefcnt", "freed-attached", func(s Strategy, _ *mm.VMA) func() {
 			// A freed VMA whose vm_refcnt was never dropped.
 			f := s.MM().FindVMA(48 * pg)
-			s.MM().Cache().Free(f)
+			s.MM().Cache().Free(probe, f)
 			f.Refcnt.Store(1)
 			return nil
 		}, "freed VMA: vm_refcnt 0x1"},

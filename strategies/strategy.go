@@ -379,7 +379,7 @@ func change(t *mm.Task, m *mm.MM, op mm.Op) (*mm.Change, error) {
 	for _, v := range c.Removed {
 		v.Detached.Store(true)
 		if op.Kind != mm.OpMunmap {
-			m.Cache().Free(v)
+			m.Cache().Free(t, v)
 		}
 	}
 	return c, nil

@@ -421,7 +421,7 @@ func (s *VMARefcnt) change(t *mm.Task, op mm.Op) (*mm.Change, error) {
 	for _, v := range c.Removed {
 		s.vmaMarkDetached(t, v)
 		if op.Kind != mm.OpMunmap {
-			s.mm.Cache().Free(v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU
+			s.mm.Cache().Free(t, v) // vm_area_free(): SLAB_TYPESAFE_BY_RCU
 		}
 	}
 	return c, nil

@@ -198,7 +198,7 @@ func (s *VMASeq) change(t *mm.Task, op mm.Op) (*mm.Change, error) {
 	for _, v := range c.Removed {
 		v.Detached.Store(true) // vma_mark_detached(vma, true), write-locked
 		if op.Kind != mm.OpMunmap {
-			s.mm.Cache().Free(v) // vm_area_free(): call_rcu
+			s.mm.Cache().Free(t, v) // vm_area_free(): call_rcu
 		}
 	}
 	return c, nil
