@@ -146,6 +146,21 @@ func onCPUs(a, b int, body func(i int)) error {
 	return errors.Join(errs...)
 }
 
+// spinFor keeps the CPU busy for d: a waker's idle time that its own CPU
+// spends running, as a lock holder's does.
+func spinFor(d time.Duration) {
+	for t0 := time.Now(); time.Since(t0) < d; {
+	}
+}
+
+// TransferMoved reports how far apart two line transfers measured on this
+// machine are (the larger over the smaller) and whether that is past
+// TransferDriftBound: the host has moved the vCPUs between them.
+func TransferMoved(a, b float64) (factor float64, moved bool) {
+	factor = max(a/b, b/a)
+	return factor, factor > 1+TransferDriftBound
+}
+
 // LineTransfer measures Profile.LineTransfer now, between the process's
 // first two CPUs, as Measure does: on a VM it moves with where the host
 // places the vCPUs (47 to 808 ns in six calibrations of one 2-CPU VM on
@@ -257,8 +272,7 @@ func wakeup(ctx context.Context, a, b int, idle time.Duration) ([4]float64, erro
 	}
 	lat, send, err := futexRounds(a, b, 200, func(int) {
 		if idle < WakeIdleLong*time.Microsecond {
-			for t0 := time.Now(); time.Since(t0) < idle; {
-			}
+			spinFor(idle)
 		} else {
 			time.Sleep(idle) // let it reach the futex and the CPU idle
 		}
@@ -340,8 +354,7 @@ func lazyFlush(ctx context.Context, a, b int) (float64, error) {
 	rw := unix.PROT_READ | unix.PROT_WRITE
 	var merr error
 	all, _, err := futexRounds(a, b, 2*LazyRounds, func(k int) {
-		for t0 := time.Now(); time.Since(t0) < 30*time.Microsecond; {
-		}
+		spinFor(30 * time.Microsecond)
 		page := absent
 		if k%2 == 1 {
 			page = present

@@ -46,7 +46,7 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	if r.TransferStart > 0 && r.TransferEnd > 0 {
 		fmt.Fprintf(&b, "line transfer between the first two CPUs %.0f ns at the start, %.0f ns at the end", r.TransferStart, r.TransferEnd)
-		if f := max(r.TransferStart/r.TransferEnd, r.TransferEnd/r.TransferStart); f > 1.25 {
+		if f, moved := calib.TransferMoved(r.TransferStart, r.TransferEnd); moved {
 			fmt.Fprintf(&b, ", %.1fx apart: the host moved the vCPUs, and the 2-thread rows of contended cells judge that as much as the model", f)
 		}
 		b.WriteString("\n")

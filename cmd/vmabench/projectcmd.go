@@ -268,8 +268,8 @@ func writeTransferCheck(ctx context.Context, w io.Writer, profile float64) {
 		return
 	}
 	fmt.Fprintf(w, "line transfer: %.0f ns in the profile the projections charge, %.0f ns measured after the real cells", profile, now)
-	if r := max(now/profile, profile/now); r > project.CheckTolerance {
-		fmt.Fprintf(w, ", %.1fx apart: the 2-thread rows of contended cells judge where the host placed the vCPUs as much as the model", r)
+	if f, moved := calib.TransferMoved(now, profile); moved {
+		fmt.Fprintf(w, ", %.1fx apart: the 2-thread rows of contended cells judge where the host placed the vCPUs as much as the model", f)
 	}
 	fmt.Fprintln(w)
 }
