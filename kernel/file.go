@@ -94,7 +94,7 @@ func MmapFile(hint unsafe.Pointer, n uintptr, prot Prot, f *os.File, shared bool
 	if shared {
 		flags = unix.MAP_SHARED
 	}
-	return unix.MmapPtr(int(f.Fd()), 0, hint, n, int(prot), flags)
+	return rawMmap(hint, n, prot, flags, int(f.Fd()))
 }
 
 // MemTotal returns the machine's memory in bytes (/proc/meminfo's

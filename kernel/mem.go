@@ -5,7 +5,8 @@
 // counters of /proc/vmstat).
 //
 // The calls a timed window makes (Mmap, Munmap, Mprotect, DontNeed,
-// ThreadFaults.Minor, ProcFile.ReadAll) allocate nothing on success: they
+// ThreadFaults.Minor, ProcFile.ReadAll) allocate nothing on success, and
+// enter the kernel without Go's system-call wrapper (raw.go): they
 // take and return addresses and slices the caller set up beforehand, so the
 // Go runtime neither collects nor maps memory of its own while they run.
 //
@@ -201,23 +202,41 @@ func (r *Region) Close() error {
 // returns where the mapping went; the caller owns it and unmaps it with
 // Munmap.
 func Mmap(hint unsafe.Pointer, n uintptr, prot Prot) (unsafe.Pointer, error) {
-	return unix.MmapPtr(-1, 0, hint, n, int(prot), anon)
+	return rawMmap(hint, n, prot, anon, -1)
 }
 
 // Munmap unmaps [p, p+n), a mapping made by Mmap.
-func Munmap(p unsafe.Pointer, n uintptr) error { return unix.MunmapPtr(p, n) }
+func Munmap(p unsafe.Pointer, n uintptr) error {
+	_, _, e := unix.RawSyscall(unix.SYS_MUNMAP, uintptr(p), n, 0)
+	return rawErr(e)
+}
 
 // Mprotect sets the protection of b, memory mapped here, to prot. Changing
 // part of a mapping splits its VMA, changing it back merges the pieces
 // (mprotect_fixup(), vma_modify_flags()).
-func Mprotect(b []byte, prot Prot) error { return unix.Mprotect(b, int(prot)) }
+func Mprotect(b []byte, prot Prot) error {
+	_, _, e := unix.RawSyscall(unix.SYS_MPROTECT, sliceAddr(b), uintptr(len(b)), uintptr(prot))
+	return rawErr(e)
+}
 
 // DontNeed releases the pages of b, memory mapped here, with
 // madvise(MADV_DONTNEED) (madvise_dontneed_single_vma() zaps the page
 // table entries): the next touch of each page faults in a fresh zeroed
 // page. It holds only the VMA's lock or mmap_lock for reading, as a fault
 // does, but flushes the TLB of every CPU this process runs on.
-func DontNeed(b []byte) error { return unix.Madvise(b, unix.MADV_DONTNEED) }
+func DontNeed(b []byte) error {
+	_, _, e := unix.RawSyscall(unix.SYS_MADVISE, sliceAddr(b), uintptr(len(b)), unix.MADV_DONTNEED)
+	return rawErr(e)
+}
+
+// sliceAddr is the address of b's first byte, 0 for an empty b (which the
+// kernel's calls accept with a length of 0).
+func sliceAddr(b []byte) uintptr {
+	if len(b) == 0 {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(&b[0]))
+}
 
 // NoHugePage asks the kernel to map b with base pages only
 // (madvise(MADV_NOHUGEPAGE)), so that every page touched is one page fault

@@ -14,31 +14,21 @@ func Mincore(b, vec []byte) error {
 	if len(b) == 0 || len(vec) < (len(b)+PageSize()-1)/PageSize() {
 		return unix.EINVAL
 	}
-	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
-	if e != 0 {
-		return e
-	}
-	return nil
+	_, _, e := unix.RawSyscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
+	return rawErr(e)
 }
 
 // MincoreEmpty calls mincore() with a length of 0: the syscall's entry and
 // exit and its page buffer (__get_free_page(), free_page()), but no
 // mmap_read_lock, since there is no page to walk.
 func MincoreEmpty(b, vec []byte) error {
-	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), 0, uintptr(unsafe.Pointer(&vec[0])))
-	if e != 0 {
-		return e
-	}
-	return nil
+	_, _, e := unix.RawSyscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), 0, uintptr(unsafe.Pointer(&vec[0])))
+	return rawErr(e)
 }
 
-// NullSyscall makes the cheapest system call there is, getppid(2), through
-// the same Go wrapper as every other call here (unix.Syscall, which tells
-// the Go scheduler it enters the kernel): the entry and exit cost every
-// system call pays outside any lock.
-func NullSyscall() { unix.Syscall(unix.SYS_GETPPID, 0, 0, 0) }
-
-// NullTrap makes getppid(2) without the Go wrapper (unix.RawSyscall): the
-// kernel entry and exit alone, the stand-in for a page fault's exception
-// entry and exit, which user space cannot time apart from the fault.
-func NullTrap() { unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0) }
+// NullSyscall makes the cheapest system call there is, getppid(2), as every
+// call of the timed windows is made (raw, without Go's wrapper: raw.go): the
+// kernel's entry and exit alone, which every system call pays outside any
+// lock, and the stand-in for a page fault's exception entry and exit, which
+// user space cannot time apart from the fault.
+func NullSyscall() { unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0) }

@@ -46,10 +46,12 @@ func (f *ProcFile) ReadAll() (n int, err error) {
 		if at >= len(f.buf) {
 			at = 0
 		}
-		k, err := unix.Pread(f.fd, f.buf[at:], int64(n))
-		if err != nil {
-			return n, err
+		// pread(2), raw (raw.go).
+		r, _, e := unix.RawSyscall6(unix.SYS_PREAD64, uintptr(f.fd), sliceAddr(f.buf[at:]), uintptr(len(f.buf)-at), uintptr(n), 0, 0)
+		if e != 0 {
+			return n, e
 		}
+		k := int(r)
 		if k == 0 {
 			return n, nil
 		}
