@@ -70,6 +70,7 @@ type Change struct {
 	old  []Entry   // the tree entries of the window being rewritten
 	segs []segment // the window's new layout
 	ov   []Entry   // Prepare's scratch: the entries op overlaps
+	kept []bool    // assign's scratch: which of old keeps a segment
 }
 
 // newChange returns t's Change for op, emptied, with the capacity of its
@@ -84,7 +85,7 @@ func (t *Task) newChange(op Op) *Change {
 	clear(c.segs)
 	clear(c.ov)
 	*c = Change{Op: op, Touched: c.Touched[:0], New: c.New[:0], Removed: c.Removed[:0],
-		old: c.old[:0], segs: c.segs[:0], ov: c.ov[:0]}
+		old: c.old[:0], segs: c.segs[:0], ov: c.ov[:0], kept: c.kept[:0]}
 	return c
 }
 
@@ -211,17 +212,23 @@ func sameBacking(a, b segment) bool {
 // get a fresh VMA from the cache; old VMAs left without a segment are
 // removed. Old VMAs whose range and protection do not change are not
 // touched.
+//
+// c.old and c.segs are both in address order, so one merge walk pairs
+// them, with nothing allocated: a map per change had cost the writer two
+// heap allocations under mmap_write_lock, which the kernel's vma_prepare()
+// does not make.
 func (c *Change) assign(m *MM, t *Task) {
-	byStart := make(map[uint64]Entry, len(c.old))
-	for _, e := range c.old {
-		byStart[e.Start] = e
-	}
-	kept := make(map[*VMA]bool, len(c.old))
+	c.kept = append(c.kept[:0], make([]bool, len(c.old))...)
+	j := 0
 	for i := range c.segs {
 		s := &c.segs[i]
-		if e, ok := byStart[s.start]; ok {
+		for j < len(c.old) && c.old[j].Start < s.start {
+			j++
+		}
+		if j < len(c.old) && c.old[j].Start == s.start {
+			e := c.old[j]
 			s.vma = e.VMA
-			kept[e.VMA] = true
+			c.kept[j] = true
 			if e.End != s.end || e.VMA.Prot() != s.prot || e.VMA.File() != s.file {
 				c.Touched = append(c.Touched, e.VMA)
 			}
@@ -230,8 +237,8 @@ func (c *Change) assign(m *MM, t *Task) {
 		s.vma = m.cache.alloc(t)
 		c.New = append(c.New, s.vma)
 	}
-	for _, e := range c.old {
-		if !kept[e.VMA] {
+	for j, e := range c.old {
+		if !c.kept[j] {
 			c.Touched = append(c.Touched, e.VMA)
 			c.Removed = append(c.Removed, e.VMA)
 		}
