@@ -345,10 +345,7 @@ const maxPrefault = 1 << 30
 // page of it is a page fault of the Go heap: the harness's cost, not the
 // design's (10 µs each on a VM whose faults cost that; a model mmap and
 // munmap pair took 3.0 µs with them and 1.2 µs without, 60% of its raw
-// cost, in one run). It touches a ballast of that size a page at a time,
-// in chunks, drops it, and collects: the ballast's pages go back to the heap, and the
-// scavenger, with the collector off, leaves them there under the soft
-// memory limit. Readers allocate nothing, so their cells skip it.
+// cost, in one run). Readers allocate nothing, so their cells skip it.
 func prefault(allocated uint64, span, ahead time.Duration) {
 	if allocated == 0 || span <= 0 {
 		return
@@ -357,13 +354,23 @@ func prefault(allocated uint64, span, ahead time.Duration) {
 	if n < 1<<20 {
 		return
 	}
+	WarmHeap(int(min(n, maxPrefault)))
+}
+
+// WarmHeap leaves n bytes of free heap whose pages the kernel has faulted
+// in, for a loop that allocates with the collector off (a cell's window,
+// calib's timing of a model's own costs) to allocate from. It touches a
+// ballast of that size a page at a time, in chunks, drops it, and
+// collects: the ballast's pages go back to the heap, and the scavenger,
+// with the collector off, leaves them there under the soft memory limit.
+func WarmHeap(n int) {
 	// In chunks, not one block: the page allocator hands out the lowest
 	// free pages first, and a heap that earlier cells of this process
 	// grew has holes, some given back to the OS, which one block too
 	// large for them would leave for the window's objects to fault in.
 	const chunk = 64 << 10
-	ballast := make([][]byte, 0, int(min(n, maxPrefault))/chunk+1)
-	for size := 0; size < int(min(n, maxPrefault)); size += chunk {
+	ballast := make([][]byte, 0, n/chunk+1)
+	for size := 0; size < n; size += chunk {
 		b := make([]byte, chunk)
 		for i := 0; i < len(b); i += 4096 {
 			b[i] = 1
