@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
-	github.com/google/btree v1.1.3
 	github.com/montanaflynn/stats v0.14.0
 	github.com/rhysd/actionlint v1.7.12
 	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da

@@ -303,10 +303,10 @@ func (m *MM) Commit(t *Task, c *Change) {
 	if len(c.old) > 0 || len(c.segs) > 0 {
 		nt := m.tree.Load().clone()
 		for _, e := range c.old {
-			nt.bt.Delete(e)
+			nt.delete(e.Start)
 		}
 		for _, s := range c.segs {
-			nt.bt.ReplaceOrInsert(Entry{Start: s.start, End: s.end, VMA: s.vma})
+			nt.replaceOrInsert(Entry{Start: s.start, End: s.end, VMA: s.vma})
 		}
 		m.tree.Store(nt)
 	}
