@@ -139,8 +139,8 @@ func (pc *cacheCPU) pop() *VMA {
 // struct vma_lock objects packed back to back in slab pages, so the locks
 // of VMAs allocated one after another share cache lines, and a reader's
 // down_read_trylock() on one VMA's lock takes the line from a writer on its
-// neighbour. The kernel's object is 40 bytes; the model's RWSem is 48 (its
-// owner flags are a word of their own; see RWSem), packed at that stride.
+// neighbour. The kernel's object is 40 bytes, and so is the model's RWSem,
+// packed at that stride.
 // Slots are handed out in order from fresh pages and not reused (a freed
 // VMA's lock goes with it, to the garbage collector once its page is
 // unreferenced), where the kernel's freelist reuses freed slots: the
@@ -152,7 +152,7 @@ type vmaLockSlab struct {
 }
 
 // vmaLocksPerPage fills a 4 KiB page, as the slab's order-0 pages.
-const vmaLocksPerPage = 4096 / 48
+const vmaLocksPerPage = 4096 / 40
 
 // alloc models vma_lock_alloc(): the next object of the slab.
 func (s *vmaLockSlab) alloc() *RWSem {

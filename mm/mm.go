@@ -63,8 +63,8 @@ type MM struct {
 	_    [184 - 72 - unsafe.Sizeof(pageTable{})]byte
 
 	// Lines 2 and 3.
-	MmapLock RWSem   // 184: mm->mmap_lock (count 184, owner 192, wait_lock 216)
-	_        [8]byte // 232
+	MmapLock RWSem    // 184: mm->mmap_lock (count 184, owner 192, wait_lock 204)
+	_        [16]byte // 224
 	// writerWait is mm->vma_writer_wait, the rcuwait a vma_start_write()
 	// sleeps on until readers drain; readers wake it.
 	writerWait RCUWait // 240

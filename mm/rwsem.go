@@ -56,17 +56,20 @@ import (
 // # The owner (sem->owner)
 //
 // The kernel keeps the owning task_struct pointer and two flag bits in one
-// word. Go cannot tag pointers, so the model keeps an Pointer to the
-// owning Task and the flags in a second atomic word after the wait list, so
-// that the kernel's words keep their offsets (count 0, owner 8, osq 16,
-// wait_lock 20, wait_list 24) and the RWSem is 48 bytes to the kernel's 40:
+// word. Go cannot tag pointers, so the model's owner word points to an
+// immutable (task, flags) pair, one of four each Task keeps (Task.owners,
+// on a line of their own that nothing writes after NewTask), and one
+// atomic load or store reads or sets both, as the kernel's one word does.
+// The kernel's words keep their offsets (count 0, owner 8, osq 16,
+// wait_lock 20, wait_list 24) and the RWSem is the kernel's 40 bytes:
 //
 //	ownerReaderOwned    RWSEM_READER_OWNED: the lock is (or was last) read-owned; a hint
 //	ownerNonspinnable   RWSEM_NONSPINNABLE: a writer timed out spinning on readers
 //
-// The pair is not one atomic word: a spinner may read a task and flags from
-// two different owners. That only changes one spin decision (spin once more,
-// or stop spinning early); who holds the lock is decided by the count alone.
+// Until 2026-12-03 the flags were a second word, so a spinner's look at
+// the owner was two loads and each owner change two stores; in a
+// projection of mmap1 at 2 virtual CPUs a third of the transfers of
+// mmap_lock's line were that second word's.
 //
 // # Memory ordering
 //
@@ -98,8 +101,9 @@ import (
 //     the kernel's queued spinlock, and it yields its thread after 128 looks,
 //     a few microseconds (see spinLock), since a Go thread holding it can be
 //     descheduled, which a raw spinlock with interrupts off cannot.
-//   - The RWSem is 48 bytes to the kernel's 40: the owner's flag bits are a
-//     word of their own (see the owner, below).
+//   - The owner word points to a (task, flags) pair, which a spinner then
+//     reads (see the owner, above): a load of a line nothing writes, where
+//     the kernel masks the flags off the word it loaded.
 //   - No lockdep, no CONFIG_DEBUG_RWSEMS, no RT or deadline
 //     tasks (rt_or_dl_task() is false), no killable or interruptible waits.
 //   - The waiter block is in the Task, not on the stack (a task waits on one
@@ -107,13 +111,38 @@ import (
 type RWSem struct {
 	_ noCopy // first: a zero-size last field would pad the struct
 
-	count    Int64         // 0: sem->count
-	owner    Pointer[Task] // 8: sem->owner, the task part
-	osq      osqQueue      // 16: sem->osq: the MCS queue of spinning writers
-	waitLock spinLock      // 20: sem->wait_lock
-	waitHead *rwsemWaiter  // 24: sem->wait_list, under waitLock
-	waitTail *rwsemWaiter  // 32
-	oflags   Uint32        // 40: sem->owner, the flag bits
+	count    Int64              // 0: sem->count
+	owner    Pointer[ownerWord] // 8: sem->owner
+	osq      osqQueue           // 16: sem->osq: the MCS queue of spinning writers
+	waitLock spinLock           // 20: sem->wait_lock
+	waitHead *rwsemWaiter       // 24: sem->wait_list, under waitLock
+	waitTail *rwsemWaiter       // 32
+}
+
+// ownerWord is one value of sem->owner: a task and the flag bits, never
+// changed once made. A nil *ownerWord is the kernel's 0.
+type ownerWord struct {
+	task  *Task
+	flags uint32
+}
+
+// nilOwners are the owner values with no task: flags alone.
+var nilOwners = [4]ownerWord{{nil, 0}, {nil, 1}, {nil, 2}, {nil, 3}}
+
+// ownerOf returns the owner value (t, flags).
+func ownerOf(t *Task, flags uint32) *ownerWord {
+	if t == nil {
+		return &nilOwners[flags]
+	}
+	return &t.owners[flags]
+}
+
+// get returns the value's task and flags.
+func (w *ownerWord) get() (*Task, uint32) {
+	if w == nil {
+		return nil, 0
+	}
+	return w.task, w.flags
 }
 
 // The count word's bits; see RWSem. Count returns the word.
@@ -187,19 +216,16 @@ func (s *RWSem) SpinnersQueued() bool { return s.osq.isLocked() }
 
 // Owner returns the owner field's task: the writer holding the lock, or
 // the last reader to take it (a hint, as in the kernel), or nil.
-func (s *RWSem) Owner() *Task { return s.owner.Load() }
+func (s *RWSem) Owner() *Task {
+	t, _ := s.owner.Load().get()
+	return t
+}
 
 // rwsemSetOwner models rwsem_set_owner(): owner = current, flags clear.
-func (s *RWSem) setOwner(t *Task) {
-	s.oflags.Store(0)
-	s.owner.Store(t)
-}
+func (s *RWSem) setOwner(t *Task) { s.owner.Store(ownerOf(t, 0)) }
 
 // clearOwner models rwsem_clear_owner().
-func (s *RWSem) clearOwner() {
-	s.owner.Store(nil)
-	s.oflags.Store(0)
-}
+func (s *RWSem) clearOwner() { s.owner.Store(nil) }
 
 // setReaderOwned models __rwsem_set_reader_owned(): owner = t with
 // RWSEM_READER_OWNED, keeping RWSEM_NONSPINNABLE. The pointer store is the
@@ -216,34 +242,45 @@ func (s *RWSem) clearOwner() {
 // clears it), and DowngradeWrite, the one way from there to a read lock,
 // calls storeReaderOwned.
 func (s *RWSem) setReaderOwned(t *Task) {
-	if s.owner.Load() != t {
+	if o, _ := s.owner.Load().get(); o != t {
 		s.storeReaderOwned(t)
 	}
 }
 
+// storeReaderOwned stores (t, RWSEM_READER_OWNED and the word's
+// RWSEM_NONSPINNABLE) unless the word holds that already.
 func (s *RWSem) storeReaderOwned(t *Task) {
-	if s.owner.Load() != t {
-		s.owner.Store(t)
-	}
-	if s.oflags.Load()&ownerReaderOwned == 0 {
-		s.oflags.Or(ownerReaderOwned)
+	o, f := s.owner.Load().get()
+	if nf := ownerReaderOwned | f&ownerNonspinnable; o != t || f != nf {
+		s.owner.Store(ownerOf(t, nf))
 	}
 }
 
 // setNonspinnable models rwsem_set_nonspinnable(): set RWSEM_NONSPINNABLE
-// if the lock is still marked reader-owned.
+// if the lock is still marked reader-owned, with a cmpxchg loop.
 func (s *RWSem) setNonspinnable() {
-	for f := s.oflags.Load(); f&ownerReaderOwned != 0 && f&ownerNonspinnable == 0; f = s.oflags.Load() {
-		if s.oflags.CompareAndSwap(f, f|ownerNonspinnable) {
+	for w := s.owner.Load(); ; w = s.owner.Load() {
+		o, f := w.get()
+		if f&ownerReaderOwned == 0 || f&ownerNonspinnable != 0 {
+			return
+		}
+		if s.owner.CompareAndSwap(w, ownerOf(o, f|ownerNonspinnable)) {
 			return
 		}
 	}
 }
 
-// clearNonspinnable models clear_nonspinnable().
+// clearNonspinnable models clear_nonspinnable(): the kernel's
+// atomic_long_andnot() where the flag is set, a cmpxchg loop here.
 func (s *RWSem) clearNonspinnable() {
-	if s.oflags.Load()&ownerNonspinnable != 0 {
-		s.oflags.And(^ownerNonspinnable)
+	for w := s.owner.Load(); ; w = s.owner.Load() {
+		o, f := w.get()
+		if f&ownerNonspinnable == 0 {
+			return
+		}
+		if s.owner.CompareAndSwap(w, ownerOf(o, f&^ownerNonspinnable)) {
+			return
+		}
 	}
 }
 
@@ -491,7 +528,8 @@ func (s *RWSem) downReadSlowpath(t *Task, count int64) {
 	rcnt := count >> RWSemReaderShift
 	// To keep a stream of readers from starving a sleeping writer, do not
 	// steal the lock if it is very likely owned by readers.
-	likelyReaderOwned := s.oflags.Load()&ownerReaderOwned != 0 && rcnt > 1 && count&RWSemWriterLocked == 0
+	_, of := s.owner.Load().get()
+	likelyReaderOwned := of&ownerReaderOwned != 0 && rcnt > 1 && count&RWSemWriterLocked == 0
 	if !likelyReaderOwned && count&(RWSemWriterLocked|RWSemFlagHandoff) == 0 {
 		// Reader optimistic lock stealing.
 		t.Stats.Lock.RlockSteal++
@@ -598,8 +636,7 @@ const (
 
 // ownerFlags models rwsem_owner_flags().
 func (s *RWSem) ownerFlags() (*Task, uint32) {
-	f := s.oflags.Load()
-	return s.owner.Load(), f
+	return s.owner.Load().get()
 }
 
 // ownerStateOf models rwsem_owner_state().
@@ -694,7 +731,7 @@ func (s *RWSem) optimisticSpin(t *Task) bool {
 		if st == ownerReader {
 			if prev != ownerReader {
 				// Reset the threshold on each new reader phase.
-				if s.oflags.Load()&ownerNonspinnable != 0 {
+				if _, f := s.owner.Load().get(); f&ownerNonspinnable != 0 {
 					break
 				}
 				rspinDeadline = s.rspinThreshold()

@@ -525,9 +525,18 @@ func TestRWSemLockEvents(t *testing.T) {
 	})
 	t.Run("rwsem_opt_nospin", func(t *testing.T) {
 		// A writer spins on a reader-owned lock past
-		// rwsem_rspin_threshold(), gives up, queues and sleeps.
+		// rwsem_rspin_threshold(), gives up, queues and sleeps. The
+		// tasks are an MM's, whose two threads have a CPU each, so
+		// need_resched() does not end the spin first: a Task with no MM
+		// assumes it shares its CPU, and on a loaded machine a
+		// preemption of over a slice (1.5 ms) ended its spin before
+		// the threshold's check, one run in a few hundred.
+		if runtime.NumCPU() < 2 {
+			t.Skip("the writer spins while the reader holds the lock: needs 2 CPUs")
+		}
 		var s RWSem
-		r, w := NewTask(nil, 0, 0), NewTask(nil, 1, 0)
+		m := New(Config{Pages: 64})
+		r, w := NewTask(m, 0, 0), NewTask(m, 1, 0)
 		s.DownRead(r)
 		wr := hold(w, s.DownWrite, s.UpWrite)
 		waitFor(t, "the writer to sleep", func() bool { return w.state.Load() == taskSleeping })

@@ -219,6 +219,12 @@ type Task struct {
 	// its own, as DEFINE_PER_CPU_SHARED_ALIGNED gives the kernel's.
 	osq osqNode
 	_   cpu.CacheLinePad
+	// owners are the four values an rw-semaphore's owner word takes with
+	// t as its task, one per combination of flags (ownerOf): made once,
+	// read by every spinner that looks at the owner, so on a line of
+	// their own.
+	owners [4]ownerWord
+	_      cpu.CacheLinePad
 }
 
 // NewTask returns the Task of thread id in m, with faultWork bytes of fault
@@ -227,7 +233,11 @@ func NewTask(m *MM, id, faultWork int) *Task {
 	if m != nil && id >= 0 {
 		m.tasks.Add(1)
 	}
-	return &Task{ID: id, MM: m, FaultWork: faultWork, scratch: make([]byte, faultWork)}
+	t := &Task{ID: id, MM: m, FaultWork: faultWork, scratch: make([]byte, faultWork)}
+	for f := range t.owners {
+		t.owners[f] = ownerWord{t, uint32(f)}
+	}
+	return t
 }
 
 // SetCPU binds the Task to virtual CPU c for a projection (package sim):
