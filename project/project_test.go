@@ -118,3 +118,34 @@ func TestLines(t *testing.T) {
 	}
 	t.Log(strings.Join(lined.Notes, "\n"))
 }
+
+// TestShortWindowNote: a projection of a fault shape whose window holds
+// less than a pass a thread says so, and one that holds several does not.
+func TestShortWindowNote(t *testing.T) {
+	for _, tc := range []struct {
+		duration time.Duration
+		want     bool
+	}{
+		{100 * time.Microsecond, true},
+		{20 * time.Millisecond, false},
+	} {
+		c := DefaultConfig()
+		c.Strategy, c.Workload, c.Threads, c.Target = "vmarefcnt", "page_fault1", 2, testTarget(2)
+		c.Load.Size = 16 << 20
+		c.Warmup, c.Duration = 100*time.Microsecond, tc.duration
+		r, _, err := Run(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != runner.StatusOK {
+			t.Fatalf("%s: %s", r.Status, r.Detail)
+		}
+		got := false
+		for _, n := range r.Notes {
+			got = got || strings.Contains(n, "less than one pass")
+		}
+		if got != tc.want {
+			t.Errorf("%v window, %d ops: short-window note %v, want %v (notes %q)", tc.duration, r.Ops, got, tc.want, r.Notes)
+		}
+	}
+}

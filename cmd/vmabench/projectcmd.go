@@ -39,7 +39,11 @@ profile's keys plus cpus, sockets and remote-transfer-ns); by default it is
 this machine, from its calibration profile (vmabench calibrate), with its
 CPUs. -duration and -warmup are virtual time; a projection of many threads
 runs far slower than real time, and a warning gives the estimate when it
-would take more than an hour. -timeout and -stall have no use here.
+would take more than an hour. -timeout and -stall have no use here. The
+default window, 20ms, holds less than one of page_fault1's 128 MiB passes
+a thread at the faults' own rate: a fault shape's cell whose window held
+less than a pass says so in a note line, with the -duration that would
+hold one (the README's curves use 500ms).
 
 Output is benchfmt with run's cell names, and configuration lines
 "mode: projected", "target: NAME" and every cost of the target, so that
