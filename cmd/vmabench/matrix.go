@@ -28,6 +28,9 @@ type matrix struct {
 	// progress is set, a progress line (cell i of n, ETA).
 	stderr   io.Writer
 	progress bool
+	// after, if set, is called after each cell's result is written, with
+	// the cell's index in plan.Cells().
+	after func(i int, r runner.Result)
 }
 
 // check validates the plan and that it has a cell to run. Its errors are
@@ -44,7 +47,7 @@ func (m *matrix) run(ctx context.Context) ([]runner.Result, error) {
 		perCell: m.plan.Base.Warmup + m.plan.Base.Duration}
 	var results []runner.Result
 	p.next(cells[0])
-	err := runner.RunPlan(ctx, m.plan, func(_, _ int, r runner.Result) error {
+	err := runner.RunPlan(ctx, m.plan, func(i, _ int, r runner.Result) error {
 		if ctx.Err() != nil && !m.plan.InProcess {
 			// The cell's process may have died of the same SIGINT:
 			// its result is not a measurement.
@@ -56,6 +59,9 @@ func (m *matrix) run(ctx context.Context) ([]runner.Result, error) {
 		}
 		results = append(results, r)
 		p.done(r)
+		if m.after != nil {
+			m.after(i, r)
+		}
 		if len(results) < len(cells) {
 			p.next(cells[len(results)])
 		}

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"vmabench/calib"
+	"vmabench/project"
 )
 
 func TestProjectCommand(t *testing.T) {
@@ -52,5 +57,74 @@ func TestProjectLines(t *testing.T) {
 	cell := strings.Index(out, "BenchmarkVMA/workload=faults-mprotect/strategy=mmaplock/threads=2-16 ")
 	if note < 0 || cell < 0 || note > cell || strings.Count(out, "# note") != 3 {
 		t.Errorf("want a total and 2 sites as notes before the cell:\n%s", out)
+	}
+}
+
+// TestTransfersBeside: each real cell's line transfer is the mean of the
+// measurements before and after it, one alone where the other failed, and
+// the profile's where both did.
+func TestTransfersBeside(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		measured []float64
+		want     []float64
+	}{
+		{"both sides", []float64{50, 70, 230}, []float64{60, 150}},
+		{"one missing", []float64{0, 80, 0}, []float64{80, 80}},
+		{"none measured", []float64{0, 0}, []float64{200}},
+		{"no cells", []float64{40}, []float64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := transfersBeside(tc.measured, 200)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("transfersBeside(%v, 200) = %v, want %v", tc.measured, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestChargeTransfer: a cell's projection charges the transfer given, and
+// its configuration line says so, without touching another cell's lines.
+func TestChargeTransfer(t *testing.T) {
+	tg, err := calib.LoadTarget("xeon-16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := project.DefaultConfig()
+	c.Target = project.FromCalib(tg, false)
+	other := c
+	chargeTransfer(&c, 52.04)
+	if c.Target.Costs.Transfer != 52040 {
+		t.Errorf("Transfer = %d ps, want 52040", c.Target.Costs.Transfer)
+	}
+	line := func(c project.Config) string {
+		for _, kv := range c.Pairs() {
+			if kv.Key == "target-line-transfer-ns" {
+				return kv.Value
+			}
+		}
+		return ""
+	}
+	if got := line(c); got != "52" {
+		t.Errorf("target-line-transfer-ns: %q, want 52", got)
+	}
+	if got, want := line(other), strconv.FormatFloat(tg.LineTransfer, 'f', -1, 64); got != want || got == "52" {
+		t.Errorf("the other cell's line changed to %q (want %q)", got, want)
+	}
+}
+
+// TestWriteTransferCheck: the line above the table gives the range and
+// median charged and the profile's figure, and says when they are apart.
+func TestWriteTransferCheck(t *testing.T) {
+	var b strings.Builder
+	writeTransferCheck(&b, 230, []float64{52, 60, 48})
+	want := "line transfer: each projection charges the one measured beside its real cell, 48 to 60 ns (median 52); the profile has 230 ns, 4.4x from the median: where the host placed the vCPUs moved since calibration\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	writeTransferCheck(&b, 50, []float64{52})
+	if strings.Contains(b.String(), "moved") {
+		t.Errorf("52 against 50 called moved: %q", b.String())
 	}
 }
