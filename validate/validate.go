@@ -72,7 +72,8 @@
 // watchdog (runner.RunIsolated); a row uses the medians.
 //
 // Each row is judged three ways (verdict.JudgeRatio): the ratio
-// model/kernel of the repetitions' medians has a bootstrap interval over
+// model/kernel of the medians of the repetitions' figures (a penalty or
+// scaling taken within each repetition) has a bootstrap interval over
 // the paired repetitions (repetition i of the kernel's cells beside
 // repetition i of the model's, run side by side), and the row agrees when
 // that interval lies within [1/tolerance, tolerance], disagrees when it
@@ -471,8 +472,10 @@ type Row struct {
 	Model string
 	// Unit is "x" for a penalty (alone / beside) and "ns" for a cost.
 	Unit string
-	// KernelValue and ModelValue are the medians' figures; Ratio is
-	// ModelValue / KernelValue.
+	// KernelValue and ModelValue are the medians of the repetitions'
+	// figures (each repetition's penalty or scaling from its own cells;
+	// mprotect-ns, timed once a side, its timing); Ratio is ModelValue /
+	// KernelValue, the ratio the verdict judges.
 	KernelValue, ModelValue, Ratio float64
 	// KernelSpread and ModelSpread are how far each side's figure moved
 	// across the repetitions: the largest repetition's figure over the
@@ -878,6 +881,15 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			row.Verdict = pointVerdict(row.Ratio, row.Tolerance)
 		} else {
 			row.Verdict = verdict.JudgeRatio(kernelEach, modelEach, row.Tolerance)
+			// The row shows the figures judged: the medians of the
+			// repetitions' own figures, whose ratio is the verdict's.
+			// A penalty or a scaling of the cells' medians mixes
+			// repetitions (one's 2-thread cell over another's 1-thread
+			// cell), and can lie outside the interval of the paired
+			// figures: page_fault3-scaling once read 1.20 beside an
+			// interval of [1.29, 1.33], and disagreed.
+			row.KernelValue, row.ModelValue = median(kernelEach), median(modelEach)
+			row.Ratio = row.Verdict.Ratio
 		}
 		row.OK = row.Verdict.Outcome == verdict.Same
 		rep.Rows = append(rep.Rows, row)

@@ -710,6 +710,45 @@ func TestFieldRows(t *testing.T) {
 	}
 }
 
+// TestRowShowsJudgedRatio: a scaling row shows the medians of each
+// repetition's own scaling and their ratio, the figure its verdict judges,
+// not the scaling of the cells' medians, which mixes repetitions and may
+// lie outside the interval.
+func TestRowShowsJudgedRatio(t *testing.T) {
+	results := fakeRun(3, nil)
+	one, two := []float64{1, 2, 3}, []float64{3.6, 3.0, 3.3} // scaling 3.6, 1.5, 1.1: median 1.5; of the medians 1.65
+	var i1, i2 int
+	for k := range results {
+		r := &results[k]
+		if r.Strategy != "kernel" || r.Workload != "page_fault3" {
+			continue
+		}
+		switch r.Threads {
+		case 1:
+			r.Metrics[0].Value = one[i1] * 300e3
+			i1++
+		case 2:
+			r.Metrics[0].Value = two[i2] * 300e3
+			i2++
+		}
+	}
+	rep, err := Compute(testConfig(), results, Single{3000, 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rep.Rows {
+		if math.Abs(row.Ratio-row.ModelValue/row.KernelValue) > 1e-9 {
+			t.Errorf("%s: ratio %v, but model/kernel %v/%v", row.Name, row.Ratio, row.ModelValue, row.KernelValue)
+		}
+		if row.Verdict.N > 1 && !(row.Verdict.Lo <= row.Ratio && row.Ratio <= row.Verdict.Hi) {
+			t.Errorf("%s: ratio %v outside its interval [%v, %v]", row.Name, row.Ratio, row.Verdict.Lo, row.Verdict.Hi)
+		}
+		if row.Name == "page_fault3-scaling" && math.Abs(row.KernelValue-1.5) > 1e-9 {
+			t.Errorf("page_fault3-scaling: kernel %v, want 1.5 (the median of the repetitions' 3.6, 1.5, 1.1)", row.KernelValue)
+		}
+	}
+}
+
 // TestFileFaultNote: a row of the file shapes says when the running kernel
 // and the model take different paths for file faults.
 func TestFileFaultNote(t *testing.T) {
