@@ -39,7 +39,11 @@ func (w *Int32) Load() int32 {
 // state the kernel keeps off any shared line (see needResched).
 func (w *Int32) Peek() int32 { return w.v.Load() }
 
-// Store atomically stores x.
+// Store atomically stores x. On amd64 that is XCHG, a locked
+// instruction that waits for the line, where the kernel's WRITE_ONCE()
+// and atomic_long_set() are plain MOVs the store buffer hides; the
+// projection charges it as the real run pays it (see the README's "How
+// far to trust the model"). The same holds for every Store below.
 func (w *Int32) Store(x int32) {
 	if sim.On() {
 		sim.StoreAt(uintptr(unsafe.Pointer(w)))
