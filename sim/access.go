@@ -28,6 +28,21 @@ func Access(addr uintptr, k Kind) {
 	c.clock += e.model.Access(c.id, c.clock, addr, k)
 }
 
+// Barrier is smp_mb() on the running CPU: the Model charges it (the wait
+// for the CPU's store buffer to drain), with no scheduling point, since it
+// touches no shared word. Outside any CPU it does nothing.
+//
+//go:noinline
+func Barrier() {
+	e := running
+	c := e.cur
+	if c == nil || c.stopping {
+		return
+	}
+	c.settle()
+	c.clock += e.model.Access(c.id, c.clock, 0, Fence)
+}
+
 // Relax is one iteration of a spin loop, cpu_relax(): a scheduling point of
 // kind Pause, charged as the Model's PAUSE.
 func Relax() { Access(0, Pause) }

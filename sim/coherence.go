@@ -104,6 +104,18 @@ func (l *line) has(cpu int) bool { return l.sharers[cpu>>6]&(1<<(cpu&63)) != 0 }
 // The first touch of a line is a transfer from memory, charged as a
 // Transfer.
 //
+// A store (Store, x86's MOV) goes into the CPU's store buffer: it takes
+// the line as a store does (the transfer, serialized with the line's
+// others) but the CPU goes on at once, as a total store order lets it; the
+// store buffer drains when the transfer completes. A locked instruction
+// (RMW) or smp_mb() (Fence) first waits for the CPU's store buffer to
+// drain, as x86's locked instructions do, so what a store's miss costs the
+// CPU is paid where a later RMW of its waits for it. A load of another
+// line does not wait (TSO lets loads pass stores), and a load of the
+// stored line forwards from the buffer. The model makes the store visible
+// to other CPUs at once where the machine makes it visible when it
+// drains; the line's busy time delays their next access of it until then.
+//
 // What it leaves out: memory bandwidth, the caches' capacity (a line,
 // once held, stays until invalidated), prefetching, SMT siblings sharing a
 // core's caches, and invalidations costing more with more sharers (a
@@ -117,12 +129,14 @@ type Coherence struct {
 	lastKey  uintptr
 	lastLine *line
 	rng      *rand.Rand // wake-ups' draws from their spread
+	// drain is, per CPU, when its store buffer's latest store completes.
+	drain []int64
 }
 
 // NewCoherence returns a Coherence model of a machine with costs c, which
 // must be valid (Costs.Validate).
 func NewCoherence(c Costs) *Coherence {
-	return &Coherence{c: c, perSocket: (c.CPUs + c.Sockets - 1) / c.Sockets, lines: map[uintptr]*line{}, lastKey: ^uintptr(0), rng: rand.New(rand.NewPCG(1, 2))}
+	return &Coherence{c: c, perSocket: (c.CPUs + c.Sockets - 1) / c.Sockets, lines: map[uintptr]*line{}, lastKey: ^uintptr(0), rng: rand.New(rand.NewPCG(1, 2)), drain: make([]int64, c.CPUs)}
 }
 
 var _ Model = (*Coherence)(nil)
@@ -182,9 +196,25 @@ func (c Costs) wakePoint(idle int64) WakePoint {
 
 // Access implements Model.
 func (m *Coherence) Access(cpu int, now int64, addr uintptr, k Kind) int64 {
-	if k == Pause {
+	switch k {
+	case Pause:
 		return m.c.Pause
+	case Fence:
+		// smp_mb(): a locked add to the CPU's own stack, after the
+		// store buffer drains.
+		return max(m.drain[cpu]-now, 0) + m.c.RMW
+	case RMW:
+		if d := m.drain[cpu]; d > now {
+			// A locked instruction waits for the store buffer.
+			return d - now + m.access(cpu, d, addr, k)
+		}
 	}
+	return m.access(cpu, now, addr, k)
+}
+
+// access is Access of a Load, Store or RMW that waits for nothing: the
+// line's own cost, with a Store's miss put on the store buffer.
+func (m *Coherence) access(cpu int, now int64, addr uintptr, k Kind) int64 {
 	key := addr / LineSize
 	l := m.lastLine
 	if key != m.lastKey {
@@ -226,6 +256,12 @@ func (m *Coherence) Access(cpu int, now int64, addr uintptr, k Kind) int64 {
 		d := m.transfer(cpu, now, l, k)
 		l.clear()
 		l.owner = int32(cpu)
+		if k == Store {
+			// Into the store buffer: the CPU goes on, the buffer
+			// drains when the line arrives.
+			m.drain[cpu] = max(m.drain[cpu], now+d)
+			return m.c.Hit
+		}
 		return d
 	}
 }

@@ -41,7 +41,14 @@ type Policy interface {
 type Kind uint8
 
 // The kinds of scheduling point. Load, Store and RMW are accesses to a
-// shared word; Pause is one iteration of a spin loop (cpu_relax()).
+// shared word; Pause is one iteration of a spin loop (cpu_relax()). A
+// Store is a plain store (x86's MOV: WRITE_ONCE(), atomic_set(),
+// smp_store_release()), which goes through the CPU's store buffer; an RMW
+// is a locked instruction (LOCK XADD, LOCK CMPXCHG, XCHG, and so
+// smp_store_mb()), which waits for the store buffer to drain. Fence is
+// smp_mb() (a locked instruction on the CPU's own stack): no shared word,
+// only the wait for the store buffer; it is charged but is no scheduling
+// point, so an exploration's schedules do not change with it.
 const (
 	Load Kind = iota
 	Store
@@ -49,6 +56,7 @@ const (
 	Pause
 	Block // the CPU blocks until woken (schedule())
 	Start // the CPU's first step
+	Fence // smp_mb(): charged, no scheduling point
 )
 
 func (k Kind) String() string {
@@ -65,6 +73,8 @@ func (k Kind) String() string {
 		return "block"
 	case Start:
 		return "start"
+	case Fence:
+		return "fence"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
