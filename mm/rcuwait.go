@@ -11,11 +11,11 @@ package mm
 //
 // No wake-up is lost: the waiter stores itself and then its state, then
 // loads the condition; the waker stores the condition, then loads the
-// waiter. With Go's sequentially consistent atomics (the kernel's barriers
-// (A), set_current_state(), and (B), smp_mb() in rcuwait_wake_up()), at
-// least one of them sees the other's store. So the condition must be
-// computed from atomic loads, and the waker must change it with an atomic
-// store before calling WakeUp.
+// waiter. With the kernel's barriers between each store and load (A),
+// set_current_state(), and (B), smp_mb() in rcuwait_wake_up(), both
+// modelled (StoreMB, mb), at least one of them sees the other's store. So
+// the condition must be computed from the shared words' loads, and the
+// waker must change it through one before calling WakeUp.
 //
 // The kernel reads w->task under rcu_read_lock() so the task cannot be
 // freed meanwhile; the garbage collector gives that here.
@@ -42,8 +42,7 @@ func (w *RCUWait) WaitEvent(t *Task, cond func() bool) {
 // WakeUp models rcuwait_wake_up(): wake the waiter, if any. It reports
 // whether a task was woken.
 func (w *RCUWait) WakeUp() bool {
-	// Go's atomics are sequentially consistent: the caller's store of the
-	// condition is ordered before this load, barrier (B).
+	mb() // (B): the caller's change of the condition before this load
 	if t := w.task.Load(); t != nil {
 		return wakeUpProcess(t)
 	}

@@ -73,9 +73,12 @@ import (
 //
 // # Memory ordering
 //
-// Every atomic in Go is sequentially consistent, stronger than the kernel's
-// _acquire/_release variants; lock and unlock are therefore full barriers,
-// as they are on x86. The wait list and each waiter's fields are guarded by
+// Every read-modify-write in Go is sequentially consistent, stronger than
+// the kernel's _acquire/_release variants; lock and unlock are therefore
+// full barriers, as they are on x86 (a locked instruction). A Store is a
+// plain MOV, as the kernel's atomic_long_set() of the owner and
+// smp_store_release() are (see Int32.Store), and set_current_state()
+// is smp_store_mb() (Task.setCurrentState). The wait list and each waiter's fields are guarded by
 // waitLock. A reader granted the lock by rwsem_mark_wake() learns it from an
 // atomic store to its waiter's granted word (smp_store_release(&waiter->task,
 // NULL)), which it loads atomically; a sleeping thread is woken by a futex on
@@ -228,32 +231,18 @@ func (s *RWSem) setOwner(t *Task) { s.owner.Store(ownerOf(t, 0)) }
 func (s *RWSem) clearOwner() { s.owner.Store(nil) }
 
 // setReaderOwned models __rwsem_set_reader_owned(): owner = t with
-// RWSEM_READER_OWNED, keeping RWSEM_NONSPINNABLE. The pointer store is the
-// shared write every down_read() makes in the kernel too, on the line the
-// count's atomic add has just taken exclusive. A Go atomic store is an XCHG
-// on amd64, a locked instruction, where the kernel's atomic_long_set() is a
-// plain MOV; so the store is skipped when the word already holds t, which
-// costs what the kernel's MOV of the same value costs on an exclusive line
-// (nothing more), and saves the locked instruction on the common case of
-// one thread taking the lock again and again.
-//
-// The check is on the task alone: the owner word holds t without
-// RWSEM_READER_OWNED only while t holds the lock for writing (up_write()
-// clears it), and DowngradeWrite, the one way from there to a read lock,
-// calls storeReaderOwned.
-func (s *RWSem) setReaderOwned(t *Task) {
-	if o, _ := s.owner.Load().get(); o != t {
-		s.storeReaderOwned(t)
-	}
-}
+// RWSEM_READER_OWNED, keeping RWSEM_NONSPINNABLE: a load of the word and a
+// plain store (atomic_long_set()), the shared write every down_read()
+// makes, on the line the count's atomic add has just taken exclusive.
+// Until 2026-12-04 the model skipped the store when the word held t
+// already, since Go's atomic store was an XCHG (see Int32.Store).
+func (s *RWSem) setReaderOwned(t *Task) { s.storeReaderOwned(t) }
 
 // storeReaderOwned stores (t, RWSEM_READER_OWNED and the word's
-// RWSEM_NONSPINNABLE) unless the word holds that already.
+// RWSEM_NONSPINNABLE).
 func (s *RWSem) storeReaderOwned(t *Task) {
-	o, f := s.owner.Load().get()
-	if nf := ownerReaderOwned | f&ownerNonspinnable; o != t || f != nf {
-		s.owner.Store(ownerOf(t, nf))
-	}
+	_, f := s.owner.Load().get()
+	s.owner.Store(ownerOf(t, ownerReaderOwned|f&ownerNonspinnable))
 }
 
 // setNonspinnable models rwsem_set_nonspinnable(): set RWSEM_NONSPINNABLE

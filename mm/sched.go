@@ -40,10 +40,10 @@ const (
 )
 
 // setCurrentState models set_current_state(TASK_UNINTERRUPTIBLE): a store
-// with a full barrier (Go's atomics are sequentially consistent), so the
+// with a full barrier (smp_store_mb(), one XCHG on x86-64), so the
 // condition the caller loads next cannot be read before the store is seen by
 // a waker (the barrier (A) of rcuwait_wait_event()).
-func (t *Task) setCurrentState() { t.state.Store(taskUninterruptible) }
+func (t *Task) setCurrentState() { t.state.StoreMB(taskUninterruptible) }
 
 // setRunning models __set_current_state(TASK_RUNNING).
 func (t *Task) setRunning() { t.state.Store(taskRunning) }
@@ -187,7 +187,16 @@ func (t *Task) needResched(start int64, i int) bool {
 // wakeUpProcess models wake_up_process() / try_to_wake_up(): set the task
 // running, and wake its thread if it is blocked in the futex. It reports
 // whether the task was not already running.
+//
+// try_to_wake_up() takes p->pi_lock and then smp_mb__after_spinlock()
+// before it reads p->__state: a full barrier that orders the waker's
+// stores before (the condition, wake_up_q()'s clearing of wake_q.next)
+// before that load, which pairs with the sleeper's set_current_state().
+// The model keeps the barrier (mb) and leaves out the lock: a locked
+// instruction on the wakee's task_struct line in the kernel, a fence on
+// the waker's stack here.
 func wakeUpProcess(t *Task) bool {
+	mb() // raw_spin_lock_irqsave(&p->pi_lock); smp_mb__after_spinlock()
 	if t.state.Load() == taskRunning {
 		return false // ttwu: !(p->__state & state)
 	}

@@ -11,8 +11,10 @@ import (
 // read and write concurrently (lock words, reference counts, sequence
 // counts, the tree root, page-table entries, a VMA's fields, the harness's
 // own phase and progress words) is one of these, with sync/atomic's method
-// set. In a real run each method is the sync/atomic operation behind one
-// branch on a flag that is false (sim.On), which the CPU predicts; while a
+// set (and StoreMB). In a real run each method is the sync/atomic
+// operation behind one branch on a flag that is false (sim.On), which the
+// CPU predicts, except Store, which is the kernel's plain store on amd64
+// (see Int32.Store); while a
 // projection or an exploration runs (package sim), each access is first a
 // scheduling point of the virtual CPU that makes it, charged by the
 // engine's cost model from the word's address and the access's kind. So
@@ -39,14 +41,21 @@ func (w *Int32) Load() int32 {
 // state the kernel keeps off any shared line (see needResched).
 func (w *Int32) Peek() int32 { return w.v.Load() }
 
-// Store atomically stores x. On amd64 that is XCHG, a locked
-// instruction that waits for the line, where the kernel's WRITE_ONCE()
-// and atomic_long_set() are plain MOVs the store buffer hides; the
-// projection charges it as the real run pays it (see the README's "How
-// far to trust the model"). The same holds for every Store below.
+// Store stores x as the kernel's WRITE_ONCE(), atomic_set() and
+// smp_store_release() do on x86-64: a plain MOV (see plainStore), which
+// the CPU's store buffer holds until the line arrives, so a store to a
+// contended line costs the storing CPU nothing until its next locked
+// instruction (sim.Coherence charges it so). Where the kernel needs the
+// store ordered before a later load it says so (smp_store_mb(), smp_mb()),
+// and so must the model: StoreMB, or mb(). The same holds for every Store
+// below.
 func (w *Int32) Store(x int32) {
 	if sim.On() {
 		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	if plainStore {
+		*(*int32)(unsafe.Pointer(&w.v)) = x
+		return
 	}
 	w.v.Store(x)
 }
@@ -102,12 +111,27 @@ func (w *Uint32) Load() uint32 {
 	return w.v.Load()
 }
 
-// Store atomically stores x.
+// Store stores x with a plain store; see Int32.Store.
 func (w *Uint32) Store(x uint32) {
 	if sim.On() {
 		sim.StoreAt(uintptr(unsafe.Pointer(w)))
 	}
+	if plainStore {
+		*(*uint32)(unsafe.Pointer(&w.v)) = x
+		return
+	}
 	w.v.Store(x)
+}
+
+// StoreMB models smp_store_mb(): a store followed by a full barrier,
+// which x86-64 does as one XCHG, so a load that follows cannot be done
+// before the store is visible (set_current_state()). It is charged as the
+// locked instruction it is.
+func (w *Uint32) StoreMB(x uint32) {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	w.v.Swap(x)
 }
 
 // Swap atomically stores x and returns the previous value.
@@ -166,10 +190,14 @@ func (w *Int64) Load() int64 {
 // checks never makes.
 func (w *Int64) Peek() int64 { return w.v.Load() }
 
-// Store atomically stores x.
+// Store stores x with a plain store; see Int32.Store.
 func (w *Int64) Store(x int64) {
 	if sim.On() {
 		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	if plainStore {
+		*(*int64)(unsafe.Pointer(&w.v)) = x
+		return
 	}
 	w.v.Store(x)
 }
@@ -225,10 +253,14 @@ func (w *Uint64) Load() uint64 {
 	return w.v.Load()
 }
 
-// Store atomically stores x.
+// Store stores x with a plain store; see Int32.Store.
 func (w *Uint64) Store(x uint64) {
 	if sim.On() {
 		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	if plainStore {
+		*(*uint64)(unsafe.Pointer(&w.v)) = x
+		return
 	}
 	w.v.Store(x)
 }
@@ -285,10 +317,14 @@ func (w *Bool) Load() bool {
 	return w.v.Load()
 }
 
-// Store atomically stores x.
+// Store stores x with a plain store; see Int32.Store.
 func (w *Bool) Store(x bool) {
 	if sim.On() {
 		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	if plainStore {
+		*(*uint32)(unsafe.Pointer(&w.v)) = b32(x)
+		return
 	}
 	w.v.Store(x)
 }
@@ -321,10 +357,16 @@ func (w *Pointer[T]) Load() *T {
 	return w.v.Load()
 }
 
-// Store atomically stores x.
+// Store stores x with a plain store; see Int32.Store.
 func (w *Pointer[T]) Store(x *T) {
 	if sim.On() {
 		sim.StoreAt(uintptr(unsafe.Pointer(w)))
+	}
+	if plainStore {
+		// A pointer store: the compiler adds the collector's write
+		// barrier, as atomic.Pointer's Store has.
+		*(*unsafe.Pointer)(unsafe.Pointer(&w.v)) = unsafe.Pointer(x)
+		return
 	}
 	w.v.Store(x)
 }
@@ -343,4 +385,12 @@ func (w *Pointer[T]) CompareAndSwap(old, new *T) bool {
 		sim.RMWAt(uintptr(unsafe.Pointer(w)))
 	}
 	return w.v.CompareAndSwap(old, new)
+}
+
+// b32 is atomic.Bool's representation of x.
+func b32(x bool) uint32 {
+	if x {
+		return 1
+	}
+	return 0
 }

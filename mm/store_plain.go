@@ -1,0 +1,36 @@
+//go:build amd64 && !race
+
+package mm
+
+import "vmabench/sim"
+
+// plainStore says that the shared-word types' Store is a plain MOV, as the
+// kernel's WRITE_ONCE(), atomic_set() and smp_store_release() are on
+// x86-64, not sync/atomic's Store, which Go compiles to XCHG there: a
+// locked instruction that drains the store buffer and waits for the line,
+// a full barrier the kernel's stores do not have. On x86-64's total store
+// order a MOV is already a release store, and an aligned word's MOV is
+// not torn; Go's compiler keeps a store in program order with the loads,
+// stores and atomics around it, and the collector's write barrier still
+// runs for a pointer. Under the race detector (store_atomic.go) the
+// stores stay atomic, whose happens-before edges the detector needs, as
+// they do on other architectures, whose plain stores are not release
+// stores.
+const plainStore = true
+
+// mb models smp_mb() on x86-64: a locked add of 0 to the stack
+// (barrier_amd64.s), which waits for the store buffer to drain, as the
+// kernel's `lock; addl $0,-4(%rsp)` does. A projection charges it as
+// such (sim.Barrier).
+func mb() {
+	if sim.On() {
+		sim.Barrier()
+		return
+	}
+	lockedAdd()
+}
+
+// lockedAdd is LOCK ORL $0 on the stack (barrier_amd64.s).
+//
+//go:noescape
+func lockedAdd()
