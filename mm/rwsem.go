@@ -77,9 +77,9 @@ import (
 // the kernel's _acquire/_release variants; lock and unlock are therefore
 // full barriers, as they are on x86 (a locked instruction). A Store is a
 // plain MOV, as the kernel's atomic_long_set() of the owner and
-// smp_store_release() are (see Int32.Store), and set_current_state()
-// is smp_store_mb() (Task.setCurrentState). The wait list and each waiter's fields are guarded by
-// waitLock. A reader granted the lock by rwsem_mark_wake() learns it from an
+// smp_store_release() are (see Int32.Store), and set_current_state() is
+// smp_store_mb() (Task.setCurrentState). The wait list and each waiter's
+// fields are guarded by waitLock. A reader granted the lock by rwsem_mark_wake() learns it from an
 // atomic store to its waiter's granted word (smp_store_release(&waiter->task,
 // NULL)), which it loads atomically; a sleeping thread is woken by a futex on
 // its Task's state word (see sched.go). The race detector sees the atomics,
@@ -236,11 +236,7 @@ func (s *RWSem) clearOwner() { s.owner.Store(nil) }
 // makes, on the line the count's atomic add has just taken exclusive.
 // Until 2026-12-04 the model skipped the store when the word held t
 // already, since Go's atomic store was an XCHG (see Int32.Store).
-func (s *RWSem) setReaderOwned(t *Task) { s.storeReaderOwned(t) }
-
-// storeReaderOwned stores (t, RWSEM_READER_OWNED and the word's
-// RWSEM_NONSPINNABLE).
-func (s *RWSem) storeReaderOwned(t *Task) {
+func (s *RWSem) setReaderOwned(t *Task) {
 	_, f := s.owner.Load().get()
 	s.owner.Store(ownerOf(t, ownerReaderOwned|f&ownerNonspinnable))
 }
@@ -357,7 +353,7 @@ func (s *RWSem) UpWrite(t *Task) {
 // queue (rwsem_downgrade_wake()).
 func (s *RWSem) DowngradeWrite(t *Task) {
 	old := s.count.Add(-RWSemWriterLocked+RWSemReaderBias) - (-RWSemWriterLocked + RWSemReaderBias)
-	s.storeReaderOwned(t) // owner is t already, without RWSEM_READER_OWNED
+	s.setReaderOwned(t) // owner is t already, without RWSEM_READER_OWNED
 	if old&RWSemFlagWaiters != 0 {
 		s.wakeHead(wakeReadOwned)
 	}

@@ -2,8 +2,6 @@
 
 package mm
 
-import "vmabench/sim"
-
 // plainStore says that the shared-word types' Store is a plain MOV, as the
 // kernel's WRITE_ONCE(), atomic_set() and smp_store_release() are on
 // x86-64, not sync/atomic's Store, which Go compiles to XCHG there: a
@@ -18,19 +16,8 @@ import "vmabench/sim"
 // stores.
 const plainStore = true
 
-// mb models smp_mb() on x86-64: a locked add of 0 to the stack
-// (barrier_amd64.s), which waits for the store buffer to drain, as the
-// kernel's `lock; addl $0,-4(%rsp)` does. A projection charges it as
-// such (sim.Barrier).
-func mb() {
-	if sim.On() {
-		sim.Barrier()
-		return
-	}
-	lockedAdd()
-}
-
-// lockedAdd is LOCK ORL $0 on the stack (barrier_amd64.s).
+// lockedAdd is smp_mb()'s instruction on x86-64 (see mb): LOCK ORL $0 on
+// the stack (barrier_amd64.s), as the kernel's `lock; addl $0,-4(%rsp)`.
 //
 //go:noescape
 func lockedAdd()

@@ -387,6 +387,17 @@ func (w *Pointer[T]) CompareAndSwap(old, new *T) bool {
 	return w.v.CompareAndSwap(old, new)
 }
 
+// mb models smp_mb(): a locked instruction on the stack that waits for
+// the store buffer to drain (lockedAdd), where Store's plain MOVs must be
+// ordered before a later load; a projection charges it so (sim.Barrier).
+func mb() {
+	if sim.On() {
+		sim.Barrier()
+		return
+	}
+	lockedAdd()
+}
+
 // b32 is atomic.Bool's representation of x.
 func b32(x bool) uint32 {
 	if x {
