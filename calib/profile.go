@@ -146,8 +146,10 @@ type Profile struct {
 	// draws each wake-up from (sim.WakePoint).
 	WakeupP10, WakeupP90 [len(WakeIdles) + 1]float64
 	// WakeupSend is what each of those wake-ups cost the waker, its
-	// FUTEX_WAKE (the median): the IPI to the idle CPU, on a VM an exit
-	// to the host. Measured on a 2-CPU VM: 5-8 µs.
+	// FUTEX_WAKE (the mean, sendCost): the IPI to the idle CPU, on a VM
+	// an exit to the host, or none to a CPU still polling in its idle
+	// loop. Measured on a 2-CPU VM: 5-8 µs (medians); on another, sends
+	// of 1.4 µs or 10-12 µs, means of 2.8-10.4 µs.
 	WakeupSend [len(WakeIdles) + 1]float64
 }
 
@@ -401,8 +403,10 @@ func DefaultPath() (string, error) {
 // profileVersion names the profile format in DefaultPath: "" for the first,
 // ".v2" from the one with load, pcp-high, pcp-batch and maps-vma-ns,
 // ".v3" from the one with the wake-up curve (wakeup-2us-ns and the rest),
-// ".v4" from the one with tlb-lazy-ns.
-const profileVersion = ".v4"
+// ".v4" from the one with tlb-lazy-ns, ".v5" from the one whose
+// wakeup-*-send-ns are means, not medians (sendCost): the keys are the
+// same, but an older file's sends would be taken for means.
+const profileVersion = ".v5"
 
 // fileSafe keeps a host name usable as part of a file name.
 func fileSafe(s string) string {
