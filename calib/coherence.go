@@ -327,12 +327,13 @@ func wakeups(ctx context.Context, a, b int, idles []time.Duration) ([][4]float64
 }
 
 // sendCost is what a wake-up costs its waker, from the FUTEX_WAKEs of
-// wakeup's rounds: their mean. A projection charges one figure per wake-up
-// (sim.WakePoint's Send), and what that figure must get right is the
-// waker's time in total, which is the mean's. The median would not do:
+// wakeups' rounds: their mean. A projection charges one figure per
+// wake-up (sim.WakePoint's Send), and what that figure must get right is
+// the waker's time in total, which is the mean's. The median would not do:
 // the cost is bimodal. try_to_wake_up() sends no IPI to a CPU polling in
-// its idle loop (set_nr_if_polling(): a VM's guest halt-polls), and one to
-// a CPU that has halted, which on a VM is an exit to the host. Measured on
+// its idle loop (set_nr_if_polling()), and one to a CPU that has halted,
+// which on a VM is an exit to the host, cheaper while the host still
+// polls the halted vCPU than once it has put it to sleep. Measured on
 // a 2-CPU VM (AMD EPYC, kernel 6.18, 400 rounds a point), the sends were
 // about 1.4 µs or 10-12 µs: after 2 µs of idle a median of 1.45 µs and a
 // mean of 2.8 µs, after 5 µs 1.5 µs and 5.2 µs. The model's own real run
