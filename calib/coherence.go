@@ -308,20 +308,15 @@ func wakeups(ctx context.Context, a, b int, idles []time.Duration) ([][4]float64
 	if err != nil {
 		return nil, err
 	}
-	if len(lat) < len(order) {
-		return nil, ctx.Err()
+	lats, sends := make([][]float64, len(idles)), make([][]float64, len(idles))
+	for k, i := range order {
+		lats[i], sends[i] = append(lats[i], lat[k]), append(sends[i], send[k])
 	}
 	out := make([][4]float64, len(idles))
-	for i := range idles {
-		var l, s []float64
-		for k, o := range order {
-			if o == i {
-				l, s = append(l, lat[k]), append(s, send[k])
-			}
-		}
+	for i, l := range lats {
 		slices.Sort(l)
 		m := len(l)
-		out[i] = [4]float64{l[m/10], l[m/2], l[m*9/10], sendCost(s)}
+		out[i] = [4]float64{l[m/10], l[m/2], l[m*9/10], sendCost(sends[i])}
 	}
 	return out, nil
 }

@@ -32,10 +32,11 @@ func TestMeasureCoherence(t *testing.T) {
 	}
 }
 
-// TestSendCost: a wake-up's cost to its waker is the mean of its rounds, so a bimodal send (no IPI to a polling CPU, an exit
-// to the host for a halted one) counts at what it costs in total, where
-// the median would put it at the cheaper mode; a preempted waker's round
-// (over 100 µs) is left out.
+// TestSendCost: a wake-up's cost to its waker is the mean of its rounds,
+// so a bimodal send (no IPI to a polling CPU, an exit to the host for a
+// halted one) counts at what it costs in total, where the median would
+// put it at the cheaper mode; a preempted waker's round (over 100 µs) is
+// left out.
 func TestSendCost(t *testing.T) {
 	rep := func(v float64, n int) []float64 {
 		s := make([]float64, n)
