@@ -3,7 +3,6 @@ package mm
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"unsafe"
 
 	"vmabench/sim"
@@ -76,9 +75,8 @@ type MM struct {
 	// Line 4: writers only.
 	cache *Cache // 256
 	// writing is the checker's mark that a writer is inside Prepare..Commit
-	// (the checker's, not the kernel's: a plain sync/atomic word that a
-	// projection does not charge).
-	writing atomic.Int32 // 264
+	// (the checker's, not the kernel's: see checkInt32).
+	writing checkInt32 // 264
 	_       [cacheLine - 12]byte
 
 	// Line 5.

@@ -13,8 +13,6 @@
 package mm
 
 import (
-	"sync/atomic"
-
 	"vmabench/sim"
 )
 
@@ -87,18 +85,18 @@ func (p Prot) String() string {
 // share lines (see vmaLockSlab).
 type VMA struct {
 	// Line 0.
-	start    Uint64        // 0: vma->vm_start
-	end      Uint64        // 8: vma->vm_end
-	mm       Pointer[MM]   // 16: vma->vm_mm: re-checked after type-safe reuse
-	prot     Uint32        // 24: vma->vm_page_prot
-	changing atomic.Int32  // 28: checker: writers mark a VMA while they change it
-	gen      atomic.Uint64 // 32: checker: bumped by each change (where vm_flags lies)
-	LockSeq  Int64         // 40: vma->vm_lock_seq
-	Lock     *RWSem        // 48: vma->vm_lock (v6.4): &vma->vm_lock->lock
-	Detached Bool          // 56: vma->detached (v6.4)
+	start    Uint64      // 0: vma->vm_start
+	end      Uint64      // 8: vma->vm_end
+	mm       Pointer[MM] // 16: vma->vm_mm: re-checked after type-safe reuse
+	prot     Uint32      // 24: vma->vm_page_prot
+	changing checkInt32  // 28: checker: writers mark a VMA while they change it
+	gen      checkUint64 // 32: checker: bumped by each change (where vm_flags lies)
+	LockSeq  Int64       // 40: vma->vm_lock_seq
+	Lock     *RWSem      // 48: vma->vm_lock (v6.4): &vma->vm_lock->lock
+	Detached Bool        // 56: vma->detached (v6.4)
 	// freed is the checker's mark that the VMA went back to the cache
 	// (vm_area_free()) and has not been handed out again.
-	freed atomic.Bool // 60
+	freed checkBool // 60
 
 	// Line 1.
 	anonVMA Bool          // 64: vma->anon_vma != NULL

@@ -43,6 +43,29 @@ func Barrier() {
 	c.clock += e.model.Access(c.id, c.clock, 0, Fence)
 }
 
+// Order is a scheduling point that charges nothing and that only a
+// projection (TimeOrder) stops at: the running CPU waits there for every
+// CPU whose clock is earlier, so that plain memory accesses after it take
+// effect at this CPU's virtual time. Calibrated work (Advance) is no
+// scheduling point, so without Order a plain access just after it would
+// take effect before the work's end in virtual time, seen by CPUs still
+// behind; package mm's checker words (marks the kernel does not have,
+// which a projection therefore does not charge) call it for that. An
+// exploration orders accesses, not times, and does not stop here, so its
+// schedules are the same with Order as without. Outside any CPU it does
+// nothing.
+//
+//go:noinline
+func Order() {
+	e := running
+	c := e.cur
+	if c == nil || c.stopping || !e.timeOrd {
+		return
+	}
+	c.settle()
+	e.point(c)
+}
+
 // Relax is one iteration of a spin loop, cpu_relax(): a scheduling point of
 // kind Pause, charged as the Model's PAUSE.
 func Relax() { Access(0, Pause) }

@@ -413,3 +413,72 @@ func TestWakeSend(t *testing.T) {
 		t.Errorf("the wake cost the waker %d ps, want the curve's send, 3000", after-before)
 	}
 }
+
+// TestOrder: a plain mark set after calibrated work is seen by another CPU
+// only from the mark's virtual time on when an Order comes before it, in
+// time order; an exploration's schedule is the same with Order as without.
+func TestOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		order bool
+		want  []int64 // what CPU 1 sees at 30, 60, 90, 120 and 150 ns
+	}{
+		{"with-order", true, []int64{0, 0, 0, 1, 1}},
+		// The departure Order mends: the mark is set, in real time, as
+		// soon as CPU 0's work is added to its clock, 100 ns early.
+		{"without-order", false, []int64{1, 1, 1, 1, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var w word
+			var mark int64
+			var seen []int64
+			e := sim.New(sim.Config{})
+			e.Go(func(*sim.CPU) {
+				w.load() // at 0: CPU 0 runs first
+				sim.Advance(100_000)
+				if tc.order {
+					sim.Order()
+				}
+				mark = 1
+			})
+			e.Go(func(*sim.CPU) {
+				for range 5 {
+					sim.Advance(30_000)
+					sim.Order()
+					seen = append(seen, mark)
+				}
+			})
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(seen, tc.want) {
+				t.Errorf("CPU 1 saw %v, want %v", seen, tc.want)
+			}
+		})
+	}
+	t.Run("exploration", func(t *testing.T) {
+		// An Order that were a point would count as a step, and round
+		// robin would hand off at it.
+		var cpus [2][]string
+		for i, order := range []bool{false, true} {
+			var w word
+			e := sim.New(sim.Config{Policy: &roundRobin{}, Trace: func(ev sim.Event) { cpus[i] = append(cpus[i], fmt.Sprintf("%d@%d", ev.CPU, ev.Step)) }})
+			for range 2 {
+				e.Go(func(*sim.CPU) {
+					for range 3 {
+						w.racyInc()
+						if order {
+							sim.Order()
+						}
+					}
+				})
+			}
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !slices.Equal(cpus[0], cpus[1]) {
+			t.Errorf("an exploration's accesses (CPU@step) were %v with Order, %v without", cpus[1], cpus[0])
+		}
+	})
+}
