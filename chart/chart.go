@@ -6,7 +6,10 @@
 // often its per-VMA lock fell back. Trends shows the same throughput across
 // nightly runs. Every chart shows the spread of repetitions where it shows a
 // median, marks unsafe cells (nolock with writers) so they are not read as
-// results, and keeps one colour per strategy across all charts of a call.
+// results, and keeps one colour per strategy across all charts of a call. A
+// design that runs another's code under a workload (workloads.SameAs) is
+// drawn as that design's line, named in its legend ("vmarefcnt = vmawait"),
+// not as a second line of the same code with other noise.
 package chart
 
 import (

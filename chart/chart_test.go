@@ -572,3 +572,46 @@ func TestProjectedOverlay(t *testing.T) {
 		t.Errorf("thread ticks %q, want %q", got, want)
 	}
 }
+
+// TestSameCodeOneLine: a design that runs another's code under a
+// workload (vmawait under faults, which never calls Lookup) is one line
+// with it, named "vmarefcnt = vmawait", in every chart that draws
+// strategies, as the table writes "same as"; where the workload calls the
+// entry point they differ in (zerocopy's Lookup), each has its own line.
+func TestSameCodeOneLine(t *testing.T) {
+	var rs []runner.Result
+	for _, w := range []string{"faults", "zerocopy"} {
+		for _, th := range []int{1, 2} {
+			rs = append(rs,
+				res(w, "mmaplock", th, 1e6*float64(th), "p50-ns", 400.0, "fallbacks/op", 0.1),
+				res(w, "vmarefcnt", th, 2e6*float64(th), "p50-ns", 300.0, "fallbacks/op", 0.1),
+				res(w, "vmawait", th, 2.2e6*float64(th), "p50-ns", 290.0, "fallbacks/op", 0.1))
+		}
+	}
+	charts, err := Charts(rs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		chart string
+		want  []string
+	}{
+		{"faults-throughput", []string{"mmaplock", "vmarefcnt = vmawait"}},
+		{"faults-latency", []string{"mmaplock", "vmarefcnt = vmawait"}},
+		{"zerocopy-throughput", []string{"mmaplock", "vmarefcnt", "vmawait"}},
+	} {
+		if got := legend(byName(t, charts, tt.chart)); !slices.Equal(got, tt.want) {
+			t.Errorf("%s legend %q, want %q", tt.chart, got, tt.want)
+		}
+	}
+	if n := len(ofType[*plotter.Line](t, byName(t, charts, "faults-throughput"))); n != 2 {
+		t.Errorf("faults-throughput: %d lines, want 2 (vmawait's is vmarefcnt's)", n)
+	}
+	trends, err := Trends([]Night{{Date: day(1), Results: rs}, {Date: day(2), Results: rs}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := legend(byName(t, trends, "faults-trend")), []string{"mmaplock", "vmarefcnt = vmawait"}; !slices.Equal(got, want) {
+		t.Errorf("faults trend legend %q, want %q", got, want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"vmabench/internal/stats"
 	"vmabench/runner"
 	"vmabench/units"
+	"vmabench/workloads"
 )
 
 // key returns the cell of workload w, strategy s at t threads, as its
@@ -224,6 +225,38 @@ func (ds *dataset) strategiesOf(w string) []string {
 		}
 	}
 	return ss
+}
+
+// sameAs returns the strategy whose line strategy s's would repeat in
+// workload w, or "": the design whose code s runs there
+// (workloads.SameAs), where that design has a cell at every thread count s
+// has one. Its figures are the same code's with other noise (in a
+// projection, the same figures), so a chart draws one line for both and
+// names both in its legend (label), as the table writes "same as".
+func (ds *dataset) sameAs(w, s string) string {
+	b := workloads.SameAs(s, w, ds.strategiesOf(w))
+	if b == "" {
+		return ""
+	}
+	for _, t := range ds.threads[w] {
+		if ds.cells[key(w, s, t)] != nil && ds.cells[key(w, b, t)] == nil {
+			return ""
+		}
+	}
+	return b
+}
+
+// label is strategy s's legend entry in workload w: its name, marked
+// unsafe where it is (legendName), the strategies whose line is s's
+// (sameAs) as " = <strategy>", and ds.mark's marks.
+func (ds *dataset) label(w, s string, unsafe bool) string {
+	name := legendName(s, unsafe)
+	for _, o := range ds.strategiesOf(w) {
+		if o != s && ds.sameAs(w, o) == s {
+			name += " = " + o
+		}
+	}
+	return name + ds.mark(w, s)
 }
 
 // unsafe reports whether any cell of strategy s in workload w is unsafe.

@@ -61,7 +61,7 @@ func percentileChart(ds *dataset, w string, opts Options, pcs []units.Unit, name
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, s := range ds.strategies {
 		c := ds.cells[key(w, s, maxT)]
-		if c == nil {
+		if c == nil || ds.sameAs(w, s) != "" {
 			continue
 		}
 		sr := series{i: i}
@@ -121,7 +121,7 @@ func percentileChart(ds *dataset, w string, opts Options, pcs []units.Unit, name
 		}
 		sc.GlyphStyle = st.glyph
 		p.Add(eb, sc)
-		p.Legend.Add(legendName(s, unsafe)+ds.mark(w, s), sc)
+		p.Legend.Add(ds.label(w, s, unsafe), sc)
 	}
 	// Room above and below the outermost bars, in whole powers of ten, so
 	// no marker is clipped by the frame.

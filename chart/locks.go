@@ -80,7 +80,7 @@ func splitChart(ds *dataset, w string, opts Options, sp lockSplit) (Chart, bool,
 	var wait, hold, rest plotter.Values
 	for _, s := range ds.strategies {
 		c := ds.cells[key(w, s, maxT)]
-		if c == nil {
+		if c == nil || ds.sameAs(w, s) != "" {
 			continue
 		}
 		ws, okw, err := c.metric(sp.wait)
@@ -98,7 +98,7 @@ func splitChart(ds *dataset, w string, opts Options, sp lockSplit) (Chart, bool,
 		if !okw || !okh || !ok {
 			continue
 		}
-		names = append(names, legendName(s, c.unsafe)+ds.mark(w, s))
+		names = append(names, ds.label(w, s, c.unsafe))
 		wait = append(wait, ws.median)
 		hold = append(hold, hs.median)
 		rest = append(rest, max(op-ws.median-hs.median, 0))

@@ -31,6 +31,9 @@ func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 	threads := ds.threads[w]
 	drawn := false
 	for i, s := range ds.strategies {
+		if ds.sameAs(w, s) != "" {
+			continue
+		}
 		unsafe := ds.unsafe(w, s)
 		for j, rt := range rates {
 			var xys plotter.XYs
@@ -55,7 +58,7 @@ func ratesChart(ds *dataset, w string, opts Options) (Chart, bool, error) {
 			}
 			st := styleOf(i, unsafe)
 			st.line.Dashes = rateDashes[j%len(rateDashes)]
-			if err := addSeries(p, legendName(s, unsafe)+ds.mark(w, s)+" "+rt.Label, st, xys, nil); err != nil {
+			if err := addSeries(p, ds.label(w, s, unsafe)+" "+rt.Label, st, xys, nil); err != nil {
 				return Chart{}, false, fmt.Errorf("chart: %s %s %s: %w", w, s, rt.Name, err)
 			}
 			drawn = true

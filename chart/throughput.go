@@ -60,6 +60,9 @@ func rateChart(ds *dataset, w string, p *plot.Plot, fig func(*cellReps) (summary
 	}
 	drawn := false
 	for i, s := range ds.strategies {
+		if ds.sameAs(w, s) != "" {
+			continue
+		}
 		xys, errs, err := points(ds, w, s, fig)
 		if err != nil {
 			return nil, false, err
@@ -69,11 +72,14 @@ func rateChart(ds *dataset, w string, p *plot.Plot, fig func(*cellReps) (summary
 		}
 		unsafe := ds.unsafe(w, s)
 		st := styleOf(i, unsafe)
-		if err := addSeries(p, legendName(s, unsafe)+ds.mark(w, s), st, xys, errs); err != nil {
+		if err := addSeries(p, ds.label(w, s, unsafe), st, xys, errs); err != nil {
 			return nil, false, fmt.Errorf("chart: %s %s: %w", w, s, err)
 		}
 		drawn = true
 		if ds.measured == nil {
+			continue
+		}
+		if ds.measured.sameAs(w, s) != "" {
 			continue
 		}
 		mxys, merrs, err := points(ds.measured, w, s, fig)
@@ -83,7 +89,7 @@ func rateChart(ds *dataset, w string, p *plot.Plot, fig func(*cellReps) (summary
 		if len(mxys) == 0 {
 			continue
 		}
-		if err := addPoints(p, legendName(s, ds.measured.unsafe(w, s))+" (measured)"+ds.measured.mark(w, s), st, mxys, merrs); err != nil {
+		if err := addPoints(p, ds.measured.label(w, s, ds.measured.unsafe(w, s))+" (measured)", st, mxys, merrs); err != nil {
 			return nil, false, fmt.Errorf("chart: %s %s measured: %w", w, s, err)
 		}
 	}

@@ -89,6 +89,9 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 		var marks plotter.XYs
 		top := 0.0
 		for i, s := range all.strategies {
+			if all.sameAs(w, s) != "" {
+				continue // its line is the design's whose code it runs
+			}
 			var xys plotter.XYs
 			var errs plotter.YErrors
 			unsafe := false
@@ -114,13 +117,7 @@ func Trends(nights []Night, opts Options) ([]Chart, error) {
 			if len(xys) == 0 {
 				continue
 			}
-			mark := ""
-			for _, ds := range perNight {
-				if m := ds.mark(w, s); len(m) > len(mark) {
-					mark = m
-				}
-			}
-			if err := addSeries(p, legendName(s, unsafe)+mark, styleOf(i, unsafe), xys, errs); err != nil {
+			if err := addSeries(p, all.label(w, s, unsafe), styleOf(i, unsafe), xys, errs); err != nil {
 				return nil, fmt.Errorf("chart: %s %s trend: %w", w, s, err)
 			}
 		}

@@ -13,7 +13,6 @@ import (
 	"vmabench/cell"
 	"vmabench/internal/stats"
 	"vmabench/runner"
-	"vmabench/strategies"
 	"vmabench/units"
 	"vmabench/workloads"
 )
@@ -47,16 +46,16 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 		unsafe bool
 	}
 	var rows []row
-	var strategies, workloads []string
+	var columns, wls []string
 	figures := make(map[row][]string) // the units of a row, in table order
 	cells := make(map[cell.Cell]*entry)
 	for i := range results {
 		r := &results[i]
-		if !slices.Contains(workloads, r.Workload) {
-			workloads = append(workloads, r.Workload)
+		if !slices.Contains(wls, r.Workload) {
+			wls = append(wls, r.Workload)
 		}
-		if !slices.Contains(strategies, r.Strategy) {
-			strategies = append(strategies, r.Strategy)
+		if !slices.Contains(columns, r.Strategy) {
+			columns = append(columns, r.Strategy)
 		}
 		rw := row{r.Workload, r.Threads}
 		if !slices.Contains(rows, rw) {
@@ -84,13 +83,13 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b row) int {
-		return cmp.Or(cmp.Compare(slices.Index(workloads, a.workload), slices.Index(workloads, b.workload)),
+		return cmp.Or(cmp.Compare(slices.Index(wls, a.workload), slices.Index(wls, b.workload)),
 			cmp.Compare(a.threads, b.threads))
 	})
 	var used []string // the figures of the whole table, for the legend
 	for _, rw := range rows {
 		for _, u := range units.Table {
-			for _, s := range strategies {
+			for _, s := range columns {
 				if c := cells[cell.Cell{Workload: rw.workload, Strategy: s, Threads: rw.threads}]; c != nil && c.vals[u.Name] != nil {
 					figures[rw] = append(figures[rw], u.Name)
 					break
@@ -109,7 +108,7 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "workload\tthreads\tfigure\t")
-	for _, s := range strategies {
+	for _, s := range columns {
 		fmt.Fprintf(tw, "%s\t", s)
 	}
 	fmt.Fprintln(tw)
@@ -117,9 +116,9 @@ func WriteTable(w io.Writer, results []runner.Result) error {
 	for _, rw := range rows {
 		for _, f := range figures[rw] {
 			fmt.Fprintf(tw, "%s\t%d\t%s\t", rw.workload, rw.threads, f)
-			for _, s := range strategies {
+			for _, s := range columns {
 				c := cells[cell.Cell{Workload: rw.workload, Strategy: s, Threads: rw.threads}]
-				as := sameAs(s, rw.workload, strategies)
+				as := workloads.SameAs(s, rw.workload, columns)
 				if as != "" {
 					if b := cells[cell.Cell{Workload: rw.workload, Strategy: as, Threads: rw.threads}]; b == nil || b.status != "" || b.vals[f] == nil {
 						as = ""
@@ -175,39 +174,6 @@ func spreadOf(vs []float64) string {
 		return "±0%"
 	}
 	return fmt.Sprintf("±%.0f%%", 100*(slices.Max(vs)-slices.Min(vs))/2/math.Abs(med))
-}
-
-// sameAs returns the column among cols whose code strategy s runs under
-// workload w, or "": the design SameAs names where w calls none of the
-// entry points where the two differ, or, for a workload that calls no
-// design's code at all, the first model column before s. Strategies and
-// workloads outside the registries are never the same as anything.
-func sameAs(s, w string, cols []string) string {
-	sinfo, err := strategies.Get(s)
-	if err != nil || sinfo.New == nil {
-		return ""
-	}
-	winfo, err := workloads.Get(w)
-	if err != nil {
-		return ""
-	}
-	if winfo.Calls == 0 {
-		for _, c := range cols[:slices.Index(cols, s)] {
-			if ci, err := strategies.Get(c); err == nil && ci.New != nil {
-				return c
-			}
-		}
-		return ""
-	}
-	if b, ok := strategies.SameCode(sinfo, winfo.Calls); ok && slices.Contains(cols, b) && b != s {
-		// The column it is the same as may itself be the same as an
-		// earlier one.
-		if bb := sameAs(b, w, cols); bb != "" {
-			return bb
-		}
-		return b
-	}
-	return ""
 }
 
 // formatFigure formats v of unit u for the table: a time per operation

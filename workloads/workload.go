@@ -11,6 +11,7 @@ package workloads
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,6 +147,45 @@ func Get(name string) (Info, error) {
 		}
 	}
 	return Info{}, fmt.Errorf("%w %q (valid: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
+}
+
+// SameAs returns the column among cols whose code strategy s runs under
+// workload w, or "": the design SameAs names where w calls none of the
+// entry points where the two differ, or, for a workload that calls no
+// design's code at all, the first model column before s. Strategies and
+// workloads outside the registries are never the same as anything. The
+// table and the charts both ask it, so that a design that runs another's
+// code shows as that design's figure, never as a second, noisy one.
+func SameAs(s, w string, cols []string) string {
+	sinfo, err := strategies.Get(s)
+	if err != nil || sinfo.New == nil {
+		return ""
+	}
+	winfo, err := Get(w)
+	if err != nil {
+		return ""
+	}
+	i := slices.Index(cols, s)
+	if i < 0 {
+		i = len(cols)
+	}
+	if winfo.Calls == 0 {
+		for _, c := range cols[:i] {
+			if ci, err := strategies.Get(c); err == nil && ci.New != nil {
+				return c
+			}
+		}
+		return ""
+	}
+	if b, ok := strategies.SameCode(sinfo, winfo.Calls); ok && slices.Contains(cols, b) && b != s {
+		// The column it is the same as may itself be the same as an
+		// earlier one.
+		if bb := SameAs(b, w, cols); bb != "" {
+			return bb
+		}
+		return b
+	}
+	return ""
 }
 
 // Unsafe reports whether strategy s is unsafe under this workload at
