@@ -370,9 +370,25 @@ func estimate(cells []project.Config, jobs int) time.Duration {
 	perCPUms := float64(st.Wall) / float64(c.Threads)
 	var total float64
 	for _, x := range cells {
-		total += perCPUms * float64(x.Threads) * float64(x.Warmup+x.Duration) / float64(time.Millisecond)
+		total += perCPUms * work(x) / float64(time.Millisecond)
 	}
 	return time.Duration(total / float64(jobs))
+}
+
+// work is what projecting cell c costs the host, in virtual-CPU
+// nanoseconds: its threads times its virtual time (a virtual CPU's events
+// per virtual second barely change with the thread count), or 0 for a
+// cell Run skips (the live kernel, too few threads). The estimate before a
+// run and the progress line's time left both weigh cells by it: the
+// cells come in the order of their thread counts, so the last ones cost
+// the most, and a mean time per cell would promise seconds for minutes.
+func work(c project.Config) float64 {
+	sinfo, _ := strategies.Get(c.Strategy)
+	winfo, _ := workloads.Get(c.Workload)
+	if sinfo.Live || c.Threads < winfo.MinThreads {
+		return 0
+	}
+	return float64(c.Threads) * float64(c.Warmup+c.Duration)
 }
 
 // projectAll projects cells, jobs at a time in child processes, and writes
@@ -427,12 +443,17 @@ func projectAll(ctx context.Context, cells []project.Config, jobs int, path stri
 		}
 	}()
 	start := time.Now()
+	var todo, finished float64 // work(c) of every cell, of those back
+	for _, c := range cells {
+		todo += work(c)
+	}
 	var events uint64
 	var cpu time.Duration
 	var firstErr error
 	var all []runner.Result
 	for i := range cells {
 		d := <-results[i]
+		finished += work(cells[i])
 		if d.err != nil {
 			firstErr = errors.Join(firstErr, d.err)
 			continue
@@ -448,7 +469,10 @@ func projectAll(ctx context.Context, cells []project.Config, jobs int, path stri
 			fmt.Fprintf(stderr, "vmabench project: %s: %s: %s\n", d.res.Name(), d.res.Status, d.res.Detail)
 		}
 		el := time.Since(start)
-		left := time.Duration(float64(el) / float64(i+1) * float64(len(cells)-i-1))
+		var left time.Duration
+		if finished > 0 {
+			left = time.Duration(float64(el) / finished * (todo - finished))
+		}
 		rate := 0.0
 		if cpu > 0 {
 			rate = float64(events) / cpu.Seconds()

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"vmabench/calib"
 	"vmabench/project"
@@ -126,5 +127,28 @@ func TestWriteTransferCheck(t *testing.T) {
 	writeTransferCheck(&b, 50, []float64{52})
 	if strings.Contains(b.String(), "moved") {
 		t.Errorf("52 against 50 called moved: %q", b.String())
+	}
+}
+
+// TestWork: the progress line's time left and the estimate weigh a cell
+// by its threads times its virtual time, and a cell the projection skips
+// by nothing, so a sweep whose last cells have the most threads is not
+// promised seconds for minutes.
+func TestWork(t *testing.T) {
+	for _, tc := range []struct {
+		strategy, workload string
+		threads            int
+		want               time.Duration
+	}{
+		{"vmarefcnt", "faults", 1, 12 * time.Millisecond},
+		{"vmarefcnt", "faults", 16, 16 * 12 * time.Millisecond},
+		{"mmaplock", "mmap1", 4, 4 * 12 * time.Millisecond},
+		{"kernel", "faults", 16, 0},         // the live kernel: skipped
+		{"vmarefcnt", "nested-fault", 1, 0}, // below its 2 threads: skipped
+	} {
+		c := project.Config{Strategy: tc.strategy, Workload: tc.workload, Threads: tc.threads, Warmup: 2 * time.Millisecond, Duration: 10 * time.Millisecond}
+		if got := work(c); got != float64(tc.want) {
+			t.Errorf("work(%s %s %d threads) = %v, want %v", tc.strategy, tc.workload, tc.threads, time.Duration(got), tc.want)
+		}
 	}
 }
