@@ -17,34 +17,33 @@ import (
 // projection of the kernel, which has no such word. An exploration does
 // not stop at them, so its schedules do not change with them.
 
+// order is a checker word's access's sim.Order, in a projection only.
+func order() {
+	if sim.On() {
+		sim.Order()
+	}
+}
+
 // checkInt32 is a checker's int32.
 type checkInt32 struct{ v atomic.Int32 }
 
 func (w *checkInt32) Load() int32 {
-	if sim.On() {
-		sim.Order()
-	}
+	order()
 	return w.v.Load()
 }
 
 func (w *checkInt32) Store(x int32) {
-	if sim.On() {
-		sim.Order()
-	}
+	order()
 	w.v.Store(x)
 }
 
 func (w *checkInt32) Add(delta int32) int32 {
-	if sim.On() {
-		sim.Order()
-	}
+	order()
 	return w.v.Add(delta)
 }
 
 func (w *checkInt32) CompareAndSwap(old, new int32) bool {
-	if sim.On() {
-		sim.Order()
-	}
+	order()
 	return w.v.CompareAndSwap(old, new)
 }
 
@@ -52,16 +51,12 @@ func (w *checkInt32) CompareAndSwap(old, new int32) bool {
 type checkUint64 struct{ v atomic.Uint64 }
 
 func (w *checkUint64) Load() uint64 {
-	if sim.On() {
-		sim.Order()
-	}
+	order()
 	return w.v.Load()
 }
 
 func (w *checkUint64) Add(delta uint64) uint64 {
-	if sim.On() {
-		sim.Order()
-	}
+	order()
 	return w.v.Add(delta)
 }
 
@@ -69,15 +64,11 @@ func (w *checkUint64) Add(delta uint64) uint64 {
 type checkBool struct{ v atomic.Bool }
 
 func (w *checkBool) Load() bool {
-	if sim.On() {
-		sim.Order()
-	}
+	order()
 	return w.v.Load()
 }
 
 func (w *checkBool) Store(x bool) {
-	if sim.On() {
-		sim.Order()
-	}
+	order()
 	w.v.Store(x)
 }
