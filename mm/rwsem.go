@@ -297,8 +297,8 @@ func (s *RWSem) DownReadWatched(t *Task, l LockState) {
 // DownReadTrylock models down_read_trylock(): a compare-and-swap loop that
 // adds a reader only while no bit of RWSemReadFailedMask is set.
 func (s *RWSem) DownReadTrylock(t *Task) bool {
-	for c := s.count.Load(); c&RWSemReadFailedMask == 0; c = s.count.Load() {
-		if s.count.CompareAndSwap(c, c+RWSemReaderBias) {
+	for c := s.count.Load(); c&RWSemReadFailedMask == 0; {
+		if s.count.TryCmpxchg(&c, c+RWSemReaderBias) {
 			s.setReaderOwned(t)
 			return true
 		}
@@ -592,10 +592,9 @@ func (s *RWSem) tryWriteLock(w *rwsemWaiter) bool {
 				next &^= RWSemFlagWaiters
 			}
 		}
-		if s.count.CompareAndSwap(count, next) {
+		if s.count.TryCmpxchg(&count, next) {
 			break
 		}
-		count = s.count.Load()
 	}
 	// Either the lock is ours with the handoff bit clear, or we set the
 	// handoff bit; only the first waiter gets handoff_set then.
@@ -640,8 +639,8 @@ func ownerStateOf(owner *Task, flags uint32) ownerState {
 // tryWriteLockUnqueued models rwsem_try_write_lock_unqueued(): a spinning
 // writer takes the lock if it is free and no handoff is pending.
 func (s *RWSem) tryWriteLockUnqueued(t *Task) bool {
-	for c := s.count.Load(); c&(RWSemLockMask|RWSemFlagHandoff) == 0; c = s.count.Load() {
-		if s.count.CompareAndSwap(c, c|RWSemWriterLocked) {
+	for c := s.count.Load(); c&(RWSemLockMask|RWSemFlagHandoff) == 0; {
+		if s.count.TryCmpxchg(&c, c|RWSemWriterLocked) {
 			s.setOwner(t)
 			return true
 		}

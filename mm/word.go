@@ -76,6 +76,25 @@ func (w *Int32) CompareAndSwap(old, new int32) bool {
 	return w.v.CompareAndSwap(old, new)
 }
 
+// TryCmpxchg models atomic_try_cmpxchg(): if the value is *old, store
+// new and report true; if not, set *old to the value and report false.
+// One locked instruction: x86's LOCK CMPXCHG leaves the value it found in
+// EAX, so a kernel loop that retries on it reads the line once per try
+// and a projection charges one RMW, no load. sync/atomic has no such
+// compare-and-swap, so a real run loads the value again after a failure
+// (a load of the line the failed CAS just brought, uncharged in a
+// projection, which runs no other CPU between the two).
+func (w *Int32) TryCmpxchg(old *int32, new int32) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	if w.v.CompareAndSwap(*old, new) {
+		return true
+	}
+	*old = w.v.Load()
+	return false
+}
+
 // Add atomically adds delta and returns the new value.
 func (w *Int32) Add(delta int32) int32 {
 	if sim.On() {
@@ -216,6 +235,25 @@ func (w *Int64) CompareAndSwap(old, new int64) bool {
 		sim.RMWAt(uintptr(unsafe.Pointer(w)))
 	}
 	return w.v.CompareAndSwap(old, new)
+}
+
+// TryCmpxchg models atomic_try_cmpxchg(): if the value is *old, store
+// new and report true; if not, set *old to the value and report false.
+// One locked instruction: x86's LOCK CMPXCHG leaves the value it found in
+// EAX, so a kernel loop that retries on it reads the line once per try
+// and a projection charges one RMW, no load. sync/atomic has no such
+// compare-and-swap, so a real run loads the value again after a failure
+// (a load of the line the failed CAS just brought, uncharged in a
+// projection, which runs no other CPU between the two).
+func (w *Int64) TryCmpxchg(old *int64, new int64) bool {
+	if sim.On() {
+		sim.RMWAt(uintptr(unsafe.Pointer(w)))
+	}
+	if w.v.CompareAndSwap(*old, new) {
+		return true
+	}
+	*old = w.v.Load()
+	return false
 }
 
 // Add atomically adds delta and returns the new value.

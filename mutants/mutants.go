@@ -137,7 +137,7 @@ var List = []Mutant{
 	one("mm-rwsem-up-write-no-wake", "up_write() does not wake the waiters",
 		rep(rwsem, "+ RWSemWriterLocked; old&RWSemFlagWaiters != 0 {", "+ RWSemWriterLocked; old&RWSemFlagWaiters != 0 && false {")),
 	one("mm-rwsem-spin-steals-from-readers", "a spinning writer (rwsem_try_write_lock_unqueued) takes the lock while readers hold it",
-		rep(rwsem, "c&(RWSemLockMask|RWSemFlagHandoff) == 0; c = s.count.Load() {\n\t\tif s.count.CompareAndSwap(c, c|RWSemWriterLocked) {", "c&(RWSemWriterMask|RWSemFlagHandoff) == 0; c = s.count.Load() {\n\t\tif s.count.CompareAndSwap(c, c|RWSemWriterLocked) {")),
+		rep(rwsem, "c&(RWSemLockMask|RWSemFlagHandoff) == 0; {\n\t\tif s.count.TryCmpxchg(&c, c|RWSemWriterLocked) {", "c&(RWSemWriterMask|RWSemFlagHandoff) == 0; {\n\t\tif s.count.TryCmpxchg(&c, c|RWSemWriterLocked) {")),
 	one("mm-rwsem-first-waiter-no-flag", "the first queued writer does not set RWSEM_FLAG_WAITERS, so no release wakes it",
 		rep(rwsem, "\t} else {\n\t\ts.count.Or(RWSemFlagWaiters)\n\t}\n", "\t}\n")),
 	one("mm-rwsem-trylock-clears-waiters", "rwsem_try_write_lock() clears RWSEM_FLAG_WAITERS although others still wait",

@@ -67,16 +67,17 @@ func (s *VMARefcnt) MM() *mm.MM { return s.mm }
 
 // refcountIncNotZeroLimited models __refcount_inc_not_zero_limited_acquire():
 // add one unless vm_refcnt is 0 or would pass limit. It returns the old value.
+// One read, then atomic_try_cmpxchg_acquire() retried on the value each
+// failure found (TryCmpxchg), as the kernel's loop is.
 func refcountIncNotZeroLimited(r *mm.Int32, limit int32) (old int32, ok bool) {
 	old = r.Load()
 	for {
 		if old == 0 || old >= limit {
 			return old, false
 		}
-		if r.CompareAndSwap(old, old+1) {
+		if r.TryCmpxchg(&old, old+1) {
 			return old, true
 		}
-		old = r.Load()
 	}
 }
 
@@ -87,10 +88,9 @@ func refcountAddNotZero(r *mm.Int32, n int32) bool {
 		if old == 0 {
 			return false
 		}
-		if r.CompareAndSwap(old, old+n) {
+		if r.TryCmpxchg(&old, old+n) {
 			return true
 		}
-		old = r.Load()
 	}
 }
 
