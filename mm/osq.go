@@ -144,7 +144,7 @@ func (q *osqQueue) osqLock(t *Task, start int64) bool {
 		if t.needResched(start, i) {
 			return q.unqueue(node, prev)
 		}
-		cpuRelax()
+		spinRelax(t)
 	}
 	return true
 }
@@ -204,7 +204,7 @@ func (q *osqQueue) waitNext(node *osqNode, oldCPU uint32) *osqNode {
 				return next
 			}
 		}
-		cpuRelax()
+		spinRelax(nil)
 	}
 }
 

@@ -675,7 +675,7 @@ func (s *RWSem) spinOnOwner(t *Task, start int64) ownerState {
 		if t.needResched(start, i) || !owner.onCPU() {
 			return ownerNonspinnableState
 		}
-		cpuRelax()
+		spinRelax(t)
 	}
 }
 

@@ -269,6 +269,26 @@ func now() int64 {
 	return int64(time.Since(epoch))
 }
 
+// spinRelax is cpuRelax() at the end of one iteration of a spin loop that
+// repeats itself exactly until a word it reads is written: each iteration
+// loads shared words and does nothing else a projection sees (no store,
+// no calibrated work, no look at the clock), and takes the same course
+// while those words stay as they are, as smp_cond_load_relaxed()'s loops
+// do. In a real run it is cpuRelax(). In a projection the engine may skip
+// the iterations in which no line the loop reads is written
+// (sim.SpinRelax), with their PAUSEs and loads on the virtual CPU's clock
+// as if they had run, so that 255 writers queued on one OSQ cost the
+// engine nothing while they wait, and the results stay the same point for
+// point. t's needResched() looks at the clock once the MM has more
+// threads than CPUs to share (MM.simCPUs set); then every iteration runs.
+func spinRelax(t *Task) {
+	if sim.On() && (t == nil || t.MM == nil || t.MM.simCPUs == 0) {
+		sim.SpinRelax()
+		return
+	}
+	cpuRelax()
+}
+
 // yieldNs is what one sched_yield() costs a projection's virtual CPU: the
 // system call and a pass through the scheduler with nothing else to run,
 // about 300 ns on the machines measured (an assumption, not calibrated).
@@ -337,7 +357,7 @@ func (l *spinLock) lock() {
 			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 			n = 0
 		}
-		cpuRelax()
+		spinRelax(nil) // n counts only in a real run
 	}
 }
 

@@ -68,6 +68,11 @@ type Config struct {
 	// the virtual CPUs' time (see siteModel): where a projection's time
 	// goes. It costs the projection a stack walk per transfer.
 	Lines int `json:",omitempty"`
+	// RunSpins runs every iteration of the spin loops that only look
+	// (sim.Config.RunSpins), where the engine would skip those in which
+	// nothing they read is written: the slow reference, whose results
+	// are the same point for point.
+	RunSpins bool `json:",omitempty"`
 }
 
 // DefaultConfig returns a projection of 2 ms warm-up and 20 ms timed window
@@ -133,6 +138,7 @@ func (c Config) Pairs() []cell.KV {
 // the speed benchmark.
 type Stats struct {
 	Events uint64        // scheduling points
+	Elided uint64        // spin-loop iterations skipped (sim.SpinRelax)
 	Wall   time.Duration // host time the engine ran
 }
 
@@ -191,7 +197,7 @@ func Run(c Config) (runner.Result, Stats, error) {
 		sites = newSiteModel(model, c.Target.Costs.Hit)
 		model = sites
 	}
-	e := sim.New(sim.Config{Model: model})
+	e := sim.New(sim.Config{Model: model, RunSpins: c.RunSpins})
 	for _, th := range ths {
 		th.Task.SetCPU(e.Go(func(*sim.CPU) { w.Run(th) }))
 	}
@@ -207,7 +213,7 @@ func Run(c Config) (runner.Result, Stats, error) {
 	runtime.GC()
 	t0 := time.Now()
 	err := e.Run()
-	st := Stats{Events: e.Steps(), Wall: time.Since(t0)}
+	st := Stats{Events: e.Steps(), Elided: e.Elided(), Wall: time.Since(t0)}
 	var dl *sim.DeadlockError
 	switch {
 	case errors.As(err, &dl):

@@ -113,6 +113,58 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestSpinSkipsChangeNothing: the engine's skipping of spin loops that
+// only look (sim.SpinRelax) gives the results of running every
+// iteration, byte for byte, where writers queue on the OSQ (mmap1, 16
+// writers on one mmap_lock; mmap-churn), spin on the owner and on the
+// wait_lock, and where nothing spins (pft); and it skips some.
+func TestSpinSkipsChangeNothing(t *testing.T) {
+	for _, tc := range []struct {
+		strategy, workload string
+		threads            int
+		skips              bool
+	}{
+		{"mmaplock", "mmap1", 16, true},
+		{"vmarefcnt", "mmap1", 8, true},
+		{"vmaseq", "mmap-churn", 4, true},
+		{"vmarefcnt", "faults-mprotect", 3, false},
+		{"vmaseq", "pft", 4, false},
+	} {
+		t.Run(tc.strategy+"/"+tc.workload, func(t *testing.T) {
+			c := DefaultConfig()
+			c.Strategy, c.Workload, c.Threads = tc.strategy, tc.workload, tc.threads
+			c.Target = testTarget(16)
+			c.Target.Work = mm.Work{Syscall: 100, Mmap: 1000, Munmap: 1000, Fault: 500}
+			c.Load.Size = 1 << 20
+			c.Warmup, c.Duration = 100*time.Microsecond, 400*time.Microsecond
+			var out [2]string
+			var st [2]Stats
+			for i, run := range []bool{true, false} {
+				c.RunSpins = run
+				r, s, err := Run(c)
+				if err != nil || r.Status != runner.StatusOK {
+					t.Fatalf("%v %s %s", err, r.Status, r.Detail)
+				}
+				var b strings.Builder
+				if err := report.NewWriter(&b).WriteResult(&r); err != nil {
+					t.Fatal(err)
+				}
+				out[i], st[i] = b.String(), s
+			}
+			t.Logf("every iteration: %d events; skipping: %d events, %d iterations skipped", st[0].Events, st[1].Events, st[1].Elided)
+			if out[0] != out[1] {
+				t.Errorf("skipping changed the projection:\nevery iteration: %s\nskipping:        %s", out[0], out[1])
+			}
+			if st[0].Elided != 0 {
+				t.Errorf("RunSpins skipped %d iterations", st[0].Elided)
+			}
+			if tc.skips && st[1].Elided == 0 {
+				t.Errorf("no iteration skipped, want some: the spinners' loops only look")
+			}
+		})
+	}
+}
+
 // TestLines: -lines names where a projection's line transfers go, the
 // costliest site first, each a function and line outside the engine and
 // the shared words, without changing the projection: the same cell with

@@ -13,11 +13,23 @@ func Access(addr uintptr, k Kind) {
 	e := running
 	c := e.cur
 	if c == nil || c.stopping {
+		if c == nil && e.nspin > 0 && (k == Store || k == RMW) {
+			e.spinWrite(addr, e.now, -1) // a timer's write
+		}
 		return
+	}
+	if c.spin.open && (k != Load || c.Work != 0) {
+		c.spin.pure = false
 	}
 	c.lastKind = k
 	c.settle()
 	e.point(c)
+	if c.spin.open && c.spin.pure && k == Load {
+		c.spin.load(e, c, addr)
+	}
+	if e.nspin > 0 && (k == Store || k == RMW) {
+		e.spinWrite(addr, c.clock, c.id)
+	}
 	if e.cfg.Trace != nil {
 		// Traced after the point: the order of the trace is the order in
 		// which the accesses take effect.
@@ -39,6 +51,7 @@ func Barrier() {
 	if c == nil || c.stopping {
 		return
 	}
+	c.spin.pure = false
 	c.settle()
 	c.clock += e.model.Access(c.id, c.clock, 0, Fence)
 }
@@ -62,13 +75,19 @@ func Order() {
 	if c == nil || c.stopping || !e.timeOrd {
 		return
 	}
+	c.spin.pure = false
 	c.settle()
 	e.point(c)
 }
 
 // Relax is one iteration of a spin loop, cpu_relax(): a scheduling point of
 // kind Pause, charged as the Model's PAUSE.
-func Relax() { Access(0, Pause) }
+func Relax() {
+	if c := running.cur; c != nil {
+		c.spin.open = false
+	}
+	Access(0, Pause)
+}
 
 // Advance adds d ps of private work to the running CPU's clock: calibrated
 // work that runs instead of spinning. It is no scheduling point (it touches
@@ -76,6 +95,7 @@ func Relax() { Access(0, Pause) }
 func Advance(d int64) {
 	if c := running.cur; c != nil && d > 0 {
 		c.clock += d
+		c.spin.pure = false
 	}
 	// Work stays pending: it is ns, d is ps.
 }
@@ -86,6 +106,7 @@ func Now() int64 {
 	e := running
 	if c := e.cur; c != nil {
 		c.settle()
+		c.spin.pure = false
 		return c.clock
 	}
 	return e.now
@@ -102,6 +123,7 @@ func Sleep(d int64) {
 	if c == nil || c.stopping || d <= 0 {
 		return
 	}
+	c.spin.pure = false
 	c.settle()
 	lat, _ := e.model.Wake(d) // idle for the sleep's d ps; a timer wakes it
 	c.clock += d + lat
@@ -119,6 +141,7 @@ func BlockCurrent() {
 	if c == nil || c.stopping {
 		return
 	}
+	c.spin.pure = false
 	c.settle()
 	if c.woken {
 		c.woken = false
@@ -165,10 +188,11 @@ func Wake(c *CPU) {
 		c.clock = max(c.clock, t+lat)
 		if w := e.cur; w != nil && w != c {
 			w.clock += send // the waker's
+			w.spin.pure = false
 		}
 		c.woken = false
 		e.makeRunnable(c)
-	case cpuRunnable, cpuNew:
+	case cpuRunnable, cpuNew, cpuSpinning:
 		c.woken = true
 	}
 }

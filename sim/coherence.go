@@ -212,6 +212,18 @@ func (m *Coherence) Access(cpu int, now int64, addr uintptr, k Kind) int64 {
 	return m.access(cpu, now, addr, k)
 }
 
+// Holds reports whether cpu holds addr's line, modified or shared: a load
+// of it is a hit that changes no line's state. The engine asks it to tell
+// a spin loop that only looks (SpinRelax).
+func (m *Coherence) Holds(cpu int, addr uintptr) bool {
+	key := addr / LineSize
+	l := m.lastLine
+	if key != m.lastKey {
+		l = m.lines[key]
+	}
+	return l != nil && (l.owner == int32(cpu) || l.owner < 0 && l.has(cpu))
+}
+
 // access is Access of a Load, Store or RMW that waits for nothing: the
 // line's own cost, with a Store's miss put on the store buffer.
 func (m *Coherence) access(cpu int, now int64, addr uintptr, k Kind) int64 {

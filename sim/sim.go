@@ -155,6 +155,10 @@ type Config struct {
 	// hold between any two steps, such as mutual exclusion. An error
 	// stops the run, and Run returns it.
 	Check func() error
+	// RunSpins runs every iteration of the spin loops that end in
+	// SpinRelax, skipping none: the reference that a test holds the
+	// skipping engine to, point for point.
+	RunSpins bool
 }
 
 // Errors of Run.
@@ -185,6 +189,9 @@ const (
 	cpuRunnable
 	cpuBlocked
 	cpuDone
+	// cpuSpinning is a CPU whose spin loop the engine skips: it waits,
+	// out of the heap, for a write to a line its loop reads (SpinRelax).
+	cpuSpinning
 )
 
 // CPU is one virtual CPU: a coroutine running one model thread, and its
@@ -220,6 +227,8 @@ type CPU struct {
 	yield    func(struct{}) bool
 	describe func() string
 	lastKind Kind
+
+	spin spinRec
 }
 
 // settle puts the CPU's pending Work on its clock.
@@ -266,6 +275,16 @@ type Engine struct {
 	// engine pick); pendingSet says a yield set it.
 	pendingCPU *CPU
 	pendingSet bool
+
+	// holds is the Model's Holds, if it has one: without it the engine
+	// cannot tell that a spin loop's loads change nothing, and skips none.
+	holds func(cpu int, addr uintptr) bool
+	// watch is, per line, the spinning CPUs whose loops read it
+	// (SpinRelax); nspin counts the spinning CPUs.
+	watch map[uintptr][]*CPU
+	nspin int
+	// elided counts the spin-loop iterations skipped.
+	elided uint64
 }
 
 // New returns an Engine with configuration cfg.
@@ -277,6 +296,12 @@ func New(cfg Config) *Engine {
 	_, e.timeOrd = e.policy.(TimeOrder)
 	if e.model == nil {
 		e.model = unitModel{}
+	}
+	if h, ok := e.model.(interface {
+		Holds(cpu int, addr uintptr) bool
+	}); ok && e.timeOrd && cfg.Trace == nil && !cfg.RunSpins {
+		e.holds = h.Holds
+		e.watch = map[uintptr][]*CPU{}
 	}
 	return e
 }
@@ -294,6 +319,10 @@ func (e *Engine) CPUs() []*CPU { return e.cpus }
 
 // Steps returns the number of scheduling points so far.
 func (e *Engine) Steps() uint64 { return e.steps }
+
+// Elided returns how many spin-loop iterations the engine skipped
+// (SpinRelax): iterations whose points it charged without running them.
+func (e *Engine) Elided() uint64 { return e.elided }
 
 // At runs f on the engine, outside every CPU, once every runnable CPU's
 // clock has reached t (ps): a phase change of the harness at a virtual
@@ -427,7 +456,9 @@ func (e *Engine) pick(cur int) *CPU {
 			e.err = ErrStepLimit
 			return nil
 		}
-		if e.nrunnable() == 0 {
+		if e.nrunnable() == 0 && (e.nspin == 0 || e.nextAt == math.MaxInt64) {
+			// Spinning CPUs wait for a write that only a timer can
+			// still make; with none left, they spin for ever.
 			if e.done < len(e.cpus) {
 				e.err = e.deadlock()
 			}
@@ -495,13 +526,16 @@ func (e *Engine) removeRunnable(c *CPU) {
 func (e *Engine) deadlock() error {
 	d := &DeadlockError{}
 	for _, c := range e.cpus {
-		if c.state != cpuBlocked {
+		if c.state != cpuBlocked && c.state != cpuSpinning {
 			continue
 		}
 		d.Time = max(d.Time, c.clock)
 		s := "nothing known"
 		if c.describe != nil {
 			s = c.describe()
+		}
+		if c.state == cpuSpinning {
+			s = "spins for ever, " + s
 		}
 		d.CPUs = append(d.CPUs, fmt.Sprintf("cpu %d %s", c.id, s))
 	}

@@ -104,8 +104,9 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&calibration, "calibration", calib.Auto, "none for raw lock costs (no calibrated kernel work); otherwise the target's kernel costs")
 	fs.StringVar(&out, "o", "", "write results to `FILE` (atomically) instead of stdout")
 	fs.IntVar(&jobs, "j", jobs, "cells projected at once, each in a child process")
-	var check bool
+	var check, runSpins bool
 	var lines int
+	fs.BoolVar(&runSpins, "run-spins", false, "run every iteration of the spin loops that only look (a writer queued on the OSQ, or spinning on the owner), where the engine skips those in which nothing they read is written: slower, the same results byte for byte; a check of the engine")
 	fs.IntVar(&lines, "lines", 0, "where the time goes: before each cell, the `N` call sites whose accesses cost the most line transfers, with their share of the virtual CPUs' time (0: none; slows a projection several times)")
 	realDuration := 300 * time.Millisecond
 	fs.BoolVar(&check, "check", false, "also run each cell for real here and print the projection against it, as validate prints (this machine's target only)")
@@ -173,7 +174,7 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		c := def
 		c.Strategy, c.Workload, c.Threads = rc.Strategy, rc.Workload, rc.Threads
 		c.Warmup, c.Duration, c.Load, c.Target, c.Locks = rc.Warmup, rc.Duration, rc.Load, ptg, rc.Locks
-		c.Lines = lines
+		c.Lines, c.RunSpins = lines, runSpins
 		if err := c.Validate(); err != nil {
 			return usagef("project", "%v", err)
 		}
