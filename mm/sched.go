@@ -168,10 +168,10 @@ func (t *Task) needResched(start int64, i int) bool {
 		return false
 	}
 	if sim.On() {
-		m := t.MM
-		if m == nil || m.simCPUs == 0 {
+		if !t.simSharesCPUs() {
 			return false
 		}
+		m := t.MM
 		// Peeked, not loaded: the kernel's need_resched() tests a flag in
 		// the spinner's own thread_info, no shared line, so the model's
 		// stand-in for the run queues must cost the virtual CPU nothing
@@ -183,6 +183,12 @@ func (t *Task) needResched(start int64, i int) bool {
 	}
 	return now()-start > spinSlice
 }
+
+// simSharesCPUs reports whether t's projected MM has more threads than
+// virtual CPUs to share (MM.simCPUs set): only then does needResched()
+// look at the clock in a projection, and spinRelax() must run every
+// iteration. A nil t (a loop with no task: osq_wait_next(), a spin lock) shares none.
+func (t *Task) simSharesCPUs() bool { return t != nil && t.MM != nil && t.MM.simCPUs != 0 }
 
 // wakeUpProcess models wake_up_process() / try_to_wake_up(): set the task
 // running, and wake its thread if it is blocked in the futex. It reports
@@ -282,7 +288,7 @@ func now() int64 {
 // point. t's needResched() looks at the clock once the MM has more
 // threads than CPUs to share (MM.simCPUs set); then every iteration runs.
 func spinRelax(t *Task) {
-	if sim.On() && (t == nil || t.MM == nil || t.MM.simCPUs == 0) {
+	if sim.On() && !t.simSharesCPUs() {
 		sim.SpinRelax()
 		return
 	}
