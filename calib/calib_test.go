@@ -21,7 +21,7 @@ var sample = Profile{
 	Date: time.Date(2026, 12, 1, 5, 40, 0, 0, time.UTC),
 	Load: 1.52, PCPHigh: 3378, PCPBatch: 63,
 	Fault: 1600, DontNeed: 15000, Mmap: 1400, Munmap: 1250, Mprotect: 3000,
-	Mincore: 1500, MincoreEmpty: 320, Syscall: 180, Trap: 150, FaultHold: 900,
+	Mincore: 1500, MincoreEmpty: 320, Syscall: 180, Trap: 150, Yield: 320, FaultHold: 900,
 	IPISend: 9000, IPIRecv: 5000, TLBLazy: 22000, MapsVMA: 35,
 	FaultFresh: 1900, ZapAnon: 120, FaultCOW: 2100, FaultShared: 9000, ZapShared: 80,
 	MmapFile: 2000, MunmapFile: 1800, SharedFaultPages: 3,
@@ -72,12 +72,12 @@ func TestParseErrors(t *testing.T) {
 		{"bad load", with(6, "load: high"), `p.txt:6: load "high": want a load average, 0 or more`},
 		{"negative pcp", with(7, "pcp-high: -1"), `p.txt:7: pcp-high "-1": want a number of pages, 0 or more`},
 		{"zero pcp", with(8, "pcp-batch: 0"), ""},
-		{"twice", good.String() + "trap-ns: 5\n", `p.txt:56: trap-ns given twice`},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:57: trap-ns given twice`},
 		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing wakeup-send-ns, wakeup-ns`},
-		{"zero zap", with(24, "zap-anon-ns: 0"), ""},
-		{"zero lazy flush", with(21, "tlb-lazy-ns: 0"), ""},
-		{"negative ipi", with(19, "ipi-send-ns: -1"), `p.txt:19: ipi-send-ns "-1": want a number of ns, 0 or more`},
-		{"zero ipi", with(19, "ipi-send-ns: 0"), ""},
+		{"zero zap", with(25, "zap-anon-ns: 0"), ""},
+		{"zero lazy flush", with(22, "tlb-lazy-ns: 0"), ""},
+		{"negative ipi", with(20, "ipi-send-ns: -1"), `p.txt:20: ipi-send-ns "-1": want a number of ns, 0 or more`},
+		{"zero ipi", with(20, "ipi-send-ns: 0"), ""},
 		{"empty", "", `p.txt: missing machine, cpu, kernel, date, load, pcp-high, pcp-batch, fault-ns`},
 	}
 	for _, tt := range tests {
@@ -169,7 +169,7 @@ func TestDerive(t *testing.T) {
 		// The fault's handler holds its lock 900 ns (FaultHold); the
 		// rest of the exception comes after it.
 		Trap: 150, Fault: 900 - 100, FaultExit: 1600 - 150 - 900,
-		Syscall: 180, Zap: 15000 - 180 - 400,
+		Syscall: 180, Yield: 320, Zap: 15000 - 180 - 400,
 		Mmap:       1400 - 180 - 400,
 		Munmap:     (1250 - 180 - 450) * (1 - MunmapTailShare),
 		MunmapTail: (1250 - 180 - 450) * MunmapTailShare,

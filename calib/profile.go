@@ -77,6 +77,12 @@ type Profile struct {
 	// Trap the same without the wrapper, the stand-in for a fault's
 	// exception entry and exit.
 	Syscall, Trap float64
+	// Yield is one sched_yield(2) with nothing else runnable on the CPU:
+	// the system call and a pass through schedule(). A thread that waits
+	// without a lock to sleep on (nolock's writers on each other, pft's
+	// barrier) pays it per look, so it sets how often such a thread
+	// looks.
+	Yield float64
 	// FaultHold is how long an anonymous fault's handler holds its lock:
 	// from mmap_lock_acquire_returned to mmap_lock_released, in the
 	// kernel's own tracepoints, around faults taken in kernel mode (a
@@ -198,6 +204,7 @@ func (p *Profile) costs() []kv {
 		{"mincore-empty-ns", &p.MincoreEmpty},
 		{"syscall-ns", &p.Syscall},
 		{"trap-ns", &p.Trap},
+		{"yield-ns", &p.Yield},
 		{"fault-hold-ns", &p.FaultHold},
 		{"ipi-send-ns", &p.IPISend},
 		{"ipi-recv-ns", &p.IPIRecv},
@@ -405,8 +412,9 @@ func DefaultPath() (string, error) {
 // ".v3" from the one with the wake-up curve (wakeup-2us-ns and the rest),
 // ".v4" from the one with tlb-lazy-ns, ".v5" from the one whose
 // wakeup-*-send-ns are means, not medians (sendCost): the keys are the
-// same, but an older file's sends would be taken for means.
-const profileVersion = ".v5"
+// same, but an older file's sends would be taken for means; ".v6" from the
+// one with yield-ns.
+const profileVersion = ".v6"
 
 // fileSafe keeps a host name usable as part of a file name.
 func fileSafe(s string) string {

@@ -325,6 +325,7 @@ func Derive(p Profile, b Bare, iterPerNs float64) mm.Work {
 		Fault:       pos(p.Fault - p.Trap - exit - b.Fault),
 		FaultExit:   exit,
 		Syscall:     p.Syscall,
+		Yield:       p.Yield,
 		Zap:         pos(p.DontNeed - p.Syscall - b.Zap),
 		Mmap:        pos(p.Mmap - p.Syscall - b.Mmap),
 		Munmap:      munmap * (1 - MunmapTailShare),

@@ -32,3 +32,8 @@ func MincoreEmpty(b, vec []byte) error {
 // lock, and the stand-in for a page fault's exception entry and exit, which
 // user space cannot time apart from the fault.
 func NullSyscall() { unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0) }
+
+// SchedYield makes sched_yield(2), raw as NullSyscall: with nothing else
+// runnable on the CPU, the system call and one pass through schedule()
+// that picks the caller again.
+func SchedYield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }

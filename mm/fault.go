@@ -181,13 +181,13 @@ func doCOWFault(t *Task, v *VMA, f *File, addr uint64) {
 func doSharedFault(t *Task, v *VMA, f *File, addr uint64) {
 	i := filePage(v, addr)
 	f.getFolio(t, i)
-	f.lockFolio(i)
+	f.lockFolio(t, i)
 	if f.FS == DiskFS {
 		// do_page_mkwrite(): ->page_mkwrite() unlocks and relocks the
 		// folio around the file system's work; its cost is in
 		// FaultShared.
 		f.unlockFolio(i)
-		f.lockFolio(i)
+		f.lockFolio(t, i)
 	}
 	from, to := addr, addr+PageSize
 	if n := uint64(f.FolioPages); n > 1 {

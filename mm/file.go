@@ -130,14 +130,14 @@ func (f *File) getFolio(t *Task, i uint64) (added bool) {
 // lockFolio models folio_lock(): it takes PG_locked, waiting while another
 // thread holds it. The kernel sleeps on the folio's wait queue; the model
 // yields (no workload shares a file between threads, so it never waits).
-func (f *File) lockFolio(i uint64) {
+func (f *File) lockFolio(t *Task, i uint64) {
 	e := &f.pages[i]
 	for {
 		old := e.Load()
 		if old&pcLocked == 0 && e.CompareAndSwap(old, old|pcLocked) {
 			return
 		}
-		Yield()
+		t.Yield()
 	}
 }
 

@@ -40,6 +40,10 @@ type Work struct {
 	// Syscall is a system call's entry and exit, outside any lock; half
 	// before the lock, half after.
 	Syscall float64 `json:",omitempty"`
+	// Yield is one sched_yield() with nothing else to run, which only a
+	// projection charges (a real run makes the system call): the virtual
+	// time between two looks of a thread that waits by yielding.
+	Yield float64 `json:",omitempty"`
 	// Zap is madvise(MADV_DONTNEED)'s work under its lock
 	// (zap_page_range_single() and the TLB flush), per call.
 	Zap float64 `json:",omitempty"`
@@ -133,7 +137,7 @@ type Work struct {
 // the hot path does an integer compare and no clock read.
 type Spins struct {
 	TrapHalf, Fault, FaultExit         int64
-	SyscallHalf, Zap                   int64
+	SyscallHalf, Zap, Yield            int64
 	Mmap, Munmap, MunmapTail, Mprotect int64
 	Mincore, MincoreOutHalf            int64
 	IPISend, IPIRecv, TLBLazy          int64
@@ -158,7 +162,7 @@ func (w Work) Spins() Spins {
 	}
 	return Spins{
 		TrapHalf: it(w.Trap / 2), Fault: it(w.Fault), FaultExit: it(w.FaultExit),
-		SyscallHalf: it(w.Syscall / 2), Zap: it(w.Zap),
+		SyscallHalf: it(w.Syscall / 2), Zap: it(w.Zap), Yield: it(w.Yield),
 		Mmap: it(w.Mmap), Munmap: it(w.Munmap), MunmapTail: it(w.MunmapTail), Mprotect: it(w.Mprotect),
 		Mincore: it(w.Mincore), MincoreOutHalf: it(w.MincoreOut / 2),
 		IPISend: it(w.IPISend), IPIRecv: it(w.IPIRecv), TLBLazy: it(w.TLBLazy),

@@ -270,7 +270,7 @@ func (w *livePft) Run(th *Thread) {
 		}
 		last, gen := w.b.arrive(th.Threads)
 		if !last {
-			if !w.b.wait(gen, lt.running) {
+			if !w.b.wait(gen, lt.running, mm.Yield) {
 				return
 			}
 			continue

@@ -85,7 +85,7 @@ func writeLoop(th *Thread, d time.Duration, next func() mm.Op) {
 
 // write makes the change op. A change refused because another writer was
 // changing the address space (only possible under nolock, and counted as a
-// violation) is tried again after a yield (mm.Yield: in a projection, a
+// violation) is tried again after a yield (mm.Task.Yield: in a projection, a
 // step of virtual time, without which the retrying virtual CPU would spin
 // at one instant and the other writer never run), so a workload's own
 // sequence of changes stays intact.
@@ -106,7 +106,7 @@ func write(s strategies.Strategy, t *mm.Task, op mm.Op) error {
 			}
 			return nil
 		}
-		mm.Yield()
+		t.Yield()
 	}
 }
 

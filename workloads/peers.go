@@ -262,15 +262,16 @@ func (b *barrier) open() { b.gen.Add(1) }
 
 // wait waits until the pass gen is over, while running reports true: it
 // yields for a while, then sleeps in short naps, as a pthread barrier's
-// waiter spins briefly and then sleeps in futex(). It reports whether the
-// pass ended.
-func (b *barrier) wait(gen uint64, running func() bool) bool {
+// waiter spins briefly and then sleeps in futex(). yield is the thread's
+// sched_yield() (the model's Task.Yield, which a projection charges at the
+// calibrated cost, or mm.Yield). It reports whether the pass ended.
+func (b *barrier) wait(gen uint64, running func() bool, yield func()) bool {
 	for i := 0; b.gen.Load() == gen; i++ {
 		if !running() {
 			return false
 		}
 		if i < 200 {
-			mm.Yield()
+			yield()
 		} else {
 			mm.Sleep(20_000)
 		}
@@ -310,7 +311,7 @@ func (w *pft) Run(th *Thread) {
 		}
 		last, gen := w.b.arrive(th.Threads)
 		if !last {
-			if !w.b.wait(gen, th.Running) {
+			if !w.b.wait(gen, th.Running, th.Task.Yield) {
 				return
 			}
 			continue
