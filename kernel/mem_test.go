@@ -118,7 +118,11 @@ func TestMmapHint(t *testing.T) {
 }
 
 // TestThreadFaults: touching n fresh pages is n minor faults of this
-// thread, and releasing them with DontNeed makes them fault again.
+// thread, and releasing them with DontNeed makes them fault again. A round
+// is tried up to three times: the Go runtime may fault a page of its own on
+// this thread inside the window (a signal's stack, a heap page of the
+// collector's work), which adds to the count; a count that is wrong every
+// time fails.
 func TestThreadFaults(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -138,19 +142,25 @@ func TestThreadFaults(t *testing.T) {
 	}
 	var f ThreadFaults
 	for round := range 3 {
-		before, err := f.Minor()
-		if err != nil {
-			t.Fatal(err)
+		var got []uint64
+		for range 3 {
+			before, err := f.Minor()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for off := 0; off < len(mem); off += ps {
+				mem[off] = 1
+			}
+			after, _ := f.Minor()
+			if err := DontNeed(mem); err != nil {
+				t.Fatal(err)
+			}
+			if got = append(got, after-before); after-before == pages {
+				break
+			}
 		}
-		for off := 0; off < len(mem); off += ps {
-			mem[off] = 1
-		}
-		after, _ := f.Minor()
-		if got := after - before; got != pages {
-			t.Errorf("round %d: %d minor faults for %d fresh pages", round, got, pages)
-		}
-		if err := DontNeed(mem); err != nil {
-			t.Fatal(err)
+		if last := got[len(got)-1]; last != pages {
+			t.Errorf("round %d: %v minor faults in %d tries, for %d fresh pages each", round, got, len(got), pages)
 		}
 	}
 	if n := testing.AllocsPerRun(10, func() { f.Minor() }); n != 0 {
