@@ -1,5 +1,11 @@
 package mm
 
+import (
+	"unsafe"
+
+	"vmabench/sim"
+)
+
 // Entry is one VMA in a Tree, with the range it had when the tree version
 // was made. The VMA's own fields may have changed since; the entry never
 // does, so the tree's order stays consistent for readers of old versions.
@@ -35,6 +41,17 @@ type Entry struct {
 // one is removed. The model's address spaces hold tens of VMAs, so this
 // changes how many nodes a walk passes (at most one level more), not what
 // a change copies.
+//
+// In a projection a walk's reads of a node and a change's copy of it are
+// charged by line (sim.Touch), as the maple tree's are in the kernel: a
+// reader's mas_walk() reads the node's pivots up to its slot and the
+// slot, and a node a writer has just made is in that writer's cache, so
+// every CPU's next walk through a changed path fetches its lines from it.
+// A node takes five whole lines of its own (tnode is padded to 320 bytes,
+// a Go size class, so no two nodes share a line; the kernel's maple_node
+// is 256 bytes in a cache of 256-byte alignment). The nodes are written
+// only before they are published, so an exploration does not stop at
+// them.
 type Tree struct {
 	root *tnode
 	n    int
@@ -48,12 +65,62 @@ const nodeCap = 10
 // order. In an internal node, kids are the children, and ents[i].Start is
 // the least Start under kids[i] (its other fields are unused). owner is
 // the Tree that may change the node in place: the clone that copied it,
-// before that clone is published.
+// before that clone is published. The header (owner, kids, n) is on the
+// line of the first entry, as a maple node's type is in the pointer to
+// it and its first pivots on its first line.
 type tnode struct {
 	owner *Tree
+	kids  *[nodeCap]*tnode // nil for a leaf
 	n     int
 	ents  [nodeCap]Entry
-	kids  *[nodeCap]*tnode // nil for a leaf
+	_     [tnodePad]byte
+}
+
+// tnodePad pads a tnode to tnodeSize.
+const tnodePad = tnodeSize - 3*8 - nodeCap*24
+
+// tnodeSize is a tnode's size: 5 cache lines, and a size class of the Go
+// allocator, whose objects of one class lie at multiples of it from a
+// page, so each node has whole lines of its own.
+const tnodeSize = 320
+
+// newKids allocates an internal node's children on two cache lines of
+// their own (kidsBlock), so that in a projection, where every virtual
+// CPU allocates from one Go heap, no two CPUs' arrays share a line that
+// two real CPUs' would not.
+func newKids() *[nodeCap]*tnode { return &new(kidsBlock).k }
+
+// kidsBlock is a children array padded to 128 bytes, a size class whose
+// objects lie on whole lines.
+type kidsBlock struct {
+	k [nodeCap]*tnode
+	_ [128 - nodeCap*8]byte
+}
+
+// read charges a projection the lines of n's header and of its first k
+// entries: what a walk that stops at entry k-1 reads (mas_walk()'s
+// pivots and slot).
+func (n *tnode) read(k int) {
+	if sim.On() {
+		touchLines(unsafe.Pointer(n), unsafe.Offsetof(n.ents)+uintptr(k)*unsafe.Sizeof(Entry{}), sim.Load)
+	}
+}
+
+// kid returns n's child i, charging a projection the child pointer's line.
+func (n *tnode) kid(i int) *tnode {
+	if sim.On() {
+		sim.Touch(uintptr(unsafe.Pointer(&n.kids[i])), sim.Load)
+	}
+	return n.kids[i]
+}
+
+// touchLines charges a projection one access of kind k to each cache line
+// of [p, p+size) (sim.Touch).
+func touchLines(p unsafe.Pointer, size uintptr, k sim.Kind) {
+	end := uintptr(p) + size
+	for a := uintptr(p) &^ (sim.LineSize - 1); a < end; a += sim.LineSize {
+		sim.Touch(a, k)
+	}
 }
 
 func newTree() *Tree { return &Tree{} }
@@ -67,6 +134,7 @@ func (n *tnode) upper(key uint64) int {
 	for i < n.n && n.ents[i].Start <= key {
 		i++
 	}
+	n.read(min(i+1, n.n))
 	return i
 }
 
@@ -81,7 +149,7 @@ func (t *Tree) floor(key uint64) (Entry, bool) {
 		if n.kids == nil {
 			return n.ents[i], true
 		}
-		n = n.kids[i]
+		n = n.kid(i)
 	}
 	return Entry{}, false
 }
@@ -94,13 +162,15 @@ func (n *tnode) ceil(key uint64) (Entry, bool) {
 	if n.kids == nil {
 		for i := range n.n {
 			if n.ents[i].Start >= key {
+				n.read(i + 1)
 				return n.ents[i], true
 			}
 		}
+		n.read(n.n)
 		return Entry{}, false
 	}
 	for i := max(n.upper(key)-1, 0); i < n.n; i++ {
-		if e, ok := n.kids[i].ceil(key); ok {
+		if e, ok := n.kid(i).ceil(key); ok {
 			return e, true
 		}
 	}
@@ -113,13 +183,15 @@ func (n *tnode) ascend(from uint64, f func(Entry) bool) bool {
 	if n.kids == nil {
 		for i := range n.n {
 			if n.ents[i].Start >= from && !f(n.ents[i]) {
+				n.read(i + 1)
 				return false
 			}
 		}
+		n.read(n.n)
 		return true
 	}
 	for i := max(n.upper(from)-1, 0); i < n.n; i++ {
-		if !n.kids[i].ascend(from, f) {
+		if !n.kid(i).ascend(from, f) {
 			return false
 		}
 	}
@@ -200,17 +272,32 @@ func (t *Tree) before(start uint64) (e Entry, ok bool) {
 func (t *Tree) clone() *Tree { return &Tree{root: t.root, n: t.n} }
 
 // mutable returns n if t may change it in place, else t's copy of it.
+//
+// In a projection the copy reads n's lines and stores the copy's, as
+// the maple tree's writer in RCU mode reads the node it replaces and
+// fills a new one (mas_wr_node_store()).
 func (t *Tree) mutable(n *tnode) *tnode {
 	if n.owner == t {
 		return n
 	}
-	c := *n
+	c := new(tnode)
+	*c = *n
 	c.owner = t
 	if n.kids != nil {
-		kids := *n.kids
-		c.kids = &kids
+		c.kids = newKids()
+		*c.kids = *n.kids
 	}
-	return &c
+	if sim.On() {
+		used := unsafe.Offsetof(n.ents) + uintptr(n.n)*unsafe.Sizeof(Entry{})
+		touchLines(unsafe.Pointer(n), used, sim.Load)
+		touchLines(unsafe.Pointer(c), used, sim.Store)
+		if n.kids != nil {
+			size := uintptr(n.n) * unsafe.Sizeof(n)
+			touchLines(unsafe.Pointer(n.kids), size, sim.Load)
+			touchLines(unsafe.Pointer(c.kids), size, sim.Store)
+		}
+	}
+	return c
 }
 
 // replaceOrInsert puts e in t, replacing an entry with the same Start.
@@ -227,7 +314,7 @@ func (t *Tree) replaceOrInsert(e Entry) {
 		t.n++
 	}
 	if right != nil { // the root split: a new root above the two halves
-		r := &tnode{owner: t, n: 2, kids: new([nodeCap]*tnode)}
+		r := &tnode{owner: t, n: 2, kids: newKids()}
 		r.ents[0].Start, r.kids[0] = t.root.ents[0].Start, t.root
 		r.ents[1].Start, r.kids[1] = right.ents[0].Start, right
 		t.root = r
@@ -246,7 +333,7 @@ func (t *Tree) insertAt(n *tnode, e Entry) (added bool, right *tnode) {
 		return true, n.insertSlot(t, i, e, nil)
 	}
 	c := max(i-1, 0)
-	k := t.mutable(n.kids[c])
+	k := t.mutable(n.kid(c))
 	n.kids[c] = k
 	added, r := t.insertAt(k, e)
 	n.ents[c].Start = k.ents[0].Start
@@ -287,7 +374,7 @@ func (n *tnode) insertSlot(t *Tree, i int, e Entry, kid *tnode) *tnode {
 	copy(n.ents[:], ents[:half])
 	clear(n.ents[half:]) // drop the moved entries' VMAs
 	if n.kids != nil {
-		r.kids = new([nodeCap]*tnode)
+		r.kids = newKids()
 		copy(r.kids[:], kids[half:])
 		copy(n.kids[:], kids[:half])
 		clear(n.kids[half:])
@@ -327,7 +414,7 @@ func (t *Tree) deleteAt(n *tnode, start uint64) bool {
 		n.removeSlot(i)
 		return true
 	}
-	k := t.mutable(n.kids[i])
+	k := t.mutable(n.kid(i))
 	n.kids[i] = k
 	if !t.deleteAt(k, start) {
 		return false

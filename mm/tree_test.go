@@ -4,6 +4,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
+
+	"vmabench/sim"
 )
 
 // refTree is TestTreeAgainstReference's model of a Tree: its entries,
@@ -147,3 +150,23 @@ func TestTreeAgainstReference(t *testing.T) {
 	checkTree(t, nt, nil, space)
 	checkTree(t, tr, ref, space)
 }
+
+// TestNodeLines: a tree node is tnodeSize bytes, and the allocator puts
+// each one on whole cache lines of its own, so a projection that charges
+// a node's lines charges no other node's.
+func TestNodeLines(t *testing.T) {
+	if got := unsafe.Sizeof(tnode{}); got != tnodeSize || tnodeSize%sim.LineSize != 0 {
+		t.Fatalf("tnode is %d bytes, want %d, a multiple of %d", got, tnodeSize, sim.LineSize)
+	}
+	nodes := make([]*tnode, 200) // on the heap, as a tree's are
+	for i := range nodes {
+		nodes[i] = new(tnode)
+		if a := uintptr(unsafe.Pointer(nodes[i])); a%sim.LineSize != 0 {
+			t.Fatalf("node %d at %#x: not on a line of its own", i, a)
+		}
+	}
+	nodeSink = nodes
+}
+
+// nodeSink keeps TestNodeLines's nodes on the heap.
+var nodeSink []*tnode

@@ -197,6 +197,22 @@ func Wake(c *CPU) {
 	}
 }
 
+// Touch is Access for plain memory that a projection charges and an
+// exploration does not stop at: memory written before it is published
+// and never after (the model tree's nodes), whose accesses no
+// interleaving can make a reader see differently, so an exploration would
+// only multiply its schedules by them; a projection still charges the
+// lines they take, as the maple tree's nodes cost the kernel's CPUs their
+// transfers.
+//
+//go:noinline
+func Touch(addr uintptr, k Kind) {
+	if !running.timeOrd {
+		return
+	}
+	Access(addr, k)
+}
+
 // LoadAt, StoreAt and RMWAt are Access of one kind, so the callers in the
 // shared-word types stay within the inliner's budget.
 //
