@@ -40,6 +40,9 @@ type Target struct {
 	// Work is the kernel's work beside the model's own steps, at
 	// mm.ProjectionRate (one iteration per ns); zero for raw lock costs.
 	Work mm.Work
+	// Spread is how much that work varies from one piece to the next
+	// (sim.WorkSpread); zero charges every piece its mean.
+	Spread sim.WorkSpread
 	// Pairs are the configuration lines of the target's costs, as the
 	// profile gives them.
 	Pairs []cell.KV
@@ -101,6 +104,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Target.Costs.Validate(); err != nil {
+		return fmt.Errorf("target %s: %w", c.Target.Name, err)
+	}
+	if err := c.Target.Spread.Valid(); err != nil {
 		return fmt.Errorf("target %s: %w", c.Target.Name, err)
 	}
 	switch {
@@ -197,7 +203,7 @@ func Run(c Config) (runner.Result, Stats, error) {
 		sites = newSiteModel(model, c.Target.Costs.Hit)
 		model = sites
 	}
-	e := sim.New(sim.Config{Model: model, RunSpins: c.RunSpins})
+	e := sim.New(sim.Config{Model: model, RunSpins: c.RunSpins, Work: c.Target.Spread.Func(load.Seed)})
 	for _, th := range ths {
 		th.Task.SetCPU(e.Go(func(*sim.CPU) { w.Run(th) }))
 	}

@@ -14,8 +14,10 @@ func ps(ns float64) int64 { return max(int64(ns*1000+0.5), 1) }
 // keys, the kernel's work beside the model's steps from its kernel costs
 // (calib.Derive with no bare cost to take off: the model's own steps cost
 // virtual time only by their accesses, which the coherence model charges),
-// and the configuration lines of every key, prefixed "target-". A
-// calibrated work of zero (raw lock costs) is rawLocks.
+// the spread of that work (sim.WorkSpread) from its pair-p10-ns,
+// pair-p50-ns and pair-p90-ns, and the configuration lines of every key,
+// prefixed "target-". A calibrated work of zero (raw lock costs) is
+// rawLocks, with no spread: raw costs compare lock traffic alone.
 func FromCalib(t calib.Target, rawLocks bool) Target {
 	tg := Target{
 		Name: t.Name,
@@ -35,6 +37,12 @@ func FromCalib(t calib.Target, rawLocks bool) Target {
 	}
 	if !rawLocks {
 		tg.Work = calib.Derive(t.Profile, calib.Bare{}, mm.ProjectionRate)
+		// The spread of the same work, from the pair's percentiles;
+		// rounding may put one a hair past the median, and it is clamped
+		// to it as the wake-up curve's are.
+		if p := t.Profile; p.PairP50 > 0 {
+			tg.Spread = sim.WorkSpread{Lo: min(p.PairP10/p.PairP50, 1), Hi: max(p.PairP90/p.PairP50, 1)}
+		}
 	}
 	for _, kv := range t.Pairs() {
 		tg.Pairs = append(tg.Pairs, cell.KV{Key: "target-" + kv[0], Value: kv[1]})

@@ -159,6 +159,13 @@ type Config struct {
 	// SpinRelax, skipping none: the reference that a test holds the
 	// skipping engine to, point for point.
 	RunSpins bool
+	// Work, if set, turns each piece of a CPU's private Work (ns) into
+	// the ps it puts on the clock, in place of 1000 per ns: a spread
+	// drawn from the machine's measured variation of the same work
+	// (WorkSpread), so that CPUs doing the same work do not stay in
+	// lockstep. The engine calls it in time order, so a seeded draw keeps
+	// a run deterministic.
+	Work func(ns int64) int64
 }
 
 // Errors of Run.
@@ -234,7 +241,11 @@ type CPU struct {
 // settle puts the CPU's pending Work on its clock.
 func (c *CPU) settle() {
 	if c.Work != 0 {
-		c.clock += c.Work * 1000
+		if f := c.eng.cfg.Work; f != nil {
+			c.clock += f(c.Work)
+		} else {
+			c.clock += c.Work * 1000
+		}
 		c.Work = 0
 	}
 }
