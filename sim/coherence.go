@@ -162,17 +162,26 @@ func (c Costs) WakeAfter(idle int64, u float64) (latency, send int64) {
 		return c.Wake, 0
 	}
 	p := c.wakePoint(idle)
-	switch {
-	case p.Lo <= 0 || p.Hi <= 0:
+	if p.Lo <= 0 || p.Hi <= 0 {
 		return p.Latency, p.Send
-	case u <= 0.1:
-		return p.Lo, p.Send
-	case u >= 0.9:
-		return p.Hi, p.Send
-	case u < 0.5:
-		return p.Lo + int64(math.Round((u-0.1)/0.4*float64(p.Latency-p.Lo))), p.Send
 	}
-	return p.Latency + int64(math.Round((u-0.5)/0.4*float64(p.Hi-p.Latency))), p.Send
+	return spreadAt(u, p.Lo, p.Latency, p.Hi), p.Send
+}
+
+// spreadAt is the quantile u in [0, 1) of a spread given by its 10th
+// percentile lo, median med and 90th percentile hi: lo up to u = 0.1, hi
+// from u = 0.9, linear between them through the median. A wake-up's
+// latency (WakeAfter) and a piece of work (WorkSpread) are drawn from it.
+func spreadAt(u float64, lo, med, hi int64) int64 {
+	switch {
+	case u <= 0.1:
+		return lo
+	case u >= 0.9:
+		return hi
+	case u < 0.5:
+		return lo + int64(math.Round((u-0.1)/0.4*float64(med-lo)))
+	}
+	return med + int64(math.Round((u-0.5)/0.4*float64(hi-med)))
 }
 
 // wakePoint returns WakeCurve at idle: the first point below it, linear
