@@ -133,13 +133,14 @@ type Profile struct {
 	// a file and its munmap(2), untouched (mmap2's pair).
 	MmapFile, MunmapFile float64
 
-	// PairP10, PairP50 and PairP90 are percentiles of one mmap(2) and
-	// munmap(2) pair (Mmap's) timed on its own, many times: how much the
-	// same kernel work varies from one time to the next on this machine.
-	// A projection draws each piece of its calibrated work from their
-	// ratios (Spread), so that threads doing the same work drift apart
-	// as real ones do instead of staying in lockstep.
-	PairP10, PairP50, PairP90 float64
+	// PairP10, PairP50, PairP90, PairP99 and PairP999 are percentiles of
+	// one mmap(2) and munmap(2) pair (Mmap's) timed on its own, many
+	// times: how much the same kernel work varies from one time to the
+	// next on this machine, tail included. A projection draws each piece
+	// of its calibrated work from their ratios (Spread), so that threads
+	// doing the same work drift apart as real ones do instead of staying
+	// in lockstep.
+	PairP10, PairP50, PairP90, PairP99, PairP999 float64
 
 	// The coherence costs a projection charges (package sim's Coherence
 	// model), measured by pinned threads (coherence.go): Hit is a load of
@@ -234,6 +235,8 @@ func (p *Profile) costs() []kv {
 		{"pair-p10-ns", &p.PairP10},
 		{"pair-p50-ns", &p.PairP50},
 		{"pair-p90-ns", &p.PairP90},
+		{"pair-p99-ns", &p.PairP99},
+		{"pair-p999-ns", &p.PairP999},
 	}
 	// The wake-up curve: each short idle's median and spread, the long
 	// idle's spread, every point's send, and the long idle's median,
@@ -425,8 +428,9 @@ func DefaultPath() (string, error) {
 // wakeup-*-send-ns are means, not medians (sendCost): the keys are the
 // same, but an older file's sends would be taken for means; ".v6" from the
 // one with yield-ns, ".v7" from the one with the pair's spread
-// (pair-p10-ns and the rest).
-const profileVersion = ".v7"
+// (pair-p10-ns and the rest), ".v8" from the one with its tail
+// (pair-p99-ns, pair-p999-ns).
+const profileVersion = ".v8"
 
 // fileSafe keeps a host name usable as part of a file name.
 func fileSafe(s string) string {

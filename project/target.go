@@ -15,7 +15,7 @@ func ps(ns float64) int64 { return max(int64(ns*1000+0.5), 1) }
 // (calib.Derive with no bare cost to take off: the model's own steps cost
 // virtual time only by their accesses, which the coherence model charges),
 // the spread of that work (sim.WorkSpread) from its pair-p10-ns,
-// pair-p50-ns and pair-p90-ns, and the configuration lines of every key,
+// pair-p50-ns, pair-p90-ns, pair-p99-ns and pair-p999-ns, and the configuration lines of every key,
 // prefixed "target-". A calibrated work of zero (raw lock costs) is
 // rawLocks, with no spread: raw costs compare lock traffic alone.
 func FromCalib(t calib.Target, rawLocks bool) Target {
@@ -41,7 +41,9 @@ func FromCalib(t calib.Target, rawLocks bool) Target {
 		// rounding may put one a hair past the median, and it is clamped
 		// to it as the wake-up curve's are.
 		if p := t.Profile; p.PairP50 > 0 {
-			tg.Spread = sim.WorkSpread{Lo: min(p.PairP10/p.PairP50, 1), Hi: max(p.PairP90/p.PairP50, 1)}
+			hi := max(p.PairP90/p.PairP50, 1)
+			p99 := max(p.PairP99/p.PairP50, hi)
+			tg.Spread = sim.WorkSpread{Lo: min(p.PairP10/p.PairP50, 1), Hi: hi, P99: p99, P999: max(p.PairP999/p.PairP50, p99), Ns: p.PairP50}
 		}
 	}
 	for _, kv := range t.Pairs() {

@@ -52,6 +52,66 @@ func TestWorkSpread(t *testing.T) {
 	}
 }
 
+// TestWorkSpreadStalls: a spread with a tail strikes one piece of Ns ns
+// in a hundred with a stall, so pieces of that length have the tail's
+// percentiles; a piece a tenth as long is struck a tenth as often, the
+// stall as long; the mean stays the calibrated work.
+func TestWorkSpreadStalls(t *testing.T) {
+	s := WorkSpread{Lo: 0.97, Hi: 1.06, P99: 1.7, P999: 10.3, Ns: 4300}
+	if err := s.Valid(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		ns     int64
+		struck float64 // want the share of pieces with a stall
+	}{
+		{"a pair's length", 4300, 0.01},
+		{"a tenth of it", 430, 0.001},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const n = 400000
+			f := s.Func(3)
+			xs := make([]float64, n)
+			var sum float64
+			for i := range xs {
+				xs[i] = float64(f(tt.ns)) / 1000 // ns
+				sum += xs[i]
+			}
+			if mean := sum / n / float64(tt.ns); math.Abs(mean-1) > 0.02 {
+				t.Errorf("mean %.4f of the calibrated work, want 1", mean)
+			}
+			slices.Sort(xs)
+			med := xs[n/2]
+			// A stall is at least (P99-1)*Ns = 3010 ns, far past the body.
+			bodyMax := med * s.Hi * 1.01
+			struck := 0
+			for _, x := range xs {
+				if x > bodyMax {
+					struck++
+				}
+			}
+			if got := float64(struck) / n; math.Abs(got-tt.struck) > 0.15*tt.struck {
+				t.Errorf("%.4f of pieces stalled, want %.4f", got, tt.struck)
+			}
+			if tt.ns == int64(s.Ns) {
+				// At Ns, the 99th percentile is the body's top plus
+				// the shortest stall: about P99 times the median.
+				if got := xs[int(0.995*n)] / med; got < s.P99 || got > s.P999 {
+					t.Errorf("p99.5/p50 = %.3f, want between p99 %.3f and p99.9 %.3f", got, s.P99, s.P999)
+				}
+			}
+		})
+	}
+	g, h := s.Func(9), s.Func(9)
+	for range 10000 {
+		if a, b := g(4300), h(4300); a != b {
+			t.Fatalf("seed 9 drew %d, then %d: not deterministic", a, b)
+		}
+	}
+}
+
 // TestWorkSpreadNone: no spread, or one of zero width, charges the mean
 // exactly (a nil Config.Work).
 func TestWorkSpreadNone(t *testing.T) {
@@ -63,7 +123,9 @@ func TestWorkSpreadNone(t *testing.T) {
 			t.Errorf("%+v: %v", s, err)
 		}
 	}
-	for _, s := range []WorkSpread{{Lo: 0, Hi: 1.2}, {Lo: 1.1, Hi: 1.2}, {Lo: 0.9, Hi: 0.95}, {Lo: 0.9, Hi: math.Inf(1)}, {Lo: math.NaN(), Hi: 1}} {
+	for _, s := range []WorkSpread{{Lo: 0, Hi: 1.2}, {Lo: 1.1, Hi: 1.2}, {Lo: 0.9, Hi: 0.95}, {Lo: 0.9, Hi: math.Inf(1)}, {Lo: math.NaN(), Hi: 1},
+		{Lo: 0.9, Hi: 1.2, P99: 1.1, P999: 2, Ns: 100}, {Lo: 0.9, Hi: 1.2, P99: 2, P999: 1.5, Ns: 100}, {Lo: 0.9, Hi: 1.2, P99: 2, P999: math.Inf(1), Ns: 100},
+		{Lo: 0.9, Hi: 1.2, P999: 2, Ns: 100}, {Lo: 0.9, Hi: 1.2, P99: 2, P999: 3}, {Lo: 0.9, Hi: 1.2, P99: 50, P999: 500, Ns: 100}} {
 		if s.Valid() == nil {
 			t.Errorf("%+v: valid, want an error", s)
 		}

@@ -52,8 +52,9 @@ const calibrateUsage = `Usage: vmabench calibrate [-o FILE]
 
 Calibrate measures on this machine, with the live kernel, in about a second:
 one anonymous page fault, one madvise(MADV_DONTNEED) of a VMA, one mmap and
-one munmap (and the spread of the pair, timed alone 2000 times: pair-p10-ns,
-pair-p50-ns, pair-p90-ns, which a projection draws its work from), one
+one munmap (and the spread of the pair, timed alone 5000 times: pair-p10-ns,
+pair-p50-ns, pair-p90-ns, pair-p99-ns, pair-p999-ns, which a projection
+draws its work and its stalls from), one
 mprotect split or merge, one mincore() (an mmap_read_lock
 round trip), what one more VMA adds to a read of /proc/self/maps, a null
 system call, and, where it may trace the kernel (root, tracefs), how long a
