@@ -27,9 +27,11 @@ const (
 // It is sampled as the latencies are: the thread turns timing on for one
 // operation with TimeLocks(w), and each lock step of that operation reads
 // mm's clock; every figure is added w times (the operation stands for w
-// operations: SampleEvery for a sampled fault, 1 for a write, which is
-// always timed), so Wait/ops is an unbiased estimate of the wait per
-// operation. Untimed operations read no clock and store nothing: a lock step
+// operations: workloads.SampleEvery for a sampled fault, SlowSampleEvery
+// for a sampled write, 1 for an operation that is always timed), so
+// Wait/ops is an unbiased estimate of the wait per operation, as long as
+// the timed operations are drawn without regard to the workload's own
+// cycle (workloads' Thread.gap). Untimed operations read no clock and store nothing: a lock step
 // costs one load and a branch.
 //
 // Waits and holds do not overlap: a thread that waits for a VMA lock while

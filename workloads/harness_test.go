@@ -60,8 +60,9 @@ func itoa(n int) string {
 }
 
 // TestFaultPassAccounting: a fault pass counts every fault once and times
-// exactly the ones Begin would (one in SampleEvery), across passes of a
-// length that does not divide SampleEvery.
+// exactly the ones Begin would, across passes of a length that does not
+// divide SampleEvery: the same seed's Begin, called once per fault, times
+// as many.
 func TestFaultPassAccounting(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Pages = 24
@@ -71,7 +72,7 @@ func TestFaultPassAccounting(t *testing.T) {
 		t.Fatal(err)
 	}
 	th := NewThread(0, 1, s, cfg, new(Control))
-	const passes = 16
+	const passes = 64
 	for range passes {
 		if !faultPass(th, w.l.at(regionBase, 0), cfg.Pages) {
 			t.Fatal(th.Err)
@@ -80,11 +81,68 @@ func TestFaultPassAccounting(t *testing.T) {
 	if got, want := th.Ops[ClassFault], uint64(passes*cfg.Pages); got != want {
 		t.Errorf("faults counted = %d, want %d", got, want)
 	}
-	if got, want := th.Lat[ClassFault].TotalCount(), int64(passes*cfg.Pages/SampleEvery); got != want {
-		t.Errorf("faults timed = %d, want %d (one in %d)", got, want, SampleEvery)
+	ref := NewThread(0, 1, nil, cfg, new(Control))
+	var want int64
+	for range passes * cfg.Pages {
+		if ref.Begin() != 0 {
+			want++
+		}
+	}
+	if got := th.Lat[ClassFault].TotalCount(); got != want || want == 0 {
+		t.Errorf("faults timed = %d, want %d (as Begin times them)", got, want)
 	}
 	if got := th.Task.Stats.Faults; got != passes*uint64(cfg.Pages) {
 		t.Errorf("pages installed = %d, want every fault to install one (the reset must zap them)", got)
+	}
+}
+
+// TestSamplingSpreadsOverCycles: the operations Begin and BeginSlow time
+// fall on every position of a workload's own cycle alike (a writer that
+// alternates mmap and munmap, a 64-page faults pass), about one in the mean
+// of each; a fixed period that divides the cycle times one position only.
+func TestSamplingSpreadsOverCycles(t *testing.T) {
+	tests := []struct {
+		name  string
+		slow  bool
+		mean  int
+		cycle int
+	}{
+		{"writes, mmap and munmap", true, SlowSampleEvery, 2},
+		{"writes, four slots mapped and unmapped", true, SlowSampleEvery, 8},
+		{"faults, a 64-page pass", false, SampleEvery, 64},
+		{"faults, 2 MiB of pages", false, SampleEvery, 512},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th := NewThread(0, 1, nil, DefaultConfig(), new(Control))
+			ops := tt.cycle * tt.mean * 400 // 400 samples expected per position
+			at := make([]int, tt.cycle)
+			for i := range ops {
+				var st int64
+				if tt.slow {
+					st = th.BeginSlow()
+				} else {
+					st = th.Begin()
+				}
+				if st != 0 {
+					at[i%tt.cycle]++
+				}
+			}
+			total := 0
+			for _, n := range at {
+				total += n
+			}
+			if want := ops / tt.mean; total < want*9/10 || total > want*11/10 {
+				t.Errorf("%d of %d operations timed, want about %d (one in %d)", total, ops, want, tt.mean)
+			}
+			for pos, n := range at {
+				// 400 expected: a position timed under 300 or over
+				// 500 times is 5 standard deviations out.
+				if n < 300 || n > 500 {
+					t.Errorf("position %d of the %d-operation cycle timed %d times, want about 400", pos, tt.cycle, n)
+				}
+			}
+		})
 	}
 }
 

@@ -171,7 +171,7 @@ const rangeStep = 16
 // them; a touch of a page that is present is no fault (a shared write
 // fault maps a large folio whole; a writer may have raced a reader): the
 // store costs what a store costs, nothing the model counts. One touch in
-// SampleEvery is timed, of those that fault: a sampled touch that finds
+// SampleEvery on average is timed, of those that fault: a sampled touch that finds
 // its page present passes the sample to the next one. It reports false if
 // the thread failed.
 func faultChunk(th *Thread, base uint64, pages int) bool {
@@ -190,7 +190,7 @@ func faultChunk(th *Thread, base uint64, pages int) bool {
 			start := th.sampleStart()
 			err = trap(th, addr)
 			th.Sample(ClassFault, start)
-			next += SampleEvery
+			next += th.nextGap()
 		} else {
 			err = trap(th, addr)
 		}
@@ -200,7 +200,7 @@ func faultChunk(th *Thread, base uint64, pages int) bool {
 			return false
 		}
 	}
-	th.Count(ClassFault, pages)
+	th.CountSampled(ClassFault, pages, next)
 	return true
 }
 

@@ -45,8 +45,9 @@ type Control struct {
 // SetPhase publishes a phase: Warmup -> Measure -> Stop.
 func (c *Control) SetPhase(p uint32) { c.phase.Store(p) }
 
-// SampleEvery is how often an operation is timed: one in 64, so reading the
-// clock costs under a nanosecond per operation.
+// SampleEvery is how often an operation is timed: one in 64 on average, at
+// random gaps (Thread.gap), so reading the clock costs under a nanosecond
+// per operation.
 const SampleEvery = 64
 
 // Latency histogram range: 1 ns to 100 s, 3 significant figures.
@@ -77,6 +78,12 @@ type Thread struct {
 	ctl   *Control
 	phase uint32
 	n     uint64
+	// sampleAt is the count n at which the next timed operation falls,
+	// and sampleRNG the state of the generator that draws the gaps to it
+	// (gap); it is the thread's own, not Rand, so that sampling leaves a
+	// workload's random choices as they were.
+	sampleAt  uint64
+	sampleRNG uint64
 	// locks turns on the timing of the lock waits and holds of sampled
 	// operations (mm.LockTime); see EnableLockTime.
 	locks bool
@@ -120,7 +127,11 @@ func NewThread(id, threads int, s strategies.Strategy, cfg Config, ctl *Control)
 		ID: id, Threads: threads, Strategy: s, ctl: ctl,
 		Task: mm.NewTask(m, id, work),
 		Rand: rand.New(rand.NewPCG(cfg.Seed, uint64(id))),
+		// A stream of its own per thread: the golden ratio's odd
+		// constant keeps the seeds of threads 0, 1, ... far apart.
+		sampleRNG: cfg.Seed ^ (uint64(id)+1)*0x9e3779b97f4a7c15,
 	}
+	th.sampleAt = th.gap(SampleEvery)
 	if s != nil {
 		th.Task.Work = cfg.Work.Spins()
 	}
@@ -177,14 +188,35 @@ func (th *Thread) Acked() uint32 { return th.ack.Load() }
 func (th *Thread) Exited() { th.ack.Store(PhaseStop) }
 
 // Begin starts a cheap operation (a fault): it returns a clock reading for
-// one operation in SampleEvery, and 0 for the others.
+// one operation in SampleEvery on average, and 0 for the others.
 func (th *Thread) Begin() int64 {
 	th.n++
-	if th.n%SampleEvery != 0 {
+	if th.n < th.sampleAt {
 		return 0
 	}
+	th.sampleAt = th.n + th.gap(SampleEvery)
 	th.timeLocks(SampleEvery)
 	return nanotime()
+}
+
+// gap draws the number of operations from one timed operation to the
+// next: uniform on 1 .. 2*mean-1, so one in mean is timed on average and
+// each stands for mean (the weight timeLocks gives it), an unbiased
+// estimate of the whole. A fixed period would alias with the workloads'
+// own cycles: every 4th write of a writer that alternates mmap and munmap
+// is a munmap, and every 64th fault of a 64-page faults pass is the same
+// page, so until 2026-12-06 a lookups-mmap writer's lock figures were its
+// munmaps' alone (its lock wait per write read 1.1 to 1.3 times its whole
+// time per write on a 2-CPU VM). Gaps of 1 and 2 make the walk aperiodic,
+// so the timed operations spread evenly over any cycle. The generator is
+// splitmix64, seeded per thread: deterministic, and a few ns per sample.
+func (th *Thread) gap(mean uint64) uint64 {
+	th.sampleRNG += 0x9e3779b97f4a7c15
+	z := th.sampleRNG
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return 1 + z%(2*mean-1)
 }
 
 // EnableLockTime makes the thread time the lock waits and holds of the
@@ -208,8 +240,8 @@ func (th *Thread) timeLocks(w int64) {
 }
 
 // BeginSlow starts an operation that takes microseconds (a write, a maps
-// walk): it returns a clock reading for one operation in SlowSampleEvery,
-// whose locks it times too, and 0 for the others. One in four leaves a
+// walk): it returns a clock reading for one operation in SlowSampleEvery on
+// average (gap), whose locks it times too, and 0 for the others. One in four leaves a
 // 1 s window of a 50k/s writer 12k latency samples, and keeps the clock
 // off the rest: on a machine whose every system call flushes the TLB, the
 // clock's pages and the histogram's are page walks after each call (the
@@ -217,14 +249,16 @@ func (th *Thread) timeLocks(w int64) {
 // this was measured on).
 func (th *Thread) BeginSlow() int64 {
 	th.n++
-	if th.n%SlowSampleEvery != 0 {
+	if th.n < th.sampleAt {
 		return 0
 	}
+	th.sampleAt = th.n + th.gap(SlowSampleEvery)
 	th.timeLocks(SlowSampleEvery)
 	return nanotime()
 }
 
-// SlowSampleEvery is how often BeginSlow times an operation, its latency
+// SlowSampleEvery is how often BeginSlow times an operation on average
+// (Thread.gap), its latency
 // and its locks (mm.LockTime): the three or more clock reads a write's
 // lock steps take then cost it under 1%.
 const SlowSampleEvery = 4
@@ -244,9 +278,14 @@ func (th *Thread) End(c Class, start int64) {
 
 // nextSampled returns the index, among the thread's next operations, of the
 // first one Begin would time: a loop of cheap operations that counts them
-// itself (Count) times that one and every SampleEvery-th after it (Sample),
-// and so takes the same samples as Begin and End at no cost per operation.
-func (th *Thread) nextSampled() int { return SampleEvery - 1 - int(th.n%SampleEvery) }
+// itself times that one and each one nextGap after it (Sample), and
+// tells CountSampled where it stopped, and so takes the same samples as
+// Begin and End at no cost per operation.
+func (th *Thread) nextSampled() int { return int(th.sampleAt - th.n - 1) }
+
+// nextGap is the distance from one operation a loop of cheap operations
+// times to the next (see nextSampled).
+func (th *Thread) nextGap() int { return int(th.gap(SampleEvery)) }
 
 // Sample records the latency of a timed operation of class c begun at start,
 // without counting it (Count does).
@@ -267,6 +306,14 @@ func (th *Thread) sampleStart() int64 {
 func (th *Thread) Count(c Class, n int) {
 	th.n += uint64(n)
 	th.Ops[c] += uint64(n)
+}
+
+// CountSampled is Count for a loop of cheap operations that sampled them
+// itself (nextSampled): next is the index, from the loop's first
+// operation, of the next one to time, which may lie beyond the n done.
+func (th *Thread) CountSampled(c Class, n, next int) {
+	th.sampleAt = th.n + uint64(next) + 1
+	th.Count(c, n)
 }
 
 // Fail records err and stops the thread's loop (Run returns).
