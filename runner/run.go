@@ -581,6 +581,14 @@ func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 	// getrusage() counts: a touch of a present page takes none on either
 	// side, so the two read side by side.
 	add(per(st.Faults), units.FaultsPerOp)
+	var passFaults uint64
+	var passNs int64
+	for _, th := range ths {
+		passFaults, passNs = passFaults+th.PassFaults, passNs+th.PassNs
+	}
+	if passNs > 0 {
+		add(float64(passFaults)/(float64(passNs)/1e9), units.PassFaults)
+	}
 }
 
 // addSleeps adds the sleeps per operation of a cell with readers and a

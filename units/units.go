@@ -78,6 +78,7 @@ const (
 	Retries     = "retries/op"
 	Misses      = "misses/op"
 	FaultsPerOp = "faults/op"
+	PassFaults  = "pass-faults/s"
 	P50         = "p50-ns"
 	P99         = "p99-ns"
 	P999        = "p99.9-ns"
@@ -165,6 +166,7 @@ var Table = []Unit{
 	{Name: CacheMisses, Counts: "cache misses (PERF_COUNT_HW_CACHE_MISSES: usually the last level's) of the cell's threads per operation (hardware PMU)", Better: Lower},
 	{Name: LLCReadMisses, Counts: "last-level cache read misses (PERF_COUNT_HW_CACHE_LL, read, miss) of the cell's threads per operation (hardware PMU)", Better: Lower},
 	{Name: FaultsPerOp, Counts: "page faults the live kernel counted per reader operation (kernel cells only)"},
+	{Name: PassFaults, Counts: "pft's own figure (its fault/wsec): the faults of the window's whole passes over their wall time, each from the first thread's start to the last one's end, the munmap and mmap between passes left out (pft cells only)", Better: Higher, Reader: true},
 	// Violations has no direction: it marks a cell unsafe, it is not a
 	// figure to improve, and a comparison does not judge it.
 	{Name: Violations, Counts: "checker violations of an unsafe cell: its figures are a floor, not a result"},

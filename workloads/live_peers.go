@@ -244,6 +244,7 @@ func (w *livePft) Setup(threads int) error {
 	if err := w.setup(n+PMDSize, threads); err != nil {
 		return err
 	}
+	w.b.init(threads)
 	w.alignOrigin()
 	w.hint = w.region.At(w.origin)
 	if err := w.region.Trim(); err != nil {
@@ -265,16 +266,18 @@ func (w *livePft) Run(th *Thread) {
 	n := uintptr(th.Threads) * uintptr(w.part)
 	for lt.running() {
 		part := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(w.mem.Load()), uintptr(th.ID)*uintptr(w.part))), w.part)
+		w.b.begin(th)
 		if !lt.touchRange(part) {
 			return
 		}
-		last, gen := w.b.arrive(th.Threads)
+		last, gen := w.b.arrive(th)
 		if !last {
 			if !w.b.wait(gen, lt.running, mm.Yield) {
 				return
 			}
 			continue
 		}
+		w.b.done(th, uint64(n/mm.PageSize))
 		t0 := w.tasks[0]
 		if err := kernel.Munmap(unsafe.Pointer(w.mem.Load()), n); err != nil {
 			th.Fail(fmt.Errorf("munmap(%d bytes): %w", n, err))

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"fmt"
+	"math"
 	"os"
 
 	"golang.org/x/sys/cpu"
@@ -237,24 +238,70 @@ func (w *peerMmap) Run(th *Thread) {
 // barrier is pft's join point: the threads of a pass wait at it until the
 // last one arrives, which remaps the region and opens the next pass. Its
 // words have lines of their own (every thread writes arrived once a pass).
+//
+// It also times each pass as pft times its one: from the first thread's
+// start to the last one's end, the faulting alone (pft's fault/wsec,
+// which leaves out the munmap and mmap around it); each thread stamps its
+// own slot, on a line of its own, and the last to arrive reads them all.
 type barrier struct {
 	_       cpu.CacheLinePad
 	arrived mm.Int32
 	_       cpu.CacheLinePad
 	gen     mm.Uint64
 	_       cpu.CacheLinePad
+	slots   []passSlot
 }
 
-// arrive reports whether the caller is the last of n to arrive at the
-// current pass, after which it must call open; the others wait for open
-// with wait. It returns the pass's generation.
-func (b *barrier) arrive(n int) (last bool, gen uint64) {
+// passSlot is one thread's start and end of the current pass, in ns of
+// mm's clock, or -1 where the thread was not in the measured phase then.
+// Harness state: plain words, ordered by arrived's atomic add.
+type passSlot struct {
+	_          cpu.CacheLinePad
+	start, end int64
+}
+
+// init sizes the barrier for n threads.
+func (b *barrier) init(n int) { b.slots = make([]passSlot, n) }
+
+// stamp is th's clock reading for a pass's slot: -1 outside the measured
+// phase, so that a pass the window cut is not counted.
+func stamp(th *Thread) int64 {
+	if !th.Measured() {
+		return -1
+	}
+	return nanotime()
+}
+
+// begin stamps th's start of a pass.
+func (b *barrier) begin(th *Thread) { b.slots[th.ID].start = stamp(th) }
+
+// arrive stamps th's end of the pass and reports whether th is the last of
+// its threads to arrive, after which it must call done and then open; the
+// others wait for open with wait. It returns the pass's generation.
+func (b *barrier) arrive(th *Thread) (last bool, gen uint64) {
+	b.slots[th.ID].end = stamp(th)
 	gen = b.gen.Load()
-	if int(b.arrived.Add(1)) == n {
+	if int(b.arrived.Add(1)) == th.Threads {
 		b.arrived.Store(0)
 		return true, gen
 	}
 	return false, gen
+}
+
+// done adds the pass that just ended, faults faults in all, to the last
+// thread th's PassFaults and PassNs, if every thread ran it inside the
+// measured phase.
+func (b *barrier) done(th *Thread, faults uint64) {
+	first, last := int64(math.MaxInt64), int64(0)
+	for i := range b.slots {
+		s := &b.slots[i]
+		if s.start < 0 || s.end < 0 {
+			return
+		}
+		first, last = min(first, s.start), max(last, s.end)
+	}
+	th.PassFaults += faults
+	th.PassNs += last - first
 }
 
 // open ends the pass: the waiters go on.
@@ -299,23 +346,27 @@ func newPft(cfg Config) Workload {
 func (w *pft) span(threads int) uint64 { return uint64(threads) * w.part }
 
 func (w *pft) Setup(m *mm.MM, threads int) error {
+	w.b.init(threads)
 	return m.Setup(mm.Op{Kind: mm.OpMmap, Start: regionBase, Len: w.span(threads), Prot: rw})
 }
 
 func (w *pft) Run(th *Thread) {
 	n := w.span(th.Threads)
 	base := regionBase + uint64(th.ID)*w.part
+	pages := int(w.part / mm.PageSize)
 	for th.Running() {
-		if !faultRange(th, base, int(w.part/mm.PageSize)) {
+		w.b.begin(th)
+		if !faultRange(th, base, pages) {
 			return
 		}
-		last, gen := w.b.arrive(th.Threads)
+		last, gen := w.b.arrive(th)
 		if !last {
 			if !w.b.wait(gen, th.Running, th.Task.Yield) {
 				return
 			}
 			continue
 		}
+		w.b.done(th, uint64(th.Threads*pages))
 		for _, op := range [...]mm.Op{{Kind: mm.OpMunmap, Start: regionBase, Len: n}, {Kind: mm.OpMmap, Start: regionBase, Len: n, Prot: rw}} {
 			if err := timedWrite(th, op); err != nil {
 				th.Fail(err)

@@ -132,6 +132,20 @@ func TestPeerShapes(t *testing.T) {
 			if ops == 0 {
 				t.Fatal("no operation done")
 			}
+			// pft times its whole passes as the peer does; no other
+			// shape has passes.
+			var passFaults uint64
+			var passNs int64
+			for _, th := range ths {
+				passFaults, passNs = passFaults+th.PassFaults, passNs+th.PassNs
+			}
+			if name == "pft" {
+				if passFaults == 0 || passFaults%(threads*pages) != 0 || passNs <= 0 {
+					t.Errorf("pft's passes: %d faults in %d ns, want whole passes of %d faults", passFaults, passNs, threads*pages)
+				}
+			} else if passFaults != 0 || passNs != 0 {
+				t.Errorf("passes timed (%d faults, %d ns), want none outside pft", passFaults, passNs)
+			}
 			switch info.Reader {
 			case ClassFault:
 				if faults != ops {
@@ -156,4 +170,31 @@ func perOp(info Info) int {
 		return int(2 * PMDSize / mm.PageSize)
 	}
 	return 1
+}
+
+// TestBarrierPassTime: the last thread to arrive adds a pass's faults and
+// its wall time, the first start to the last end, unless a thread ran any
+// of it outside the measured phase (a slot of -1).
+func TestBarrierPassTime(t *testing.T) {
+	tests := []struct {
+		name       string
+		slots      []passSlot
+		wantFaults uint64
+		wantNs     int64
+	}{
+		{"one thread", []passSlot{{start: 100, end: 350}}, 64, 250},
+		{"first start to last end", []passSlot{{start: 100, end: 300}, {start: 120, end: 420}}, 64, 320},
+		{"a start before the window", []passSlot{{start: -1, end: 300}, {start: 120, end: 420}}, 0, 0},
+		{"an end after it", []passSlot{{start: 100, end: 300}, {start: 120, end: -1}}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := barrier{slots: tt.slots}
+			th := NewThread(0, len(tt.slots), nil, DefaultConfig(), new(Control))
+			b.done(th, 64)
+			if th.PassFaults != tt.wantFaults || th.PassNs != tt.wantNs {
+				t.Errorf("done: %d faults in %d ns, want %d in %d", th.PassFaults, th.PassNs, tt.wantFaults, tt.wantNs)
+			}
+		})
+	}
 }

@@ -92,6 +92,12 @@ type Thread struct {
 	Ops [NumClasses]uint64
 	// Lat are the sampled latencies of the measured phase, in ns.
 	Lat [NumClasses]*hdr.Histogram
+	// PassFaults and PassNs are the faults and the wall time, first
+	// start to last end, of the whole passes of the measured phase that
+	// this thread ended as the last to arrive (pft: the peer's own
+	// fault/wsec, without the remap between passes).
+	PassFaults uint64
+	PassNs     int64
 	// Base holds the Task's counters when the measured phase began.
 	Base mm.Stats
 	// Err is the error that stopped the thread, if any.
@@ -165,6 +171,7 @@ func (th *Thread) enter(p uint32) bool {
 	}
 	th.phase = p
 	th.Ops = [NumClasses]uint64{}
+	th.PassFaults, th.PassNs = 0, 0
 	for _, h := range th.Lat {
 		h.Reset()
 	}
