@@ -170,7 +170,17 @@ type Profile struct {
 
 // WakeIdles are the idle times, in µs, of Profile.WakeupAfter's points;
 // Wakeup is the point at WakeIdleLong.
-var WakeIdles = [...]float64{2, 10, 30, 100}
+//
+// The first, 0.5 µs, is a sleeper woken as it goes to sleep, the case that
+// decides a reader beside a writer: in the real model's lookups-mmap on a
+// 2-CPU VM (AMD EPYC, kernel 6.18; 2026-12-06), timed in wakeUpProcess(),
+// 70 to 80% of the FUTEX_WAKEs came under 1 µs after the sleeper's last
+// step before FUTEX_WAIT, and cost the waker 3.8 to 4.4 µs each, where
+// the curve's first point then was 2 µs of idle at 2.4 µs a send, which a
+// projection charged every shorter idle too (its mean send 2.9 µs, its
+// sleepers' mean idle 1.8 µs; the writer's lock hold, which a send to a
+// reader lies inside, 3.5 µs a write against the real model's 5.6 to 6.6).
+var WakeIdles = [...]float64{0.5, 2, 10, 30, 100}
 
 // WakeIdleLong is Wakeup's idle time, in µs.
 const WakeIdleLong = 200
@@ -429,8 +439,9 @@ func DefaultPath() (string, error) {
 // same, but an older file's sends would be taken for means; ".v6" from the
 // one with yield-ns, ".v7" from the one with the pair's spread
 // (pair-p10-ns and the rest), ".v8" from the one with its tail
-// (pair-p99-ns, pair-p999-ns).
-const profileVersion = ".v8"
+// (pair-p99-ns, pair-p999-ns), ".v9" from the one whose curve begins at
+// 0.5 µs (wakeup-0.5us-ns and the rest).
+const profileVersion = ".v9"
 
 // fileSafe keeps a host name usable as part of a file name.
 func fileSafe(s string) string {
