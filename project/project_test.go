@@ -1,6 +1,9 @@
 package project
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +112,72 @@ func TestDeterministic(t *testing.T) {
 		}
 		if out[0] != out[1] {
 			t.Errorf("%s/%s: two projections differ:\n%s\n%s", tc.strategy, tc.workload, out[0], out[1])
+		}
+	}
+}
+
+// TestDeterministicInFreshProcesses: a projection that allocates enough
+// for the Go pacer to collect several times gives byte-identical
+// results in two processes, as the CLI's child per cell does, because the
+// collector stays off for the run (collector): a collection frees memory
+// that the allocator hands out again, in an order of the host's, at
+// addresses whose lines the coherence model remembers. (In one process a
+// second run's heap starts where the first left it, and its objects share
+// other lines.)
+func TestDeterministicInFreshProcesses(t *testing.T) {
+	if os.Getenv("VMABENCH_PROJECT_CHILD") == "1" {
+		return
+	}
+	var out []string
+	for range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDeterministicChild$", "-test.v")
+		// GOGC=25: a pacer left on would collect every 1 MiB or so.
+		cmd.Env = append(os.Environ(), "VMABENCH_PROJECT_CHILD=1", "GOMAXPROCS=1", "GOGC=25")
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, b)
+		}
+		res := ""
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "RESULT ") {
+				res = strings.TrimSpace(l)
+			}
+		}
+		if res == "" {
+			t.Fatalf("child printed no result:\n%s", b)
+		}
+		out = append(out, res)
+	}
+	if out[0] != out[1] {
+		t.Errorf("two projections differ:\n%s\n%s", out[0], out[1])
+	}
+}
+
+// TestDeterministicChild is TestDeterministicInFreshProcesses' child: it
+// projects page_fault1 and prints the result line. It does nothing in a
+// plain run.
+func TestDeterministicChild(t *testing.T) {
+	if os.Getenv("VMABENCH_PROJECT_CHILD") != "1" {
+		t.Skip("the child of TestDeterministicInFreshProcesses")
+	}
+	c := DefaultConfig()
+	c.Strategy, c.Workload, c.Threads, c.Target = "vmarefcnt", "page_fault1", 2, testTarget(2)
+	c.Load.Size = 4 << 20
+	c.Warmup, c.Duration = 0, 20*time.Millisecond
+	r, st, err := Run(c)
+	if err != nil || r.Status != runner.StatusOK {
+		t.Fatalf("%v %s %s", err, r.Status, r.Detail)
+	}
+	if st.Allocated < 4<<20 || st.GCs != 0 {
+		t.Fatalf("allocated %d MiB and collected %d times, want 4 MiB or more, enough for the pacer at GOGC=25 to collect several times, and no collection", st.Allocated>>20, st.GCs)
+	}
+	var b strings.Builder
+	if err := report.NewWriter(&b).WriteResult(&r); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(l, "Benchmark") {
+			fmt.Printf("RESULT %s\n", l)
 		}
 	}
 }
