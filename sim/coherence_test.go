@@ -21,13 +21,13 @@ func TestStoreBuffer(t *testing.T) {
 		steps []step
 	}{
 		{"store-miss-goes-on", []step{
-			{1, 0, a, Store, 1},    // first touch: into CPU 1's buffer, drains at 100
+			{1, 0, a, Store, 1},    // first touch: CPU 1's line, a hit
 			{0, 1000, a, Store, 1}, // CPU 0's miss: into its buffer, drains at 1100
 		}},
 		{"rmw-waits-for-drain", []step{
 			{1, 0, a, Store, 1},
-			{0, 1000, a, Store, 1},      // drains at 1100
-			{0, 1010, b, RMW, 90 + 120}, // waits 90, then b's first touch (a transfer, an RMW's)
+			{0, 1000, a, Store, 1},     // drains at 1100
+			{0, 1010, b, RMW, 90 + 10}, // waits 90, then b's first touch (memory just allocated: an uncontended RMW)
 		}},
 		{"fence-waits-for-drain", []step{
 			{1, 0, a, Store, 1},
@@ -46,6 +46,13 @@ func TestStoreBuffer(t *testing.T) {
 			{1, 0, a, Store, 1},
 			{0, 1000, a, Store, 1},  // the line busy until 1100
 			{1, 1010, a, Load, 190}, // after that transfer, its own
+		}},
+		{"first-touch-is-the-touchers", []step{
+			{0, 0, a, Load, 1},     // memory just allocated: CPU 0's line
+			{0, 10, a, RMW, 10},    // still its own: an uncontended RMW
+			{1, 20, a, Load, 100},  // another CPU's load: a transfer
+			{1, 200, b, RMW, 10},   // a new line's first RMW: its own
+			{0, 300, b, Load, 100}, // ... and a transfer to another
 		}},
 		{"stores-drain-in-order", []step{
 			{1, 0, a, Store, 1},
