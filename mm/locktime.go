@@ -31,8 +31,8 @@ const (
 // for a sampled write, 1 for an operation that is always timed), so
 // Wait/ops is an unbiased estimate of the wait per operation, as long as
 // the timed operations are drawn without regard to the workload's own
-// cycle (workloads' Thread.gap). Untimed operations read no clock and store nothing: a lock step
-// costs one load and a branch.
+// cycle (workloads' Thread.gap). Untimed operations read no clock and
+// store nothing: a lock step costs one load and a branch.
 //
 // Waits and holds do not overlap: a thread that waits for a VMA lock while
 // it holds mmap_lock (a writer draining a VMA's readers) adds that time to

@@ -219,11 +219,10 @@ func Run(c Config) (runner.Result, Stats, error) {
 	// The collector is off for the run (collector), as it is in a real
 	// run's window. The coherence model charges lines by the real
 	// addresses of the model's objects, and freed memory may come back at
-	// an address whose line it remembers as held: a stale owner, charged
-	// one transfer, as a reused slab object's line is in the kernel, or
-	// this CPU's own line, a hit, where a fresh line costs a transfer
-	// from memory. So when memory is freed and handed out again decides
-	// what lines cost, and a collector paced by the host made the same
+	// an address whose line it remembers as held by another CPU (a stale
+	// owner, charged one transfer, as a reused slab object's line is in
+	// the kernel), where a fresh line is the allocating CPU's (a hit). So
+	// when memory is freed and handed out again decides what lines cost, and a collector paced by the host made the same
 	// flags give other figures: page_fault1 under mmaplock at 8 threads
 	// on xeon-16 (500 ms) read 4.15M, 4.23M, 4.27M and 4.42M faults/s in
 	// four runs, and 4.09M three times with the collector off; a

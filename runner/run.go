@@ -531,6 +531,8 @@ func (wd *watchdog) report(st Status) measurement {
 func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed time.Duration) {
 	var ops [workloads.NumClasses]uint64
 	var st mm.Stats
+	var passFaults uint64
+	var passNs int64
 	joined := 0
 	for _, th := range ths {
 		if !th.Measured() {
@@ -541,6 +543,7 @@ func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 			ops[c] += n
 		}
 		st.Add(th.Stats())
+		passFaults, passNs = passFaults+th.PassFaults, passNs+th.PassNs
 	}
 	for _, n := range ops {
 		r.Ops += n
@@ -581,11 +584,6 @@ func summarize(r *Result, w workloads.Info, ths []*workloads.Thread, elapsed tim
 	// getrusage() counts: a touch of a present page takes none on either
 	// side, so the two read side by side.
 	add(per(st.Faults), units.FaultsPerOp)
-	var passFaults uint64
-	var passNs int64
-	for _, th := range ths {
-		passFaults, passNs = passFaults+th.PassFaults, passNs+th.PassNs
-	}
 	if passNs > 0 {
 		add(float64(passFaults)/(float64(passNs)/1e9), units.PassFaults)
 	}

@@ -172,9 +172,9 @@ const rangeStep = 16
 // them; a touch of a page that is present is no fault (a shared write
 // fault maps a large folio whole; a writer may have raced a reader): the
 // store costs what a store costs, nothing the model counts. One touch in
-// SampleEvery on average is timed, of those that fault: a sampled touch that finds
-// its page present passes the sample to the next one. It reports false if
-// the thread failed.
+// SampleEvery on average is timed, of those that fault: a sampled touch
+// that finds its page present passes the sample to the next one. It
+// reports false if the thread failed.
 func faultChunk(th *Thread, base uint64, pages int) bool {
 	next := th.nextSampled()
 	m := th.Task.MM

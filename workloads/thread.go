@@ -196,13 +196,19 @@ func (th *Thread) Exited() { th.ack.Store(PhaseStop) }
 
 // Begin starts a cheap operation (a fault): it returns a clock reading for
 // one operation in SampleEvery on average, and 0 for the others.
-func (th *Thread) Begin() int64 {
+func (th *Thread) Begin() int64 { return th.begin(SampleEvery) }
+
+// begin counts an operation and, if it is the next one to time, draws the
+// gap to the one after (mean operations on average), turns lock timing on
+// for it with weight mean and returns a clock reading; else 0. Begin and
+// BeginSlow are it with their means.
+func (th *Thread) begin(mean uint64) int64 {
 	th.n++
 	if th.n < th.sampleAt {
 		return 0
 	}
-	th.sampleAt = th.n + th.gap(SampleEvery)
-	th.timeLocks(SampleEvery)
+	th.sampleAt = th.n + th.gap(mean)
+	th.timeLocks(int64(mean))
 	return nanotime()
 }
 
@@ -247,27 +253,19 @@ func (th *Thread) timeLocks(w int64) {
 }
 
 // BeginSlow starts an operation that takes microseconds (a write, a maps
-// walk): it returns a clock reading for one operation in SlowSampleEvery on
-// average (gap), whose locks it times too, and 0 for the others. One in four leaves a
-// 1 s window of a 50k/s writer 12k latency samples, and keeps the clock
+// walk): it returns a clock reading for one operation in SlowSampleEvery
+// on average (gap), whose locks it times too, and 0 for the others. One in
+// four leaves a 1 s window of a 50k/s writer 12k latency samples, and keeps
+// the clock
 // off the rest: on a machine whose every system call flushes the TLB, the
 // clock's pages and the histogram's are page walks after each call (the
 // live mmap1 cell ran 3.6% faster with its pairs sampled, on the 2-CPU VM
 // this was measured on).
-func (th *Thread) BeginSlow() int64 {
-	th.n++
-	if th.n < th.sampleAt {
-		return 0
-	}
-	th.sampleAt = th.n + th.gap(SlowSampleEvery)
-	th.timeLocks(SlowSampleEvery)
-	return nanotime()
-}
+func (th *Thread) BeginSlow() int64 { return th.begin(SlowSampleEvery) }
 
 // SlowSampleEvery is how often BeginSlow times an operation on average
-// (Thread.gap), its latency
-// and its locks (mm.LockTime): the three or more clock reads a write's
-// lock steps take then cost it under 1%.
+// (Thread.gap), its latency and its locks (mm.LockTime): the three or more
+// clock reads a write's lock steps take then cost it under 1%.
 const SlowSampleEvery = 4
 
 // End finishes an operation of class c begun at start.
