@@ -164,7 +164,7 @@ func TestNeedReschedFreeOnVirtualCPUs(t *testing.T) {
 	a := NewTask(m, 0, 0)
 	NewTask(m, 1, 0)
 	var before, after int64
-	e := sim.New(sim.Config{Model: sim.NewCoherence(sim.Costs{CPUs: 2, Sockets: 1, Transfer: 100_000, RMWTransfer: 100_000, RMW: 1_000, Pause: 1})})
+	e := sim.New(sim.Config{Model: sim.NewCoherence(sim.Costs{CPUs: 2, Sockets: 1, Transfer: 100_000, RMWTransfer: 100_000, RMW: 1_000, Pause: 1}, 1)})
 	e.Go(func(*sim.CPU) {
 		m.sleepers.Store(0) // the line is this CPU's; the spinner must pull it to load it
 	})

@@ -102,14 +102,18 @@ func isRate(unit string) bool {
 
 // WriteCheck prints rows as validate prints its table:
 //
-//	cell                  threads  figure    real    projected  ratio  interval      tolerance  verdict
-//	faults/vmarefcnt      1        faults/s  612k    905k       1.48   [1.45, 1.52]  1.25x      disagrees
+//	cell              threads  figure    real  projected  ratio  interval      tolerance  verdict    spread
+//	faults/vmarefcnt  1        faults/s  612k  905k       1.48   [1.45, 1.52]  1.25x      disagrees  1.04 / 1.01
 //
-// then the cells without a row, and a count of the rows in tolerance.
+// then the cells without a row, and a count of the rows in tolerance. The
+// spread column is each side's largest repetition over its smallest, real
+// / projected: a projection's repetitions are seeds of their own (see
+// Config.Rep), so its spread is what its own draws move it by, and the
+// interval carries both.
 func WriteCheck(w io.Writer, rows []CheckRow, missing []string, tol float64) error {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "cell\tthreads\tfigure\treal\tprojected\tratio\tinterval\ttolerance\tverdict\treal spread\t\n")
+	fmt.Fprintf(tw, "cell\tthreads\tfigure\treal\tprojected\tratio\tinterval\ttolerance\tverdict\tspread\t\n")
 	agree := 0
 	for _, r := range rows {
 		j := r.Verdict
@@ -129,7 +133,7 @@ func WriteCheck(w io.Writer, rows []CheckRow, missing []string, tol float64) err
 			agree++
 		}
 		fmt.Fprintf(tw, "%s/%s\t%d\t%s\t%s\t%s\t%.2f\t%s\t%sx\t%s\t%s\t\n", r.Workload, r.Strategy, r.Threads, r.Unit,
-			rate(median(r.Real)), rate(median(r.Projected)), j.Ratio, interval, trimFloat(tol), state, spread(r.Real))
+			rate(median(r.Real)), rate(median(r.Projected)), j.Ratio, interval, trimFloat(tol), state, spread(r.Real)+" / "+spread(r.Projected))
 	}
 	tw.Flush()
 	for _, m := range missing {

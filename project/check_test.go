@@ -75,7 +75,7 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, s := range []string{"agrees", "disagrees", "inconclusive (needs", "not compared: workload=lookups", "1 of 3 figures within 1.25x"} {
+	for _, s := range []string{"agrees", "disagrees", "inconclusive (needs", "not compared: workload=lookups", "1 of 3 figures within 1.25x", "1.04 / 1.00", "6.00 / 1.00"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
 		}

@@ -52,7 +52,7 @@ func microbench(t *testing.T, name string, threads int, costs sim.Costs, d int64
 	var rw rwReaderCount
 	private := make([]paddedCounter, threads)
 	counts := make([]int64, threads)
-	e := sim.New(sim.Config{Model: sim.NewCoherence(costs), Until: d})
+	e := sim.New(sim.Config{Model: sim.NewCoherence(costs, 1), Until: d})
 	for i := range threads {
 		e.Go(func(*sim.CPU) {
 			for {

@@ -64,6 +64,13 @@ type Config struct {
 	// Load is the workload's configuration; its Work is the Target's.
 	Load   workloads.Config
 	Target Target
+	// Rep is the cell's repetition, from 0. Repetition r draws every
+	// random choice (the threads' generators, the work's spread, the
+	// wake-ups') with seed Load.Seed+r, so that -count repetitions of a
+	// projection differ as much as the projection's own draws make them,
+	// as a real run's do, and each still repeats byte for byte. Its
+	// configuration lines name Load.Seed, the same for every repetition.
+	Rep int `json:",omitempty"`
 	// Locks turns lock attribution (lock-wait-ns/op and the rest) on or
 	// off, as in a real model cell; "" is auto, on. Its clock is virtual,
 	// so attribution costs a projection's figures nothing.
@@ -120,6 +127,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("warmup %v: must not be negative", c.Warmup)
 	case c.Duration <= 0:
 		return fmt.Errorf("duration %v: must be positive", c.Duration)
+	case c.Rep < 0:
+		return fmt.Errorf("repetition %d: must not be negative", c.Rep)
 	}
 	return c.Load.Validate()
 }
@@ -181,6 +190,7 @@ func Run(c Config) (runner.Result, Stats, error) {
 		return res, Stats{}, nil
 	}
 	load := c.Load
+	load.Seed += uint64(c.Rep)
 	load.Work = c.Target.Work
 	load.Work.IterPerNs = mm.ProjectionRate
 	s := sinfo.New(mm.Config{Pages: load.AddressSpacePages(c.Threads)})
@@ -203,7 +213,7 @@ func Run(c Config) (runner.Result, Stats, error) {
 	// The threads run until the harness stops them at the window's end,
 	// then finish the operation in hand and return, as in a real run, so
 	// the strategy's at-rest check holds.
-	var model sim.Model = sim.NewCoherence(c.Target.Costs)
+	var model sim.Model = sim.NewCoherence(c.Target.Costs, load.Seed)
 	var sites *siteModel
 	if c.Lines > 0 {
 		sites = newSiteModel(model, c.Target.Costs.Hit)

@@ -116,6 +116,42 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestRepetitionsDiffer: repetition r of a cell draws with seed+r, so
+// -count repetitions differ (identical ones would give benchstat and the
+// check a spread of zero, and a U test "significance" for any difference
+// between two designs), repetition 1 of seed 1 is repetition 0 of seed 2,
+// and the configuration lines name the seed given, the same for both.
+func TestRepetitionsDiffer(t *testing.T) {
+	c := DefaultConfig()
+	c.Strategy, c.Workload, c.Threads, c.Target = "mmaplock", "lookups-mmap", 2, testTarget(2)
+	c.Warmup, c.Duration = 100*time.Microsecond, 500*time.Microsecond
+	run := func(c Config) string {
+		t.Helper()
+		r, _, err := Run(c)
+		if err != nil || r.Status != runner.StatusOK {
+			t.Fatalf("%v %s %s", err, r.Status, r.Detail)
+		}
+		var b strings.Builder
+		if err := report.NewWriter(&b).WriteResult(&r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	rep0 := run(c)
+	c.Rep = 1
+	rep1 := run(c)
+	if rep0 == rep1 {
+		t.Fatalf("repetitions 0 and 1 are the same:\n%s", rep0)
+	}
+	c.Rep, c.Load.Seed = 0, 2
+	if seed2 := run(c); strings.Replace(seed2, "seed: 2", "seed: 1", 1) != rep1 {
+		t.Errorf("repetition 1 of seed 1:\n%s\nrepetition 0 of seed 2:\n%s", rep1, seed2)
+	}
+	if !strings.Contains(rep1, "seed: 1\n") {
+		t.Errorf("repetition 1 of seed 1 names another seed:\n%s", rep1)
+	}
+}
+
 // TestDeterministicInFreshProcesses: a projection that allocates enough
 // for the Go pacer to collect several times gives byte-identical
 // results in two processes, as the CLI's child per cell does, because the

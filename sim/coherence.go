@@ -143,9 +143,11 @@ type Coherence struct {
 }
 
 // NewCoherence returns a Coherence model of a machine with costs c, which
-// must be valid (Costs.Validate).
-func NewCoherence(c Costs) *Coherence {
-	return &Coherence{c: c, perSocket: (c.CPUs + c.Sockets - 1) / c.Sockets, lines: map[uintptr]*line{}, lastKey: ^uintptr(0), rng: rand.New(rand.NewPCG(1, 2)), drain: make([]int64, c.CPUs)}
+// must be valid (Costs.Validate), whose wake-ups draw from their spread
+// with seed: a projection passes its own, so that its repetitions (each
+// a seed of its own) differ in their wake-ups as in the rest.
+func NewCoherence(c Costs, seed uint64) *Coherence {
+	return &Coherence{c: c, perSocket: (c.CPUs + c.Sockets - 1) / c.Sockets, lines: map[uintptr]*line{}, lastKey: ^uintptr(0), rng: rand.New(rand.NewPCG(seed, 2)), drain: make([]int64, c.CPUs)}
 }
 
 var _ Model = (*Coherence)(nil)
@@ -155,7 +157,7 @@ func (m *Coherence) Costs() Costs { return m.c }
 
 // Wake implements Model: the wake-up after idle ps of idleness, its
 // latency drawn from Costs.WakeCurve's spread by the model's own
-// generator, whose fixed seed keeps a projection deterministic (the engine
+// generator, whose seed keeps a projection deterministic (the engine
 // calls Wake in one order for one run).
 func (m *Coherence) Wake(idle int64) (latency, send int64) {
 	return m.c.WakeAfter(idle, m.rng.Float64())

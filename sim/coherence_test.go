@@ -63,7 +63,7 @@ func TestStoreBuffer(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := NewCoherence(costs)
+			m := NewCoherence(costs, 1)
 			for i, s := range tc.steps {
 				if got := m.Access(s.cpu, s.now, s.addr, s.k); got != s.want {
 					t.Errorf("step %d: CPU %d %v of %#x at %d costs %d, want %d", i, s.cpu, s.k, s.addr, s.now, got, s.want)

@@ -393,7 +393,7 @@ func TestWakeSend(t *testing.T) {
 	var flag word
 	var c0 *sim.CPU
 	var before, after int64
-	e := sim.New(sim.Config{Model: sim.NewCoherence(costs)})
+	e := sim.New(sim.Config{Model: sim.NewCoherence(costs, 1)})
 	c0 = e.Go(func(*sim.CPU) {
 		for flag.load() == 0 {
 			sim.BlockCurrent()

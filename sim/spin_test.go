@@ -26,7 +26,7 @@ func TestSpinSkip(t *testing.T) {
 		}
 		flag, other := new(lineWord), new(lineWord)
 		var o outcome
-		e := sim.New(sim.Config{Model: sim.NewCoherence(costs), RunSpins: runSpins})
+		e := sim.New(sim.Config{Model: sim.NewCoherence(costs, 1), RunSpins: runSpins})
 		spinner := func(*sim.CPU) {
 			other.load()
 			for {
@@ -82,7 +82,7 @@ func TestSpinForEver(t *testing.T) {
 	costs := sim.Costs{CPUs: 1, Sockets: 1, Hit: 1, RMW: 3, Transfer: 5, RMWTransfer: 6, Remote: 5, Pause: 40, Wake: 1000}
 	for _, until := range []int64{0, 1_000_000} {
 		var flag word
-		e := sim.New(sim.Config{Model: sim.NewCoherence(costs), Until: until})
+		e := sim.New(sim.Config{Model: sim.NewCoherence(costs, 1), Until: until})
 		e.Go(func(*sim.CPU) {
 			for flag.load() == 0 {
 				sim.SpinRelax()

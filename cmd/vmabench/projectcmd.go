@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"vmabench/calib"
+	"vmabench/cell"
 	"vmabench/internal/atomicfile"
 	"vmabench/internal/machine"
 	"vmabench/planflag"
@@ -34,7 +35,11 @@ shared model state a scheduling point charged by a cache-coherence model
 (per 64-byte line of the model's real addresses), calibrated work advancing
 each virtual CPU's clock, and sleeps blocking virtual CPUs. The earliest
 virtual CPU always runs next, so the figures depend on the target and the
-seed only: the same flags give the same file, byte for byte.
+seed only: the same flags give the same file, byte for byte. Repetition r
+of -count draws its random choices (the threads' generators, the work's
+spread, the wake-ups) with seed -seed+r, so the repetitions differ as far
+as the projection's own draws move it, and benchstat and compare see that
+spread, not a false zero; repetition r alone is -seed S+r -count 1.
 
 -target is a built-in target (xeon-16) or a target file (a calibration
 profile's keys plus cpus, sockets and remote-transfer-ns); by default it is
@@ -167,6 +172,7 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	ptg := project.FromCalib(tg, calibration == calib.None)
 	var cells []project.Config
+	reps := map[cell.Cell]int{} // each cell's repetitions so far
 	for _, rc := range plan.Cells() {
 		if rc.Threads > tg.CPUs {
 			return usagef("project", "-threads %d: the target %s has %d CPUs (each thread runs on a virtual CPU of its own; use a target with more)", rc.Threads, tg.Name, tg.CPUs)
@@ -175,6 +181,9 @@ func projectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		c.Strategy, c.Workload, c.Threads = rc.Strategy, rc.Workload, rc.Threads
 		c.Warmup, c.Duration, c.Load, c.Target, c.Locks = rc.Warmup, rc.Duration, rc.Load, ptg, rc.Locks
 		c.Lines, c.RunSpins = lines, runSpins
+		k := cell.Cell{Workload: rc.Workload, Strategy: rc.Strategy, Threads: rc.Threads}
+		c.Rep = reps[k]
+		reps[k]++
 		if err := c.Validate(); err != nil {
 			return usagef("project", "%v", err)
 		}

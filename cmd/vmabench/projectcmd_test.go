@@ -26,6 +26,33 @@ func TestProjectCommand(t *testing.T) {
 	}
 }
 
+// TestProjectCountDiffers: -count repetitions of a projected cell are
+// seeds of their own, so they differ, and a second run of the same flags
+// repeats the first byte for byte.
+func TestProjectCountDiffers(t *testing.T) {
+	args := []string{"project", "-target", "xeon-16", "-strategy", "mmaplock", "-workload", "lookups-mmap", "-threads", "2", "-duration", "300us", "-warmup", "50us", "-count", "2"}
+	var outs []string
+	for range 2 {
+		code, out, errOut := vmabench(t, args...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("the same flags gave two files:\n%s\n%s", outs[0], outs[1])
+	}
+	var cells []string
+	for _, l := range strings.Split(outs[0], "\n") {
+		if strings.HasPrefix(l, "BenchmarkVMA/") {
+			cells = append(cells, l)
+		}
+	}
+	if len(cells) != 2 || cells[0] == cells[1] {
+		t.Errorf("want 2 repetitions that differ, got %d:\n%s", len(cells), strings.Join(cells, "\n"))
+	}
+}
+
 func TestProjectBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
