@@ -27,10 +27,10 @@ var sample = Profile{
 	MmapFile: 2000, MunmapFile: 1800, SharedFaultPages: 3,
 	Hit: 0.5, RMW: 8.6, LineTransfer: 40, ContendedRMW: 45, Pause: 30, Wakeup: 25000,
 	PairP10: 2500, PairP50: 2600, PairP90: 3000, PairP99: 6000, PairP999: 30000,
-	WakeupAfter: [5]float64{2000, 3000, 8000, 15000, 20000},
-	WakeupP10:   [6]float64{800, 1000, 4000, 9000, 12000, 15000},
-	WakeupP90:   [6]float64{7000, 9000, 20000, 30000, 40000, 60000},
-	WakeupSend:  [6]float64{3500, 2000, 3000, 4000, 4000, 4000},
+	WakeupAfter: [6]float64{2000, 2500, 3000, 8000, 15000, 20000},
+	WakeupP10:   [7]float64{800, 900, 1000, 4000, 9000, 12000, 15000},
+	WakeupP90:   [7]float64{7000, 8000, 9000, 20000, 30000, 40000, 60000},
+	WakeupSend:  [7]float64{3500, 2500, 2000, 3000, 4000, 4000, 4000},
 }
 
 // TestWriteGolden: a profile's text is stable (testdata/profile.golden) and
@@ -73,7 +73,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad load", with(6, "load: high"), `p.txt:6: load "high": want a load average, 0 or more`},
 		{"negative pcp", with(7, "pcp-high: -1"), `p.txt:7: pcp-high "-1": want a number of pages, 0 or more`},
 		{"zero pcp", with(8, "pcp-batch: 0"), ""},
-		{"twice", good.String() + "trap-ns: 5\n", `p.txt:66: trap-ns given twice`},
+		{"twice", good.String() + "trap-ns: 5\n", `p.txt:70: trap-ns given twice`},
 		{"missing", strings.Join(lines[:len(lines)-2], "\n"), `keys missing: p.txt: missing wakeup-send-ns, wakeup-ns`},
 		{"zero zap", with(25, "zap-anon-ns: 0"), ""},
 		{"zero lazy flush", with(22, "tlb-lazy-ns: 0"), ""},

@@ -180,7 +180,15 @@ type Profile struct {
 // projection charged every shorter idle too (its mean send 2.9 µs, its
 // sleepers' mean idle 1.8 µs; the writer's lock hold, which a send to a
 // reader lies inside, 3.5 µs a write against the real model's 5.6 to 6.6).
-var WakeIdles = [...]float64{0.5, 2, 10, 30, 100}
+//
+// The second, 1 µs, is where that case ends: a sleeper still on its way
+// into FUTEX_WAIT is woken at once, one already off its CPU needs the
+// IPI. Timed in the real model's lookups-mmap on a 2-CPU VM of another
+// kind (AMD EPYC, a system call 1.06 µs; 2026-12-07), its wake-ups cost
+// 1.1 to 1.2 µs (medians) at idles under 1 µs and 9.0 µs from 1 to 2 µs,
+// where half of them fell; with points at 0.5 and 2 µs alone a projection
+// drew that step as a slope (3.8 µs from 0.5 to 1 µs, 10.2 from 1 to 2).
+var WakeIdles = [...]float64{0.5, 1, 2, 10, 30, 100}
 
 // WakeIdleLong is Wakeup's idle time, in µs.
 const WakeIdleLong = 200
@@ -440,8 +448,9 @@ func DefaultPath() (string, error) {
 // one with yield-ns, ".v7" from the one with the pair's spread
 // (pair-p10-ns and the rest), ".v8" from the one with its tail
 // (pair-p99-ns, pair-p999-ns), ".v9" from the one whose curve begins at
-// 0.5 µs (wakeup-0.5us-ns and the rest).
-const profileVersion = ".v9"
+// 0.5 µs (wakeup-0.5us-ns and the rest), ".v10" from the one with a point
+// at 1 µs (wakeup-1us-ns and the rest).
+const profileVersion = ".v10"
 
 // fileSafe keeps a host name usable as part of a file name.
 func fileSafe(s string) string {
