@@ -163,9 +163,9 @@ type Config struct {
 	// the ps it puts on the clock, in place of 1000 per ns: a spread
 	// drawn from the machine's measured variation of the same work
 	// (WorkSpread), so that CPUs doing the same work do not stay in
-	// lockstep. The engine calls it in time order, so a seeded draw keeps
-	// a run deterministic.
-	Work func(ns int64) int64
+	// lockstep. The engine calls it in time order, with the CPU's ID, so
+	// a seeded draw keeps a run deterministic.
+	Work func(cpu int, ns int64) int64
 }
 
 // Errors of Run.
@@ -242,7 +242,7 @@ type CPU struct {
 func (c *CPU) settle() {
 	if c.Work != 0 {
 		if f := c.eng.cfg.Work; f != nil {
-			c.clock += f(c.Work)
+			c.clock += f(c.id, c.Work)
 		} else {
 			c.clock += c.Work * 1000
 		}

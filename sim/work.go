@@ -99,12 +99,17 @@ func (s WorkSpread) bodyMean() float64 {
 // included): the body's mean is 1 less the stalls' share.
 // The zero WorkSpread returns nil: every piece costs its mean.
 //
-// Each piece's body is drawn on its own, so an operation of k pieces
-// varies less than one piece does (about 1/sqrt(k) as much): the body's
-// spread is of the pieces, and a model step that splits its work finer
-// narrows it. The stalls do not narrow: an operation of k pieces is as
-// likely to be struck as one piece of the same length.
-func (s WorkSpread) Func(seed uint64) func(ns int64) int64 {
+// A CPU keeps its body factor for Ns ns of its own work, then draws
+// again: the spread was measured on a whole operation (an mmap and munmap
+// pair of Ns ns), and a projection cuts an operation into many pieces,
+// the runs of work between two accesses to shared state (a system call's
+// entry, the work under the lock, its exit). Drawn on its own, each piece
+// would vary about as the whole pair does, and the pair, the sum of six or
+// so, about 1/sqrt(6) as much as measured: 2.4 times too little for two
+// CPUs to fall out of a lockstep as real ones do. With Ns zero each piece
+// draws on its own. The stalls need no window: an operation of k pieces
+// is as likely to be struck as one piece of the same length.
+func (s WorkSpread) Func(seed uint64) func(cpu int, ns int64) int64 {
 	if s == (WorkSpread{}) || (s.Lo == 1 && s.Hi == 1 && s.P99 == 0) {
 		return nil
 	}
@@ -113,8 +118,25 @@ func (s WorkSpread) Func(seed uint64) func(ns int64) int64 {
 	lo, hi := int64(s.Lo*scale*1024+0.5), int64(s.Hi*scale*1024+0.5)
 	mid := int64(scale*1024 + 0.5)
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	return func(ns int64) int64 {
-		ps := (ns*spreadAt(rng.Float64(), lo, mid, hi) + 512) >> 10
+	window := int64(s.Ns + 0.5)
+	type held struct{ factor, left int64 } // a CPU's body factor and the ns it has left
+	var cpus []held
+	return func(cpu int, ns int64) int64 {
+		var factor int64
+		if window <= 0 {
+			factor = spreadAt(rng.Float64(), lo, mid, hi)
+		} else {
+			for cpu >= len(cpus) {
+				cpus = append(cpus, held{})
+			}
+			h := &cpus[cpu]
+			if h.left <= 0 {
+				h.factor, h.left = spreadAt(rng.Float64(), lo, mid, hi), window
+			}
+			factor = h.factor
+			h.left -= ns
+		}
+		ps := (ns*factor + 512) >> 10
 		if rate == 0 {
 			return ps
 		}

@@ -25,7 +25,7 @@ func TestWorkSpread(t *testing.T) {
 			xs := make([]float64, n)
 			var sum float64
 			for i := range xs {
-				xs[i] = float64(f(ns))
+				xs[i] = float64(f(0, ns))
 				sum += xs[i]
 			}
 			if mean := sum / n / (ns * 1000); math.Abs(mean-1) > 0.01 {
@@ -44,7 +44,7 @@ func TestWorkSpread(t *testing.T) {
 			}
 			g, h := tt.s.Func(7), tt.s.Func(7)
 			for range 100 {
-				if a, b := g(ns), h(ns); a != b {
+				if a, b := g(0, ns), h(0, ns); a != b {
 					t.Fatalf("seed 7 drew %d, then %d: not deterministic", a, b)
 				}
 			}
@@ -76,7 +76,7 @@ func TestWorkSpreadStalls(t *testing.T) {
 			xs := make([]float64, n)
 			var sum float64
 			for i := range xs {
-				xs[i] = float64(f(tt.ns)) / 1000 // ns
+				xs[i] = float64(f(0, tt.ns)) / 1000 // ns
 				sum += xs[i]
 			}
 			if mean := sum / n / float64(tt.ns); math.Abs(mean-1) > 0.02 {
@@ -106,7 +106,7 @@ func TestWorkSpreadStalls(t *testing.T) {
 	}
 	g, h := s.Func(9), s.Func(9)
 	for range 10000 {
-		if a, b := g(4300), h(4300); a != b {
+		if a, b := g(0, 4300), h(0, 4300); a != b {
 			t.Fatalf("seed 9 drew %d, then %d: not deterministic", a, b)
 		}
 	}
@@ -135,7 +135,7 @@ func TestWorkSpreadNone(t *testing.T) {
 // TestWorkSpreadEngine: an engine with a Work function charges each
 // piece of a CPU's Work through it, and one without charges 1000 ps a ns.
 func TestWorkSpreadEngine(t *testing.T) {
-	run := func(work func(int64) int64) int64 {
+	run := func(work func(int, int64) int64) int64 {
 		e := New(Config{Work: work})
 		var clock int64
 		e.Go(func(c *CPU) {
@@ -151,9 +151,69 @@ func TestWorkSpreadEngine(t *testing.T) {
 		return clock
 	}
 	plain := run(nil)
-	doubled := run(func(ns int64) int64 { return 2000 * ns })
+	doubled := run(func(_ int, ns int64) int64 { return 2000 * ns })
 	// Each Relax costs the unit model's 1 ns besides the work.
 	if want := plain + 10*100*1000; doubled != want {
 		t.Errorf("doubled work: clock %d ps, want %d (plain %d)", doubled, want, plain)
 	}
+}
+
+// TestWorkSpreadWholeOperation: the spread is of a whole operation of Ns
+// ns, so an operation cut into six pieces, as a projection cuts one at its
+// accesses, varies as measured (each CPU keeps its factor for Ns ns of its
+// own work), where six pieces drawn on their own (Ns zero) vary about
+// 1/sqrt(6) as much; and two CPUs whose pieces interleave draw apart.
+func TestWorkSpreadWholeOperation(t *testing.T) {
+	const ops, pieces, ns = 20000, 6, 1000
+	spreadOf := func(s WorkSpread) (lo, hi float64) {
+		f := s.Func(5)
+		xs := make([]float64, ops)
+		for i := range xs {
+			for range pieces {
+				xs[i] += float64(f(0, ns))
+			}
+		}
+		slices.Sort(xs)
+		med := xs[ops/2]
+		return xs[int(0.09*ops)] / med, xs[int(0.91*ops)] / med
+	}
+	whole := WorkSpread{Lo: 0.8, Hi: 1.3, Ns: pieces * ns}
+	if lo, hi := spreadOf(whole); math.Abs(lo-whole.Lo) > 0.01 || math.Abs(hi-whole.Hi) > 0.01 {
+		t.Errorf("an operation of %d pieces: p10/p50 %.3f, p90/p50 %.3f; want the spread's %.2f and %.2f", pieces, lo, hi, whole.Lo, whole.Hi)
+	}
+	apart := whole
+	apart.Ns = 0
+	if lo, hi := spreadOf(apart); lo < 0.87 || hi > 1.2 {
+		t.Errorf("pieces drawn on their own: p10/p50 %.3f, p90/p50 %.3f; want about 1/sqrt(%d) of the spread", lo, hi, pieces)
+	}
+	// Two CPUs taking turns: the factors their operations are charged at
+	// do not follow each other.
+	f := whole.Func(11)
+	var a, b []float64
+	for range ops {
+		var x, y float64
+		for range pieces {
+			x += float64(f(0, ns))
+			y += float64(f(1, ns))
+		}
+		a, b = append(a, x), append(b, y)
+	}
+	if r := correlation(a, b); math.Abs(r) > 0.05 {
+		t.Errorf("two CPUs' operations correlate %.3f, want about 0", r)
+	}
+}
+
+func correlation(a, b []float64) float64 {
+	var ma, mb float64
+	for i := range a {
+		ma, mb = ma+a[i], mb+b[i]
+	}
+	ma, mb = ma/float64(len(a)), mb/float64(len(b))
+	var sab, saa, sbb float64
+	for i := range a {
+		sab += (a[i] - ma) * (b[i] - mb)
+		saa += (a[i] - ma) * (a[i] - ma)
+		sbb += (b[i] - mb) * (b[i] - mb)
+	}
+	return sab / math.Sqrt(saa*sbb)
 }
