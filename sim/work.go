@@ -105,9 +105,8 @@ func (s WorkSpread) bodyMean() float64 {
 // the runs of work between two accesses to shared state (a system call's
 // entry, the work under the lock, its exit). Drawn on its own, each piece
 // would vary about as the whole pair does, and the pair, the sum of six or
-// so, about 1/sqrt(6) as much as measured: 2.4 times too little for two
-// CPUs to fall out of a lockstep as real ones do. With Ns zero each piece
-// draws on its own. The stalls need no window: an operation of k pieces
+// so, about 1/sqrt(6) as much as measured: 2.4 times too little. With Ns
+// zero each piece draws on its own. The stalls need no window: an operation of k pieces
 // is as likely to be struck as one piece of the same length.
 func (s WorkSpread) Func(seed uint64) func(cpu int, ns int64) int64 {
 	if s == (WorkSpread{}) || (s.Lo == 1 && s.Hi == 1 && s.P99 == 0) {
