@@ -85,6 +85,21 @@ func TestCheckerSeesUnlockedWriters(t *testing.T) {
 	}
 }
 
+// projected runs c, which must project without error, and returns its
+// result as report writes it, with the engine's statistics.
+func projected(t *testing.T, c Config) (string, Stats) {
+	t.Helper()
+	r, st, err := Run(c)
+	if err != nil || r.Status != runner.StatusOK {
+		t.Fatalf("%v %s %s", err, r.Status, r.Detail)
+	}
+	var b strings.Builder
+	if err := report.NewWriter(&b).WriteResult(&r); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), st
+}
+
 // TestDeterministic: the same cell, seed and target give byte-identical
 // results, twice in one process (so the Go heap's addresses differ between
 // the runs, and the cache lines with them, as little as the allocator's
@@ -99,16 +114,8 @@ func TestDeterministic(t *testing.T) {
 		c.Warmup, c.Duration = 100*time.Microsecond, 300*time.Microsecond
 		var out []string
 		for range 2 {
-			r, _, err := Run(c)
-			if err != nil || r.Status != runner.StatusOK {
-				t.Fatalf("%v %s %s", err, r.Status, r.Detail)
-			}
-			var b strings.Builder
-			w := report.NewWriter(&b)
-			if err := w.WriteResult(&r); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, b.String())
+			text, _ := projected(t, c)
+			out = append(out, text)
 		}
 		if out[0] != out[1] {
 			t.Errorf("%s/%s: two projections differ:\n%s\n%s", tc.strategy, tc.workload, out[0], out[1])
@@ -125,26 +132,14 @@ func TestRepetitionsDiffer(t *testing.T) {
 	c := DefaultConfig()
 	c.Strategy, c.Workload, c.Threads, c.Target = "mmaplock", "lookups-mmap", 2, testTarget(2)
 	c.Warmup, c.Duration = 100*time.Microsecond, 500*time.Microsecond
-	run := func(c Config) string {
-		t.Helper()
-		r, _, err := Run(c)
-		if err != nil || r.Status != runner.StatusOK {
-			t.Fatalf("%v %s %s", err, r.Status, r.Detail)
-		}
-		var b strings.Builder
-		if err := report.NewWriter(&b).WriteResult(&r); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
-	}
-	rep0 := run(c)
+	rep0, _ := projected(t, c)
 	c.Rep = 1
-	rep1 := run(c)
+	rep1, _ := projected(t, c)
 	if rep0 == rep1 {
 		t.Fatalf("repetitions 0 and 1 are the same:\n%s", rep0)
 	}
 	c.Rep, c.Load.Seed = 0, 2
-	if seed2 := run(c); strings.Replace(seed2, "seed: 2", "seed: 1", 1) != rep1 {
+	if seed2, _ := projected(t, c); strings.Replace(seed2, "seed: 2", "seed: 1", 1) != rep1 {
 		t.Errorf("repetition 1 of seed 1:\n%s\nrepetition 0 of seed 2:\n%s", rep1, seed2)
 	}
 	if !strings.Contains(rep1, "seed: 1\n") {
@@ -200,18 +195,11 @@ func TestDeterministicChild(t *testing.T) {
 	c.Strategy, c.Workload, c.Threads, c.Target = "vmarefcnt", "page_fault1", 2, testTarget(2)
 	c.Load.Size = 4 << 20
 	c.Warmup, c.Duration = 0, 20*time.Millisecond
-	r, st, err := Run(c)
-	if err != nil || r.Status != runner.StatusOK {
-		t.Fatalf("%v %s %s", err, r.Status, r.Detail)
-	}
+	text, st := projected(t, c)
 	if st.Allocated < 4<<20 || st.GCs != 0 {
 		t.Fatalf("allocated %d MiB and collected %d times, want 4 MiB or more, enough for the pacer at GOGC=25 to collect several times, and no collection", st.Allocated>>20, st.GCs)
 	}
-	var b strings.Builder
-	if err := report.NewWriter(&b).WriteResult(&r); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(b.String(), "\n") {
+	for _, l := range strings.Split(text, "\n") {
 		if strings.HasPrefix(l, "Benchmark") {
 			fmt.Printf("RESULT %s\n", l)
 		}
@@ -246,15 +234,7 @@ func TestSpinSkipsChangeNothing(t *testing.T) {
 			var st [2]Stats
 			for i, run := range []bool{true, false} {
 				c.RunSpins = run
-				r, s, err := Run(c)
-				if err != nil || r.Status != runner.StatusOK {
-					t.Fatalf("%v %s %s", err, r.Status, r.Detail)
-				}
-				var b strings.Builder
-				if err := report.NewWriter(&b).WriteResult(&r); err != nil {
-					t.Fatal(err)
-				}
-				out[i], st[i] = b.String(), s
+				out[i], st[i] = projected(t, c)
 			}
 			t.Logf("every iteration: %d events; skipping: %d events, %d iterations skipped", st[0].Events, st[1].Events, st[1].Elided)
 			if out[0] != out[1] {
