@@ -118,6 +118,20 @@ import (
 type Config struct {
 	// Count is how many times each cell runs; rows use the medians.
 	Count int
+	// MaxCount, when above Count, lets Run extend a validation whose rows
+	// are inconclusive after Count repetitions: it runs every cell again
+	// up to the most repetitions an inconclusive row needs at the spread
+	// of the first Count (verdict.Judgement.Need), at most MaxCount, and
+	// judges every row once more, on all of them. The first Count
+	// repetitions only set the count (a two-stage design: one look at
+	// the end, not a look after each repetition, which would stop on a
+	// lucky stretch). Rows that need more than MaxCount stay inconclusive;
+	// where no row needs MaxCount or fewer, nothing is extended. 0 is no
+	// extension.
+	MaxCount int
+	// Extending, if set, is told before Run extends: from and to
+	// repetitions, for the rows named.
+	Extending func(from, to int, rows []string)
 	// Tolerance is how far the model/kernel ratio may stray, either way:
 	// 1.25 accepts ratios from 0.8 to 1.25. It is every penalty's and
 	// cost's (DefaultTolerance).
@@ -209,6 +223,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Count < 1:
 		return fmt.Errorf("count %d: want at least 1", c.Count)
+	case c.MaxCount != 0 && c.MaxCount < c.Count:
+		return fmt.Errorf("max count %d: want 0 (no extension) or at least the count, %d", c.MaxCount, c.Count)
 	case !(c.Tolerance > 1):
 		return fmt.Errorf("tolerance %v: want a factor above 1, e.g. 1.5", c.Tolerance)
 	case !(c.RoundTripTolerance > 1):
@@ -359,24 +375,25 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	var results []runner.Result
 	singles := []Single{{Kernel: kp.Mprotect, Model: mp.Mprotect}}
 	n := c.Count * len(cells)
-	for rep := 0; rep < c.Count; rep++ {
+	// runRep runs repetition rep of every cell.
+	runRep := func(rep int) error {
 		if rep > 0 {
 			// The in-process mprotect timing, once per repetition, so
 			// its row has repetitions to judge as the others do.
 			kp, err := calib.Measure(ctx)
 			if err != nil {
-				return Report{}, fmt.Errorf("%w: %v", ErrKernel, err)
+				return fmt.Errorf("%w: %v", ErrKernel, err)
 			}
 			repLoad = load(rep, kp)
 			mp, err := calib.MeasureModel(ctx, c.Design, repLoad.Work)
 			if err != nil {
-				return Report{}, err
+				return err
 			}
 			singles = append(singles, Single{Kernel: kp.Mprotect, Model: mp.Mprotect})
 		}
 		for _, cell := range cells {
 			if err := ctx.Err(); err != nil {
-				return Report{}, err
+				return err
 			}
 			rc := c.Base
 			rc.Strategy, rc.Workload, rc.Threads = cell.Strategy, cell.Workload, cell.Threads
@@ -398,36 +415,80 @@ func Run(ctx context.Context, c Config) (Report, error) {
 				r, err = run(ctx, rc)
 			}
 			if err != nil {
-				return Report{}, err
+				return err
 			}
 			if r.Starved() {
-				return Report{}, fmt.Errorf("%s: %s, three times: the machine is too busy to validate on", r.Name(), r.Detail)
+				return fmt.Errorf("%s: %s, three times: the machine is too busy to validate on", r.Name(), r.Detail)
 			}
 			if r.Status != runner.StatusOK {
 				err := fmt.Errorf("%s: %s: %s", r.Name(), r.Status, r.Detail)
 				if cell.Strategy == "kernel" {
-					return Report{}, fmt.Errorf("%w: %v", ErrKernel, err)
+					return fmt.Errorf("%w: %v", ErrKernel, err)
 				}
-				return Report{}, err
+				return err
 			}
 			results = append(results, r)
 			if c.Progress != nil {
 				if err := c.Progress(len(results)-1, n, r); err != nil {
-					return Report{}, err
+					return err
 				}
 			}
 		}
+		return nil
 	}
-	var ks, ms []float64
-	for _, sg := range singles {
-		ks, ms = append(ks, sg.Kernel), append(ms, sg.Model)
+	judge := func() (Report, error) {
+		var ks, ms []float64
+		for _, sg := range singles {
+			ks, ms = append(ks, sg.Kernel), append(ms, sg.Model)
+		}
+		return Compute(c, results, Single{Kernel: median(ks), Model: median(ms)}, singles...)
 	}
-	rep, err := Compute(c, results, Single{Kernel: median(ks), Model: median(ms)}, singles...)
+	for rep := 0; rep < c.Count; rep++ {
+		if err := runRep(rep); err != nil {
+			return Report{}, err
+		}
+	}
+	rep, err := judge()
+	rep.Repetitions = c.Count
+	if err == nil && c.MaxCount > c.Count {
+		to, rows, beyond := extension(rep, c.MaxCount)
+		rep.Beyond = beyond
+		if to > c.Count {
+			if c.Extending != nil {
+				c.Extending(c.Count, to, rows)
+			}
+			n = to * len(cells)
+			for r := c.Count; r < to; r++ {
+				if err := runRep(r); err != nil {
+					return Report{}, err
+				}
+			}
+			rep, err = judge()
+			rep.Repetitions, rep.Pilot, rep.ExtendedFor, rep.Beyond = to, c.Count, rows, beyond
+		}
+	}
+	rep.MaxCount = c.MaxCount
 	rep.LoadStart, rep.LoadEnd = load0, LoadAverage()
 	rep.TransferStart, rep.TransferEnd = transfer0, lineTransfer(ctx)
 	rep.Clamped = clamped
 	rep.CPUIdle = kernel.CPUIdle()
 	return rep, err
+}
+
+// extension returns how many repetitions in all would decide the
+// inconclusive rows of r that need at most maxCount (the most any of them
+// needs), and their names; 0 where none does. beyond names the
+// inconclusive rows that need more than maxCount.
+func extension(r Report, maxCount int) (to int, rows, beyond []string) {
+	for _, row := range r.Inconclusive() {
+		if need := row.Verdict.Need; need > 0 && need <= maxCount {
+			to = max(to, need)
+			rows = append(rows, row.Name)
+		} else {
+			beyond = append(beyond, row.Name)
+		}
+	}
+	return to, rows, beyond
 }
 
 // lineTransfer is calib.LineTransfer, 0 where it cannot be measured (one
@@ -539,6 +600,14 @@ type Report struct {
 	Sleeps []Sleep
 	// Results are the cells' results, every repetition.
 	Results []runner.Result
+	// Repetitions is how many times each cell ran. Pilot is the count
+	// the validation first ran (Config.Count) where Run extended it
+	// (Config.MaxCount), for the rows in ExtendedFor, and 0 where it did
+	// not; Beyond names the rows inconclusive after the pilot whose need
+	// exceeded MaxCount, which it did not extend for. MaxCount is the
+	// Config's.
+	Repetitions, Pilot, MaxCount int
+	ExtendedFor, Beyond          []string
 	// LeftOut names the rows left out, and why: the lock rows where
 	// the kernel's mmap_lock cannot be traced, or -locks is off.
 	LeftOut []string

@@ -20,6 +20,7 @@ import (
 	"vmabench/mm"
 	"vmabench/runner"
 	"vmabench/units"
+	"vmabench/verdict"
 )
 
 // fakeCell returns a fake OK result: reader is the reader class's rate
@@ -766,4 +767,161 @@ func TestFileFaultNote(t *testing.T) {
 			t.Errorf("fileFaultNote(%q, %q) = %q, want %q", tt.release, tt.design, got, tt.want)
 		}
 	}
+}
+
+// TestExtension: the rows an extension is for are the inconclusive ones
+// that need at most the max count, extended to the most any of them
+// needs; the others are named as beyond it.
+func TestExtension(t *testing.T) {
+	r := Report{Rows: []Row{
+		{Name: "a", Verdict: verdict.Judgement{Outcome: verdict.CannotTell, Need: 12}},
+		{Name: "b", Verdict: verdict.Judgement{Outcome: verdict.CannotTell, Need: verdict.MaxNeed}},
+		{Name: "c", Verdict: verdict.Judgement{Outcome: verdict.Same}},
+		{Name: "d", Verdict: verdict.Judgement{Outcome: verdict.CannotTell, Need: 20}},
+	}}
+	for _, tt := range []struct {
+		max          int
+		to           int
+		rows, beyond []string
+	}{
+		{30, 20, []string{"a", "d"}, []string{"b"}},
+		{15, 12, []string{"a"}, []string{"b", "d"}},
+		{10, 0, nil, []string{"a", "b", "d"}},
+	} {
+		to, rows, beyond := extension(r, tt.max)
+		if to != tt.to || !slices.Equal(rows, tt.rows) || !slices.Equal(beyond, tt.beyond) {
+			t.Errorf("extension(max %d) = %d, %v, %v; want %d, %v, %v", tt.max, to, rows, beyond, tt.to, tt.rows, tt.beyond)
+		}
+	}
+}
+
+// TestRunExtends: with MaxCount, a validation whose rows are inconclusive
+// after Count repetitions runs every cell up to the count the pilot's
+// spread names, judges once on all of them, and says so.
+func TestRunExtends(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the live kernel")
+	}
+	// The model's fault rate, per repetition: fault-ns's ratio
+	// model/kernel is then 1.3, 1.02, 1.12, 1.3, ... (median 1.12, within
+	// 1.25x), too spread for three repetitions to decide.
+	factors := []float64{1 / 1.3, 1 / 1.02, 1 / 1.12}
+	fake := func(calls map[string]int) func(context.Context, runner.Config) (runner.Result, error) {
+		return func(_ context.Context, rc runner.Config) (runner.Result, error) {
+			key := fmt.Sprintf("%s/%s/%d/%s", rc.Strategy, rc.Workload, rc.Threads, rc.Locks)
+			i := calls[key]
+			calls[key]++
+			r := fakeCell(rc.Strategy, rc.Workload, rc.Threads, 1e6, 1e4, 1e6)
+			if rc.Strategy == "vmarefcnt" && rc.Workload == "faults" && rc.Threads == 1 {
+				r.Metrics[0].Value *= factors[i%len(factors)]
+			}
+			return r, nil
+		}
+	}
+	c := testConfig()
+	c.Count = 3
+	// The pilot's verdict, from the same cells without a run.
+	pilotRun, pilotCalls := fake(map[string]int{}), 0
+	var rs []runner.Result
+	for range c.Count {
+		for _, cl := range c.Cells() {
+			rc := c.Base
+			rc.Strategy, rc.Workload, rc.Threads, rc.Locks = cl.Strategy, cl.Workload, cl.Threads, cl.Locks
+			r, _ := pilotRun(context.Background(), rc)
+			rs = append(rs, r)
+			pilotCalls++
+		}
+	}
+	pilot, err := Compute(c, rs, Single{3000, 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := 0
+	for _, row := range pilot.Rows {
+		if row.Name == "fault-ns" {
+			if row.Verdict.Outcome != verdict.CannotTell || row.Verdict.Need <= 3 || row.Verdict.Need > 12 {
+				t.Fatalf("pilot: fault-ns %s, needs %d; want inconclusive, deciding within 12", row.State(), row.Verdict.Need)
+			}
+			need = row.Verdict.Need
+		}
+	}
+
+	c.MaxCount = 12
+	calls := map[string]int{}
+	c.RunCell = fake(calls)
+	var told []int
+	c.Extending = func(from, to int, rows []string) { told = append(told, from, to) }
+	got, err := Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pilot: fault-ns needs %d; extended to %d, fault-ns now %s", need, got.Repetitions, rowState(got, "fault-ns"))
+	if got.Pilot != 3 || got.Repetitions < need || !slices.Contains(got.ExtendedFor, "fault-ns") {
+		t.Fatalf("extended: %d repetitions from %d for %v; want at least %d from 3 for fault-ns", got.Repetitions, got.Pilot, got.ExtendedFor, need)
+	}
+	if !slices.Equal(told, []int{3, got.Repetitions}) {
+		t.Errorf("Extending told %v, want [3 %d]", told, got.Repetitions)
+	}
+	total := 0
+	for key, n := range calls {
+		total += n
+		if n != got.Repetitions && !strings.Contains(key, "/lookups-mmap/2/") {
+			t.Errorf("%s ran %d times, want %d", key, n, got.Repetitions)
+		}
+	}
+	if want := pilotCalls / c.Count * got.Repetitions; total != want {
+		t.Errorf("%d cells ran, want %d (every cell, %d times)", total, want, got.Repetitions)
+	}
+	for _, row := range got.Rows {
+		if row.Name == "fault-ns" && row.Verdict.N != got.Repetitions {
+			t.Errorf("fault-ns judged on %d repetitions, want all %d", row.Verdict.N, got.Repetitions)
+		}
+	}
+	var b strings.Builder
+	if err := got.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("repetitions: %d, extended from 3 for ", got.Repetitions); !strings.Contains(b.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, b.String())
+	}
+}
+
+// TestRepetitionsLine: the table says how many repetitions ran, and, where
+// a max count was set, what was extended and what was not.
+func TestRepetitionsLine(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		r    Report
+		want string
+	}{
+		{"none asked", Report{Repetitions: 5}, ""},
+		{"extended", Report{Repetitions: 9, Pilot: 5, MaxCount: 30, ExtendedFor: []string{"fault-ns", "pft-ns"}, Beyond: []string{"mmap1-scaling"}},
+			"repetitions: 9, extended from 5 for fault-ns, pft-ns: the first 5 set the count, and every row is judged once, on all 9; not for mmap1-scaling, which would need more than -max-count 30\n"},
+		{"beyond", Report{Repetitions: 5, MaxCount: 8, Beyond: []string{"mmap1-scaling"}},
+			"repetitions: 5, not extended: mmap1-scaling would need more than -max-count 8 at this spread\n"},
+	} {
+		var b strings.Builder
+		if err := tt.r.WriteTable(&b); err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, l := range strings.SplitAfter(b.String(), "\n") {
+			if strings.HasPrefix(l, "repetitions: ") {
+				got = l
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: repetitions line %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// rowState is the state of r's row name, "" if it has none.
+func rowState(r Report, name string) string {
+	for _, row := range r.Rows {
+		if row.Name == name {
+			return row.State()
+		}
+	}
+	return ""
 }

@@ -51,6 +51,18 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	switch {
+	case r.Pilot > 0:
+		fmt.Fprintf(&b, "repetitions: %d, extended from %d for %s: the first %d set the count, and every row is judged once, on all %d",
+			r.Repetitions, r.Pilot, strings.Join(r.ExtendedFor, ", "), r.Pilot, r.Repetitions)
+		if len(r.Beyond) > 0 {
+			fmt.Fprintf(&b, "; not for %s, which would need more than -max-count %d", strings.Join(r.Beyond, ", "), r.MaxCount)
+		}
+		b.WriteString("\n")
+	case r.MaxCount > r.Repetitions && len(r.Beyond) > 0:
+		fmt.Fprintf(&b, "repetitions: %d, not extended: %s would need more than -max-count %d at this spread\n",
+			r.Repetitions, strings.Join(r.Beyond, ", "), r.MaxCount)
+	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "experiment\tmodel\tkernel\tmodel\tratio\tinterval\ttolerance\tverdict\tspread\t\n")
 	for _, row := range r.Rows {
@@ -196,6 +208,9 @@ func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
 		benchfmt.Config{Key: "validate-design", Value: []byte(r.Design), File: true},
 		benchfmt.Config{Key: "validate-tolerance", Value: []byte(trim(r.Tolerance)), File: true},
 		benchfmt.Config{Key: "validate-load", Value: []byte(fmt.Sprintf("%.2f-%.2f", r.LoadStart, r.LoadEnd)), File: true})
+	if r.Pilot > 0 {
+		cfg = append(cfg, benchfmt.Config{Key: "validate-repetitions", Value: []byte(fmt.Sprintf("%d, extended from %d", r.Repetitions, r.Pilot)), File: true})
+	}
 	if r.TransferStart > 0 && r.TransferEnd > 0 {
 		cfg = append(cfg, benchfmt.Config{Key: "validate-line-transfer", Value: []byte(fmt.Sprintf("%.0f-%.0fns", r.TransferStart, r.TransferEnd)), File: true})
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"vmabench/calib"
@@ -53,6 +54,15 @@ Examples:
 	vmabench validate
 	vmabench validate -count 5 -o results/validate.txt
 	vmabench validate -allow-inconclusive -tolerance 1.5 -calibration results/calibration.txt
+	vmabench validate -max-count 30                  # extend to up to 30 repetitions where rows cannot judge
+
+-max-count N makes an inconclusive validation a two-stage one: the first
+-count repetitions' spread sets how many in all would decide each
+inconclusive row (the count it names), every cell runs again up to the
+most of those that is N or fewer, and every row is judged once more, on
+all the repetitions. One look at the end, not one after each repetition,
+which would stop on a lucky stretch. Rows that need more than N stay
+inconclusive and the table says so.
 `
 
 // validateCmd is vmabench validate.
@@ -65,6 +75,7 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&cfg.Tolerance, "tolerance", cfg.Tolerance, "how far model/kernel may stray either way, a `factor` (1.5: from 0.67 to 1.5)")
 	fs.Float64Var(&cfg.RoundTripTolerance, "round-trip-tolerance", cfg.RoundTripTolerance, "round-trip-ns's tolerance, a `factor`")
 	fs.BoolVar(&cfg.AllowInconclusive, "allow-inconclusive", false, "exit 0 when rows are inconclusive (none disagrees); they are listed still")
+	fs.IntVar(&cfg.MaxCount, "max-count", 0, "where rows are inconclusive after -count repetitions, run every cell again up to the `N` the spread says would decide them, at most N, and judge once more on all of them (0: never)")
 	// The window and load flags of vmabench run (and -count), on a plan
 	// that only carries them.
 	plan := runner.Plan{Base: cfg.Base, Count: cfg.Count}
@@ -99,6 +110,11 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 			return nil
 		}
+	}
+	cfg.Extending = func(from, to int, rows []string) {
+		fmt.Fprintf(stderr, "vmabench validate: %d rows inconclusive after %d repetitions (%s): extending to %d, about %v more\n",
+			len(rows), from, strings.Join(rows, ", "), to,
+			(time.Duration((to-from)*len(cfg.Cells())) * (cfg.Base.Warmup + cfg.Base.Duration + 100*time.Millisecond)).Round(time.Second))
 	}
 	rep, err := validate.Run(ctx, cfg)
 	if err != nil {
