@@ -478,13 +478,16 @@ func Run(ctx context.Context, c Config) (Report, error) {
 // extension returns how many repetitions in all would decide the
 // inconclusive rows of r that need at most maxCount (the most any of them
 // needs), and their names; 0 where none does. beyond names the
-// inconclusive rows that need more than maxCount.
+// inconclusive rows that need more than maxCount. A row with no estimate
+// (Need 0) is in neither.
 func extension(r Report, maxCount int) (to int, rows, beyond []string) {
 	for _, row := range r.Inconclusive() {
-		if need := row.Verdict.Need; need > 0 && need <= maxCount {
+		switch need := row.Verdict.Need; {
+		case need == 0: // no estimate: the row says why itself
+		case need <= maxCount:
 			to = max(to, need)
 			rows = append(rows, row.Name)
-		} else {
+		default:
 			beyond = append(beyond, row.Name)
 		}
 	}

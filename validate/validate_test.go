@@ -778,6 +778,7 @@ func TestExtension(t *testing.T) {
 		{Name: "b", Verdict: verdict.Judgement{Outcome: verdict.CannotTell, Need: verdict.MaxNeed}},
 		{Name: "c", Verdict: verdict.Judgement{Outcome: verdict.Same}},
 		{Name: "d", Verdict: verdict.Judgement{Outcome: verdict.CannotTell, Need: 20}},
+		{Name: "e", Verdict: verdict.Judgement{Outcome: verdict.CannotTell}}, // no estimate
 	}}
 	for _, tt := range []struct {
 		max          int
