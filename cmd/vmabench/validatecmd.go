@@ -99,9 +99,14 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := applyValidateCalibration(ctx, calibration, &cfg, stderr); err != nil {
 		return err
 	}
-	n := cfg.Count * len(cfg.Cells())
-	fmt.Fprintf(stderr, "vmabench validate: kernel %s against %s, %d cells, about %v\n", cfg.Release, cfg.Design, n,
-		(time.Duration(n) * (cfg.Base.Warmup + cfg.Base.Duration + 100*time.Millisecond)).Round(time.Second))
+	cells := len(cfg.Cells())
+	// about is how long n cells take: each window, its warm-up and its
+	// child process's start.
+	about := func(n int) time.Duration {
+		return (time.Duration(n) * (cfg.Base.Warmup + cfg.Base.Duration + 100*time.Millisecond)).Round(time.Second)
+	}
+	n := cfg.Count * cells
+	fmt.Fprintf(stderr, "vmabench validate: kernel %s against %s, %d cells, about %v\n", cfg.Release, cfg.Design, n, about(n))
 	if isTerminal(stderr) {
 		cfg.Progress = func(i, n int, r runner.Result) error {
 			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", i+1, n, r.Name())
@@ -113,8 +118,7 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	cfg.Extending = func(from, to int, rows []string) {
 		fmt.Fprintf(stderr, "vmabench validate: %d rows inconclusive after %d repetitions (%s): extending to %d, about %v more\n",
-			len(rows), from, strings.Join(rows, ", "), to,
-			(time.Duration((to-from)*len(cfg.Cells())) * (cfg.Base.Warmup + cfg.Base.Duration + 100*time.Millisecond)).Round(time.Second))
+			len(rows), from, strings.Join(rows, ", "), to, about((to-from)*cells))
 	}
 	rep, err := validate.Run(ctx, cfg)
 	if err != nil {
