@@ -182,7 +182,7 @@ var List = []Mutant{
 	// mmap_lock, which every design takes.
 	one("mmaplock-write-shared", "mmap_write_lock() takes mmap_lock shared",
 		rep(shared, "\tm.MmapLock.DownWrite(t)\n\tt.Waited()\n\tt.Hold(mm.MmapWrite)", "\tm.MmapLock.DownRead(t)\n\tt.Waited()\n\tt.Hold(mm.MmapWrite)"),
-		rep(shared, "\tm.MmapLock.UpWrite(t)\n\tt.LockReleased()\n}", "\tm.MmapLock.UpRead(t)\n\tt.LockReleased()\n}"),
+		rep(shared, "\tt.LockReleased()\n\tm.MmapLock.UpWrite(t)\n}", "\tt.LockReleased()\n\tm.MmapLock.UpRead(t)\n}"),
 		rep(shared, "\tm.MmapLock.DowngradeWrite(t)\n", "")),
 	one("mmaplock-fault-no-lock", "the mmap_lock fault path (lock_mm_and_find_vma) takes no lock",
 		rep(shared, "func faultLocked(t *mm.Task, m *mm.MM, addr uint64) error {\n\tmmapReadLockFault(t, m)\n\tmm.At(mm.PointFaultLocked, t, nil)\n\tv := m.FindVMA(addr)\n\tif v == nil {\n\t\tmmapReadUnlock(t, m)\n\t\treturn mm.ErrNoVMA\n\t}\n\tmm.HandleFault(t, v, addr, 0)\n\tmmapReadUnlock(t, m)\n",

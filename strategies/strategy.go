@@ -278,10 +278,14 @@ func mmapReadLockFault(t *mm.Task, m *mm.MM) {
 }
 
 // mmapReadUnlock models mmap_read_unlock(): up_read(), which does not look
-// at the calling task (t only ends a timed hold).
+// at the calling task (t only ends a timed hold). A timed hold ends before
+// up_read(), where the kernel's mmap_lock_released tracepoint fires
+// (__mmap_lock_trace_released()), so the wake-up of a waiting writer that
+// up_read() may make counts to neither side's hold, as in the kernel's
+// figures.
 func mmapReadUnlock(t *mm.Task, m *mm.MM) {
-	m.MmapLock.UpRead(nil)
 	t.LockReleased()
+	m.MmapLock.UpRead(nil)
 }
 
 // mmapWriteLock models down_write(&mm->mmap_lock), the part of
@@ -295,12 +299,15 @@ func mmapWriteLock(t *mm.Task, m *mm.MM) {
 	t.LockAcquired(mm.LockMmap, w)
 }
 
-// mmapWriteUnlock models up_write(&mm->mmap_lock).
+// mmapWriteUnlock models up_write(&mm->mmap_lock). A timed hold ends
+// before it, where mmap_write_unlock() fires the mmap_lock_released
+// tracepoint: up_write()'s wake-up of the waiters (rwsem_wake(), a
+// futex(2) call here) is not hold time in the kernel's figures either.
 func mmapWriteUnlock(t *mm.Task, m *mm.MM) {
 	t.Unhold(mm.MmapWrite)
 	mm.At(mm.PointWriteUnlock, t, nil)
-	m.MmapLock.UpWrite(t)
 	t.LockReleased()
+	m.MmapLock.UpWrite(t)
 }
 
 // completeMunmap models the end of munmap() from mmap_write_downgrade() on,

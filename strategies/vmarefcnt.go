@@ -195,8 +195,8 @@ func (s *VMARefcnt) Fault(t *mm.Task, addr uint64) error {
 	if v := s.lockVMAUnderRCU(t, addr); v != nil {
 		t.LockAcquired(mm.LockVMA, w)
 		r := mm.HandleFault(t, v, addr, mm.FaultFlagVMALock)
+		t.LockReleased() // the hold ends before the unlock, as mmapReadUnlock's
 		vmaRefcountPut(v)
-		t.LockReleased()
 		if r != mm.FaultRetry {
 			t.Stats.VMALockSuccess++
 			return nil

@@ -108,8 +108,8 @@ func (s *VMASeq) Fault(t *mm.Task, addr uint64) error {
 		r := mm.HandleFault(t, v, addr, mm.FaultFlagVMALock)
 		// On VM_FAULT_RETRY the kernel's handler has already dropped
 		// the VMA lock; here the caller drops it either way.
+		t.LockReleased() // the hold ends before the unlock, as mmapReadUnlock's
 		s.vmaEndRead(v)
-		t.LockReleased()
 		if r != mm.FaultRetry {
 			t.Stats.VMALockSuccess++
 			return nil
