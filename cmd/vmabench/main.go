@@ -140,6 +140,8 @@ Examples:
 	vmabench plot -o plots results/new.txt
 	vmabench calibrate
 	vmabench validate -count 3 -o results/validate.txt
+	vmabench project -target xeon-16 -workload page_fault1 -threads 1,2,4,8,16 -duration 500ms -warmup 250ms -o results/xeon-16.txt
+	vmabench project -check
 	go tool benchstat -col /strategy results/new.txt
 `
 
