@@ -16,6 +16,7 @@ package project
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -277,9 +278,7 @@ func Run(c Config) (runner.Result, Stats, error) {
 	if n := passFaults(winfo, c.Load); n > 0 && res.Status == runner.StatusOK {
 		if per := res.Ops / uint64(c.Threads); per < n {
 			need := time.Duration(float64(c.Duration) * float64(n) / float64(max(per, 1)))
-			res.Notes = append(res.Notes, fmt.Sprintf(
-				"the window held %d faults a thread, less than one pass of %d (-size): its munmap and mmap, which the designs part on, are in it once at most, so the rate is mostly the faults'; a -duration of %v or more holds a pass, several hold the shape",
-				per, n, need.Round(time.Millisecond)))
+			res.Notes = append(res.Notes, fmt.Sprintf(shortWindowNote, per, n, ceilDuration(need)))
 		}
 	}
 	if res.Status == runner.StatusOK {
@@ -287,6 +286,44 @@ func Run(c Config) (runner.Result, Stats, error) {
 		runner.CheckIdle(&res, s)
 	}
 	return res, st, nil
+}
+
+// shortWindowNote is the note of a fault shape's cell whose window held
+// less than one pass a thread; ShortWindows reads its -duration back.
+const shortWindowNote = "the window held %d faults a thread, less than one pass of %d (-size): its munmap and mmap, which the designs part on, are in it once at most, so the rate is mostly the faults'; a -duration of %v or more holds a pass, several hold the shape"
+
+var shortWindowNeed = regexp.MustCompile(`less than one pass of \d+ \(-size\).* a -duration of (\S+) or more holds a pass`)
+
+// ceilDuration rounds d up to a millisecond, or to a microsecond below
+// one, so that "a -duration of d or more" is never short of what it says.
+func ceilDuration(d time.Duration) time.Duration {
+	u := time.Millisecond
+	if d < u {
+		u = time.Microsecond
+	}
+	return (d + u - 1) / u * u
+}
+
+// ShortWindows reports how many of rs carry the note that their window
+// held less than one pass of their shape, and the longest -duration those
+// notes name, so that a caller that prints only a table (vmabench project
+// -o) can say so beside it: the notes are in the file, where a reader of
+// the table alone would not see them.
+func ShortWindows(rs []runner.Result) (n int, need time.Duration) {
+	for _, r := range rs {
+		for _, note := range r.Notes {
+			m := shortWindowNeed.FindStringSubmatch(note)
+			if m == nil {
+				continue
+			}
+			n++
+			if d, err := time.ParseDuration(m[1]); err == nil {
+				need = max(need, d)
+			}
+			break
+		}
+	}
+	return n, need
 }
 
 // passFaults is the faults in one thread's pass of a field's fault shape

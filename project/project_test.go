@@ -319,5 +319,14 @@ func TestShortWindowNote(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%v window, %d ops: short-window note %v, want %v (notes %q)", tc.duration, r.Ops, got, tc.want, r.Notes)
 		}
+		// ShortWindows reads the note back: the cell, and a -duration
+		// longer than the window that would hold a pass.
+		n, need := ShortWindows([]runner.Result{r, {}})
+		if tc.want && (n != 1 || need <= tc.duration) {
+			t.Errorf("%v window: ShortWindows = %d, %v; want 1 and more than the window", tc.duration, n, need)
+		}
+		if !tc.want && (n != 0 || need != 0) {
+			t.Errorf("%v window: ShortWindows = %d, %v; want 0, 0", tc.duration, n, need)
+		}
 	}
 }

@@ -502,6 +502,9 @@ func projectAll(ctx context.Context, cells []project.Config, jobs int, path stri
 			if err := report.WriteTable(stdout, tableResults(all)); err != nil {
 				firstErr = errors.Join(firstErr, err)
 			}
+			if n, need := project.ShortWindows(all); n > 0 {
+				fmt.Fprintf(stderr, "vmabench project: %d of %d cells held less than one pass of their shape a thread, so their rates are mostly the faults' (a note on each in the file); -duration %v or more holds a pass in each\n", n, len(all), need)
+			}
 		}
 	}
 	return all, firstErr
