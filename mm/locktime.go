@@ -98,11 +98,13 @@ func (t *Task) TimeLocks(w int64) {
 
 // LockWaitStart returns the moment a lock step begins, or 0 if this
 // operation is not timed: the argument of LockAcquired and LockWaited.
+// A timed step that begins at the clock's 0 (a projection's first
+// instant) reads 1, lest it be taken for an untimed one.
 func (t *Task) LockWaitStart() int64 {
 	if t.Locks.weight == 0 {
 		return 0
 	}
-	return now()
+	return max(now(), 1)
 }
 
 // LockAcquired records that the thread took lock k after trying from start
@@ -169,7 +171,7 @@ func (t *Task) sleepStart() int64 {
 	if t.Locks.weight == 0 {
 		return 0
 	}
-	return now()
+	return max(now(), 1) // as LockWaitStart
 }
 
 func (t *Task) sleepEnd(start int64) {
