@@ -120,6 +120,14 @@ type Profile struct {
 	// ZapAnon is what munmap adds per anonymous page present (unmapped
 	// and freed), over munmap of an untouched mapping.
 	FaultFresh, ZapAnon float64
+	// FaultFreshLarge is FaultFresh over a mapping of mm.ColdBytes
+	// (64 MiB), past the caches: the pages a pass zeroes, their struct
+	// pages and page tables no longer fit, so each fault costs more than
+	// in the 2 MiB pass, whose pages come back hot from the last one.
+	// Measured on a 2-CPU VM (2026-12-07, one thread, the median of a
+	// size's passes): 7.8-8.1 µs a fault at 2 MiB, 8.0-8.5 at 8, 8.6-9.0
+	// at 32, 8.9-9.2 at 64 and 8.9-9.4 at 128.
+	FaultFreshLarge float64
 	// FaultCOW is one write fault on a private mapping of a file whose
 	// page is in the page cache (do_cow_fault()); FaultShared one on a
 	// shared mapping (do_shared_fault()), of a page already dirty, on the
@@ -238,6 +246,7 @@ func (p *Profile) costs() []kv {
 		{"tlb-lazy-ns", &p.TLBLazy},
 		{"maps-vma-ns", &p.MapsVMA},
 		{"fault-fresh-ns", &p.FaultFresh},
+		{"fault-fresh-large-ns", &p.FaultFreshLarge},
 		{"zap-anon-ns", &p.ZapAnon},
 		{"fault-cow-ns", &p.FaultCOW},
 		{"fault-shared-ns", &p.FaultShared},

@@ -136,7 +136,7 @@ func setPTE(t *Task, addr uint64, newAnon bool, ptWork int64) {
 func doAnonymousPage(t *Task, addr uint64) {
 	t.allocPage()
 	clear(t.scratch[:t.FaultWork])
-	t.Spin(t.Work.Fault)
+	t.Spin(t.Work.Fault + t.Work.FaultCold)
 	setPTE(t, addr, true, t.Work.PTEAlloc)
 }
 
@@ -164,8 +164,8 @@ func doCOWFault(t *Task, v *VMA, f *File, addr uint64) {
 	t.allocPage() // folio_prealloc()
 	f.getFolio(t, filePage(v, addr))
 	clear(t.scratch[:t.FaultWork])
-	t.Spin(t.Work.FaultCOW)
-	setPTE(t, addr, true, 0) // finish_fault(); FaultCOW has the page table's share
+	t.Spin(t.Work.FaultCOW + t.Work.FaultCold) // the new page's share too: FaultCOW is timed at 2 MiB
+	setPTE(t, addr, true, 0)                   // finish_fault(); FaultCOW has the page table's share
 }
 
 // doSharedFault models do_shared_fault(): the folio found or added

@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"math"
 	"time"
 
 	"vmabench/sim"
@@ -83,6 +84,15 @@ type Work struct {
 	// pages; charging PTEAlloc on top counted both twice (page_fault3's
 	// model ran 2.2x the kernel's time per touch, 1 µs of it this).
 	PTEAlloc float64 `json:",omitempty"`
+	// FaultColdLarge is what an anonymous page's fault (and a COW
+	// fault's new page) costs more in a mapping of ColdBytes or more
+	// than in one of ColdFromBytes, where Fault's and FaultFresh's
+	// passes are timed: the zeroed pages, their struct pages and page
+	// tables fall out of the caches as the mapping grows. A workload
+	// that cycles through a mapping of its own size charges its share
+	// of it (ColdSpins) on each such fault, under the fault's lock, as
+	// clear_page() and the rest of do_anonymous_page() run there.
+	FaultColdLarge float64 `json:",omitempty"`
 	// FolioPages is not a cost: the pages of a page-cache folio, which a
 	// shared write fault maps whole (finish_fault() of v6.18 maps a large
 	// folio in one go); 0 or 1 is one page per fault.
@@ -144,22 +154,57 @@ type Spins struct {
 	MmapFile, MunmapFile               int64
 	ZapAnon, ZapShared                 int64
 	FaultCOW, FaultShared, PTEAlloc    int64
-	MapsVMA                            int64
+	// FaultCold is charged beside Fault and FaultCOW: 0 unless the
+	// workload sets it from Work.ColdSpins for the mapping it cycles
+	// through.
+	FaultCold int64
+	MapsVMA   int64
 	// Per page or folio under the zone and lruvec locks.
 	ZoneAlloc, ZoneFree, LRUAdd, LRUDel int64
 	// The pcp list's high and batch, in pages (not spins).
 	PCPHigh, PCPBatch int
 }
 
+// ColdFromBytes and ColdBytes bound how a fresh mapping's fault cost grows
+// with the mapping's size: the calibration times a fault in a mapping of
+// each (fault-fresh-ns, fault-fresh-large-ns), and ColdSpins charges a
+// mapping between them a share of the difference, by the logarithm of its
+// size (measured at 2, 8, 32, 64 and 128 MiB on a 2-CPU VM: 7.8-8.1,
+// 8.0-8.5, 8.6-9.0, 8.9-9.2, 8.9-9.4 µs a fault, about even per doubling
+// up to 64 MiB and flat after).
+const (
+	ColdFromBytes = 2 << 20
+	ColdBytes     = 64 << 20
+)
+
+// ColdSpins returns the iterations of FaultColdLarge that a fault in a
+// mapping of bytes pays: none at ColdFromBytes or less, all of it at
+// ColdBytes or more, and between them the share log2(bytes/ColdFromBytes)
+// over log2(ColdBytes/ColdFromBytes).
+func (w Work) ColdSpins(bytes uint64) int64 {
+	share := 1.0
+	switch {
+	case bytes <= ColdFromBytes:
+		share = 0
+	case bytes < ColdBytes:
+		share = math.Log2(float64(bytes)/ColdFromBytes) / math.Log2(ColdBytes/ColdFromBytes)
+	}
+	return w.iters(w.FaultColdLarge * share)
+}
+
+// iters converts ns of work to spin-loop iterations at w.IterPerNs (0
+// without a rate).
+func (w Work) iters(ns float64) int64 {
+	if ns <= 0 || w.IterPerNs <= 0 {
+		return 0
+	}
+	return int64(ns*w.IterPerNs + 0.5)
+}
+
 // Spins converts w at w.IterPerNs. With no rate (uncalibrated) every count
 // is 0.
 func (w Work) Spins() Spins {
-	it := func(ns float64) int64 {
-		if ns <= 0 || w.IterPerNs <= 0 {
-			return 0
-		}
-		return int64(ns*w.IterPerNs + 0.5)
-	}
+	it := w.iters
 	return Spins{
 		TrapHalf: it(w.Trap / 2), Fault: it(w.Fault), FaultExit: it(w.FaultExit),
 		SyscallHalf: it(w.Syscall / 2), Zap: it(w.Zap), Yield: it(w.Yield),

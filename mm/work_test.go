@@ -245,3 +245,29 @@ func TestLazyFlushOnWake(t *testing.T) {
 		})
 	}
 }
+
+// TestColdSpins: a mapping's share of FaultColdLarge grows with the
+// logarithm of its size from ColdFromBytes (none) to ColdBytes (all), and
+// stays whole past it.
+func TestColdSpins(t *testing.T) {
+	w := Work{FaultColdLarge: 1000, IterPerNs: 2}
+	for _, tc := range []struct {
+		bytes uint64
+		want  int64
+	}{
+		{0, 0},
+		{1 << 20, 0},
+		{ColdFromBytes, 0},
+		{8 << 20, 800},   // 2 of 5 doublings: 400 ns
+		{32 << 20, 1600}, // 4 of 5: 800 ns
+		{ColdBytes, 2000},
+		{128 << 20, 2000},
+	} {
+		if got := w.ColdSpins(tc.bytes); got != tc.want {
+			t.Errorf("ColdSpins(%d) = %d, want %d", tc.bytes, got, tc.want)
+		}
+	}
+	if got := (Work{FaultColdLarge: 1000}).ColdSpins(ColdBytes); got != 0 {
+		t.Errorf("with no spin rate: ColdSpins = %d, want 0", got)
+	}
+}

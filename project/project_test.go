@@ -12,6 +12,7 @@ import (
 	"vmabench/report"
 	"vmabench/runner"
 	"vmabench/sim"
+	"vmabench/units"
 )
 
 // testTarget is a small machine with round costs.
@@ -328,5 +329,40 @@ func TestShortWindowNote(t *testing.T) {
 		if !tc.want && (n != 0 || need != 0) {
 			t.Errorf("%v window: ShortWindows = %d, %v; want 0, 0", tc.duration, n, need)
 		}
+	}
+}
+
+// TestColdFaults: a field's shape charges each fault its mapping's share
+// of mm.Work.FaultColdLarge: the whole of it at mm.ColdBytes (a fault's
+// virtual time longer by it), none at mm.ColdFromBytes (the same figures).
+func TestColdFaults(t *testing.T) {
+	const cold = 500 // ns a fault
+	run := func(size uint64, coldNs float64) float64 {
+		t.Helper()
+		c := DefaultConfig()
+		c.Strategy, c.Workload, c.Threads, c.Target = "vmarefcnt", "page_fault1", 1, testTarget(1)
+		c.Target.Work = mm.Work{Fault: 1000, FaultColdLarge: coldNs}
+		c.Load.Size = size
+		c.Warmup, c.Duration = 100*time.Microsecond, 5*time.Millisecond
+		r, _, err := Run(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != runner.StatusOK {
+			t.Fatalf("%s: %s", r.Status, r.Detail)
+		}
+		for _, m := range r.Metrics {
+			if m.Unit == units.FaultsPerS {
+				return 1e9 / m.Value // ns a fault
+			}
+		}
+		t.Fatalf("no %s in %+v", units.FaultsPerS, r.Metrics)
+		return 0
+	}
+	if d := run(mm.ColdBytes, cold) - run(mm.ColdBytes, 0); d < cold*0.95 || d > cold*1.05 {
+		t.Errorf("at %d bytes a fault took %.0f ns more with FaultColdLarge %d, want %d", mm.ColdBytes, d, cold, cold)
+	}
+	if a, b := run(mm.ColdFromBytes, cold), run(mm.ColdFromBytes, 0); a != b {
+		t.Errorf("at %d bytes a fault took %.1f ns with FaultColdLarge %d and %.1f without, want the same", mm.ColdFromBytes, a, cold, b)
 	}
 }

@@ -71,13 +71,14 @@ type peerFaults struct {
 	l     layout
 	kind  backing
 	dir   string
-	folio int // mm.File.FolioPages, from the calibration
+	folio int   // mm.File.FolioPages, from the calibration
+	cold  int64 // mm.Spins.FaultCold of a pass over the mapping
 	files []*mm.File
 }
 
 func newPageFault(kind backing) func(Config) Workload {
 	return func(cfg Config) Workload {
-		return &peerFaults{l: newPeerLayout(cfg.Size), kind: kind, dir: cfg.tempDir(), folio: folioPages(cfg)}
+		return &peerFaults{l: newPeerLayout(cfg.Size), kind: kind, dir: cfg.tempDir(), folio: folioPages(cfg), cold: cfg.Work.ColdSpins(cfg.Size)}
 	}
 }
 
@@ -122,6 +123,9 @@ func (l layout) mapOp(id int, files []*mm.File, kind backing) mm.Op {
 func (w *peerFaults) Run(th *Thread) {
 	mapOp := w.l.mapOp(th.ID, w.files, w.kind)
 	unmapOp := mm.Op{Kind: mm.OpMunmap, Start: mapOp.Start, Len: mapOp.Len}
+	// Each pass zeroes (or copies into) pages the size of the mapping
+	// apart from their last use: the fault's cost at that size.
+	th.Task.Work.FaultCold = w.cold
 	for th.Running() {
 		if err := timedWrite(th, mapOp); err != nil {
 			th.Fail(err)
@@ -335,11 +339,12 @@ func (b *barrier) wait(gen uint64, running func() bool, yield func()) bool {
 type pft struct {
 	l    layout
 	part uint64
+	cold int64 // mm.Spins.FaultCold of a pass over a thread's part
 	b    barrier
 }
 
 func newPft(cfg Config) Workload {
-	return &pft{l: newPeerLayout(cfg.Size), part: cfg.Size}
+	return &pft{l: newPeerLayout(cfg.Size), part: cfg.Size, cold: cfg.Work.ColdSpins(cfg.Size)}
 }
 
 // span is the whole mapping of threads threads.
@@ -354,6 +359,7 @@ func (w *pft) Run(th *Thread) {
 	n := w.span(th.Threads)
 	base := regionBase + uint64(th.ID)*w.part
 	pages := int(w.part / mm.PageSize)
+	th.Task.Work.FaultCold = w.cold // as peerFaults.Run
 	for th.Running() {
 		w.b.begin(th)
 		if !faultRange(th, base, pages) {
