@@ -376,20 +376,34 @@ func exploreFailure(out []byte) string {
 
 // firstFailure returns the line of go test's output that best says what
 // caught the mutant: the first failing test, else the first error.
+//
+// A failed test is named with the first message it logged after its
+// "--- FAIL:" line (in a subtest's, where the failure is), so that a
+// caught equivalent mutant (an ALARM) says what failed, and a reader can
+// tell a timing test's flake from a real catch.
 func firstFailure(out []byte) string {
-	var first string
+	var first, failed string
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
-		case strings.HasPrefix(line, "--- FAIL:"):
-			return strings.Fields(line)[2]
+		case failed == "" && strings.HasPrefix(line, "--- FAIL:"):
+			failed = strings.Fields(line)[2]
+		case failed != "" && strings.HasPrefix(line, "--- FAIL:"):
+			// a subtest's line; its message follows
+		case failed != "" && strings.Contains(line, ".go:"):
+			return failed + ": " + line
+		case failed != "":
+			return failed
 		case first == "" && (strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "fatal error:") || strings.Contains(line, ".go:")):
 			first = line
 		}
 	}
-	if first == "" {
+	switch {
+	case failed != "":
+		return failed
+	case first == "":
 		return "the tests failed"
 	}
 	return first

@@ -57,3 +57,21 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstFailure: the first failed test, with the message it logged
+// (a subtest's where that is where it failed), or the first panic or
+// file:line line when no test says FAIL.
+func TestFirstFailure(t *testing.T) {
+	for _, tc := range []struct{ out, want string }{
+		{"--- FAIL: TestA (0.01s)\n    a_test.go:10: two heads at once\nFAIL\n", "TestA: a_test.go:10: two heads at once"},
+		{"--- FAIL: TestB (0.01s)\n    --- FAIL: TestB/seed2 (0.00s)\n        b_test.go:7: no spinner unqueued\nFAIL\n", "TestB: b_test.go:7: no spinner unqueued"},
+		{"--- FAIL: TestC (0.00s)\nFAIL\nok  \tvmabench/x\n", "TestC"},
+		{"--- FAIL: TestD (0.00s)\n", "TestD"},
+		{"panic: boom\n\ngoroutine 1 [running]:\nx.go:3 +0x1\n", "panic: boom"},
+		{"", "the tests failed"},
+	} {
+		if got := firstFailure([]byte(tc.out)); got != tc.want {
+			t.Errorf("firstFailure(%q) = %q, want %q", tc.out, got, tc.want)
+		}
+	}
+}
