@@ -15,7 +15,7 @@ import (
 
 // calibrationFlagUsage is the help of every command's -calibration flag.
 const calibrationFlagUsage = "cost `profile` the models' work is calibrated from: a file written by vmabench calibrate,\n" +
-	"none for raw lock costs, or empty for this machine's profile (measured once, in about a second, if missing)"
+	"none for raw lock costs, or empty for this machine's profile (measured once, in a few seconds, if missing)"
 
 // applyCalibration resolves a -calibration setting and puts its work and
 // its configuration lines into load. It tells stderr when it measured a
@@ -50,14 +50,16 @@ func applyValidateCalibration(ctx context.Context, setting string, vc *validate.
 
 const calibrateUsage = `Usage: vmabench calibrate [-o FILE]
 
-Calibrate measures on this machine, with the live kernel, in about a second:
+Calibrate measures on this machine, with the live kernel, in a few seconds:
 one anonymous page fault, one madvise(MADV_DONTNEED) of a VMA, one mmap and
 one munmap (and the spread of the pair, timed alone 5000 times: pair-p10-ns,
 pair-p50-ns, pair-p90-ns, pair-p99-ns, pair-p999-ns, which a projection
 draws its work and its stalls from), one
 mprotect split or merge, one mincore() (an mmap_read_lock
-round trip), what one more VMA adds to a read of /proc/self/maps, a null
-system call, and, where it may trace the kernel (root, tracefs), how long a
+round trip), what one more VMA adds to a read of /proc/self/maps, the field's
+shapes' passes (page_fault1's fresh fault over 2 MiB and over 64 MiB,
+fault-fresh-ns and fault-fresh-large-ns; page_fault2's and page_fault3's
+file faults; mmap2's pair), a null system call, and, where it may trace the kernel (root, tracefs), how long a
 fault's handler holds its lock (fault-hold-ns, from the mmap_lock
 tracepoints; the rest of a fault is charged after the lock); and it
 records the load average it measured under and the page allocator's
