@@ -550,6 +550,13 @@ type Row struct {
 	// this machine: the row's verdict is then as much the kernel's noise
 	// as the model's error.
 	KernelSpread, ModelSpread float64
+	// KernelSteady is the kernel's spread without its tails: the 90th
+	// percentile repetition's figure over the 10th's (nearest rank),
+	// which is KernelSpread at five repetitions or fewer, but does not
+	// grow with the count as the largest over the smallest does (with
+	// 22 repetitions that named nearly every row). Unsteady judges by
+	// it. NaN where KernelSpread is.
+	KernelSteady float64
 	// Tolerance is the row's. Verdict is its three-way judgement
 	// (verdict.JudgeRatio over the paired repetitions): Same where the
 	// ratio's interval lies within [1/Tolerance, Tolerance] (the model
@@ -668,12 +675,12 @@ func (r Report) Need() int {
 }
 
 // Unsteady returns the rows whose kernel figure moved by more than their
-// tolerance across the repetitions (Row.KernelSpread): rows whose verdict
-// the machine's own noise can decide either way.
+// tolerance across the repetitions, its tails aside (Row.KernelSteady):
+// rows whose verdict the machine's own noise can decide either way.
 func (r Report) Unsteady() []Row {
 	var out []Row
 	for _, row := range r.Rows {
-		if row.KernelSpread > row.Tolerance {
+		if row.KernelSteady > row.Tolerance {
 			out = append(out, row)
 		}
 	}
@@ -927,7 +934,7 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 	}
 	for _, e := range exps {
 		row := Row{Name: e.name, Detail: e.detail, Model: e.model, Unit: e.unit, Tolerance: e.tol,
-			KernelSpread: math.NaN(), ModelSpread: math.NaN()}
+			KernelSpread: math.NaN(), ModelSpread: math.NaN(), KernelSteady: math.NaN()}
 		var kernelEach, modelEach []float64
 		if e.f == nil {
 			row.KernelValue, row.ModelValue = mprotect.Kernel, mprotect.Model
@@ -938,6 +945,7 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 				kernelEach, modelEach = append(kernelEach, sg.Kernel), append(modelEach, sg.Model)
 			}
 			row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
+			row.KernelSteady = middleSpread(kernelEach)
 		} else {
 			var err error
 			if row.KernelValue, kernelEach, err = e.f("kernel"); err != nil {
@@ -947,6 +955,7 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 				return Report{}, fmt.Errorf("%s: %w", e.name, err)
 			}
 			row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
+			row.KernelSteady = middleSpread(kernelEach)
 		}
 		row.Ratio = row.ModelValue / row.KernelValue
 		if len(kernelEach) == 0 {
@@ -1024,6 +1033,20 @@ func spread(xs []float64) float64 {
 		return math.NaN()
 	}
 	return slices.Max(xs) / slices.Min(xs)
+}
+
+// middleSpread returns the 90th percentile of xs over the 10th, by
+// nearest rank (the ceil(p*n)-th smallest), NaN for fewer than two: the
+// largest over the smallest up to nine values, the tails left out above.
+func middleSpread(xs []float64) float64 {
+	n := len(xs)
+	if n < 2 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	rank := func(p float64) int { return max(int(math.Ceil(p*float64(n)))-1, 0) }
+	return s[rank(0.9)] / s[rank(0.1)]
 }
 
 func median(xs []float64) float64 {

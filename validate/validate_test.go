@@ -921,3 +921,35 @@ func rowNamed(r Report, name string) Row {
 	}
 	return Row{}
 }
+
+// TestMiddleSpread: the 90th percentile over the 10th by nearest rank,
+// the largest over the smallest up to nine values, so that five
+// repetitions judge as before; with 29, one outlier at each end no longer
+// decides whether a row is called unsteady.
+func TestMiddleSpread(t *testing.T) {
+	many := make([]float64, 29)
+	for i := range many {
+		many[i] = 100 + float64(i) // 100..128
+	}
+	many[0], many[28] = 10, 1000 // one outlier at each end
+	for _, tc := range []struct {
+		name string
+		xs   []float64
+		want float64
+	}{
+		{"one", []float64{5}, math.NaN()},
+		{"two", []float64{2, 4}, 2},
+		{"five", []float64{3, 1, 2, 5, 4}, 5},
+		{"nine", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}, 9},
+		// ranks 3 and 27 of 29: 102 and 126.
+		{"29 with outliers", many, 126.0 / 102},
+	} {
+		got := middleSpread(tc.xs)
+		if math.IsNaN(tc.want) != math.IsNaN(got) || !math.IsNaN(got) && math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s: middleSpread = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if s := spread(many); s != 100 {
+		t.Errorf("spread(29 with outliers) = %v, want 100 (the largest over the smallest)", s)
+	}
+}

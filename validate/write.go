@@ -91,8 +91,12 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 	}
 	for _, row := range r.Unsteady() {
-		fmt.Fprintf(&b, "  %s: the kernel's own figure moved %.2fx across its repetitions, more than the %sx tolerance:"+
-			" the row judges this machine's noise as much as the model\n", row.Name, row.KernelSpread, trim(row.Tolerance))
+		tails := ""
+		if row.KernelSteady != row.KernelSpread {
+			tails = fmt.Sprintf(" (its 10th to 90th percentile; %.2fx with the tails)", row.KernelSpread)
+		}
+		fmt.Fprintf(&b, "  %s: the kernel's own figure moved %.2fx across its repetitions%s, more than the %sx tolerance:"+
+			" the row judges this machine's noise as much as the model\n", row.Name, row.KernelSteady, tails, trim(row.Tolerance))
 	}
 	if len(r.Sleeps) > 0 {
 		b.WriteString("  lookups-mmap 2 threads, kernel / mmaplock:")
