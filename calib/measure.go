@@ -751,7 +751,7 @@ func measureShapes(ctx context.Context, dir string, p *Profile) error {
 	// pages come from wherever the 2 MiB passes left them, then the
 	// faster of two.
 	large := uintptr(mm.ColdBytes)
-	var best time.Duration
+	var fresher []float64
 	for i := range 3 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -760,11 +760,11 @@ func measureShapes(ctx context.Context, dir string, p *Profile) error {
 		if err != nil {
 			return err
 		}
-		if i > 0 && (best == 0 || tt < best) {
-			best = tt
+		if i > 0 {
+			fresher = append(fresher, float64(tt)/float64(large/uintptr(kernel.PageSize())))
 		}
 	}
-	p.FaultFreshLarge = float64(best) / float64(large/uintptr(kernel.PageSize()))
+	p.FaultFreshLarge = fastest(fresher)
 	p.MmapFile, p.MunmapFile = fastest(mf), fastest(uf)
 	p.ZapAnon = max(fastest(zapAnon)-p.Munmap/shapePages, 0)
 	return nil

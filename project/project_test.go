@@ -20,6 +20,19 @@ func testTarget(cpus int) Target {
 	return Target{Name: "test", Costs: sim.Costs{CPUs: cpus, Sockets: 1, Hit: 1000, RMW: 9000, Transfer: 25000, RMWTransfer: 25000, Remote: 25000, Pause: 30000, Wake: 2_000_000}}
 }
 
+// runOK projects c and fails the test unless the cell ran to its end.
+func runOK(t *testing.T, c Config) (runner.Result, Stats) {
+	t.Helper()
+	r, st, err := Run(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != runner.StatusOK {
+		t.Fatalf("%s: %s", r.Status, r.Detail)
+	}
+	return r, st
+}
+
 func TestProjectCells(t *testing.T) {
 	for _, tc := range []struct {
 		strategy, workload string
@@ -40,13 +53,7 @@ func TestProjectCells(t *testing.T) {
 			c := DefaultConfig()
 			c.Strategy, c.Workload, c.Threads, c.Target = tc.strategy, tc.workload, tc.threads, testTarget(4)
 			c.Warmup, c.Duration = 100*time.Microsecond, 500*time.Microsecond
-			r, st, err := Run(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Status != runner.StatusOK {
-				t.Fatalf("%s: %s", r.Status, r.Detail)
-			}
+			r, st := runOK(t, c)
 			t.Logf("%s: %d ops in %v virtual, %d events in %v: %v", r.Name(), r.Ops, r.Elapsed, st.Events, st.Wall, r.Metrics)
 		})
 	}
@@ -306,13 +313,7 @@ func TestShortWindowNote(t *testing.T) {
 		c.Strategy, c.Workload, c.Threads, c.Target = "vmarefcnt", "page_fault1", 2, testTarget(2)
 		c.Load.Size = 16 << 20
 		c.Warmup, c.Duration = 100*time.Microsecond, tc.duration
-		r, _, err := Run(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status != runner.StatusOK {
-			t.Fatalf("%s: %s", r.Status, r.Detail)
-		}
+		r, _ := runOK(t, c)
 		got := false
 		for _, n := range r.Notes {
 			got = got || strings.Contains(n, "less than one pass")
@@ -344,13 +345,7 @@ func TestColdFaults(t *testing.T) {
 		c.Target.Work = mm.Work{Fault: 1000, FaultColdLarge: coldNs}
 		c.Load.Size = size
 		c.Warmup, c.Duration = 100*time.Microsecond, 5*time.Millisecond
-		r, _, err := Run(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status != runner.StatusOK {
-			t.Fatalf("%s: %s", r.Status, r.Detail)
-		}
+		r, _ := runOK(t, c)
 		for _, m := range r.Metrics {
 			if m.Unit == units.FaultsPerS {
 				return 1e9 / m.Value // ns a fault

@@ -552,7 +552,7 @@ type Row struct {
 	KernelSpread, ModelSpread float64
 	// KernelSteady is the kernel's spread without its tails: the 90th
 	// percentile repetition's figure over the 10th's (nearest rank),
-	// which is KernelSpread at five repetitions or fewer, but does not
+	// which is KernelSpread at nine repetitions or fewer, but does not
 	// grow with the count as the largest over the smallest does (with
 	// 22 repetitions that named nearly every row). Unsteady judges by
 	// it. NaN where KernelSpread is.
@@ -933,8 +933,7 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 		exps = append(exps, e)
 	}
 	for _, e := range exps {
-		row := Row{Name: e.name, Detail: e.detail, Model: e.model, Unit: e.unit, Tolerance: e.tol,
-			KernelSpread: math.NaN(), ModelSpread: math.NaN(), KernelSteady: math.NaN()}
+		row := Row{Name: e.name, Detail: e.detail, Model: e.model, Unit: e.unit, Tolerance: e.tol}
 		var kernelEach, modelEach []float64
 		if e.f == nil {
 			row.KernelValue, row.ModelValue = mprotect.Kernel, mprotect.Model
@@ -944,8 +943,6 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			for _, sg := range timings {
 				kernelEach, modelEach = append(kernelEach, sg.Kernel), append(modelEach, sg.Model)
 			}
-			row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
-			row.KernelSteady = middleSpread(kernelEach)
 		} else {
 			var err error
 			if row.KernelValue, kernelEach, err = e.f("kernel"); err != nil {
@@ -954,9 +951,9 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			if row.ModelValue, modelEach, err = e.f(e.model); err != nil {
 				return Report{}, fmt.Errorf("%s: %w", e.name, err)
 			}
-			row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
-			row.KernelSteady = middleSpread(kernelEach)
 		}
+		row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
+		row.KernelSteady = middleSpread(kernelEach)
 		row.Ratio = row.ModelValue / row.KernelValue
 		if len(kernelEach) == 0 {
 			row.Verdict = pointVerdict(row.Ratio, row.Tolerance)
