@@ -105,7 +105,9 @@ func isRate(unit string) bool {
 //	cell              threads  figure    real  projected  ratio  interval      tolerance  verdict    spread
 //	faults/vmarefcnt  1        faults/s  612k  905k       1.48   [1.45, 1.52]  1.25x      disagrees  1.04 / 1.01
 //
-// then the cells without a row, and a count of the rows in tolerance. The
+// then the rows whose real or projected repetitions fell in two modes
+// (verdict.SplitGroups), the cells without a row, and a count of the rows
+// in tolerance. The
 // spread column is each side's largest repetition over its smallest, real
 // / projected: a projection's repetitions are seeds of their own (see
 // Config.Rep), so its spread is what its own draws move it by, and the
@@ -136,12 +138,33 @@ func WriteCheck(w io.Writer, rows []CheckRow, missing []string, tol float64) err
 			rate(median(r.Real)), rate(median(r.Projected)), j.Ratio, interval, trimFloat(tol), state, spread(r.Real)+" / "+spread(r.Projected))
 	}
 	tw.Flush()
+	for _, r := range rows {
+		for _, side := range []struct {
+			name string
+			xs   []float64
+		}{{"real run", r.Real}, {"projection", r.Projected}} {
+			if g := verdict.SplitGroups(side.xs, tol); g.Split() {
+				fmt.Fprintf(&b, "  %s/%s %d %s: the %s's repetitions fell in two groups, %s (%d) and %s (%d), their medians %.2fx apart,"+
+					" more than the %sx tolerance: the ratio weighs how often each side ran in each mode\n",
+					r.Workload, r.Strategy, r.Threads, r.Unit, side.name, span(g.LoMin, g.LoMax), g.LoN, span(g.HiMin, g.HiMax), g.HiN, g.Apart, trimFloat(tol))
+			}
+		}
+	}
 	for _, m := range missing {
 		fmt.Fprintf(&b, "  not compared: %s\n", m)
 	}
 	fmt.Fprintf(&b, "%d of %d figures within %sx of the real run\n", agree, len(rows), trimFloat(tol))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// span formats a group's smallest and largest rate as "119k-125k", one
+// rate where they read the same.
+func span(lo, hi float64) string {
+	if a, b := rate(lo), rate(hi); a != b {
+		return a + "-" + b
+	}
+	return rate(lo)
 }
 
 // CheckErr is the error a check's exit status reports: nil if every row

@@ -557,6 +557,15 @@ type Row struct {
 	// 22 repetitions that named nearly every row). Unsteady judges by
 	// it. NaN where KernelSpread is.
 	KernelSteady float64
+	// KernelGroups and ModelGroups split each side's repetitions in two
+	// where their figures part by more than the tolerance (SplitGroups):
+	// a pair that runs in two modes, as the kernel's own mincore() reader
+	// and mmap writer do on the 2-CPU VM (its writer at 119k-125k or
+	// 179k-194k writes/s, 8 and 11 of 20 repetitions in one run), has a
+	// ratio that weighs how often each side ran in each mode, which a
+	// reader of the row must be told (verdict.SplitGroups). Empty (Split
+	// false) otherwise.
+	KernelGroups, ModelGroups verdict.Groups
 	// Tolerance is the row's. Verdict is its three-way judgement
 	// (verdict.JudgeRatio over the paired repetitions): Same where the
 	// ratio's interval lies within [1/Tolerance, Tolerance] (the model
@@ -954,6 +963,7 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 		}
 		row.KernelSpread, row.ModelSpread = spread(kernelEach), spread(modelEach)
 		row.KernelSteady = middleSpread(kernelEach)
+		row.KernelGroups, row.ModelGroups = verdict.SplitGroups(kernelEach, e.tol), verdict.SplitGroups(modelEach, e.tol)
 		row.Ratio = row.ModelValue / row.KernelValue
 		if len(kernelEach) == 0 {
 			row.Verdict = pointVerdict(row.Ratio, row.Tolerance)

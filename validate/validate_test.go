@@ -953,3 +953,40 @@ func TestMiddleSpread(t *testing.T) {
 		t.Errorf("spread(29 with outliers) = %v, want 100 (the largest over the smallest)", s)
 	}
 }
+
+// TestGroupsNote: a row whose kernel repetitions ran in two modes says
+// so under the table, with each group's range and size; a steady row
+// does not.
+func TestGroupsNote(t *testing.T) {
+	results := fakeRun(5, nil)
+	// The kernel's writer beside the reader at 40k writes/s in three
+	// repetitions and 60k in two: round-trip-ns 25 µs and 16.7 µs.
+	rates := []float64{40e3, 60e3, 40.2e3, 60.5e3, 39.8e3}
+	n := 0
+	for i := range results {
+		r := &results[i]
+		if r.Strategy == "kernel" && r.Workload == "lookups-mmap" {
+			for j := range r.Metrics {
+				if r.Metrics[j].Unit == "writes/s" {
+					r.Metrics[j].Value = rates[n]
+				}
+			}
+			n++
+		}
+	}
+	rep, err := Compute(testConfig(), results, Single{3000, 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "round-trip-ns: the kernel's repetitions fell in two groups, 16.53µs-16.67µs (2) and 24.88µs-25.13µs (3), their medians 1.51x apart"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("table does not name the two groups; want a line containing %q:\n%s", want, b.String())
+	}
+	if strings.Count(b.String(), "fell in two groups") != 2 {
+		t.Errorf("want two rows with two groups (round-trip-ns and writer-penalty), got:\n%s", b.String())
+	}
+}

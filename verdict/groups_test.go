@@ -1,0 +1,41 @@
+package verdict
+
+import (
+	"math"
+	"testing"
+)
+
+// TestSplitGroups: repetitions split in two modes only where the groups
+// are separated and their medians part by more than the tolerance, with
+// at least MinGroup in each; one outlier, or one wide mode, is no split.
+func TestSplitGroups(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		xs     []float64
+		tol    float64
+		split  bool
+		lo, hi int
+		apart  float64
+	}{
+		{"too few", []float64{1, 2, 3}, 1.25, false, 0, 0, 0},
+		{"steady", []float64{100, 101, 99, 102, 98}, 1.25, false, 0, 0, 0},
+		{"one outlier high", []float64{100, 101, 99, 102, 200}, 1.25, false, 0, 0, 0},
+		{"one outlier low", []float64{50, 101, 99, 102, 100}, 1.25, false, 0, 0, 0},
+		{"medians at the tolerance", []float64{100, 100, 125, 125}, 1.25, false, 0, 0, 0},
+		{"one wide mode", []float64{100, 105, 110, 115, 120, 125, 130, 135, 140, 145, 150, 155, 160, 165, 170, 175, 180, 185, 190, 195}, 1.25, false, 0, 0, 0},
+		// The kernel's writer of lookups-mmap at 2 threads, one run of 20
+		// on the 2-CPU VM (thousands of writes/s).
+		// The one between the modes goes with the upper group.
+		{"two modes", []float64{185, 184, 185, 187, 122, 181, 119, 122, 179, 188, 123, 125, 194, 120, 180, 124, 189, 124, 153, 183}, 1.25, true, 8, 12, 184.5 / 122.5},
+		{"exact modes", []float64{40, 60, 40, 60, 40}, 1.25, true, 3, 2, 1.5},
+	} {
+		g := SplitGroups(tc.xs, tc.tol)
+		if g.Split() != tc.split {
+			t.Errorf("%s: split %v, want %v (%+v)", tc.name, g.Split(), tc.split, g)
+			continue
+		}
+		if tc.split && (g.LoN != tc.lo || g.HiN != tc.hi || math.Abs(g.Apart-tc.apart) > 1e-12) {
+			t.Errorf("%s: groups of %d and %d, %v apart; want %d and %d, %v apart", tc.name, g.LoN, g.HiN, g.Apart, tc.lo, tc.hi, tc.apart)
+		}
+	}
+}
