@@ -31,7 +31,10 @@ inconclusive when it straddles a bound, with the -count that would decide
 it. It exits 1 if a row disagrees or, unless -allow-inconclusive, is
 inconclusive, and 1 with the reason where the live kernel cannot be
 measured (no /proc, a seccomp filter). nightly -validate runs the same
-code with the same defaults.
+code with the same defaults. Under the table, a line names each row whose
+kernel figure moved by more than its tolerance across the repetitions,
+and each side whose repetitions fell in two modes (both groups' ranges
+and sizes): a ratio of medians then weighs how often each ran in each.
 
 Rows: reader-penalty and writer-penalty (mincore() reader and mmap/munmap
 writer on mmap_lock, kernel vs mmaplock); fault-mmap-penalty and
