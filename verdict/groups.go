@@ -18,17 +18,23 @@ type Groups struct {
 func (g Groups) Split() bool { return g.LoN > 0 && g.HiN > 0 }
 
 // MinGroup is the fewest repetitions SplitGroups puts in either group:
-// one repetition apart from the rest is an outlier, not a mode.
-const MinGroup = 2
+// one or two repetitions apart from the rest are outliers, not a mode,
+// and the spread of two says too little of the mode's width.
+const MinGroup = 3
 
 // MinSeparation is the separation (Ashman's D) two groups must have for
 // SplitGroups to call them two modes: how far apart their means lie
 // against their spreads, sqrt(2)|m1-m2|/sqrt(s1^2+s2^2), of the figures'
-// logarithms. A mixture of two normal modes is bimodal from D = 2; 4
-// leaves out a single wide mode (twenty figures spread evenly over a
-// factor of 2 split at D = 3.4), and the kernel writer's two modes below
-// (SplitGroups) part at D = 9.
-const MinSeparation = 4
+// logarithms. A mixture of two normal modes is bimodal from D = 2, but
+// the best split of a few draws of one mode is well separated by chance,
+// so the bound is set by simulation: of 4000 sets of draws of one
+// log-normal mode (sd 0.2), at most 3.6% split at D >= 6 at any count
+// from 6 to 29 (none below 6), against 27% to 44% at D >= 4 with groups
+// of two allowed, as five repetitions first had it; a 60/40 mixture of two
+// modes 1.5x apart (sd 0.05 each) splits in 62% of sets of 8, 81% of 10
+// and 95% of 15. Twenty figures spread evenly over a factor of 2 split at
+// D = 3.4; the kernel writer's two modes below (SplitGroups) at D = 9.
+const MinSeparation = 6
 
 // SplitGroups splits xs in two modes, if they have two: it splits the
 // sorted figures' logarithms where the two groups' means lie furthest
@@ -36,7 +42,9 @@ const MinSeparation = 4
 // groups), with at least MinGroup figures in each, and calls them two
 // modes if they are separated by MinSeparation and their medians lie
 // more than tol (a ratio, the row's tolerance) apart. Otherwise it
-// returns no split. A side that ran in two modes has a median that
+// returns no split, as it does for fewer than 2*MinGroup figures, which
+// cannot tell two modes from one wide one (five repetitions, validate's
+// default, never split). A side that ran in two modes has a median that
 // depends on how many repetitions fell in each, and so has the row's
 // ratio: the kernel's own writer beside a mincore() reader (lookups-mmap,
 // 2 threads, the 2-CPU VM) ran 119k-125k writes/s in 8 of 20 repetitions

@@ -18,6 +18,7 @@ func TestSplitGroups(t *testing.T) {
 		apart  float64
 	}{
 		{"too few", []float64{1, 2, 3}, 1.25, false, 0, 0, 0},
+		{"five never split", []float64{40, 60, 40, 60, 40}, 1.25, false, 0, 0, 0},
 		{"steady", []float64{100, 101, 99, 102, 98}, 1.25, false, 0, 0, 0},
 		{"one outlier high", []float64{100, 101, 99, 102, 200}, 1.25, false, 0, 0, 0},
 		{"one outlier low", []float64{50, 101, 99, 102, 100}, 1.25, false, 0, 0, 0},
@@ -27,7 +28,8 @@ func TestSplitGroups(t *testing.T) {
 		// on the 2-CPU VM (thousands of writes/s).
 		// The one between the modes goes with the upper group.
 		{"two modes", []float64{185, 184, 185, 187, 122, 181, 119, 122, 179, 188, 123, 125, 194, 120, 180, 124, 189, 124, 153, 183}, 1.25, true, 8, 12, 184.5 / 122.5},
-		{"exact modes", []float64{40, 60, 40, 60, 40}, 1.25, true, 3, 2, 1.5},
+		{"exact modes", []float64{40, 60, 40, 60, 40, 60}, 1.25, true, 3, 3, 1.5},
+		{"two outliers", []float64{100, 101, 99, 102, 98, 100, 150, 151}, 1.25, false, 0, 0, 0},
 	} {
 		g := SplitGroups(tc.xs, tc.tol)
 		if g.Split() != tc.split {
