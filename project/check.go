@@ -106,7 +106,8 @@ func isRate(unit string) bool {
 //	faults/vmarefcnt  1        faults/s  612k  905k       1.48   [1.45, 1.52]  1.25x      disagrees  1.04 / 1.01
 //
 // then the rows whose real or projected repetitions fell in two modes
-// (verdict.SplitGroups), the cells without a row, and a count of the rows
+// (verdict.SplitGroups, which needs six repetitions a side: the check's
+// default three never split), the cells without a row, and a count of the rows
 // in tolerance. The
 // spread column is each side's largest repetition over its smallest, real
 // / projected: a projection's repetitions are seeds of their own (see
