@@ -222,18 +222,10 @@ func TestSpread(t *testing.T) {
 	// lookups/s: reader-penalty 4.67x, 7x and 3.5x, a 2x spread, while
 	// the medians still agree with the model's.
 	rates := []float64{150e3, 100e3, 200e3}
-	n := 0
-	for i := range results {
-		r := &results[i]
-		if r.Strategy == "kernel" && r.Workload == "lookups-mmap" {
-			for j := range r.Metrics {
-				if r.Metrics[j].Unit == "lookups/s" {
-					r.Metrics[j].Value = rates[n] * (1 + 0.01*float64(n-1))
-				}
-			}
-			n++
-		}
+	for n := range rates {
+		rates[n] *= 1 + 0.01*float64(n-1)
 	}
+	setKernelRates(results, "lookups/s", rates)
 	rep, err := Compute(testConfig(), results, Single{3000, 3000})
 	if err != nil {
 		t.Fatal(err)
@@ -961,19 +953,7 @@ func TestGroupsNote(t *testing.T) {
 	results := fakeRun(6, nil)
 	// The kernel's writer beside the reader at 40k writes/s in three
 	// repetitions and 60k in three: round-trip-ns 25 µs and 16.7 µs.
-	rates := []float64{40e3, 60e3, 40.2e3, 60.5e3, 39.8e3, 59.7e3}
-	n := 0
-	for i := range results {
-		r := &results[i]
-		if r.Strategy == "kernel" && r.Workload == "lookups-mmap" {
-			for j := range r.Metrics {
-				if r.Metrics[j].Unit == "writes/s" {
-					r.Metrics[j].Value = rates[n]
-				}
-			}
-			n++
-		}
-	}
+	setKernelRates(results, "writes/s", []float64{40e3, 60e3, 40.2e3, 60.5e3, 39.8e3, 59.7e3})
 	rep, err := Compute(testConfig(), results, Single{3000, 3000})
 	if err != nil {
 		t.Fatal(err)
@@ -988,5 +968,22 @@ func TestGroupsNote(t *testing.T) {
 	}
 	if strings.Count(b.String(), "fell in two groups") != 2 {
 		t.Errorf("want two rows with two groups (round-trip-ns and writer-penalty), got:\n%s", b.String())
+	}
+}
+
+// setKernelRates sets unit of the kernel's lookups-mmap cells of a
+// fakeRun (one a repetition) to rates, the n-th cell's to rates[n].
+func setKernelRates(results []runner.Result, unit string, rates []float64) {
+	n := 0
+	for i := range results {
+		r := &results[i]
+		if r.Strategy == "kernel" && r.Workload == "lookups-mmap" {
+			for j := range r.Metrics {
+				if r.Metrics[j].Unit == unit {
+					r.Metrics[j].Value = rates[n]
+				}
+			}
+			n++
+		}
 	}
 }
