@@ -557,14 +557,14 @@ type Row struct {
 	// 22 repetitions that named nearly every row). Unsteady judges by
 	// it. NaN where KernelSpread is.
 	KernelSteady float64
-	// KernelGroups and ModelGroups split each side's repetitions in two
-	// where their figures part by more than the tolerance (SplitGroups):
-	// a pair that runs in two modes, as the kernel's own mincore() reader
-	// and mmap writer do on the 2-CPU VM (its writer at 119k-125k or
-	// 179k-194k writes/s, 8 and 11 of 20 repetitions in one run), has a
-	// ratio that weighs how often each side ran in each mode, which a
-	// reader of the row must be told (verdict.SplitGroups). Empty (Split
-	// false) otherwise.
+	// KernelGroups and ModelGroups are each side's repetitions split in
+	// two modes (verdict.SplitGroups), where they fell in two: a pair
+	// that runs in two modes, as the kernel's own mincore() reader and
+	// mmap writer do on the 2-CPU VM (its writer at 119k-125k or
+	// 179k-194k writes/s in 8 and 11 of 20 repetitions of one run, one
+	// between), has a ratio that weighs how often each side ran in each
+	// mode, which a reader of the row must be told. Empty (Split false)
+	// otherwise.
 	KernelGroups, ModelGroups verdict.Groups
 	// Tolerance is the row's. Verdict is its three-way judgement
 	// (verdict.JudgeRatio over the paired repetitions): Same where the

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -38,6 +39,51 @@ func TestSplitGroups(t *testing.T) {
 		}
 		if tc.split && (g.LoN != tc.lo || g.HiN != tc.hi || math.Abs(g.Apart-tc.apart) > 1e-12) {
 			t.Errorf("%s: groups of %d and %d, %v apart; want %d and %d, %v apart", tc.name, g.LoN, g.HiN, g.Apart, tc.lo, tc.hi, tc.apart)
+		}
+	}
+}
+
+// TestSplitGroupsRates: the false splits and the power MinSeparation's
+// doc gives, on seeded draws: one log-normal mode (sd 0.2) splits rarely
+// at every count from 6 to 29, and a 60/40 mixture of two modes 1.5x
+// apart (sd 0.05) mostly from 8 and nearly always from 15.
+func TestSplitGroupsRates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	draws := func(n int, f func() float64) []float64 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = math.Exp(f())
+		}
+		return xs
+	}
+	one := func() float64 { return 0.2 * rng.NormFloat64() }
+	two := func() float64 {
+		if rng.Float64() < 0.6 {
+			return 0.05 * rng.NormFloat64()
+		}
+		return math.Log(1.5) + 0.05*rng.NormFloat64()
+	}
+	rate := func(n int, f func() float64) float64 {
+		const sets = 1000
+		k := 0
+		for range sets {
+			if SplitGroups(draws(n, f), 1.25).Split() {
+				k++
+			}
+		}
+		return float64(k) / sets
+	}
+	for _, n := range []int{5, 6, 8, 10, 15, 22, 29} {
+		if r := rate(n, one); r > 0.06 {
+			t.Errorf("one mode, %d draws: %.1f%% split, want at most 6%%", n, 100*r)
+		}
+	}
+	for _, tc := range []struct {
+		n    int
+		want float64
+	}{{8, 0.5}, {10, 0.7}, {15, 0.9}} {
+		if r := rate(tc.n, two); r < tc.want {
+			t.Errorf("two modes, %d draws: %.0f%% split, want at least %.0f%%", tc.n, 100*r, 100*tc.want)
 		}
 	}
 }
