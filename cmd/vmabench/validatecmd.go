@@ -34,7 +34,9 @@ measured (no /proc, a seccomp filter). nightly -validate runs the same
 code with the same defaults. Under the table, a line names each row whose
 kernel figure moved by more than its tolerance across the repetitions,
 and each side whose repetitions fell in two modes (both groups' ranges
-and sizes): a ratio of medians then weighs how often each ran in each.
+and sizes; it takes six repetitions a side, so -count 5 alone never
+shows it, -max-count may): a ratio of medians then weighs how often each
+ran in each.
 
 Rows: reader-penalty and writer-penalty (mincore() reader and mmap/munmap
 writer on mmap_lock, kernel vs mmaplock); fault-mmap-penalty and
