@@ -145,9 +145,7 @@ func WriteCheck(w io.Writer, rows []CheckRow, missing []string, tol float64) err
 			xs   []float64
 		}{{"real run", r.Real}, {"projection", r.Projected}} {
 			if g := verdict.SplitGroups(side.xs, tol); g.Split() {
-				fmt.Fprintf(&b, "  %s/%s %d %s: the %s's repetitions fell in two groups, %s (%d) and %s (%d), their medians %.2fx apart,"+
-					" more than the %sx tolerance: the ratio weighs how often each side ran in each mode\n",
-					r.Workload, r.Strategy, r.Threads, r.Unit, side.name, span(g.LoMin, g.LoMax), g.LoN, span(g.HiMin, g.HiMax), g.HiN, g.Apart, trimFloat(tol))
+				fmt.Fprintf(&b, "  %s/%s %d %s: %s\n", r.Workload, r.Strategy, r.Threads, r.Unit, g.Note(side.name, rate, trimFloat(tol)))
 			}
 		}
 	}
@@ -157,15 +155,6 @@ func WriteCheck(w io.Writer, rows []CheckRow, missing []string, tol float64) err
 	fmt.Fprintf(&b, "%d of %d figures within %sx of the real run\n", agree, len(rows), trimFloat(tol))
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// span formats a group's smallest and largest rate as "119k-125k", one
-// rate where they read the same.
-func span(lo, hi float64) string {
-	if a, b := rate(lo), rate(hi); a != b {
-		return a + "-" + b
-	}
-	return rate(lo)
 }
 
 // CheckErr is the error a check's exit status reports: nil if every row

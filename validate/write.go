@@ -103,10 +103,9 @@ func (r Report) WriteTable(w io.Writer) error {
 			name string
 			g    verdict.Groups
 		}{{"kernel", row.KernelGroups}, {"model", row.ModelGroups}} {
-			if g := side.g; g.Split() {
-				fmt.Fprintf(&b, "  %s: the %s's repetitions fell in two groups, %s (%d) and %s (%d), their medians %.2fx apart,"+
-					" more than the %sx tolerance: the ratio weighs how often each side ran in each mode\n",
-					row.Name, side.name, span(g.LoMin, g.LoMax, row.Unit), g.LoN, span(g.HiMin, g.HiMax, row.Unit), g.HiN, g.Apart, trim(row.Tolerance))
+			if side.g.Split() {
+				fig := func(v float64) string { return figure(v, row.Unit) }
+				fmt.Fprintf(&b, "  %s: %s\n", row.Name, side.g.Note(side.name, fig, trim(row.Tolerance)))
 			}
 		}
 	}
@@ -160,15 +159,6 @@ func figure(v float64, unit string) string {
 		return strconv.FormatFloat(v/1e3, 'f', 2, 64) + "µs"
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64) + "ns"
-}
-
-// span formats a group's smallest and largest figure as "5.20µs-5.61µs",
-// one figure where they are the same.
-func span(lo, hi float64, unit string) string {
-	if a, b := figure(lo, unit), figure(hi, unit); a != b {
-		return a + "-" + b
-	}
-	return figure(lo, unit)
 }
 
 // orDash formats a Sleep figure or a spread to two decimals, "-" where a

@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
@@ -16,6 +17,23 @@ type Groups struct {
 
 // Split reports whether the repetitions fell in two groups.
 func (g Groups) Split() bool { return g.LoN > 0 && g.HiN > 0 }
+
+// Note says, for the line under a table that names side's split, where
+// the groups lie, with figure formatting a figure as the table does and
+// tol the row's tolerance as the table prints it: "the kernel's
+// repetitions fell in two groups, 5.20µs-5.61µs (3) and 7.90µs-8.40µs (3),
+// their medians 1.50x apart, more than the 1.25x tolerance: ...".
+func (g Groups) Note(side string, figure func(float64) string, tol string) string {
+	span := func(lo, hi float64) string {
+		if a, b := figure(lo), figure(hi); a != b {
+			return a + "-" + b
+		}
+		return figure(lo)
+	}
+	return fmt.Sprintf("the %s's repetitions fell in two groups, %s (%d) and %s (%d), their medians %.2fx apart,"+
+		" more than the %sx tolerance: the ratio weighs how often each side ran in each mode",
+		side, span(g.LoMin, g.LoMax), g.LoN, span(g.HiMin, g.HiMax), g.HiN, g.Apart, tol)
+}
 
 // MinGroup is the fewest repetitions SplitGroups puts in either group:
 // one or two repetitions apart from the rest are outliers, not a mode,
