@@ -40,6 +40,18 @@ const (
 func Measure(ctx context.Context) (Profile, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// Every cost is the first CPU's, where a one-thread cell runs (the
+	// runner pins thread i to the i-th CPU): a VM's vCPUs need not be
+	// alike (MeasureCPUFactors). Steps that pin this thread elsewhere
+	// unpin it, so each step pins it again.
+	cpus := machine.CPUs()
+	pinFirst := func() error {
+		if len(cpus) == 0 {
+			return nil
+		}
+		return machine.Pin(cpus[0])
+	}
+	defer machine.Unpin()
 	p := Profile{Machine: hostname(), CPU: cpuModel(), Kernel: kernelRelease(), Date: time.Now().UTC().Truncate(time.Second)}
 	p.Load, _ = kernel.LoadAvg() // 0 where unreadable
 	if pcp, err := kernel.ReadPCP(); err == nil {
@@ -68,6 +80,9 @@ func Measure(ctx context.Context) (Profile, error) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			if err := pinFirst(); err != nil {
+				return err
+			}
 			if err := s.run(); err != nil {
 				return fmt.Errorf("calibrating %s: %w", s.what, err)
 			}
@@ -86,12 +101,18 @@ const CheckRounds = 3
 
 // Check measures, quickly, the costs a drifted profile shows first:
 // fault-ns and mmap-ns (with munmap-ns), the fastest of CheckRounds rounds
-// each, as Measure measures them, and, with two CPUs, line-transfer-ns,
-// which a VM's vCPU placement moves (LineTransfer). Resolve holds a cached
-// profile against it.
+// each, on the first CPU, as Measure measures them, and, with two CPUs,
+// line-transfer-ns, which a VM's vCPU placement moves (LineTransfer).
+// Resolve holds a cached profile against it.
 func Check(ctx context.Context) (Profile, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	defer machine.Unpin()
+	if cpus := machine.CPUs(); len(cpus) > 0 {
+		if err := machine.Pin(cpus[0]); err != nil {
+			return Profile{}, err
+		}
+	}
 	p := Profile{Date: time.Now().UTC().Truncate(time.Second)}
 	p.Load, _ = kernel.LoadAvg()
 	err := withMemory(func(faultMem, _ []byte, hints []unsafe.Pointer, span uintptr) error {

@@ -371,6 +371,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	}
 	load0 := LoadAverage()
 	transfer0 := lineTransfer(ctx)
+	cpuFactors := otherCPUFactors(ctx)
 	cells := c.Cells()
 	var results []runner.Result
 	singles := []Single{{Kernel: kp.Mprotect, Model: mp.Mprotect}}
@@ -378,6 +379,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	// runRep runs repetition rep of every cell.
 	runRep := func(rep int) error {
 		if rep > 0 {
+			cpuFactors = append(cpuFactors, otherCPUFactors(ctx)...)
 			// The in-process mprotect timing, once per repetition, so
 			// its row has repetitions to judge as the others do.
 			kp, err := calib.Measure(ctx)
@@ -470,6 +472,9 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	rep.MaxCount = c.MaxCount
 	rep.LoadStart, rep.LoadEnd = load0, LoadAverage()
 	rep.TransferStart, rep.TransferEnd = transfer0, lineTransfer(ctx)
+	if cpuFactors = append(cpuFactors, otherCPUFactors(ctx)...); len(cpuFactors) > 0 {
+		rep.CPUFactorLo, rep.CPUFactorHi, rep.CPUChecks = slices.Min(cpuFactors), slices.Max(cpuFactors), len(cpuFactors)
+	}
 	rep.Clamped = clamped
 	rep.CPUIdle = kernel.CPUIdle()
 	return rep, err
@@ -492,6 +497,17 @@ func extension(r Report, maxCount int) (to int, rows, beyond []string) {
 		}
 	}
 	return to, rows, beyond
+}
+
+// otherCPUFactors is calib.MeasureCPUFactors but the first CPU's: each
+// other CPU's kernel work over the first's, now; nil where it cannot be
+// measured (one CPU), which leaves the report's line out.
+func otherCPUFactors(ctx context.Context) []float64 {
+	fs, err := calib.MeasureCPUFactors(ctx, calib.CPUPasses)
+	if err != nil || len(fs) < 2 {
+		return nil
+	}
+	return fs[1:]
 }
 
 // lineTransfer is calib.LineTransfer, 0 where it cannot be measured (one
@@ -606,6 +622,16 @@ type Report struct {
 	// VM), and with it every 2-thread row of a contended cell, the model's
 	// more than the kernel's.
 	TransferStart, TransferEnd float64
+	// CPUFactorLo and CPUFactorHi are the least and the most of the other
+	// CPUs' factors over the first (calib.MeasureCPUFactors: how much
+	// longer the kernel's faults and mmaps take there), timed CPUChecks
+	// times in all: at the start, before each repetition and at the end;
+	// CPUChecks is 0 where not measured. One-thread cells run on the first
+	// CPU, and a 2-thread cell's second thread on the second: where the
+	// factors stray from 1, the kernel's 2-thread figures carry that and
+	// the model's, whose threads do the same work on every CPU, do not.
+	CPUFactorLo, CPUFactorHi float64
+	CPUChecks                int
 	// CPUIdle is how the idle CPUs wait (kernel.CPUIdle), which decides
 	// how soon a woken thread runs: "" where not known.
 	CPUIdle string

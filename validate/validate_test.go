@@ -377,6 +377,35 @@ func TestTransferLine(t *testing.T) {
 	}
 }
 
+// TestCPUFactorLine: the table says how far the other CPUs' kernel work
+// strayed from the first's over the run, and what that does to the rows
+// once it strays past calib.SymmetricWithin; without checks (one CPU) it
+// says nothing.
+func TestCPUFactorLine(t *testing.T) {
+	for _, tt := range []struct {
+		lo, hi float64
+		checks int
+		line   string
+		unlike bool
+	}{
+		{1, 1, 7, "the other CPUs' faults and mmaps took 1.00x to 1.00x the first CPU's in 7 checks (start, each repetition, end)\n", false},
+		{0.96, 1.05, 7, "took 0.96x to 1.05x the first CPU's in 7 checks", false},
+		{0.72, 1.37, 7, "took 0.72x to 1.37x the first CPU's in 7 checks (start, each repetition, end): the host slowed one vCPU's kernel work at a time", true},
+		{1, 1.33, 2, "took 1.00x to 1.33x", true},
+		{0, 0, 0, "", false},
+	} {
+		rep := Report{Release: "6.18", Design: "vmarefcnt", CPUs: 2, LoadStart: -1, LoadEnd: -1, CPUFactorLo: tt.lo, CPUFactorHi: tt.hi, CPUChecks: tt.checks}
+		var b bytes.Buffer
+		if err := rep.WriteTable(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if tt.line == "" && strings.Contains(out, "CPUs' faults") || !strings.Contains(out, tt.line) || strings.Contains(out, "slowed one vCPU") != tt.unlike {
+			t.Errorf("factors %v to %v: table\n%s\nwant a line containing %q (unlike %v)", tt.lo, tt.hi, out, tt.line, tt.unlike)
+		}
+	}
+}
+
 // TestBenchfmt: the benchfmt file reads back with benchfmt: the cells, then
 // one result per row with its four values, its two spreads where it has
 // repetitions, and the validate configuration.

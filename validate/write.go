@@ -51,6 +51,10 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	if r.CPUChecks > 0 {
+		b.WriteString(r.cpuFactorLine())
+		b.WriteString("\n")
+	}
 	switch {
 	case r.Pilot > 0:
 		fmt.Fprintf(&b, "repetitions: %d, extended from %d for %s: the first %d set the count, and every row is judged once, on all %d",
@@ -226,6 +230,9 @@ func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
 	if r.Pilot > 0 {
 		cfg = append(cfg, benchfmt.Config{Key: "validate-repetitions", Value: []byte(fmt.Sprintf("%d, extended from %d", r.Repetitions, r.Pilot)), File: true})
 	}
+	if r.CPUChecks > 0 {
+		cfg = append(cfg, benchfmt.Config{Key: "validate-cpu-factors", Value: []byte(fmt.Sprintf("%.2f-%.2f", r.CPUFactorLo, r.CPUFactorHi)), File: true})
+	}
 	if r.TransferStart > 0 && r.TransferEnd > 0 {
 		cfg = append(cfg, benchfmt.Config{Key: "validate-line-transfer", Value: []byte(fmt.Sprintf("%.0f-%.0fns", r.TransferStart, r.TransferEnd)), File: true})
 	}
@@ -259,4 +266,15 @@ func (r Report) WriteBenchfmt(w io.Writer, header []cell.KV) error {
 		}
 	}
 	return nil
+}
+
+// cpuFactorLine says how the other CPUs' kernel work compared with the
+// first's over the run, and, where it strayed past calib.SymmetricWithin,
+// what that does to the rows.
+func (r Report) cpuFactorLine() string {
+	line := fmt.Sprintf("the other CPUs' faults and mmaps took %.2fx to %.2fx the first CPU's in %d checks (start, each repetition, end)", r.CPUFactorLo, r.CPUFactorHi, r.CPUChecks)
+	if r.CPUFactorLo < 1-calib.SymmetricWithin || r.CPUFactorHi > 1+calib.SymmetricWithin {
+		line += ": the host slowed one vCPU's kernel work at a time, which the kernel's 2-thread figures carry and the model's do not; the scaling rows and the 2-thread penalties judge that as much as the model"
+	}
+	return line
 }
