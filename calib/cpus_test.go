@@ -61,20 +61,26 @@ func TestMeasureCPUFactors(t *testing.T) {
 		}
 	}
 	t.Logf("factors %v", fs)
+	wantUnpinned(t, "MeasureCPUFactors")
+}
+
+// wantUnpinned fails t unless the calling thread may run on every CPU of
+// the process, as after is to leave it.
+func wantUnpinned(t *testing.T, after string) {
+	t.Helper()
 	var set unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &set); err != nil {
 		t.Fatal(err)
 	}
-	if set.Count() != len(cpus) {
-		t.Errorf("after MeasureCPUFactors the thread may run on %d CPUs, want the process's %d", set.Count(), len(cpus))
+	if n := len(machine.CPUs()); set.Count() != n {
+		t.Errorf("after %s the thread may run on %d CPUs, want the process's %d", after, set.Count(), n)
 	}
 }
 
 // TestCheckUnpins: Check pins itself to the first CPU, where a one-thread
 // cell runs, and gives its thread back on the process's CPUs.
 func TestCheckUnpins(t *testing.T) {
-	cpus := machine.CPUs()
-	if len(cpus) < 2 {
+	if len(machine.CPUs()) < 2 {
 		t.Skip("one CPU: nothing to pin")
 	}
 	runtime.LockOSThread()
@@ -82,11 +88,5 @@ func TestCheckUnpins(t *testing.T) {
 	if _, err := Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		t.Fatal(err)
-	}
-	if set.Count() != len(cpus) {
-		t.Errorf("after Check the thread may run on %d CPUs, want the process's %d", set.Count(), len(cpus))
-	}
+	wantUnpinned(t, "Check")
 }
