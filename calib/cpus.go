@@ -25,6 +25,18 @@ import (
 // on every CPU; validate says how far apart the CPUs were while it ran
 // (see MeasureCPUFactors).
 
+// pinFirst pins the calling thread, which the caller holds, to the first
+// CPU the process may use: where the runner puts a one-thread cell (thread
+// i on the i-th CPU), whose costs Measure and Check time. Nothing where
+// the CPUs are not known.
+func pinFirst() error {
+	cpus := machine.CPUs()
+	if len(cpus) == 0 {
+		return nil
+	}
+	return machine.Pin(cpus[0])
+}
+
 // CPUPasses is how many times MeasureCPUFactors times each CPU, in turn,
 // keeping each CPU's fastest: interleaved, so that a change of the host's
 // state meanwhile falls on every CPU alike.

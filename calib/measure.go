@@ -40,17 +40,8 @@ const (
 func Measure(ctx context.Context) (Profile, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	// Every cost is the first CPU's, where a one-thread cell runs (the
-	// runner pins thread i to the i-th CPU): a VM's vCPUs need not be
-	// alike (MeasureCPUFactors). Steps that pin this thread elsewhere
-	// unpin it, so each step pins it again.
-	cpus := machine.CPUs()
-	pinFirst := func() error {
-		if len(cpus) == 0 {
-			return nil
-		}
-		return machine.Pin(cpus[0])
-	}
+	// Every cost is the first CPU's (pinFirst). Steps that pin this
+	// thread elsewhere unpin it, so each step pins it again.
 	defer machine.Unpin()
 	p := Profile{Machine: hostname(), CPU: cpuModel(), Kernel: kernelRelease(), Date: time.Now().UTC().Truncate(time.Second)}
 	p.Load, _ = kernel.LoadAvg() // 0 where unreadable
@@ -108,10 +99,8 @@ func Check(ctx context.Context) (Profile, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer machine.Unpin()
-	if cpus := machine.CPUs(); len(cpus) > 0 {
-		if err := machine.Pin(cpus[0]); err != nil {
-			return Profile{}, err
-		}
+	if err := pinFirst(); err != nil {
+		return Profile{}, err
 	}
 	p := Profile{Date: time.Now().UTC().Truncate(time.Second)}
 	p.Load, _ = kernel.LoadAvg()
