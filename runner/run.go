@@ -32,6 +32,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,12 @@ type Config struct {
 	// NoPin leaves threads unpinned (they are still locked to OS threads);
 	// false, the default, pins each to a CPU.
 	NoPin bool
+	// FirstCPU is where the threads' pinning starts: thread i goes to the
+	// (FirstCPU+i)-th CPU the process may use, modulo their number. 0, the
+	// default, puts a one-thread cell on the first CPU, where calib times
+	// the kernel's costs; validate runs two one-thread cells side by side,
+	// in two processes on two CPUs, with 0 and 1.
+	FirstCPU int `json:",omitempty"`
 	// Locks turns the attribution of the cell's time to its locks on or
 	// off (lock-wait-ns/op and the rest); "" is LocksAuto.
 	Locks Locks `json:",omitempty"`
@@ -119,6 +126,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("duration %v: must be positive", c.Duration)
 	case c.Stall <= 0:
 		return fmt.Errorf("stall %v: must be positive", c.Stall)
+	case c.FirstCPU < 0:
+		return fmt.Errorf("first CPU %d: must not be negative", c.FirstCPU)
 	case c.Timeout <= c.Warmup+c.Duration:
 		return fmt.Errorf("timeout %v: must exceed warmup+duration (%v)", c.Timeout, c.Warmup+c.Duration)
 	}
@@ -229,7 +238,7 @@ func measure(c Config, ctl *workloads.Control, ths []*workloads.Thread, run func
 			runtime.LockOSThread()
 			th.TID = unix.Gettid()
 			if !c.NoPin && len(cpus) > 0 {
-				pinErrs[i] = machine.Pin(cpus[i%len(cpus)])
+				pinErrs[i] = machine.Pin(cpus[(c.FirstCPU+i)%len(cpus)])
 			}
 			ready.Done()
 			<-start
@@ -652,5 +661,9 @@ func quantiles(ths []*workloads.Thread, c workloads.Class, ps ...float64) []floa
 // configKVs returns the cell's configuration lines: the workload knobs and
 // the window, the same keys for every workload.
 func configKVs(c Config) []cell.KV {
-	return append(c.Load.Pairs(), cell.KV{Key: "duration", Value: c.Duration.String()}, cell.KV{Key: "warmup", Value: c.Warmup.String()})
+	kvs := append(c.Load.Pairs(), cell.KV{Key: "duration", Value: c.Duration.String()}, cell.KV{Key: "warmup", Value: c.Warmup.String()})
+	if c.FirstCPU > 0 {
+		kvs = append(kvs, cell.KV{Key: "first-cpu", Value: strconv.Itoa(c.FirstCPU)})
+	}
+	return kvs
 }

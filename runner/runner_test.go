@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"vmabench/internal/machine"
 	"vmabench/mm"
 	"vmabench/strategies"
 	"vmabench/units"
@@ -378,5 +381,57 @@ func TestPlanOrder(t *testing.T) {
 	}
 	if want := "a1 b1 a2 b2 a1 b1 a2 b2"; strings.Join(got, " ") != want {
 		t.Errorf("cells = %v, want %s", got, want)
+	}
+}
+
+// TestFirstCPU checks that Config.FirstCPU moves where the threads are
+// pinned: thread i on the (FirstCPU+i)-th CPU, modulo their number, so two
+// one-thread cells side by side (validate's processes row) run on two CPUs.
+func TestFirstCPU(t *testing.T) {
+	cpus := machine.CPUs()
+	if len(cpus) < 2 {
+		t.Skip("needs two CPUs")
+	}
+	for _, first := range []int{0, 1, len(cpus) + 1} {
+		const threads = 2
+		c := quick("nolock", "faults", threads)
+		c.FirstCPU = first
+		s := strategies.NewNoLock(mm.Config{Pages: 16})
+		ctl := new(workloads.Control)
+		ths := make([]*workloads.Thread, threads)
+		for i := range ths {
+			ths[i] = workloads.NewThread(i, threads, s, c.Load, ctl)
+		}
+		got := make([]int, threads)
+		run := func(th *workloads.Thread) {
+			var set unix.CPUSet
+			if err := unix.SchedGetaffinity(0, &set); err != nil || set.Count() != 1 {
+				got[th.ID] = -1
+			} else {
+				for cpu := range 1024 {
+					if set.IsSet(cpu) {
+						got[th.ID] = cpu
+					}
+				}
+			}
+			for th.Running() {
+				st := th.Begin()
+				th.End(workloads.ClassFault, st)
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if m := measure(c, ctl, ths, run, false); m.status != StatusOK {
+			t.Fatalf("FirstCPU %d: status %v: %s", first, m.status, m.detail)
+		}
+		for i, cpu := range got {
+			if want := cpus[(first+i)%len(cpus)]; cpu != want {
+				t.Errorf("FirstCPU %d: thread %d pinned to %d, want CPU %d alone", first, i, cpu, want)
+			}
+		}
+	}
+	c := quick("nolock", "faults", 1)
+	c.FirstCPU = -1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "first CPU -1") {
+		t.Errorf("FirstCPU -1: Validate = %v, want an error naming it", err)
 	}
 }

@@ -103,9 +103,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"vmabench/calib"
+	"vmabench/cell"
 	"vmabench/kernel"
 	"vmabench/runner"
 	"vmabench/strategies"
@@ -145,6 +147,16 @@ type Config struct {
 	// LockTolerance is the lock rows' (mmap-lock-wait-ns,
 	// writer-wait-share; DefaultLockTolerance).
 	LockTolerance float64
+	// Processes adds the page_fault1-processes row (DefaultConfig: where
+	// the machine has two CPUs or more): page_fault1's one-thread cell in
+	// two processes side by side, one on each of two CPUs, over the cell
+	// alone, on the kernel and on the model. The two share no MM, so no
+	// lock of any design; what they share is the machine's: its caches
+	// and memory, and under a hypervisor, the host's own work for the
+	// guest's page tables. The row says how far the kernel's scaling rows
+	// fall short of 2 for reasons the model's work, which shares nothing,
+	// cannot have.
+	Processes bool
 	// ScalingThreads are the thread counts T of the scaling rows: 2 and
 	// every count up to the machine's CPUs (DefaultConfig); empty for
 	// none.
@@ -179,7 +191,9 @@ type Config struct {
 	// executable and "cell".
 	Child []string
 	// RunCell runs one cell; nil means runner.RunIsolated with Child.
-	// Tests inject results through it.
+	// Tests inject results through it. It is called from several
+	// goroutines at once for a cell run in processes side by side
+	// (Cell.Processes).
 	RunCell func(ctx context.Context, c runner.Config) (runner.Result, error)
 }
 
@@ -215,7 +229,7 @@ func DefaultConfig() Config {
 	}
 	return Config{Count: DefaultCount, Tolerance: DefaultTolerance, RoundTripTolerance: DefaultTolerance,
 		ScalingTolerance: DefaultTolerance, LockTolerance: DefaultLockTolerance, ScalingThreads: scaling,
-		Base: base, Release: rel, Design: calib.DesignFor(rel)}
+		Processes: runtime.NumCPU() >= 2, Base: base, Release: rel, Design: calib.DesignFor(rel)}
 }
 
 // Validate reports the first bad field.
@@ -259,6 +273,10 @@ type Cell struct {
 	// is off): the lock rows' kernel cell is traced, beside an untraced
 	// one for the rows of rates, which the tracepoints would slow.
 	Locks runner.Locks
+	// Processes, when 2, runs the cell twice at once, in two processes
+	// whose threads start on two CPUs (runner.Config.FirstCPU 0 and 1),
+	// for the processes row; 0 runs it once.
+	Processes int
 }
 
 // Cells returns the cells a validation of design runs with the default
@@ -288,16 +306,16 @@ func (c Config) Cells() []Cell {
 	design := c.Design
 	var out []Cell
 	add := func(w string, n int, models ...string) {
-		out = append(out, Cell{"kernel", w, n, ""})
+		out = append(out, Cell{"kernel", w, n, "", 0})
 		for _, m := range models {
-			if !slices.Contains(out, Cell{m, w, n, ""}) {
-				out = append(out, Cell{m, w, n, ""})
+			if !slices.Contains(out, Cell{m, w, n, "", 0}) {
+				out = append(out, Cell{m, w, n, "", 0})
 			}
 		}
 	}
 	add("lookups", 1, "mmaplock")
 	add("lookups-mmap", 2, "mmaplock")
-	out = append(out, Cell{"kernel", "lookups-mmap", 2, runner.LocksOn}) // the lock rows'
+	out = append(out, Cell{"kernel", "lookups-mmap", 2, runner.LocksOn, 0}) // the lock rows'
 	add("mmap-churn", 1, "mmaplock", design)
 	add("faults", 1, design)
 	add("faults-mmap", 2, design)
@@ -310,8 +328,32 @@ func (c Config) Cells() []Cell {
 			add(w.workload, n, design)
 		}
 	}
+	if c.Processes {
+		out = append(out, Cell{"kernel", processShape, 1, "", 2}, Cell{design, processShape, 1, "", 2})
+	}
 	return out
 }
+
+// Runs returns how many cell runs a repetition makes: one a cell, and one
+// for each process of a cell run in processes side by side, which run at
+// once.
+func (c Config) Runs() int {
+	n := 0
+	for _, cell := range c.Cells() {
+		n += max(1, cell.Processes)
+	}
+	return n
+}
+
+// processShape is the processes row's workload: its one-thread cell, run
+// in two processes side by side, each on a CPU of its own, shares no MM,
+// so no design's locks, only what the machine shares among its CPUs.
+const processShape = "page_fault1"
+
+// processesKey is the configuration line validate adds to the results of
+// a cell run in two processes side by side (Cell.Processes), which sets
+// them apart from the same cell run alone.
+const processesKey = "processes"
 
 // ErrKernel is wrapped when the kernel strategy cannot run here (no /proc,
 // a seccomp filter, no mmap): there is nothing to validate against.
@@ -375,7 +417,8 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	cells := c.Cells()
 	var results []runner.Result
 	singles := []Single{{Kernel: kp.Mprotect, Model: mp.Mprotect}}
-	n := c.Count * len(cells)
+	perRep := c.Runs()
+	n := c.Count * perRep
 	// runRep runs repetition rep of every cell.
 	runRep := func(rep int) error {
 		if rep > 0 {
@@ -409,30 +452,34 @@ func Run(ctx context.Context, c Config) (Report, error) {
 					return runner.RunIsolated(ctx, rc, c.Child)
 				}
 			}
-			r, err := run(ctx, rc)
+			rs, err := side(ctx, run, rc, cell.Processes)
 			// A cell starved of its CPUs for the whole window (a busy
 			// shared machine) measured nothing: it is run again, up to
 			// twice.
-			for retry := 0; err == nil && r.Starved() && retry < 2; retry++ {
-				r, err = run(ctx, rc)
+			for retry := 0; err == nil && starved(rs) && retry < 2; retry++ {
+				rs, err = side(ctx, run, rc, cell.Processes)
 			}
 			if err != nil {
 				return err
 			}
-			if r.Starved() {
-				return fmt.Errorf("%s: %s, three times: the machine is too busy to validate on", r.Name(), r.Detail)
-			}
-			if r.Status != runner.StatusOK {
-				err := fmt.Errorf("%s: %s: %s", r.Name(), r.Status, r.Detail)
-				if cell.Strategy == "kernel" {
-					return fmt.Errorf("%w: %v", ErrKernel, err)
+			for _, r := range rs {
+				if r.Starved() {
+					return fmt.Errorf("%s: %s, three times: the machine is too busy to validate on", r.Name(), r.Detail)
 				}
-				return err
-			}
-			results = append(results, r)
-			if c.Progress != nil {
-				if err := c.Progress(len(results)-1, n, r); err != nil {
+				if r.Status != runner.StatusOK {
+					err := fmt.Errorf("%s: %s: %s", r.Name(), r.Status, r.Detail)
+					if cell.Strategy == "kernel" {
+						return fmt.Errorf("%w: %v", ErrKernel, err)
+					}
 					return err
+				}
+			}
+			for _, r := range rs {
+				results = append(results, r)
+				if c.Progress != nil {
+					if err := c.Progress(len(results)-1, n, r); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -459,7 +506,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 			if c.Extending != nil {
 				c.Extending(c.Count, to, rows)
 			}
-			n = to * len(cells)
+			n = to * perRep
 			for r := c.Count; r < to; r++ {
 				if err := runRep(r); err != nil {
 					return Report{}, err
@@ -478,6 +525,35 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	rep.Clamped = clamped
 	rep.CPUIdle = kernel.CPUIdle()
 	return rep, err
+}
+
+// side runs rc with run once, or, where processes is above 1, that many
+// times at once, each run's threads starting on CPUs of their own
+// (runner.Config.FirstCPU 0, Threads, ...), and marks those results with
+// the processesKey configuration line.
+func side(ctx context.Context, run func(context.Context, runner.Config) (runner.Result, error), rc runner.Config, processes int) ([]runner.Result, error) {
+	if processes <= 1 {
+		r, err := run(ctx, rc)
+		return []runner.Result{r}, err
+	}
+	rs := make([]runner.Result, processes)
+	errs := make([]error, processes)
+	var wg sync.WaitGroup
+	for i := range rs {
+		wg.Go(func() {
+			c := rc
+			c.FirstCPU = i * rc.Threads
+			rs[i], errs[i] = run(ctx, c)
+			rs[i].Config = append(rs[i].Config, cell.KV{Key: processesKey, Value: strconv.Itoa(processes)})
+		})
+	}
+	wg.Wait()
+	return rs, errors.Join(errs...)
+}
+
+// starved reports whether any of rs was starved of its CPUs.
+func starved(rs []runner.Result) bool {
+	return slices.ContainsFunc(rs, func(r runner.Result) bool { return r.Starved() })
 }
 
 // extension returns how many repetitions in all would decide the
@@ -780,7 +856,7 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 		var xs, traced []float64
 		for i := range results {
 			r := &results[i]
-			if r.Strategy != strategy || r.Workload != workload || r.Threads != threads || r.Status != runner.StatusOK {
+			if r.Strategy != strategy || r.Workload != workload || r.Threads != threads || r.Status != runner.StatusOK || r.ConfigValue(processesKey) != "" {
 				continue
 			}
 			v, ok := r.Metric(unit)
@@ -902,6 +978,46 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			return median(many) / median(one), each, nil
 		}
 	}
+	// processes is the summed rate of the cells run side by side in
+	// separate processes (Cell.Processes) over the same cell alone, in
+	// each repetition: a repetition's runs side by side are consecutive.
+	processes := func(w, unit string) fig {
+		return func(s string) (float64, []float64, error) {
+			one, err := reps(s, w, 1, unit)
+			if err != nil {
+				return 0, nil, err
+			}
+			var sums []float64
+			for i := 0; i < len(results); i++ {
+				r := &results[i]
+				n, _ := strconv.Atoi(r.ConfigValue(processesKey))
+				if r.Strategy != s || r.Workload != w || r.Threads != 1 || r.Status != runner.StatusOK || n < 2 {
+					continue
+				}
+				v, ok := r.Metric(unit)
+				if !ok || i+n > len(results) {
+					continue
+				}
+				for _, o := range results[i+1 : i+n] {
+					ov, ook := o.Metric(unit)
+					if o.Strategy != s || o.Workload != w || o.ConfigValue(processesKey) == "" || !ook {
+						return 0, nil, fmt.Errorf("%s on %s: result %d of %d processes side by side is missing", w, s, len(sums)+1, n)
+					}
+					v += ov
+				}
+				sums = append(sums, v)
+				i += n - 1
+			}
+			if len(sums) == 0 {
+				return 0, nil, fmt.Errorf("no %s result of %s on %s in processes side by side", unit, w, s)
+			}
+			each := make([]float64, min(len(one), len(sums)))
+			for i := range each {
+				each[i] = sums[i] / one[i]
+			}
+			return median(sums) / median(one), each, nil
+		}
+	}
 	type exp = struct {
 		name, detail, model, unit string
 		tol                       float64
@@ -909,13 +1025,13 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 	}
 	exps := []exp{
 		{"reader-penalty", "mincore() reader alone / beside an mmap+munmap writer (lookups 1 thread / lookups-mmap 2)", "mmaplock", "x", c.Tolerance,
-			penalty(Cell{"", "lookups", 1, ""}, "lookups/s", 1, Cell{"", "lookups-mmap", 2, ""}, "lookups/s")},
+			penalty(Cell{"", "lookups", 1, "", 0}, "lookups/s", 1, Cell{"", "lookups-mmap", 2, "", 0}, "lookups/s")},
 		{"writer-penalty", "mmap or munmap writer alone / beside a mincore() reader (mmap-churn 1 thread x2 / lookups-mmap 2)", "mmaplock", "x", c.Tolerance,
-			penalty(Cell{"", "mmap-churn", 1, ""}, "writes/s", 2, Cell{"", "lookups-mmap", 2, ""}, "writes/s")},
+			penalty(Cell{"", "mmap-churn", 1, "", 0}, "writes/s", 2, Cell{"", "lookups-mmap", 2, "", 0}, "writes/s")},
 		{"fault-mmap-penalty", "faulting thread alone / beside an mmap+munmap writer (faults 1 / faults-mmap 2)", c.Design, "x", c.Tolerance,
-			penalty(Cell{"", "faults", 1, ""}, "faults/s", 1, Cell{"", "faults-mmap", 2, ""}, "faults/s")},
+			penalty(Cell{"", "faults", 1, "", 0}, "faults/s", 1, Cell{"", "faults-mmap", 2, "", 0}, "faults/s")},
 		{"fault-mprotect-penalty", "faulting thread alone / beside an mprotect writer (faults 1 / faults-mprotect 2)", c.Design, "x", c.Tolerance,
-			penalty(Cell{"", "faults", 1, ""}, "faults/s", 1, Cell{"", "faults-mprotect", 2, ""}, "faults/s")},
+			penalty(Cell{"", "faults", 1, "", 0}, "faults/s", 1, Cell{"", "faults-mprotect", 2, "", 0}, "faults/s")},
 		{"fault-ns", "one anonymous fault, 1 thread, reset amortized (faults 1)", c.Design, "ns", c.Tolerance, perSecond("faults", 1, "faults/s")},
 		{"mmap-munmap-ns", "one mmap and munmap pair, 1 thread (mmap-churn 1)", c.Design, "ns", c.Tolerance, nsPerOp("mmap-churn", 1)},
 		{"mprotect-ns", "one mprotect split or merge, 1 thread (timed in process)", c.Design, "ns", c.Tolerance, nil},
@@ -944,6 +1060,11 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			}
 			exps = append(exps, exp{name, d, c.Design, "x", c.ScalingTolerance, scaling(w.workload, n, w.unit)})
 		}
+	}
+	if c.Processes {
+		exps = append(exps, exp{processShape + "-processes",
+			fmt.Sprintf("%s of two %s processes side by side, one thread each, on CPUs of their own / one alone: no MM, so no lock of any design, is shared, only the machine (caches, memory, a hypervisor's page-table work)", units.FaultsPerS, processShape),
+			c.Design, "x", c.ScalingTolerance, processes(processShape, units.FaultsPerS)})
 	}
 	// The lock rows, from the kernel's mmap_lock tracepoints and the
 	// model's own rwsem: left out, and said so, where either side lacks

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,6 +115,14 @@ func fakeRunLocks(count int, skew map[string]float64, skipLocks bool) []runner.R
 					out = append(out, fakeCell(s, w, 2, 1.8*300e3*m(w)*f(s+"/"+w+"@2"), 0, 540e3))
 				}
 				out = append(out, fakeCell(s, "mmap1", 2, 0, 1.1*200e3*m("mmap1")*f(s+"/mmap1@2"), 220e3))
+				// The processes row's pair: page_fault1 in two processes
+				// side by side, 0.85x as fast each (1.7x in all), times
+				// the skew of "page_fault1-processes".
+				for range 2 {
+					r := fakeCell(s, "page_fault1", 1, 0.85*300e3*m("page_fault1")*f(s+"/page_fault1-processes"), 0, 255e3)
+					r.Config = append(r.Config, cell.KV{Key: processesKey, Value: "2"})
+					out = append(out, r)
+				}
 			}
 		}
 	}
@@ -124,6 +133,7 @@ func testConfig() Config {
 	c := DefaultConfig()
 	c.Release, c.Design = "6.18.44", "vmarefcnt"
 	c.ScalingThreads = []int{2}
+	c.Processes = true // as on two CPUs or more, wherever the test runs
 	return c
 }
 
@@ -202,6 +212,9 @@ func TestComputeFigures(t *testing.T) {
 		"mmap1-scaling":          1.1,
 		"pft-scaling":            1.8,
 		"page_fault3-scaling":    1.8,
+		// Two processes at 0.85x each: and page_fault1-ns above is
+		// the cell alone's, not theirs.
+		"page_fault1-processes": 1.7,
 	}
 	for _, row := range rep.Rows {
 		if w := want[row.Name]; row.KernelValue < w*0.999 || row.KernelValue > w*1.001 {
@@ -540,7 +553,10 @@ func TestRunFresh(t *testing.T) {
 		given := []calib.Clamp{{Op: "munmap", Own: 900, Kernel: 700}} // the given calibration's clamps
 		c.Clamped = given
 		seen := map[string]mm.Work{} // the calibration line of each model cell
+		var mu sync.Mutex            // the processes row's pair runs at once
 		c.RunCell = func(_ context.Context, rc runner.Config) (runner.Result, error) {
+			mu.Lock()
+			defer mu.Unlock()
 			if rc.Strategy != "kernel" {
 				line := "none"
 				if len(rc.Load.Calibration) > 0 {
@@ -828,9 +844,12 @@ func TestRunExtends(t *testing.T) {
 	// model/kernel is then 1.3, 1.02, 1.12, 1.3, ... (median 1.12, within
 	// 1.25x), too spread for three repetitions to decide.
 	factors := []float64{1 / 1.3, 1 / 1.02, 1 / 1.12}
+	var mu sync.Mutex // the processes row's pair runs at once
 	fake := func(calls map[string]int) func(context.Context, runner.Config) (runner.Result, error) {
 		return func(_ context.Context, rc runner.Config) (runner.Result, error) {
-			key := fmt.Sprintf("%s/%s/%d/%s", rc.Strategy, rc.Workload, rc.Threads, rc.Locks)
+			mu.Lock()
+			defer mu.Unlock()
+			key := fmt.Sprintf("%s/%s/%d/%s/cpu%d", rc.Strategy, rc.Workload, rc.Threads, rc.Locks, rc.FirstCPU)
 			i := calls[key]
 			calls[key]++
 			r := fakeCell(rc.Strategy, rc.Workload, rc.Threads, 1e6, 1e4, 1e6)
@@ -843,15 +862,16 @@ func TestRunExtends(t *testing.T) {
 	c := testConfig()
 	c.Count = 3
 	// The pilot's verdict, from the same cells without a run.
-	pilotRun, pilotCalls := fake(map[string]int{}), 0
+	pilotCallsOf := map[string]int{}
+	pilotRun, pilotCalls := fake(pilotCallsOf), 0
 	var rs []runner.Result
 	for range c.Count {
 		for _, cl := range c.Cells() {
 			rc := c.Base
 			rc.Strategy, rc.Workload, rc.Threads, rc.Locks = cl.Strategy, cl.Workload, cl.Threads, cl.Locks
-			r, _ := pilotRun(context.Background(), rc)
-			rs = append(rs, r)
-			pilotCalls++
+			r, _ := side(context.Background(), pilotRun, rc, cl.Processes)
+			rs = append(rs, r...)
+			pilotCalls += len(r)
 		}
 	}
 	pilot, err := Compute(c, rs, Single{3000, 3000})
@@ -884,8 +904,10 @@ func TestRunExtends(t *testing.T) {
 	total := 0
 	for key, n := range calls {
 		total += n
-		if n != got.Repetitions {
-			t.Errorf("%s ran %d times, want %d", key, n, got.Repetitions)
+		// A key's cells a repetition: page_fault1's first CPU runs alone
+		// and beside a second process.
+		if want := pilotCallsOf[key] / c.Count * got.Repetitions; n != want {
+			t.Errorf("%s ran %d times, want %d", key, n, want)
 		}
 	}
 	if want := pilotCalls / c.Count * got.Repetitions; total != want {

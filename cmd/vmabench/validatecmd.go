@@ -110,8 +110,8 @@ func validateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	about := func(n int) time.Duration {
 		return (time.Duration(n) * (cfg.Base.Warmup + cfg.Base.Duration + 100*time.Millisecond)).Round(time.Second)
 	}
-	n := cfg.Count * cells
-	fmt.Fprintf(stderr, "vmabench validate: kernel %s against %s, %d cells, about %v\n", cfg.Release, cfg.Design, n, about(n))
+	n := cfg.Count * cfg.Runs()
+	fmt.Fprintf(stderr, "vmabench validate: kernel %s against %s, %d cell runs, about %v\n", cfg.Release, cfg.Design, n, about(cfg.Count*cells))
 	if isTerminal(stderr) {
 		cfg.Progress = func(i, n int, r runner.Result) error {
 			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", i+1, n, r.Name())
