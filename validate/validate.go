@@ -155,7 +155,9 @@ type Config struct {
 	// and memory, and under a hypervisor, the host's own work for the
 	// guest's page tables. The row says how far the kernel's scaling rows
 	// fall short of 2 for reasons the model's work, which shares nothing,
-	// cannot have.
+	// cannot have. The two processes start together, and their windows
+	// overlap but for their start-up's difference, a few ms of a warm-up
+	// and window of 400.
 	Processes bool
 	// ScalingThreads are the thread counts T of the scaling rows: 2 and
 	// every count up to the machine's CPUs (DefaultConfig); empty for
