@@ -1020,6 +1020,26 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			return median(sums) / median(one), each, nil
 		}
 	}
+	// quotient is a's figure over b's, in each repetition and of the
+	// medians: where both carry the same disturbance of the host's (a
+	// repetition whose vCPUs were slow), the quotient divides it out.
+	quotient := func(a, b fig) fig {
+		return func(s string) (float64, []float64, error) {
+			am, ae, err := a(s)
+			if err != nil {
+				return 0, nil, err
+			}
+			bm, be, err := b(s)
+			if err != nil {
+				return 0, nil, err
+			}
+			each := make([]float64, min(len(ae), len(be)))
+			for i := range each {
+				each[i] = ae[i] / be[i]
+			}
+			return am / bm, each, nil
+		}
+	}
 	type exp = struct {
 		name, detail, model, unit string
 		tol                       float64
@@ -1064,9 +1084,15 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 		}
 	}
 	if c.Processes {
+		procs := processes(processShape, units.FaultsPerS)
 		exps = append(exps, exp{processShape + "-processes",
 			fmt.Sprintf("%s of two %s processes side by side, one thread each, on CPUs of their own / one alone: no MM, so no lock of any design, is shared, only the machine (caches, memory, a hypervisor's page-table work)", units.FaultsPerS, processShape),
-			c.Design, "x", c.ScalingTolerance, processes(processShape, units.FaultsPerS)})
+			c.Design, "x", c.ScalingTolerance, procs})
+		if slices.Contains(c.ScalingThreads, 2) {
+			exps = append(exps, exp{processShape + "-mm-share",
+				fmt.Sprintf("%s-scaling / %s-processes, each repetition's: what one MM's two threads keep of what two processes get, the part of the scaling the designs decide, with the machine's share divided out", processShape, processShape),
+				c.Design, "x", c.ScalingTolerance, quotient(scaling(processShape, 2, units.FaultsPerS), procs)})
+		}
 	}
 	// The lock rows, from the kernel's mmap_lock tracepoints and the
 	// model's own rwsem: left out, and said so, where either side lacks

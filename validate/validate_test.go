@@ -215,6 +215,7 @@ func TestComputeFigures(t *testing.T) {
 		// Two processes at 0.85x each: and page_fault1-ns above is
 		// the cell alone's, not theirs.
 		"page_fault1-processes": 1.7,
+		"page_fault1-mm-share":  1.8 / 1.7,
 	}
 	for _, row := range rep.Rows {
 		if w := want[row.Name]; row.KernelValue < w*0.999 || row.KernelValue > w*1.001 {
@@ -1036,5 +1037,40 @@ func setKernelRates(results []runner.Result, unit string, rates []float64) {
 			}
 			n++
 		}
+	}
+}
+
+// TestMMShare: a host that slows or speeds the kernel's second CPU from
+// one repetition to the next moves page_fault1's 2-thread cell and its two
+// processes side by side alike; page_fault1-scaling carries that, and
+// page_fault1-mm-share, their quotient in each repetition, divides it out.
+func TestMMShare(t *testing.T) {
+	host := []float64{0.3, 1.7, 0.4, 1.6, 1.0} // the second CPU's speed in each repetition
+	results := fakeRun(len(host), nil)
+	two, procs := 0, 0
+	for i := range results {
+		r := &results[i]
+		if r.Strategy != "kernel" || r.Workload != "page_fault1" {
+			continue
+		}
+		switch {
+		case r.Threads == 2:
+			r.Metrics[0].Value *= (1 + host[two]) / 2 // one CPU's rate of two is the host's
+			two++
+		case r.ConfigValue(processesKey) != "":
+			r.Metrics[0].Value *= (1 + host[procs/2]) / 2
+			procs++
+		}
+	}
+	rep, err := Compute(testConfig(), results, Single{3000, 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row := rowNamed(rep, "page_fault1-scaling"); row.Verdict.Outcome == verdict.Same {
+		t.Errorf("page_fault1-scaling %s %.2f [%.2f, %.2f]: want the host's spread to leave it undecided", row.State(), row.Ratio, row.Verdict.Lo, row.Verdict.Hi)
+	}
+	row := rowNamed(rep, "page_fault1-mm-share")
+	if row.Verdict.Outcome != verdict.Same || math.Abs(row.Ratio-1) > 0.01 || row.KernelSpread > 1.01 {
+		t.Errorf("page_fault1-mm-share %s, ratio %.3f, kernel spread %.3f: want it to agree at 1, the host divided out", row.State(), row.Ratio, row.KernelSpread)
 	}
 }

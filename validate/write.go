@@ -123,9 +123,6 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	if l := r.mmShareLine(); l != "" {
-		fmt.Fprintf(&b, "  %s\n", l)
-	}
 	for _, l := range r.LeftOut {
 		fmt.Fprintf(&b, "  left out: %s\n", l)
 	}
@@ -280,27 +277,4 @@ func (r Report) cpuFactorLine() string {
 		line += ": the host slowed one vCPU's kernel work at a time, which the kernel's 2-thread figures carry and the model's do not; the scaling rows and the 2-thread penalties judge that as much as the model"
 	}
 	return line
-}
-
-// mmShareLine parts page_fault1's 2-thread scaling in two: what two
-// processes side by side get (page_fault1-processes: the machine's share,
-// which no design's locks cause) and what one MM's two threads lose beside
-// that (page_fault1-scaling over it: the share of the MM, which the model
-// is for). "" without both rows.
-func (r Report) mmShareLine() string {
-	var scaling, procs *Row
-	for i := range r.Rows {
-		switch r.Rows[i].Name {
-		case processShape + "-scaling":
-			scaling = &r.Rows[i]
-		case processShape + "-processes":
-			procs = &r.Rows[i]
-		}
-	}
-	if scaling == nil || procs == nil || !(procs.KernelValue > 0 && procs.ModelValue > 0) {
-		return ""
-	}
-	return fmt.Sprintf("%s-scaling over %s-processes, what one MM's two threads keep of what two processes get: kernel %.2f, model %.2f;"+
-		" two processes got %.2fx on the kernel and %.2fx on the model, a shortfall from 2x that is the machine's, not any design's",
-		processShape, processShape, scaling.KernelValue/procs.KernelValue, scaling.ModelValue/procs.ModelValue, procs.KernelValue, procs.ModelValue)
 }
