@@ -973,11 +973,8 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			if err != nil {
 				return 0, nil, err
 			}
-			each := make([]float64, min(len(one), len(many)))
-			for i := range each {
-				each[i] = many[i] / one[i]
-			}
-			return median(many) / median(one), each, nil
+			m, each := over(many, one)
+			return m, each, nil
 		}
 	}
 	// processes is the summed rate of the cells run side by side in
@@ -1013,11 +1010,8 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			if len(sums) == 0 {
 				return 0, nil, fmt.Errorf("no %s result of %s on %s in processes side by side", unit, w, s)
 			}
-			each := make([]float64, min(len(one), len(sums)))
-			for i := range each {
-				each[i] = sums[i] / one[i]
-			}
-			return median(sums) / median(one), each, nil
+			m, each := over(sums, one)
+			return m, each, nil
 		}
 	}
 	// quotient is a's figure over b's, in each repetition and of the
@@ -1173,6 +1167,16 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 		}
 	}
 	return rep, nil
+}
+
+// over returns the ratio of the medians of num and den and the ratio of
+// each repetition's pair, num[i] / den[i].
+func over(num, den []float64) (float64, []float64) {
+	each := make([]float64, min(len(num), len(den)))
+	for i := range each {
+		each[i] = num[i] / den[i]
+	}
+	return median(num) / median(den), each
 }
 
 // fileFaultNote says where the running kernel and the model part on file
