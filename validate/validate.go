@@ -147,17 +147,20 @@ type Config struct {
 	// LockTolerance is the lock rows' (mmap-lock-wait-ns,
 	// writer-wait-share; DefaultLockTolerance).
 	LockTolerance float64
-	// Processes adds the page_fault1-processes row (DefaultConfig: where
-	// the machine has two CPUs or more): page_fault1's one-thread cell in
-	// two processes side by side, one on each of two CPUs, over the cell
+	// Processes adds, for each shape of the scaling rows, a processes row
+	// and an mm-share row (DefaultConfig: where the machine has two CPUs
+	// or more). <shape>-processes is the shape's one-thread cell in two
+	// processes side by side, one on each of two CPUs, over the cell
 	// alone, on the kernel and on the model. The two share no MM, so no
 	// lock of any design; what they share is the machine's: its caches
 	// and memory, and under a hypervisor, the host's own work for the
-	// guest's page tables. The row says how far the kernel's scaling rows
-	// fall short of 2 for reasons the model's work, which shares nothing,
-	// cannot have. The two processes start together, and their windows
-	// overlap but for their start-up's difference, a few ms of a warm-up
-	// and window of 400.
+	// guest's page tables, which the model's work, sharing nothing,
+	// cannot have. <shape>-mm-share is each repetition's 2-thread scaling
+	// over its processes figure: what one MM's two threads keep of what
+	// two processes get, the designs' part, with what the host did to
+	// that repetition divided out. The two processes start together, and
+	// their windows overlap but for their start-up's difference, a few ms
+	// of a warm-up and window of 400.
 	Processes bool
 	// ScalingThreads are the thread counts T of the scaling rows: 2 and
 	// every count up to the machine's CPUs (DefaultConfig); empty for
@@ -277,7 +280,7 @@ type Cell struct {
 	Locks runner.Locks
 	// Processes, when 2, runs the cell twice at once, in two processes
 	// whose threads start on two CPUs (runner.Config.FirstCPU 0 and 1),
-	// for the processes row; 0 runs it once.
+	// for the processes rows; 0 runs it once.
 	Processes int
 }
 
@@ -331,7 +334,9 @@ func (c Config) Cells() []Cell {
 		}
 	}
 	if c.Processes {
-		out = append(out, Cell{"kernel", processShape, 1, "", 2}, Cell{design, processShape, 1, "", 2})
+		for _, w := range scalingShapes {
+			out = append(out, Cell{"kernel", w.workload, 1, "", 2}, Cell{design, w.workload, 1, "", 2})
+		}
 	}
 	return out
 }
@@ -346,11 +351,6 @@ func (c Config) Runs() int {
 	}
 	return n
 }
-
-// processShape is the processes row's workload: its one-thread cell, run
-// in two processes side by side, each on a CPU of its own, shares no MM,
-// so no design's locks, only what the machine shares among its CPUs.
-const processShape = "page_fault1"
 
 // processesKey is the configuration line validate adds to the results of
 // a cell run in two processes side by side (Cell.Processes), which sets
@@ -1078,14 +1078,16 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 		}
 	}
 	if c.Processes {
-		procs := processes(processShape, units.FaultsPerS)
-		exps = append(exps, exp{processShape + "-processes",
-			fmt.Sprintf("%s of two %s processes side by side, one thread each, on CPUs of their own / one alone: no MM, so no lock of any design, is shared, only the machine (caches, memory, a hypervisor's page-table work)", units.FaultsPerS, processShape),
-			c.Design, "x", c.ScalingTolerance, procs})
-		if slices.Contains(c.ScalingThreads, 2) {
-			exps = append(exps, exp{processShape + "-mm-share",
-				fmt.Sprintf("%s-scaling / %s-processes, each repetition's: what one MM's two threads keep of what two processes get, the part of the scaling the designs decide, with the machine's share divided out", processShape, processShape),
-				c.Design, "x", c.ScalingTolerance, quotient(scaling(processShape, 2, units.FaultsPerS), procs)})
+		for _, w := range scalingShapes {
+			procs := processes(w.workload, w.unit)
+			exps = append(exps, exp{w.workload + "-processes",
+				fmt.Sprintf("%s of two %s processes side by side, one thread each, on CPUs of their own / one alone: no MM, so no lock of any design, is shared, only the machine (caches, memory, a hypervisor's page-table work)", w.unit, w.workload),
+				c.Design, "x", c.ScalingTolerance, procs})
+			if slices.Contains(c.ScalingThreads, 2) {
+				exps = append(exps, exp{w.workload + "-mm-share",
+					fmt.Sprintf("%s-scaling / %s-processes, each repetition's: what one MM's two threads keep of what two processes get, the part of the scaling the designs decide, with the machine's share divided out", w.workload, w.workload),
+					c.Design, "x", c.ScalingTolerance, quotient(scaling(w.workload, 2, w.unit), procs)})
+			}
 		}
 	}
 	// The lock rows, from the kernel's mmap_lock tracepoints and the

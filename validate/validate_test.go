@@ -115,13 +115,19 @@ func fakeRunLocks(count int, skew map[string]float64, skipLocks bool) []runner.R
 					out = append(out, fakeCell(s, w, 2, 1.8*300e3*m(w)*f(s+"/"+w+"@2"), 0, 540e3))
 				}
 				out = append(out, fakeCell(s, "mmap1", 2, 0, 1.1*200e3*m("mmap1")*f(s+"/mmap1@2"), 220e3))
-				// The processes row's pair: page_fault1 in two processes
-				// side by side, 0.85x as fast each (1.7x in all), times
-				// the skew of "page_fault1-processes".
-				for range 2 {
-					r := fakeCell(s, "page_fault1", 1, 0.85*300e3*m("page_fault1")*f(s+"/page_fault1-processes"), 0, 255e3)
-					r.Config = append(r.Config, cell.KV{Key: processesKey, Value: "2"})
-					out = append(out, r)
+				// The processes rows' pairs: each scaling shape in two
+				// processes side by side, 0.85x as fast each (1.7x in
+				// all), times the skew of "<workload>-processes".
+				for _, w := range []string{"page_fault1", "mmap1", "pft", "page_fault3"} {
+					for range 2 {
+						rate, writes := 0.85*300e3*m(w)*f(s+"/"+w+"-processes"), 0.0
+						if w == "mmap1" {
+							rate, writes = 0, 0.85*200e3*m(w)*f(s+"/"+w+"-processes")
+						}
+						r := fakeCell(s, w, 1, rate, writes, 255e3)
+						r.Config = append(r.Config, cell.KV{Key: processesKey, Value: "2"})
+						out = append(out, r)
+					}
 				}
 			}
 		}
@@ -216,6 +222,12 @@ func TestComputeFigures(t *testing.T) {
 		// the cell alone's, not theirs.
 		"page_fault1-processes": 1.7,
 		"page_fault1-mm-share":  1.8 / 1.7,
+		"mmap1-processes":       1.7,
+		"mmap1-mm-share":        1.1 / 1.7,
+		"pft-processes":         1.7,
+		"pft-mm-share":          1.8 / 1.7,
+		"page_fault3-processes": 1.7,
+		"page_fault3-mm-share":  1.8 / 1.7,
 	}
 	for _, row := range rep.Rows {
 		if w := want[row.Name]; row.KernelValue < w*0.999 || row.KernelValue > w*1.001 {
@@ -759,7 +771,7 @@ func TestRowShowsJudgedRatio(t *testing.T) {
 	var i1, i2 int
 	for k := range results {
 		r := &results[k]
-		if r.Strategy != "kernel" || r.Workload != "page_fault3" {
+		if r.Strategy != "kernel" || r.Workload != "page_fault3" || r.ConfigValue(processesKey) != "" {
 			continue
 		}
 		switch r.Threads {
