@@ -1027,10 +1027,7 @@ func Compute(c Config, results []runner.Result, mprotect Single, timings ...Sing
 			if err != nil {
 				return 0, nil, err
 			}
-			each := make([]float64, min(len(ae), len(be)))
-			for i := range each {
-				each[i] = ae[i] / be[i]
-			}
+			_, each := over(ae, be)
 			return am / bm, each, nil
 		}
 	}
