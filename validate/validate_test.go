@@ -284,12 +284,9 @@ func TestSpread(t *testing.T) {
 	if strings.Join(got, " ") != "reader-penalty" {
 		t.Errorf("Unsteady() = %v, want reader-penalty", got)
 	}
-	var b bytes.Buffer
-	if err := rep.WriteTable(&b); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "reader-penalty: the kernel's own figure moved 2.00x across its repetitions") {
-		t.Errorf("table does not name the unsteady row:\n%s", b.String())
+	table := tableOf(t, rep)
+	if !strings.Contains(table, "reader-penalty: the kernel's own figure moved 2.00x across its repetitions") {
+		t.Errorf("table does not name the unsteady row:\n%s", table)
 	}
 }
 
@@ -348,11 +345,8 @@ func TestTableGolden(t *testing.T) {
 	}
 	rep.CPUs, rep.LoadStart, rep.LoadEnd, rep.CPUIdle = 2, 1.5, 2.25, "haltpoll,halt-poll-ns=0"
 	rep.Clamped = []calib.Clamp{{Op: "munmap", Own: 1043, Kernel: 666}}
-	var b bytes.Buffer
-	if err := rep.WriteTable(&b); err != nil {
-		t.Fatal(err)
-	}
-	golden.Check(t, filepath.Join("testdata", "table.golden"), b.Bytes())
+	table := tableOf(t, rep)
+	golden.Check(t, filepath.Join("testdata", "table.golden"), []byte(table))
 }
 
 // TestLoadLine: the machine is called busy by the load at the start alone,
@@ -368,12 +362,9 @@ func TestLoadLine(t *testing.T) {
 		{3.0, 3.0, true},
 	} {
 		rep := Report{Release: "6.18", Design: "vmarefcnt", CPUs: 2, LoadStart: tt.start, LoadEnd: tt.end}
-		var b bytes.Buffer
-		if err := rep.WriteTable(&b); err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Contains(b.String(), "a busy machine"); got != tt.busy {
-			t.Errorf("load %.2f then %.2f on 2 CPUs: busy %v, want %v:\n%s", tt.start, tt.end, got, tt.busy, b.String())
+		table := tableOf(t, rep)
+		if got := strings.Contains(table, "a busy machine"); got != tt.busy {
+			t.Errorf("load %.2f then %.2f on 2 CPUs: busy %v, want %v:\n%s", tt.start, tt.end, got, tt.busy, table)
 		}
 	}
 }
@@ -392,13 +383,9 @@ func TestTransferLine(t *testing.T) {
 		{0, 0, "", false},
 	} {
 		rep := Report{Release: "6.18", Design: "vmarefcnt", CPUs: 2, LoadStart: -1, LoadEnd: -1, TransferStart: tt.start, TransferEnd: tt.end}
-		var b bytes.Buffer
-		if err := rep.WriteTable(&b); err != nil {
-			t.Fatal(err)
-		}
-		out := b.String()
-		if tt.line == "" && strings.Contains(out, "line transfer") || !strings.Contains(out, tt.line) || strings.Contains(out, "moved the vCPUs") != tt.moved {
-			t.Errorf("transfer %v then %v: table\n%s\nwant a line containing %q (moved %v)", tt.start, tt.end, out, tt.line, tt.moved)
+		table := tableOf(t, rep)
+		if tt.line == "" && strings.Contains(table, "line transfer") || !strings.Contains(table, tt.line) || strings.Contains(table, "moved the vCPUs") != tt.moved {
+			t.Errorf("transfer %v then %v: table\n%s\nwant a line containing %q (moved %v)", tt.start, tt.end, table, tt.line, tt.moved)
 		}
 	}
 }
@@ -421,13 +408,9 @@ func TestCPUFactorLine(t *testing.T) {
 		{0, 0, 0, "", false},
 	} {
 		rep := Report{Release: "6.18", Design: "vmarefcnt", CPUs: 2, LoadStart: -1, LoadEnd: -1, CPUFactorLo: tt.lo, CPUFactorHi: tt.hi, CPUChecks: tt.checks}
-		var b bytes.Buffer
-		if err := rep.WriteTable(&b); err != nil {
-			t.Fatal(err)
-		}
-		out := b.String()
-		if tt.line == "" && strings.Contains(out, "CPUs' faults") || !strings.Contains(out, tt.line) || strings.Contains(out, "slowed one vCPU") != tt.unlike {
-			t.Errorf("factors %v to %v: table\n%s\nwant a line containing %q (unlike %v)", tt.lo, tt.hi, out, tt.line, tt.unlike)
+		table := tableOf(t, rep)
+		if tt.line == "" && strings.Contains(table, "CPUs' faults") || !strings.Contains(table, tt.line) || strings.Contains(table, "slowed one vCPU") != tt.unlike {
+			t.Errorf("factors %v to %v: table\n%s\nwant a line containing %q (unlike %v)", tt.lo, tt.hi, table, tt.line, tt.unlike)
 		}
 	}
 }
@@ -929,12 +912,9 @@ func TestRunExtends(t *testing.T) {
 	if row.Verdict.N != got.Repetitions {
 		t.Errorf("fault-ns judged on %d repetitions, want all %d", row.Verdict.N, got.Repetitions)
 	}
-	var b strings.Builder
-	if err := got.WriteTable(&b); err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("repetitions: %d, extended from 3 for ", got.Repetitions); !strings.Contains(b.String(), want) {
-		t.Errorf("table lacks %q:\n%s", want, b.String())
+	table := tableOf(t, got)
+	if want := fmt.Sprintf("repetitions: %d, extended from 3 for ", got.Repetitions); !strings.Contains(table, want) {
+		t.Errorf("table lacks %q:\n%s", want, table)
 	}
 }
 
@@ -952,12 +932,9 @@ func TestRepetitionsLine(t *testing.T) {
 		{"beyond", Report{Repetitions: 5, MaxCount: 8, Beyond: []string{"mmap1-scaling"}},
 			"repetitions: 5, not extended: mmap1-scaling would need more than -max-count 8 at this spread\n"},
 	} {
-		var b strings.Builder
-		if err := tt.r.WriteTable(&b); err != nil {
-			t.Fatal(err)
-		}
+		table := tableOf(t, tt.r)
 		got := ""
-		for _, l := range strings.SplitAfter(b.String(), "\n") {
+		for _, l := range strings.SplitAfter(table, "\n") {
 			if strings.HasPrefix(l, "repetitions: ") {
 				got = l
 			}
@@ -1022,16 +999,13 @@ func TestGroupsNote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := rep.WriteTable(&b); err != nil {
-		t.Fatal(err)
-	}
+	table := tableOf(t, rep)
 	want := "round-trip-ns: the kernel's repetitions fell in two groups, 16.53µs-16.75µs (3) and 24.88µs-25.13µs (3), their medians 1.50x apart"
-	if !strings.Contains(b.String(), want) {
-		t.Errorf("table does not name the two groups; want a line containing %q:\n%s", want, b.String())
+	if !strings.Contains(table, want) {
+		t.Errorf("table does not name the two groups; want a line containing %q:\n%s", want, table)
 	}
-	if strings.Count(b.String(), "fell in two groups") != 2 {
-		t.Errorf("want two rows with two groups (round-trip-ns and writer-penalty), got:\n%s", b.String())
+	if strings.Count(table, "fell in two groups") != 2 {
+		t.Errorf("want two rows with two groups (round-trip-ns and writer-penalty), got:\n%s", table)
 	}
 }
 
@@ -1085,4 +1059,15 @@ func TestMMShare(t *testing.T) {
 	if row.Verdict.Outcome != verdict.Same || math.Abs(row.Ratio-1) > 0.01 || row.KernelSpread > 1.01 {
 		t.Errorf("page_fault1-mm-share %s, ratio %.3f, kernel spread %.3f: want it to agree at 1, the host divided out", row.State(), row.Ratio, row.KernelSpread)
 	}
+}
+
+// tableOf returns r's table as WriteTable writes it, failing t on an
+// error.
+func tableOf(t *testing.T, r Report) string {
+	t.Helper()
+	var b strings.Builder
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
