@@ -47,13 +47,14 @@ func MachineConfig(commit string) []cell.KV {
 
 // MachineName names the machine of a file header for chart titles: the CPU
 // model and GOMAXPROCS, e.g. "AMD EPYC (2 CPUs)"; "" if the header has no
-// CPU model.
+// CPU model. The model is trimmed: go test's cpu line is the CPUID brand
+// string, which some CPUs pad with spaces to its 48 bytes.
 func MachineName(header []cell.KV) string {
 	var cpu, procs string
 	for _, kv := range header {
 		switch kv.Key {
 		case "cpu":
-			cpu = kv.Value
+			cpu = strings.TrimSpace(kv.Value)
 		case "gomaxprocs":
 			procs = kv.Value
 		}

@@ -50,6 +50,8 @@ func TestMachineName(t *testing.T) {
 		{[]cell.KV{{Key: "cpu", Value: "AMD EPYC"}, {Key: "gomaxprocs", Value: "2"}}, "AMD EPYC (2 CPUs)"},
 		{[]cell.KV{{Key: "cpu", Value: "AMD EPYC"}, {Key: "gomaxprocs", Value: "1"}}, "AMD EPYC (1 CPU)"},
 		{[]cell.KV{{Key: "cpu", Value: "AMD EPYC"}}, "AMD EPYC"},
+		// go test's cpu line is the CPUID brand string, padded with spaces.
+		{[]cell.KV{{Key: "cpu", Value: "Oxide Virtual Turin-like Processor             "}, {Key: "gomaxprocs", Value: "2"}}, "Oxide Virtual Turin-like Processor (2 CPUs)"},
 		{[]cell.KV{{Key: "cpu", Value: "unknown"}, {Key: "gomaxprocs", Value: "2"}}, ""},
 		{nil, ""},
 	}
