@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"vmabench/kernel"
 	"vmabench/sim"
 )
 
@@ -320,22 +321,21 @@ const yieldNs = 300
 // 2 threads that way and 171k to 230k with the system call (four runs
 // of each, interleaved, on the 2-CPU VM), against 402k projected.
 //
-// The call is raw (unix.RawSyscall), as the calibration's yield-ns times it
-// (kernel.SchedYield) and as the kernel cells make their calls (kernel/raw.go
-// says why a raw call is safe on a worker's thread). Through Go's wrapper a
-// real run's yield also paid entersyscall and exitsyscall, which the
-// calibration does not time: 3 to 4% of nolock's mmap1 at 2 threads in a
-// profile of its window (perf, cpu-clock, 2026-12-07, 2-CPU VM), where the
-// system call itself took 25%, about 1.6 µs a yield against the 1.2 µs the
-// calibration measures with the other CPU idle (a departure the README's
-// "Not met yet" gives).
+// The call is kernel.SchedYield, the raw call the calibration's yield-ns
+// times (kernel/raw.go says why a raw call is safe on a worker's thread).
+// Through Go's wrapper a real run's yield also paid entersyscall and
+// exitsyscall, which the calibration does not time: 3 to 4% of nolock's
+// mmap1 at 2 threads in a profile of its window (perf, cpu-clock,
+// 2026-12-07, 2-CPU VM), where the system call itself took 25%, about
+// 1.6 µs a yield against the 1.2 µs the calibration measures with the
+// other CPU idle (a departure the README's "Not met yet" gives).
 func Yield() {
 	if sim.On() {
 		sim.Advance(yieldNs * 1000)
 		sim.Relax()
 		return
 	}
-	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	kernel.SchedYield()
 }
 
 // Yield is the package's Yield for t's thread: in a projection it charges
