@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -29,6 +30,16 @@ type CheckRow struct {
 	Unit            string
 	Real, Projected []float64
 	Verdict         verdict.Judgement
+	// Events are the cell's lock events (units.LockEvents) that either
+	// side reports, the same for each of the cell's rows.
+	Events []Event
+}
+
+// An Event is one lock event's median per operation in a cell's real run
+// and in its projection, NaN on a side that does not report it.
+type Event struct {
+	Unit            string
+	Real, Projected float64
 }
 
 // State is the row's verdict in validate's words.
@@ -61,7 +72,7 @@ func Check(real, projected []runner.Result, tol float64) (rows []CheckRow, missi
 			}
 			c := cell.Cell{Workload: r.Workload, Strategy: r.Strategy, Threads: r.Threads}
 			for _, mt := range r.Metrics {
-				if !isRate(mt.Unit) {
+				if !isRate(mt.Unit) && !slices.Contains(units.LockEvents, mt.Unit) {
 					continue
 				}
 				k := key{c, mt.Unit}
@@ -75,16 +86,29 @@ func Check(real, projected []runner.Result, tol float64) (rows []CheckRow, missi
 	}
 	rm, order := collect(real)
 	pm, porder := collect(projected)
+	events := func(c cell.Cell) []Event {
+		var out []Event
+		for _, u := range units.LockEvents {
+			r, p := rm[key{c, u}], pm[key{c, u}]
+			if len(r) > 0 || len(p) > 0 {
+				out = append(out, Event{Unit: u, Real: median(r), Projected: median(p)})
+			}
+		}
+		return out
+	}
 	for _, k := range order {
+		if !isRate(k.unit) {
+			continue
+		}
 		p, ok := pm[k]
 		if !ok {
 			missing = append(missing, fmt.Sprintf("%s %s: no projection", k.c, k.unit))
 			continue
 		}
-		rows = append(rows, CheckRow{Cell: k.c, Unit: k.unit, Real: rm[k], Projected: p, Verdict: verdict.JudgeRatio(rm[k], p, tol)})
+		rows = append(rows, CheckRow{Cell: k.c, Unit: k.unit, Real: rm[k], Projected: p, Verdict: verdict.JudgeRatio(rm[k], p, tol), Events: events(k.c)})
 	}
 	for _, k := range porder {
-		if _, ok := rm[k]; !ok {
+		if _, ok := rm[k]; !ok && isRate(k.unit) {
 			missing = append(missing, fmt.Sprintf("%s %s: no real run", k.c, k.unit))
 		}
 	}
@@ -105,7 +129,10 @@ func isRate(unit string) bool {
 //	cell              threads  figure    real  projected  ratio  interval      tolerance  verdict    spread
 //	faults/vmarefcnt  1        faults/s  612k  905k       1.48   [1.45, 1.52]  1.25x      disagrees  1.04 / 1.01
 //
-// then the rows whose real or projected repetitions fell in two modes
+// then, for each cell with a figure not within tolerance, its lock events
+// real / projected (medians per operation; "-" where a side has none),
+// which say whether the two part in the work or in how the locks were
+// taken, then the rows whose real or projected repetitions fell in two modes
 // (verdict.SplitGroups, which needs six repetitions a side: the check's
 // default three never split), the cells without a row, and a count of the rows
 // in tolerance. The
@@ -139,6 +166,18 @@ func WriteCheck(w io.Writer, rows []CheckRow, missing []string, tol float64) err
 			rate(median(r.Real)), rate(median(r.Projected)), j.Ratio, interval, trimFloat(tol), state, spread(r.Real)+" / "+spread(r.Projected))
 	}
 	tw.Flush()
+	shown := map[cell.Cell]bool{}
+	for _, r := range rows {
+		if r.Verdict.Outcome == verdict.Same || len(r.Events) == 0 || shown[r.Cell] {
+			continue
+		}
+		shown[r.Cell] = true
+		ev := make([]string, len(r.Events))
+		for i, e := range r.Events {
+			ev[i] = fmt.Sprintf("%s %s / %s", e.Unit, perOp(e.Real), perOp(e.Projected))
+		}
+		fmt.Fprintf(&b, "  %s/%s %d, real / projected: %s\n", r.Workload, r.Strategy, r.Threads, strings.Join(ev, ", "))
+	}
 	for _, r := range rows {
 		for _, side := range []struct {
 			name string
@@ -209,4 +248,14 @@ func rate(v float64) string {
 
 func trimFloat(f float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
+
+// perOp formats a lock event's rate per operation: three significant
+// digits, since a rate of spin timeouts of 0.002 against 0.02 is the point,
+// and "-" for a side without the event.
+func perOp(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }

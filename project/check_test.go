@@ -16,17 +16,18 @@ func result(workload, strategy string, threads int, status runner.Status, ms ...
 
 func faults(v float64) runner.Metric { return runner.Metric{Value: v, Unit: "faults/s"} }
 func writes(v float64) runner.Metric { return runner.Metric{Value: v, Unit: "writes/s"} }
+func nospin(v float64) runner.Metric { return runner.Metric{Value: v, Unit: "writer-nospin/op"} }
 
 // TestCheck: rows pair repetitions by cell and rate, the verdict is three
 // ways, and a cell on one side only is named, never dropped in silence.
 func TestCheck(t *testing.T) {
 	real := []runner.Result{
 		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(100), runner.Metric{Value: 3, Unit: "p50-ns"}),
-		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(102)),
+		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(102), nospin(0.5)),
 		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(98)),
-		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(100)),
-		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(101)),
-		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(99)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(100), nospin(0.02)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(101), nospin(0.01)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(99), nospin(0.03)),
 		result("pft", "vmaseq", 2, runner.StatusOK, faults(100)),
 		result("pft", "vmaseq", 2, runner.StatusOK, faults(300)),
 		result("pft", "vmaseq", 2, runner.StatusOK, faults(50)),
@@ -37,9 +38,9 @@ func TestCheck(t *testing.T) {
 		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(110)),
 		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(110)),
 		result("faults", "vmarefcnt", 1, runner.StatusOK, faults(110)),
-		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30)),
-		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30)),
-		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30), nospin(0.002), runner.Metric{Value: 0.25, Unit: "reader-steals/op"}),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30), nospin(0.002)),
+		result("mmap1", "mmaplock", 2, runner.StatusOK, writes(30), nospin(0.002)),
 		result("pft", "vmaseq", 2, runner.StatusOK, faults(120)),
 		result("pft", "vmaseq", 2, runner.StatusOK, faults(120)),
 		result("pft", "vmaseq", 2, runner.StatusOK, faults(120)),
@@ -75,10 +76,17 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, s := range []string{"agrees", "disagrees", "inconclusive (needs", "not compared: workload=lookups", "1 of 3 figures within 1.25x", "1.04 / 1.00", "6.00 / 1.00"} {
+	for _, s := range []string{"agrees", "disagrees", "inconclusive (needs", "not compared: workload=lookups", "1 of 3 figures within 1.25x", "1.04 / 1.00", "6.00 / 1.00",
+		// The disagreeing cell's lock events, medians, each side's own.
+		"  mmap1/mmaplock 2, real / projected: writer-nospin/op 0.02 / 0.002, reader-steals/op - / 0.25\n"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
 		}
+	}
+	// Lock events are not figures: they make no row of their own, and an
+	// agreeing cell's are not printed.
+	if strings.Contains(out, "faults/vmarefcnt 1, real / projected") || strings.Contains(out, "writer-nospin/op  ") {
+		t.Errorf("an agreeing cell's events, or an event as a row:\n%s", out)
 	}
 	if err := CheckErr(rows); err == nil || !strings.Contains(err.Error(), "1 of 3 figures disagree") {
 		t.Errorf("CheckErr: %v", err)

@@ -114,6 +114,14 @@ const (
 	ReaderSteals       = "reader-steals/op"
 )
 
+// LockEvents are the lock events per operation that say how two runs of a
+// cell took their locks: each side's sleeps (voluntary context switches)
+// and the model's rwsem spin timeouts and steals. validate prints them for
+// lookups-mmap beside the kernel's, and project -check under a cell whose
+// projection is not within tolerance of its real run: two rates that part
+// with the same events part in the work, with other events in the locks.
+var LockEvents = []string{ReaderSleeps, WriterSleeps, WriterSpinTimeouts, ReaderSteals}
+
 // Table lists every unit vmabench writes, in the order a result line has
 // them.
 var Table = []Unit{

@@ -751,8 +751,9 @@ type Sleep struct {
 }
 
 // SleepUnits are the units of Report.Sleeps: each side's voluntary context
-// switches per operation, and the model's rwsem spin timeouts and steals.
-var SleepUnits = []string{units.ReaderSleeps, units.WriterSleeps, units.WriterSpinTimeouts, units.ReaderSteals}
+// switches per operation, and the model's rwsem spin timeouts and steals
+// (units.LockEvents).
+var SleepUnits = units.LockEvents
 
 // Failed returns the rows that disagree: their interval lies wholly
 // outside the tolerance.
